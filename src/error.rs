@@ -1,0 +1,57 @@
+//! The library's error type. Every variant names the file (and line, where there is one) so that a
+//! user sees what was wrong and where; the CLI prints the chain and exits non-zero.
+
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading or writing a file failed at the OS level.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A file was read but its content is not what it should be (audio, labels, model, ...).
+    #[error("{}: {msg}", path.display())]
+    Format { path: PathBuf, msg: String },
+    /// A file is wrong at a known line (YAML pipelines, .phn, TextGrid, manifests).
+    #[error("{}:{line}: {msg}", path.display())]
+    AtLine {
+        path: PathBuf,
+        line: usize,
+        msg: String,
+    },
+    /// A request that cannot be satisfied, not tied to one file (bad option values, incompatible parts).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.as_ref().to_path_buf(),
+            source,
+        }
+    }
+
+    pub fn format(path: impl AsRef<Path>, msg: impl Into<String>) -> Self {
+        Error::Format {
+            path: path.as_ref().to_path_buf(),
+            msg: msg.into(),
+        }
+    }
+
+    pub fn at_line(path: impl AsRef<Path>, line: usize, msg: impl Into<String>) -> Self {
+        Error::AtLine {
+            path: path.as_ref().to_path_buf(),
+            line,
+            msg: msg.into(),
+        }
+    }
+
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        Error::Invalid(msg.into())
+    }
+}

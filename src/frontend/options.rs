@@ -1,0 +1,80 @@
+//! One definition per option: the `options!` macro declares a stage's options struct with its
+//! defaults and one-line help, and derives from that single place the serde schema (YAML), the
+//! `Default`, and the table that `asrpipe stages` prints. Help text can never drift from the code.
+
+/// One documented option, as `asrpipe stages` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionDoc {
+    pub name: &'static str,
+    pub help: &'static str,
+    /// The default value rendered as YAML would read it.
+    pub default: String,
+}
+
+/// Implemented by every options struct declared with [`options!`](crate::options).
+pub trait Describe {
+    fn option_docs() -> Vec<OptionDoc>;
+}
+
+/// Render a default value for the help table (strings without JSON quotes).
+pub fn render_default<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(serde_json::Value::Null) => "none".to_string(),
+        Ok(v) => v.to_string(),
+        Err(_) => "?".to_string(),
+    }
+}
+
+/// Declare an options struct: `field: Type = default, /// help` per line.
+///
+/// ```ignore
+/// options! {
+///     /// Mel filter bank.
+///     pub struct FilterbankOptions {
+///         /// Number of triangular mel bins.
+///         num_bins: usize = 23,
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! options {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $(
+                #[doc = $doc:literal]
+                $field:ident : $ty:ty = $default:expr
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+        #[serde(deny_unknown_fields, default)]
+        pub struct $name {
+            $(
+                #[doc = $doc]
+                pub $field: $ty,
+            )*
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self { $( $field: $default, )* }
+            }
+        }
+
+        impl $crate::frontend::options::Describe for $name {
+            fn option_docs() -> Vec<$crate::frontend::options::OptionDoc> {
+                let d = Self::default();
+                vec![ $(
+                    $crate::frontend::options::OptionDoc {
+                        name: stringify!($field),
+                        help: $doc.trim(),
+                        default: $crate::frontend::options::render_default(&d.$field),
+                    },
+                )* ]
+            }
+        }
+    };
+}

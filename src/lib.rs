@@ -1,0 +1,16 @@
+//! asrpipe: the classic speech-recognition front end as composable stages, and what deep networks
+//! do when they replace them.
+//!
+//! Data flows one way:
+//! audio file -> [`audio::Waveform`] -> [`frontend`] stages -> [`frontend::Frames`] -> post-processing
+//! (CMVN, deltas, splicing) -> classifier ([`model`]) -> metrics and plots.
+
+pub mod atomic;
+pub mod audio;
+pub mod corpus;
+pub mod error;
+pub mod frontend;
+pub mod model;
+pub mod pipeline;
+
+pub use error::{Error, Result};

@@ -1,0 +1,94 @@
+//! Model files: tensors in safetensors (loadable from PyTorch/NumPy), metadata as JSON beside them.
+//! Both are written atomically; reading checks names, shapes and dtypes and names the file on error.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use ndarray::{ArrayD, ArrayViewD, IxDyn};
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::atomic;
+use crate::error::{Error, Result};
+
+/// Write f32 tensors to a safetensors file.
+pub fn write_tensors(path: &Path, tensors: &[(&str, ArrayViewD<'_, f32>)]) -> Result<()> {
+    let mut owned: Vec<(String, Vec<u8>, Vec<usize>)> = Vec::with_capacity(tensors.len());
+    for (name, t) in tensors {
+        let bytes: Vec<u8> = t.iter().flat_map(|v| v.to_le_bytes()).collect();
+        owned.push((name.to_string(), bytes, t.shape().to_vec()));
+    }
+    let views: Vec<(String, TensorView<'_>)> = owned
+        .iter()
+        .map(|(n, b, s)| {
+            TensorView::new(Dtype::F32, s.clone(), b)
+                .map(|v| (n.clone(), v))
+                .map_err(|e| Error::format(path, format!("cannot encode tensor {n}: {e}")))
+        })
+        .collect::<Result<_>>()?;
+    let bytes = safetensors::serialize(views, None)
+        .map_err(|e| Error::format(path, format!("cannot encode safetensors: {e}")))?;
+    atomic::write_bytes(path, &bytes)
+}
+
+/// Read all tensors of a safetensors file as f32 arrays.
+pub fn read_tensors(path: &Path) -> Result<BTreeMap<String, ArrayD<f32>>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let st = SafeTensors::deserialize(&bytes)
+        .map_err(|e| Error::format(path, format!("not a valid safetensors file: {e}")))?;
+    let mut out = BTreeMap::new();
+    for (name, view) in st.tensors() {
+        if view.dtype() != Dtype::F32 {
+            return Err(Error::format(
+                path,
+                format!("tensor {name} has dtype {:?}, expected F32", view.dtype()),
+            ));
+        }
+        let data: Vec<f32> = view
+            .data()
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        let arr = ArrayD::from_shape_vec(IxDyn(view.shape()), data)
+            .map_err(|e| Error::format(path, format!("tensor {name}: {e}")))?;
+        out.insert(name, arr);
+    }
+    Ok(out)
+}
+
+/// Take a tensor out of a loaded file and check its shape.
+pub fn take(
+    path: &Path,
+    tensors: &mut BTreeMap<String, ArrayD<f32>>,
+    name: &str,
+    shape: &[usize],
+) -> Result<ArrayD<f32>> {
+    let t = tensors
+        .remove(name)
+        .ok_or_else(|| Error::format(path, format!("missing tensor {name}")))?;
+    if t.shape() != shape {
+        return Err(Error::format(
+            path,
+            format!(
+                "tensor {name} has shape {:?}, expected {:?}",
+                t.shape(),
+                shape
+            ),
+        ));
+    }
+    Ok(t)
+}
+
+/// Write pretty JSON atomically.
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| Error::format(path, format!("cannot encode JSON: {e}")))?;
+    atomic::write_bytes(path, text.as_bytes())
+}
+
+/// Read JSON, naming the file and line on error.
+pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    serde_json::from_str(&text).map_err(|e| Error::at_line(path, e.line(), e.to_string()))
+}
