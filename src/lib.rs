@@ -9,6 +9,8 @@ pub mod atomic;
 pub mod audio;
 pub mod corpus;
 pub mod error;
+pub mod export;
+pub mod features;
 pub mod frontend;
 pub mod model;
 pub mod pipeline;

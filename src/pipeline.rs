@@ -165,9 +165,17 @@ impl Pipeline {
     /// Parse and validate YAML text; `path` is only used to name errors.
     pub fn parse(text: &str, path: &Path) -> Result<Pipeline> {
         let file: PipelineFile = serde_saphyr::from_str(text).map_err(|e| {
-            let line = e.location().map_or(0, |l| l.line() as usize);
-            // The crate's message carries a snippet of the offending line; keep it.
-            Error::at_line(path, line, e.to_string())
+            let loc = e.location();
+            let line = loc.as_ref().map_or(0, |l| l.line() as usize);
+            // The crate's message carries a snippet of the offending line; keep it, and name the file.
+            let mut msg = e
+                .to_string()
+                .replace("<input>", &path.display().to_string());
+            msg = msg.trim_start_matches("error: ").to_string();
+            if let Some(l) = loc {
+                msg = msg.replacen(&format!("line {} column {}: ", l.line(), l.column()), "", 1);
+            }
+            Error::at_line(path, line, msg)
         })?;
         if file.stages.is_empty() {
             return Err(Error::format(
