@@ -31,7 +31,7 @@ fn yaml_for(entry: &Value) -> String {
         f["window_type"].as_str().unwrap(),
         x(&f["blackman_coeff"]),
         b(&f["round_to_power_of_two"]),
-        o.get("use_power").map_or(true, |v| b(v)),
+        o.get("use_power").is_none_or(b),
         m["num_bins"],
         x(&m["low_freq"]),
         x(&m["high_freq"]),
