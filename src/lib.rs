@@ -7,6 +7,7 @@
 
 pub mod atomic;
 pub mod audio;
+pub mod cache;
 pub mod corpus;
 pub mod error;
 pub mod export;
