@@ -25,6 +25,9 @@ enum Command {
     Stages,
     /// Validate a pipeline file.
     Check(cli::features::CheckArgs),
+    /// Inspect a corpus: summary and frame labels.
+    #[command(subcommand)]
+    Corpus(cli::corpus::Command),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +36,7 @@ fn main() -> ExitCode {
         Command::Features(a) => cli::features::run(a),
         Command::Stages => cli::features::stages(),
         Command::Check(a) => cli::features::check(a),
+        Command::Corpus(c) => cli::corpus::run(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

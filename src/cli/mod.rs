@@ -1,5 +1,6 @@
 //! One module per group of subcommands: argument structs and thin handlers.
 
+pub mod corpus;
 pub mod features;
 
 use indicatif::{ProgressBar, ProgressStyle};

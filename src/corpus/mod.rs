@@ -182,6 +182,25 @@ impl Corpus {
         Ok(corpus)
     }
 
+    /// The embedded demo corpus: `audio/demo` under the working directory, else in the source tree
+    /// this binary was built from.
+    pub fn demo_dir() -> PathBuf {
+        let local = PathBuf::from("audio/demo");
+        if local.is_dir() {
+            local
+        } else {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("audio/demo")
+        }
+    }
+
+    /// Open `path`, or the demo corpus when none is given.
+    pub fn open_or_demo(path: Option<&Path>) -> Result<Corpus> {
+        match path {
+            Some(p) => Corpus::open(p),
+            None => Corpus::open(&Corpus::demo_dir()),
+        }
+    }
+
     /// Build a corpus from utterances (sorted by id here); duplicate ids are an error.
     pub fn from_utterances(
         root: &Path,
