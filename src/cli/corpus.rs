@@ -50,9 +50,9 @@ pub fn run(cmd: Command) -> Result<()> {
             };
             let info = corpus_info(&corpus, &framing.geometry, &opts)?;
             if a.json {
-                println!("{}", serde_json::to_string_pretty(&info)?);
+                super::emit(format!("{}\n", serde_json::to_string_pretty(&info)?))?;
             } else {
-                print!("{info}");
+                super::emit(&info)?;
             }
         }
         Command::Labels(a) => {
@@ -69,7 +69,7 @@ pub fn run(cmd: Command) -> Result<()> {
                 &extractor.frontend.framing.geometry,
                 PhoneSet::timit(),
             )?;
-            print!("{table}");
+            super::emit(&table)?;
         }
     }
     Ok(())

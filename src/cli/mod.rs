@@ -16,3 +16,12 @@ pub fn progress(len: u64, what: &str) -> ProgressBar {
     bar.set_message(what.to_string());
     bar
 }
+
+/// Write `text` to stdout; unlike `print!`, a closed pipe is an error the caller can pass up
+/// (and `main` treats as success) rather than a panic.
+pub fn emit(text: impl std::fmt::Display) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    write!(out, "{text}")?;
+    out.flush()
+}
