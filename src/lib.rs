@@ -9,6 +9,7 @@ pub mod atomic;
 pub mod audio;
 pub mod cache;
 pub mod corpus;
+pub mod dataset;
 pub mod error;
 pub mod export;
 pub mod features;
