@@ -1,1 +1,455 @@
-//! (in progress)
+//! State tying by phonetic decision tree (Young, Odell & Woodland 1994).
+//!
+//! Every context-dependent state (centre phone, state position, left phone, right phone) comes
+//! with the sufficient statistics of its frames under one diagonal Gaussian: count, Σx, Σx².
+//! A node pooling contexts scores L = -½ n (d (1 + log 2π) + Σ_j log σ²_j); a question about the
+//! left or right phone splits a node's contexts in two, and its gain is L(yes) + L(no) - L(node).
+//!
+//! Roots: one tree per (centre phone, state position), as HTK builds them. Kaldi pools phones
+//! into shared roots instead; we keep one centre phone per tree so every tied state belongs to
+//! exactly one phone, and state predictions fold to phones for phone accuracy.
+//! Growth: over all trees at once, the leaf with the best admissible split is split next (a
+//! global priority), until the target number of leaves, or until no split gains `min_gain`
+//! with at least `min_count` frames on each side. No splits at all gives untied monophone
+//! states, the degenerate case.
+//!
+//! Unseen contexts find a leaf by walking the questions; only an unseen (centre, state) fails.
+
+pub mod map;
+pub mod questions;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::options;
+pub use map::{Tying, TyingMap};
+pub use questions::{Question, QuestionSet};
+
+options! {
+    /// Decision-tree state tying.
+    pub struct TreeConfig {
+        /// Target number of tied states (leaves) over all trees; the number of roots or fewer means untied.
+        num_leaves: usize = 2500,
+        /// Smallest log-likelihood gain worth a split (Kaldi build-tree --thresh).
+        min_gain: f64 = 300.0,
+        /// Smallest number of frames on each side of a split.
+        min_count: f64 = 100.0,
+        /// Also ask whether a context is one particular phone.
+        singleton_questions: bool = true,
+        /// Variance floor of the node Gaussians, as a fraction of the global per-dimension variance.
+        var_floor: f64 = 0.01,
+    }
+}
+
+/// Frames of one context-dependent state, summarised for a single diagonal Gaussian.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContextStats {
+    pub centre: String,
+    /// Position of the state within the phone (0, 1, 2 for three-state phones).
+    pub state: u8,
+    pub left: String,
+    pub right: String,
+    pub count: f64,
+    pub sum: Vec<f64>,
+    pub sum_sq: Vec<f64>,
+}
+
+/// Which neighbour a question is asked of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Left,
+    Right,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Node {
+    Leaf {
+        leaf: u32,
+    },
+    Split {
+        side: Side,
+        question: String,
+        phones: Vec<String>,
+        yes: usize,
+        no: usize,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Root {
+    centre: String,
+    state: u8,
+    node: usize,
+}
+
+/// One split made while growing, in the order it was made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SplitRecord {
+    pub centre: String,
+    pub state: u8,
+    pub side: Side,
+    pub question: String,
+    pub gain: f64,
+}
+
+/// The tying trees: maps any (centre, state, left, right) with a known root to a tied state.
+/// Leaves are numbered root by root (roots in order of first appearance in the statistics),
+/// depth first, the "yes" branch first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tree {
+    roots: Vec<Root>,
+    nodes: Vec<Node>,
+    /// (centre, state) of each leaf.
+    leaves: Vec<(String, u8)>,
+    pub history: Vec<SplitRecord>,
+}
+
+/// Pooled single-Gaussian statistics.
+#[derive(Debug, Clone)]
+struct Stats {
+    n: f64,
+    sum: Vec<f64>,
+    sq: Vec<f64>,
+}
+
+impl Stats {
+    fn zero(d: usize) -> Stats {
+        Stats {
+            n: 0.0,
+            sum: vec![0.0; d],
+            sq: vec![0.0; d],
+        }
+    }
+    fn add(&mut self, o: &Stats) {
+        self.n += o.n;
+        self.sum.iter_mut().zip(&o.sum).for_each(|(a, b)| *a += b);
+        self.sq.iter_mut().zip(&o.sq).for_each(|(a, b)| *a += b);
+    }
+    fn minus(&self, o: &Stats) -> Stats {
+        let mut r = self.clone();
+        r.n -= o.n;
+        r.sum.iter_mut().zip(&o.sum).for_each(|(a, b)| *a -= b);
+        r.sq.iter_mut().zip(&o.sq).for_each(|(a, b)| *a -= b);
+        r
+    }
+    /// Log-likelihood of the pooled frames under their own ML Gaussian (floored variances).
+    fn log_likelihood(&self, floor: &[f64]) -> f64 {
+        if self.n <= 0.0 {
+            return 0.0;
+        }
+        let d = self.sum.len() as f64;
+        let log_det: f64 = (0..self.sum.len())
+            .map(|j| {
+                let m = self.sum[j] / self.n;
+                (self.sq[j] / self.n - m * m).max(floor[j]).ln()
+            })
+            .sum();
+        -0.5 * self.n * (d * (1.0 + (2.0 * std::f64::consts::PI).ln()) + log_det)
+    }
+}
+
+/// A leaf while growing: its contexts, pooled statistics and best admissible split.
+struct Grow {
+    root: usize,
+    node: usize,
+    contexts: Vec<usize>,
+    stats: Stats,
+    best: Option<(f64, usize, Side)>,
+}
+
+impl Tree {
+    /// Grow the trees from per-context statistics (see the module comment).
+    pub fn build(
+        stats: &[ContextStats],
+        questions: &QuestionSet,
+        cfg: &TreeConfig,
+    ) -> Result<Tree> {
+        let d = stats
+            .first()
+            .map(|s| s.sum.len())
+            .ok_or_else(|| Error::invalid("no context statistics to build a tree from"))?;
+        let mut phones: BTreeMap<&str, usize> = BTreeMap::new();
+        for (i, c) in stats.iter().enumerate() {
+            if c.sum.len() != d || c.sum_sq.len() != d || d == 0 {
+                return Err(Error::invalid(format!(
+                    "context {i}: statistics of another dimension"
+                )));
+            }
+            if !(c.count > 0.0 && c.count.is_finite()) {
+                return Err(Error::invalid(format!(
+                    "context {i} ({} state {} between {} and {}) has no frames",
+                    c.centre, c.state, c.left, c.right
+                )));
+            }
+            for p in [&c.left, &c.right] {
+                let next = phones.len();
+                phones.entry(p.as_str()).or_insert(next);
+            }
+        }
+        let mut qs = questions.clone();
+        if cfg.singleton_questions {
+            qs = qs.with_singletons(&phones.keys().copied().collect::<Vec<_>>());
+        }
+        // masks[q][phone id]: does question q contain that context phone?
+        let masks: Vec<Vec<bool>> = qs
+            .questions
+            .iter()
+            .map(|q| {
+                let mut m = vec![false; phones.len()];
+                for (p, &id) in &phones {
+                    m[id] = q.phones.contains(*p);
+                }
+                m
+            })
+            .collect();
+        let ctx: Vec<(usize, usize, Stats)> = stats
+            .iter()
+            .map(|c| {
+                let s = Stats {
+                    n: c.count,
+                    sum: c.sum.clone(),
+                    sq: c.sum_sq.clone(),
+                };
+                (phones[c.left.as_str()], phones[c.right.as_str()], s)
+            })
+            .collect();
+        let mut total = Stats::zero(d);
+        ctx.iter().for_each(|c| total.add(&c.2));
+        let floor: Vec<f64> = (0..d)
+            .map(|j| {
+                let m = total.sum[j] / total.n;
+                (cfg.var_floor * (total.sq[j] / total.n - m * m)).max(1e-10)
+            })
+            .collect();
+
+        let mut tree = Tree {
+            roots: Vec::new(),
+            nodes: Vec::new(),
+            leaves: Vec::new(),
+            history: Vec::new(),
+        };
+        let mut grow: Vec<Grow> = Vec::new();
+        for (i, c) in stats.iter().enumerate() {
+            let r = match tree
+                .roots
+                .iter()
+                .position(|r| r.centre == c.centre && r.state == c.state)
+            {
+                Some(r) => r,
+                None => {
+                    tree.nodes.push(Node::Leaf { leaf: 0 });
+                    tree.roots.push(Root {
+                        centre: c.centre.clone(),
+                        state: c.state,
+                        node: tree.nodes.len() - 1,
+                    });
+                    grow.push(Grow {
+                        root: tree.roots.len() - 1,
+                        node: tree.nodes.len() - 1,
+                        contexts: Vec::new(),
+                        stats: Stats::zero(d),
+                        best: None,
+                    });
+                    grow.len() - 1
+                }
+            };
+            grow[r].contexts.push(i);
+            grow[r].stats.add(&ctx[i].2);
+        }
+        let best = |g: &Grow| best_split(g, &ctx, &masks, phones.len(), &floor, cfg);
+        if cfg.num_leaves > grow.len() {
+            grow.iter_mut().for_each(|g| g.best = best(g));
+        }
+        while grow.len() < cfg.num_leaves {
+            // The leaf whose best split gains most; the first such leaf on ties.
+            let Some((i, (gain, q, side))) = grow
+                .iter()
+                .enumerate()
+                .filter_map(|(i, g)| g.best.map(|b| (i, b)))
+                .reduce(|a, b| if b.1.0 > a.1.0 { b } else { a })
+            else {
+                break;
+            };
+            let mask = &masks[q];
+            let on = |c: usize| {
+                mask[if side == Side::Left {
+                    ctx[c].0
+                } else {
+                    ctx[c].1
+                }]
+            };
+            let (yes, no): (Vec<usize>, Vec<usize>) =
+                grow[i].contexts.iter().partition(|&&c| on(c));
+            let question = &qs.questions[q];
+            let root = grow[i].root;
+            tree.history.push(SplitRecord {
+                centre: tree.roots[root].centre.clone(),
+                state: tree.roots[root].state,
+                side,
+                question: question.name.clone(),
+                gain,
+            });
+            let (ny, nn) = (tree.nodes.len(), tree.nodes.len() + 1);
+            tree.nodes.push(Node::Leaf { leaf: 0 });
+            tree.nodes.push(Node::Leaf { leaf: 0 });
+            tree.nodes[grow[i].node] = Node::Split {
+                side,
+                question: question.name.clone(),
+                phones: question.phones.iter().cloned().collect(),
+                yes: ny,
+                no: nn,
+            };
+            let child = |contexts: Vec<usize>, node: usize| {
+                let mut s = Stats::zero(d);
+                contexts.iter().for_each(|&c| s.add(&ctx[c].2));
+                let mut g = Grow {
+                    root,
+                    node,
+                    contexts,
+                    stats: s,
+                    best: None,
+                };
+                g.best = best(&g);
+                g
+            };
+            let (gy, gn) = (child(yes, ny), child(no, nn));
+            grow[i] = gy;
+            grow.push(gn);
+        }
+        // Number the leaves root by root, depth first.
+        for r in 0..tree.roots.len() {
+            tree.number(tree.roots[r].node, r);
+        }
+        Ok(tree)
+    }
+
+    /// Untied states: one leaf per (centre, state), numbered in the order given.
+    pub fn untied<S: AsRef<str>>(roots: &[(S, u8)]) -> Tree {
+        let mut tree = Tree {
+            roots: Vec::new(),
+            nodes: Vec::new(),
+            leaves: Vec::new(),
+            history: Vec::new(),
+        };
+        for (r, (centre, state)) in roots.iter().enumerate() {
+            tree.nodes.push(Node::Leaf { leaf: 0 });
+            tree.roots.push(Root {
+                centre: centre.as_ref().to_string(),
+                state: *state,
+                node: r,
+            });
+            tree.number(r, r);
+        }
+        tree
+    }
+
+    fn number(&mut self, node: usize, root: usize) {
+        match self.nodes[node] {
+            Node::Leaf { .. } => {
+                self.nodes[node] = Node::Leaf {
+                    leaf: self.leaves.len() as u32,
+                };
+                let r = &self.roots[root];
+                self.leaves.push((r.centre.clone(), r.state));
+            }
+            Node::Split { yes, no, .. } => {
+                self.number(yes, root);
+                self.number(no, root);
+            }
+        }
+    }
+
+    /// Number of tied states.
+    pub fn num_leaves(&self) -> usize {
+        self.leaves.len()
+    }
+
+    /// The centre phone and state position a leaf belongs to.
+    pub fn leaf_phone(&self, leaf: u32) -> (&str, u8) {
+        let (c, s) = &self.leaves[leaf as usize];
+        (c, *s)
+    }
+
+    /// The tied state of a context; an error only if (centre, state) never had a root.
+    pub fn leaf(&self, centre: &str, state: u8, left: &str, right: &str) -> Result<u32> {
+        let root = self
+            .roots
+            .iter()
+            .find(|r| r.centre == centre && r.state == state)
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "the state tying has no tree for phone {centre} state {state}"
+                ))
+            })?;
+        let mut node = root.node;
+        loop {
+            match &self.nodes[node] {
+                Node::Leaf { leaf } => return Ok(*leaf),
+                Node::Split {
+                    side,
+                    phones,
+                    yes,
+                    no,
+                    ..
+                } => {
+                    let p = if *side == Side::Left { left } else { right };
+                    let hit = phones.iter().any(|q| q == p);
+                    node = if hit { *yes } else { *no };
+                }
+            }
+        }
+    }
+}
+
+/// The best admissible split of a growing leaf: (gain, question, side), or none.
+fn best_split(
+    g: &Grow,
+    ctx: &[(usize, usize, Stats)],
+    masks: &[Vec<bool>],
+    num_phones: usize,
+    floor: &[f64],
+    cfg: &TreeConfig,
+) -> Option<(f64, usize, Side)> {
+    let d = floor.len();
+    let parent = g.stats.log_likelihood(floor);
+    let mut best: Option<(f64, usize, Side)> = None;
+    for side in [Side::Left, Side::Right] {
+        // Pool the leaf's contexts by the phone on this side: a question then sums a few phones.
+        let mut by_phone = vec![(Stats::zero(d), 0usize); num_phones];
+        for &c in &g.contexts {
+            let p = if side == Side::Left {
+                ctx[c].0
+            } else {
+                ctx[c].1
+            };
+            by_phone[p].0.add(&ctx[c].2);
+            by_phone[p].1 += 1;
+        }
+        for (q, mask) in masks.iter().enumerate() {
+            let mut yes = Stats::zero(d);
+            let mut yes_contexts = 0;
+            for (p, (s, k)) in by_phone.iter().enumerate() {
+                if mask[p] && *k > 0 {
+                    yes.add(s);
+                    yes_contexts += k;
+                }
+            }
+            if yes_contexts == 0 || yes_contexts == g.contexts.len() {
+                continue;
+            }
+            let no = g.stats.minus(&yes);
+            if yes.n < cfg.min_count || no.n < cfg.min_count {
+                continue;
+            }
+            let gain = yes.log_likelihood(floor) + no.log_likelihood(floor) - parent;
+            if gain >= cfg.min_gain && best.is_none_or(|b| gain > b.0) {
+                best = Some((gain, q, side));
+            }
+        }
+    }
+    best
+}
