@@ -1,7 +1,7 @@
 //! One DNN training step (8x1000 hidden, 440 inputs = 40 dims x 11 frames, 2000 outputs, batch
 //! 256, SGD with momentum) with each matrix-product implementation, plus inference.
 //!
-//! `cargo bench --bench dnn` runs criterion; `cargo bench --bench dnn -- --plain [steps]` prints
+//! `cargo bench --bench dnn` runs criterion; `cargo bench --bench dnn -- --plain [steps [gemm|ndarray]]` prints
 //! ms/step and GFLOP/s (6·batch·in·out per layer: forward, input gradient and weight gradient)
 //! for `scripts/bench-dnn.sh`.
 
@@ -57,7 +57,7 @@ fn flops_per_step() -> f64 {
             .sum::<f64>()
 }
 
-fn plain(steps: usize) {
+fn plain(steps: usize, only: Option<&str>) {
     let (x, y) = batch();
     println!(
         "asrpipe DNN step: 8x1000 relu, 440 in, {CLASSES} out, batch {BATCH}, SGD momentum 0.9, \
@@ -65,6 +65,9 @@ fn plain(steps: usize) {
         rayon::current_num_threads()
     );
     for (name, mm) in [("gemm", MatMul::Gemm), ("ndarray", MatMul::Ndarray)] {
+        if only.is_some_and(|o| o != name) {
+            continue;
+        }
         let mut t = trainer(mm);
         for _ in 0..3 {
             t.step(x.view(), &y, 0.001).unwrap();
@@ -107,7 +110,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--plain") {
         let steps = args.get(i + 1).and_then(|s| s.parse().ok()).unwrap_or(20);
-        plain(steps);
+        plain(steps, args.get(i + 2).map(String::as_str));
         return;
     }
     let mut c = Criterion::default().configure_from_args();

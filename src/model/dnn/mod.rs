@@ -263,6 +263,9 @@ impl Dnn {
                 arch.feature_dim, arch.num_classes
             )));
         }
+        if arch.hidden.contains(&0) {
+            return Err(Error::invalid("hidden layers need at least one unit"));
+        }
         let mut rng = rng_stream(seed, STREAM_INIT, 0);
         let dims = arch.layer_dims();
         let mut layers = Vec::with_capacity(dims.len());

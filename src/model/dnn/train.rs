@@ -253,7 +253,11 @@ pub fn train(
         activation: cfg.activation,
         num_classes,
     };
-    let data_id = train.fingerprint() + &dev.map(|d| d.fingerprint()).unwrap_or_default();
+    // Hashing every feature costs a pass over the data: only when checkpoints need it.
+    let data_id = match opts.checkpoint_dir {
+        Some(_) => train.fingerprint() + &dev.map(|d| d.fingerprint()).unwrap_or_default(),
+        None => String::new(),
+    };
 
     let resumed = match opts.checkpoint_dir {
         Some(dir) => checkpoint::load(dir, cfg, &arch, &data_id)?,
