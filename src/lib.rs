@@ -7,8 +7,11 @@
 
 pub mod atomic;
 pub mod audio;
+pub mod cache;
 pub mod corpus;
 pub mod error;
+pub mod export;
+pub mod features;
 pub mod frontend;
 pub mod model;
 pub mod pipeline;

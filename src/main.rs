@@ -1,18 +1,57 @@
 //! Command-line interface: parse, call the library, print. No logic lives here.
 
+mod cli;
+
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "asrpipe", version, about = "The speech-recognition production line, box by box")]
+#[command(
+    name = "asrpipe",
+    version,
+    about = "The speech-recognition production line, box by box: waveform -> DFT -> spectrogram -> mel -> log -> DCT -> GMM, and DNNs that replace any suffix"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Compute features for audio files with a YAML pipeline.
+    Features(cli::features::Args),
+    /// List the stages with their options, defaults and help.
+    Stages,
+    /// Validate a pipeline file.
+    Check(cli::features::CheckArgs),
+    /// Inspect a corpus: summary and frame labels.
+    #[command(subcommand)]
+    Corpus(cli::corpus::Command),
+}
 
-fn main() -> std::process::ExitCode {
-    let _cli = Cli::parse();
-    std::process::ExitCode::SUCCESS
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Features(a) => cli::features::run(a),
+        Command::Stages => cli::features::stages(),
+        Command::Check(a) => cli::features::check(a),
+        Command::Corpus(c) => cli::corpus::run(c),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        // `asrpipe stages | head` is not an error.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -1,1 +1,337 @@
-//! (in progress)
+//! Pipelines as YAML: the schema (serde), validation with file and line in every error, building
+//! a [`Frontend`], and cutting a chain after a stage (`--until`, `--from`).
+//!
+//! ```yaml
+//! name: kaldi-mfcc
+//! sample_rate: 16000
+//! stages:
+//!   - waveform: { frame_length_ms: 25, frame_shift_ms: 10, window: povey }
+//!   - dft: {}
+//!   - spectrogram: { power: true }
+//!   - filterbank: { num_bins: 23 }
+//!   - log: {}
+//!   - dct: { num_ceps: 13, cepstral_lifter: 22 }
+//! post:
+//!   deltas: { order: 2 }
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+
+use crate::error::{Error, Result};
+use crate::frontend::cmvn::CmvnOptions;
+use crate::frontend::dct::{Dct, DctOptions};
+use crate::frontend::deltas::DeltaOptions;
+use crate::frontend::dft::{Dft, DftOptions};
+use crate::frontend::filterbank::{Filterbank, FilterbankOptions};
+use crate::frontend::framing::{EnergyMode, Framing, FramingOptions};
+use crate::frontend::log::{Log, LogOptions};
+use crate::frontend::options::{Describe, OptionDoc};
+use crate::frontend::spectrogram::{Spectrogram, SpectrogramOptions};
+use crate::frontend::splice::SpliceOptions;
+use crate::frontend::{Frontend, Stage, StageKind};
+
+/// One entry of `stages:`; the key is the stage name, the value its options.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum StageConfig {
+    Waveform(FramingOptions),
+    Dft(DftOptions),
+    Spectrogram(SpectrogramOptions),
+    Filterbank(FilterbankOptions),
+    Log(LogOptions),
+    #[serde(alias = "mfcc")]
+    Dct(DctOptions),
+}
+
+impl StageConfig {
+    pub fn kind(&self) -> StageKind {
+        match self {
+            StageConfig::Waveform(_) => StageKind::Waveform,
+            StageConfig::Dft(_) => StageKind::Dft,
+            StageConfig::Spectrogram(_) => StageKind::Spectrogram,
+            StageConfig::Filterbank(_) => StageKind::Filterbank,
+            StageConfig::Log(_) => StageKind::Log,
+            StageConfig::Dct(_) => StageKind::Dct,
+        }
+    }
+
+    /// The energy this stage needs from framing if it ends the chain.
+    fn energy_mode(&self) -> EnergyMode {
+        match self {
+            StageConfig::Log(o) => o.energy_mode(),
+            StageConfig::Dct(o) => o.energy_mode(),
+            _ => EnergyMode::None,
+        }
+    }
+}
+
+/// The stages that may directly precede each stage: this table is the whole order rule.
+pub fn allowed_predecessors(kind: StageKind) -> &'static [StageKind] {
+    use StageKind::*;
+    match kind {
+        Waveform => &[],
+        Dft => &[Waveform],
+        Spectrogram => &[Dft],
+        Filterbank => &[Spectrogram],
+        Log => &[Spectrogram, Filterbank],
+        Dct => &[Log],
+    }
+}
+
+/// Options of every stage with help and defaults, for `asrpipe stages`.
+pub fn stage_docs() -> Vec<(StageKind, Vec<OptionDoc>)> {
+    vec![
+        (StageKind::Waveform, FramingOptions::option_docs()),
+        (StageKind::Dft, DftOptions::option_docs()),
+        (StageKind::Spectrogram, SpectrogramOptions::option_docs()),
+        (StageKind::Filterbank, FilterbankOptions::option_docs()),
+        (StageKind::Log, LogOptions::option_docs()),
+        (StageKind::Dct, DctOptions::option_docs()),
+    ]
+}
+
+/// Post-processing applied to the chain's output, in this order: CMVN, deltas, splicing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PostConfig {
+    pub cmvn: CmvnOptions,
+    pub deltas: DeltaOptions,
+    pub splice: SpliceOptions,
+}
+
+/// Options of every post-processing step, for `asrpipe stages`.
+pub fn post_docs() -> Vec<(&'static str, Vec<OptionDoc>)> {
+    vec![
+        ("cmvn", CmvnOptions::option_docs()),
+        ("deltas", DeltaOptions::option_docs()),
+        ("splice", SpliceOptions::option_docs()),
+    ]
+}
+
+fn default_sample_rate() -> u32 {
+    16000
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PipelineFile {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default = "default_sample_rate")]
+    sample_rate: u32,
+    #[serde(default)]
+    resample: bool,
+    stages: Vec<Spanned<StageConfig>>,
+    #[serde(default)]
+    post: PostConfig,
+}
+
+/// A validated pipeline: stages in order, each with the YAML line it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pipeline {
+    /// File the pipeline was read from (named in errors).
+    pub path: PathBuf,
+    pub name: String,
+    pub description: String,
+    /// Rate the chain is built for; audio at another rate is an error unless `resample`.
+    pub sample_rate: u32,
+    pub resample: bool,
+    pub stages: Vec<StageConfig>,
+    /// 1-based YAML line of each stage (0 when unknown).
+    pub lines: Vec<usize>,
+    pub post: PostConfig,
+}
+
+/// The built-in Kaldi MFCC pipeline, used when no pipeline is given.
+pub const KALDI_MFCC_YAML: &str = include_str!("../pipelines/kaldi-mfcc.yaml");
+
+impl Pipeline {
+    pub fn load(path: &Path) -> Result<Pipeline> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Pipeline::parse(&text, path)
+    }
+
+    /// The default pipeline (Kaldi MFCC, 13 coefficients).
+    pub fn kaldi_mfcc() -> Pipeline {
+        Pipeline::parse(KALDI_MFCC_YAML, Path::new("pipelines/kaldi-mfcc.yaml"))
+            .expect("the built-in pipeline is valid")
+    }
+
+    /// Parse and validate YAML text; `path` is only used to name errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Pipeline> {
+        let file: PipelineFile = serde_saphyr::from_str(text).map_err(|e| {
+            let loc = e.location();
+            let line = loc.as_ref().map_or(0, |l| l.line() as usize);
+            // The crate's message carries a snippet of the offending line; keep it, and name the file.
+            let mut msg = e
+                .to_string()
+                .replace("<input>", &path.display().to_string());
+            msg = msg.trim_start_matches("error: ").to_string();
+            if let Some(l) = loc {
+                msg = msg.replacen(&format!("line {} column {}: ", l.line(), l.column()), "", 1);
+            }
+            Error::at_line(path, line, msg)
+        })?;
+        if file.stages.is_empty() {
+            return Err(Error::format(
+                path,
+                "`stages` is empty: a pipeline starts with `waveform`",
+            ));
+        }
+        if file.sample_rate < 1000 {
+            return Err(Error::format(
+                path,
+                format!(
+                    "sample_rate {} is too low (at least 1000 Hz)",
+                    file.sample_rate
+                ),
+            ));
+        }
+        let lines: Vec<usize> = file
+            .stages
+            .iter()
+            .map(|s| s.referenced.line() as usize)
+            .collect();
+        let stages: Vec<StageConfig> = file.stages.into_iter().map(|s| s.value).collect();
+        let pipeline = Pipeline {
+            path: path.to_path_buf(),
+            name: file.name.unwrap_or_else(|| {
+                path.file_stem()
+                    .map_or("pipeline".into(), |s| s.to_string_lossy().into_owned())
+            }),
+            description: file.description.unwrap_or_default(),
+            sample_rate: file.sample_rate,
+            resample: file.resample,
+            stages,
+            lines,
+            post: file.post,
+        };
+        pipeline.check_order()?;
+        // Build once so that bad values (too many mel bins, ...) are reported at load time.
+        pipeline.frontend()?;
+        Ok(pipeline)
+    }
+
+    fn check_order(&self) -> Result<()> {
+        let order = "waveform, dft, spectrogram, [filterbank], log, dct";
+        let mut prev: Option<StageKind> = None;
+        for (stage, &line) in self.stages.iter().zip(&self.lines) {
+            let kind = stage.kind();
+            let allowed = allowed_predecessors(kind);
+            let ok = match prev {
+                None => allowed.is_empty(),
+                Some(p) => allowed.contains(&p),
+            };
+            if !ok {
+                let msg = match (prev, allowed) {
+                    (None, _) => format!("a pipeline starts with `waveform`, not `{kind}`"),
+                    (Some(p), []) => {
+                        format!("`{kind}` can only be the first stage, not after `{p}`")
+                    }
+                    (Some(p), a) => {
+                        let names: Vec<&str> = a.iter().map(|k| k.name()).collect();
+                        format!(
+                            "`{kind}` cannot follow `{p}`: it needs the output of {} (stage order: {order})",
+                            names.join(" or ")
+                        )
+                    }
+                };
+                return Err(Error::at_line(&self.path, line, msg));
+            }
+            prev = Some(kind);
+        }
+        Ok(())
+    }
+
+    /// Kinds of the stages, in order.
+    pub fn kinds(&self) -> Vec<StageKind> {
+        self.stages.iter().map(StageConfig::kind).collect()
+    }
+
+    /// The kind of the last stage.
+    pub fn output_kind(&self) -> StageKind {
+        self.stages
+            .last()
+            .map_or(StageKind::Waveform, StageConfig::kind)
+    }
+
+    /// A copy of the chain ending after `kind` (`--until`, `--from`).
+    pub fn until(&self, kind: StageKind) -> Result<Pipeline> {
+        let Some(pos) = self.stages.iter().position(|s| s.kind() == kind) else {
+            let names: Vec<&str> = self.kinds().iter().map(|k| k.name()).collect();
+            return Err(Error::format(
+                &self.path,
+                format!(
+                    "the pipeline has no `{kind}` stage to stop at (it has: {})",
+                    names.join(", ")
+                ),
+            ));
+        };
+        let mut cut = self.clone();
+        cut.stages.truncate(pos + 1);
+        cut.lines.truncate(pos + 1);
+        Ok(cut)
+    }
+
+    /// Build the chain: every table (window, FFT plan, mel weights, DCT) is made here, once.
+    pub fn frontend(&self) -> Result<Frontend> {
+        let energy = self
+            .stages
+            .last()
+            .map_or(EnergyMode::None, StageConfig::energy_mode);
+        let at = |i: usize, e: Error| match e {
+            Error::Invalid(msg) => Error::at_line(&self.path, self.lines[i], msg),
+            other => other,
+        };
+        for (i, stage) in self.stages.iter().enumerate() {
+            let uses_energy = stage.energy_mode() != EnergyMode::None;
+            if uses_energy && i + 1 != self.stages.len() {
+                return Err(Error::at_line(
+                    &self.path,
+                    self.lines[i],
+                    format!(
+                        "use_energy on `{}` only applies when it is the last stage",
+                        stage.kind()
+                    ),
+                ));
+            }
+        }
+        let StageConfig::Waveform(framing_opts) = &self.stages[0] else {
+            return Err(Error::at_line(
+                &self.path,
+                self.lines[0],
+                "a pipeline starts with `waveform`",
+            ));
+        };
+        let framing = Framing::new(framing_opts, self.sample_rate, energy).map_err(|e| at(0, e))?;
+        let mut dim = framing.dim();
+        let mut stages: Vec<Box<dyn Stage>> = Vec::with_capacity(self.stages.len() - 1);
+        for (i, cfg) in self.stages.iter().enumerate().skip(1) {
+            let stage: Box<dyn Stage> = match cfg {
+                StageConfig::Waveform(_) => unreachable!("order was checked"),
+                StageConfig::Dft(o) => Box::new(Dft::new(o, dim).map_err(|e| at(i, e))?),
+                StageConfig::Spectrogram(o) => Box::new(Spectrogram::new(o, dim)),
+                StageConfig::Filterbank(o) => {
+                    Box::new(Filterbank::new(o, self.sample_rate, dim).map_err(|e| at(i, e))?)
+                }
+                StageConfig::Log(o) => Box::new(Log::new(o, dim)),
+                StageConfig::Dct(o) => Box::new(Dct::new(o, dim).map_err(|e| at(i, e))?),
+            };
+            dim = stage.dim();
+            stages.push(stage);
+        }
+        Ok(Frontend { framing, stages })
+    }
+
+    /// Stable identity of the chain (stages, options, rate) for caches: same hash, same features.
+    pub fn chain_hash(&self) -> String {
+        let json = serde_json::to_string(&(&self.stages, self.sample_rate))
+            .expect("stage options serialise");
+        blake3::hash(json.as_bytes()).to_hex()[..16].to_string()
+    }
+}

@@ -1,12 +1,34 @@
 //! Aligned speech: utterances with their speaker, sentence, audio and phone/word segments.
+//!
+//! Two ways in, both through [`Corpus::open`]:
+//! - a directory in TIMIT's layout ([`timit`]): the NLTK sample or the demo corpus (speaker folders
+//!   `dr1-fvmh0/` at the top) or full LDC TIMIT (`TRAIN/DR1/FCJF0/`, either letter case);
+//! - a manifest file ([`manifest`]) listing audio, speaker and a `.phn` or TextGrid alignment per row.
+//!
+//! Everything downstream sees the same [`Utterance`]s, sorted by id so that every run visits them in
+//! the same order.
 
+pub mod info;
 pub mod labels;
+pub mod manifest;
 pub mod phones;
+pub mod split;
+pub mod textgrid;
 pub mod timit;
 
-use std::path::PathBuf;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+pub use info::{CorpusInfo, corpus_info};
+pub use labels::{
+    FrameLabel, LabelRow, LabelTable, UtteranceLabels, frame_labels, utterance_labels,
+};
+pub use phones::PhoneSet;
+pub use split::{Split, SplitOptions, SplitRule, Splits};
 
 /// A labelled span of audio, in samples at the audio's rate: `start..end`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,13 +36,35 @@ pub struct Segment {
     pub start: u64,
     pub end: u64,
     pub label: String,
+    /// 1-based line of the alignment file this segment came from (0 when not from a file), so that
+    /// checks made later (against the audio length) can still name the line.
+    pub line: usize,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Gender {
     Female,
     Male,
     Unknown,
+}
+
+impl Gender {
+    /// TIMIT's convention: the speaker code starts with `f` or `m`.
+    pub fn from_letter(c: char) -> Gender {
+        match c.to_ascii_lowercase() {
+            'f' => Gender::Female,
+            'm' => Gender::Male,
+            _ => Gender::Unknown,
+        }
+    }
+
+    pub fn letter(self) -> char {
+        match self {
+            Gender::Female => 'f',
+            Gender::Male => 'm',
+            Gender::Unknown => '?',
+        }
+    }
 }
 
 /// One recording with its alignment.
@@ -28,8 +72,10 @@ pub enum Gender {
 pub struct Utterance {
     /// Unique id, e.g. `dr1-fvmh0/sa1`.
     pub id: String,
+    /// Speaker id; for TIMIT the speaker folder, `dr1-fvmh0`.
     pub speaker: String,
     pub gender: Gender,
+    /// Dialect region (`dr1`), empty when unknown.
     pub dialect: String,
     /// Sentence id shared by all speakers who read the same prompt (`sa1`).
     pub sentence: String,
@@ -37,12 +83,169 @@ pub struct Utterance {
     /// Where the phone alignment was read from (named in errors).
     pub phone_file: PathBuf,
     pub phones: Vec<Segment>,
+    /// Word segments; may overlap (TIMIT's .wrd does where words share a sound).
     pub words: Vec<Segment>,
+    /// Orthographic transcript, when the corpus has one.
+    pub text: Option<String>,
+    /// Rate the segment times are counted in.
+    pub sample_rate: u32,
+    /// Length of the audio in samples when known without reading it (a manifest column, or filled
+    /// in by a caller that has read the audio). `None`: the last phone end stands in for it.
+    pub num_samples: Option<u64>,
+    /// `train` or `test` for full TIMIT (its top-level folder), `None` elsewhere.
+    pub subset: Option<String>,
+}
+
+impl Utterance {
+    /// TIMIT's dialect sentences (`sa1`, `sa2`), read by every speaker. By convention they are left
+    /// out of phone recognition training and scoring (they would over-weight their phones), but the
+    /// speaker plots need exactly them.
+    pub fn is_sa(&self) -> bool {
+        is_sa_sentence(&self.sentence)
+    }
+
+    /// End of the last phone segment (0 when there is none).
+    pub fn aligned_samples(&self) -> u64 {
+        self.phones.iter().map(|s| s.end).max().unwrap_or(0)
+    }
+
+    /// Audio length if known, else the end of the alignment.
+    pub fn length_samples(&self) -> u64 {
+        self.num_samples.unwrap_or_else(|| self.aligned_samples())
+    }
+
+    /// The speaker code without the dialect prefix (`dr1-fcjf0` -> `fcjf0`): the form the standard
+    /// TIMIT speaker lists use.
+    pub fn speaker_code(&self) -> &str {
+        speaker_code(&self.speaker)
+    }
+}
+
+pub(crate) fn is_sa_sentence(sentence: &str) -> bool {
+    sentence
+        .to_ascii_lowercase()
+        .strip_prefix("sa")
+        .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+}
+
+pub(crate) fn speaker_code(speaker: &str) -> &str {
+    speaker.split_once('-').map_or(speaker, |(_, code)| code)
+}
+
+/// How a corpus was found; decides the default speaker split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CorpusKind {
+    /// Speaker folders at the top (`dr1-fvmh0/sa1.wav`): the NLTK sample, the demo corpus.
+    TimitSpeakers,
+    /// Full LDC TIMIT: `TRAIN/` and `TEST/`, then `DR1/`, then `FCJF0/`.
+    TimitLdc,
+    /// A CSV/TSV manifest.
+    Manifest,
 }
 
 /// A set of utterances, in a fixed (sorted) order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Corpus {
     pub root: PathBuf,
+    pub kind: CorpusKind,
     pub utterances: Vec<Utterance>,
+}
+
+impl Corpus {
+    /// Open a corpus: a directory in TIMIT layout (sample or LDC spelling), a directory holding
+    /// `manifest.tsv` or `manifest.csv`, or a manifest file. Every alignment is read and checked
+    /// (phone names, order, overlaps); audio is not read.
+    pub fn open(path: &Path) -> Result<Corpus> {
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        let corpus = if meta.is_dir() {
+            if let Some(c) = timit::open_dir(path)? {
+                c
+            } else if let Some(m) = ["manifest.tsv", "manifest.csv"]
+                .iter()
+                .map(|n| path.join(n))
+                .find(|p| p.is_file())
+            {
+                manifest::read(&m)?
+            } else {
+                return Err(Error::format(
+                    path,
+                    "not a corpus: no speaker folders like `dr1-fvmh0/`, no `TRAIN/`/`TEST/` \
+                     (TIMIT layout) and no manifest.tsv/manifest.csv",
+                ));
+            }
+        } else {
+            manifest::read(path)?
+        };
+        if corpus.utterances.is_empty() {
+            return Err(Error::format(path, "the corpus has no utterances"));
+        }
+        Ok(corpus)
+    }
+
+    /// The embedded demo corpus: `audio/demo` under the working directory, else in the source tree
+    /// this binary was built from.
+    pub fn demo_dir() -> PathBuf {
+        let local = PathBuf::from("audio/demo");
+        if local.is_dir() {
+            local
+        } else {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("audio/demo")
+        }
+    }
+
+    /// Open `path`, or the demo corpus when none is given.
+    pub fn open_or_demo(path: Option<&Path>) -> Result<Corpus> {
+        match path {
+            Some(p) => Corpus::open(p),
+            None => Corpus::open(&Corpus::demo_dir()),
+        }
+    }
+
+    /// Build a corpus from utterances (sorted by id here); duplicate ids are an error.
+    pub fn from_utterances(
+        root: &Path,
+        kind: CorpusKind,
+        mut utterances: Vec<Utterance>,
+    ) -> Result<Corpus> {
+        utterances.sort_by(|a, b| a.id.cmp(&b.id));
+        if let Some(w) = utterances.windows(2).find(|w| w[0].id == w[1].id) {
+            return Err(Error::format(
+                root,
+                format!(
+                    "two utterances have the id `{}` ({} and {})",
+                    w[0].id,
+                    w[0].audio.display(),
+                    w[1].audio.display()
+                ),
+            ));
+        }
+        Ok(Corpus {
+            root: root.to_path_buf(),
+            kind,
+            utterances,
+        })
+    }
+
+    /// Speaker ids, sorted.
+    pub fn speakers(&self) -> Vec<&str> {
+        let set: BTreeSet<&str> = self.utterances.iter().map(|u| u.speaker.as_str()).collect();
+        set.into_iter().collect()
+    }
+
+    /// Sentence ids, sorted.
+    pub fn sentences(&self) -> Vec<&str> {
+        let set: BTreeSet<&str> = self
+            .utterances
+            .iter()
+            .map(|u| u.sentence.as_str())
+            .collect();
+        set.into_iter().collect()
+    }
+
+    pub fn utterance(&self, id: &str) -> Option<&Utterance> {
+        self.utterances
+            .binary_search_by(|u| u.id.as_str().cmp(id))
+            .ok()
+            .map(|i| &self.utterances[i])
+    }
 }

@@ -1,1 +1,96 @@
-//! (in progress)
+//! Cepstral mean (and variance) normalisation. Statistics are accumulated over a group of
+//! utterances (one utterance, one speaker, or the whole training set) and then applied.
+
+use ndarray::{Array1, Array2, ArrayView2, Axis};
+use serde::{Deserialize, Serialize};
+
+use crate::options;
+
+/// Over which utterances the statistics are pooled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CmvnMode {
+    None,
+    Utterance,
+    Speaker,
+    Global,
+}
+
+options! {
+    /// Mean (and variance) normalisation of the features.
+    pub struct CmvnOptions {
+        /// Pool statistics per: none, utterance, speaker, global (training set).
+        mode: CmvnMode = CmvnMode::None,
+        /// Also scale to unit variance.
+        norm_vars: bool = false,
+    }
+}
+
+/// Sufficient statistics (count, sum, sum of squares), accumulated in f64.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CmvnStats {
+    pub count: f64,
+    pub sum: Array1<f64>,
+    pub sumsq: Array1<f64>,
+}
+
+impl CmvnStats {
+    pub fn new(dim: usize) -> Self {
+        CmvnStats {
+            count: 0.0,
+            sum: Array1::zeros(dim),
+            sumsq: Array1::zeros(dim),
+        }
+    }
+
+    pub fn accumulate(&mut self, x: ArrayView2<f32>) {
+        self.count += x.nrows() as f64;
+        for row in x.axis_iter(Axis(0)) {
+            for ((s, q), &v) in self.sum.iter_mut().zip(self.sumsq.iter_mut()).zip(row) {
+                let v = v as f64;
+                *s += v;
+                *q += v * v;
+            }
+        }
+    }
+
+    pub fn merge(&mut self, other: &CmvnStats) {
+        self.count += other.count;
+        self.sum += &other.sum;
+        self.sumsq += &other.sumsq;
+    }
+
+    /// Mean and standard deviation (variance floored at 1e-10 as Kaldi does).
+    pub fn mean_std(&self) -> (Array1<f32>, Array1<f32>) {
+        let n = self.count.max(1.0);
+        let mean = &self.sum / n;
+        let var = (&self.sumsq / n - &mean * &mean).mapv(|v| v.max(1e-10));
+        (mean.mapv(|v| v as f32), var.mapv(|v| v.sqrt() as f32))
+    }
+
+    /// Subtract the mean (and divide by the standard deviation) in place.
+    pub fn apply(&self, x: &mut Array2<f32>, norm_vars: bool) {
+        let (mean, std) = self.mean_std();
+        for mut row in x.axis_iter_mut(Axis(0)) {
+            row -= &mean;
+            if norm_vars {
+                row /= &std;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn normalises_to_zero_mean_unit_variance() {
+        let mut x = array![[1.0f32, 10.0], [3.0, 30.0]];
+        let mut st = CmvnStats::new(2);
+        st.accumulate(x.view());
+        st.apply(&mut x, true);
+        assert_eq!(x, array![[-1.0, -1.0], [1.0, 1.0]]);
+    }
+}

@@ -1,1 +1,139 @@
-//! (in progress)
+//! DFT: real FFT of each frame, zero-padded to a power of two (Kaldi's `round_to_power_of_two`).
+//! Output row: real parts of bins 0..=N/2, then imaginary parts of bins 0..=N/2.
+
+use std::sync::Arc;
+
+use ndarray::Array2;
+use realfft::num_complex::Complex;
+use realfft::{RealFftPlanner, RealToComplex};
+
+use super::{Frames, Stage, StageKind};
+use crate::error::{Error, Result};
+use crate::options;
+
+options! {
+    /// Discrete Fourier transform of each frame.
+    pub struct DftOptions {
+        /// Zero-pad each frame to the next power of two (Kaldi default); else use the frame length.
+        round_to_power_of_two: bool = true,
+    }
+}
+
+/// The FFT plan is made once per chain and shared by every utterance and thread.
+pub struct Dft {
+    fft: Arc<dyn RealToComplex<f64>>,
+    frame_length: usize,
+    fft_length: usize,
+}
+
+impl std::fmt::Debug for Dft {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Dft({} -> {})", self.frame_length, self.fft_length)
+    }
+}
+
+impl Dft {
+    pub fn new(opts: &DftOptions, frame_length: usize) -> Result<Self> {
+        if frame_length == 0 {
+            return Err(Error::invalid("dft needs frames of at least one sample"));
+        }
+        let fft_length = if opts.round_to_power_of_two {
+            frame_length.next_power_of_two()
+        } else {
+            frame_length
+        };
+        if fft_length % 2 != 0 {
+            return Err(Error::invalid(format!(
+                "dft without round_to_power_of_two needs an even frame length, got {frame_length}"
+            )));
+        }
+        let fft = RealFftPlanner::<f64>::new().plan_fft_forward(fft_length);
+        Ok(Dft {
+            fft,
+            frame_length,
+            fft_length,
+        })
+    }
+
+    /// Length of the (padded) transform, N.
+    pub fn fft_length(&self) -> usize {
+        self.fft_length
+    }
+
+    /// Number of non-redundant bins, N/2 + 1.
+    pub fn num_bins(&self) -> usize {
+        self.fft_length / 2 + 1
+    }
+}
+
+impl Stage for Dft {
+    fn kind(&self) -> StageKind {
+        StageKind::Dft
+    }
+
+    fn dim(&self) -> usize {
+        2 * self.num_bins()
+    }
+
+    fn process(&self, input: Frames) -> Frames {
+        let bins = self.num_bins();
+        let mut out = Array2::<f32>::zeros((input.num_frames(), 2 * bins));
+        // Buffers live for the whole utterance, not per frame.
+        let mut buf = vec![0.0f64; self.fft_length];
+        let mut spec = vec![Complex::new(0.0f64, 0.0); bins];
+        let mut scratch = self.fft.make_scratch_vec();
+        for (frame, mut row) in input.data.outer_iter().zip(out.outer_iter_mut()) {
+            for (b, &x) in buf.iter_mut().zip(frame) {
+                *b = x as f64;
+            }
+            buf[self.frame_length..].fill(0.0);
+            self.fft
+                .process_with_scratch(&mut buf, &mut spec, &mut scratch)
+                .expect("buffer sizes match the plan");
+            let row = row.as_slice_mut().expect("contiguous rows");
+            let (re, im) = row.split_at_mut(bins);
+            for ((r, i), c) in re.iter_mut().zip(im.iter_mut()).zip(&spec) {
+                *r = c.re as f32;
+                *i = c.im as f32;
+            }
+        }
+        Frames {
+            data: out,
+            log_energy: input.log_energy,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pure_tone_lands_in_its_bin() {
+        // 1 kHz at 16 kHz with N = 512: bin 1000 / (16000 / 512) = 32.
+        let dft = Dft::new(&DftOptions::default(), 512).unwrap();
+        let x = Array2::from_shape_fn((1, 512), |(_, i)| {
+            (2.0 * std::f32::consts::PI * 1000.0 * i as f32 / 16000.0).cos()
+        });
+        let out = dft.process(Frames {
+            data: x,
+            log_energy: None,
+        });
+        let bins = dft.num_bins();
+        let power: Vec<f32> = (0..bins)
+            .map(|k| out.data[[0, k]].powi(2) + out.data[[0, bins + k]].powi(2))
+            .collect();
+        let peak = (0..bins)
+            .max_by(|&a, &b| power[a].total_cmp(&power[b]))
+            .unwrap();
+        assert_eq!(peak, 32);
+        // A cosine of amplitude 1 over N samples puts N/2 in its bin.
+        assert!((power[32].sqrt() - 256.0).abs() < 1e-2);
+    }
+
+    #[test]
+    fn pads_400_to_512() {
+        let dft = Dft::new(&DftOptions::default(), 400).unwrap();
+        assert_eq!((dft.fft_length(), dft.dim()), (512, 514));
+    }
+}

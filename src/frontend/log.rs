@@ -1,1 +1,131 @@
-//! (in progress)
+//! Log: natural log of each value, floored first (Kaldi floors at the float epsilon).
+//! As the last stage of a filter-bank chain it can also add the frame's log energy (Kaldi fbank's
+//! `use_energy`), first or, HTK style, last.
+
+use ndarray::{Array2, s};
+
+use super::framing::EnergyMode;
+use super::{Frames, Stage, StageKind};
+use crate::options;
+
+options! {
+    /// Natural log with a floor.
+    pub struct LogOptions {
+        /// Values below this are raised to it before the log.
+        floor: f32 = f32::EPSILON,
+        /// Add the frame's log energy as an extra column (only when log is the last stage).
+        use_energy: bool = false,
+        /// Energy before pre-emphasis and window (true) or after the window.
+        raw_energy: bool = true,
+        /// Floor on the energy (not its log); 0 = none.
+        energy_floor: f32 = 0.0,
+        /// Put the energy column last (HTK order) instead of first (Kaldi).
+        energy_last: bool = false,
+    }
+}
+
+impl LogOptions {
+    pub fn energy_mode(&self) -> EnergyMode {
+        energy_mode(self.use_energy, self.raw_energy)
+    }
+}
+
+/// The energy a final stage asks framing for.
+pub(crate) fn energy_mode(use_energy: bool, raw: bool) -> EnergyMode {
+    match (use_energy, raw) {
+        (false, _) => EnergyMode::None,
+        (true, true) => EnergyMode::Raw,
+        (true, false) => EnergyMode::Windowed,
+    }
+}
+
+/// Kaldi's energy floor: applied to the log energy as log(energy_floor) when positive.
+pub(crate) fn floored_log_energy(log_energy: f32, energy_floor: f32) -> f32 {
+    if energy_floor > 0.0 {
+        log_energy.max(energy_floor.ln())
+    } else {
+        log_energy
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Log {
+    opts: LogOptions,
+    input_dim: usize,
+}
+
+impl Log {
+    pub fn new(opts: &LogOptions, input_dim: usize) -> Self {
+        Log {
+            opts: opts.clone(),
+            input_dim,
+        }
+    }
+}
+
+impl Stage for Log {
+    fn kind(&self) -> StageKind {
+        StageKind::Log
+    }
+
+    fn dim(&self) -> usize {
+        self.input_dim + usize::from(self.opts.use_energy)
+    }
+
+    fn process(&self, input: Frames) -> Frames {
+        let floor = self.opts.floor;
+        let log = |v: f32| v.max(floor).ln();
+        let data = match (&input.log_energy, self.opts.use_energy) {
+            (Some(energy), true) => {
+                let mut out = Array2::<f32>::zeros((input.num_frames(), self.dim()));
+                let (e_col, range) = if self.opts.energy_last {
+                    (self.input_dim, s![.., ..self.input_dim])
+                } else {
+                    (0, s![.., 1..])
+                };
+                out.slice_mut(range)
+                    .zip_mut_with(&input.data, |o, &v| *o = log(v));
+                for (f, &e) in energy.iter().enumerate() {
+                    out[[f, e_col]] = floored_log_energy(e, self.opts.energy_floor);
+                }
+                out
+            }
+            _ => input.data.mapv_into(log),
+        };
+        Frames {
+            data,
+            log_energy: input.log_energy,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn floors_then_logs_and_places_energy() {
+        let frames = Frames {
+            data: array![[1.0f32, 0.0, 4.0]],
+            log_energy: Some(array![2.5f32]),
+        };
+        let plain = Log::new(&LogOptions::default(), 3).process(frames.clone());
+        let ln4 = 4f32.ln();
+        assert_eq!(plain.data, array![[0.0, f32::EPSILON.ln(), ln4]]);
+        let first = LogOptions {
+            use_energy: true,
+            ..Default::default()
+        };
+        let out = Log::new(&first, 3).process(frames.clone());
+        assert_eq!(out.data, array![[2.5, 0.0, f32::EPSILON.ln(), ln4]]);
+        let last = LogOptions {
+            use_energy: true,
+            energy_last: true,
+            energy_floor: 100.0,
+            ..Default::default()
+        };
+        let out = Log::new(&last, 3).process(frames);
+        assert_eq!(out.data, array![[0.0, f32::EPSILON.ln(), ln4, 100f32.ln()]]);
+    }
+}

@@ -129,9 +129,7 @@ pub struct Frontend {
 impl Frontend {
     /// The stage whose output this chain ends with.
     pub fn output_kind(&self) -> StageKind {
-        self.stages
-            .last()
-            .map_or(StageKind::Waveform, |s| s.kind())
+        self.stages.last().map_or(StageKind::Waveform, |s| s.kind())
     }
 
     /// Output dimension of the whole chain.

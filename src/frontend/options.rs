@@ -21,6 +21,15 @@ pub fn render_default<T: serde::Serialize>(value: &T) -> String {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(s)) => s,
         Ok(serde_json::Value::Null) => "none".to_string(),
+        // Options are f32: print the shortest decimal that reads back to the same f32 (0.97, not 0.9700000286102295).
+        Ok(serde_json::Value::Number(n)) if n.is_f64() => {
+            let v = n.as_f64().unwrap_or_default();
+            if (v as f32) as f64 == v {
+                (v as f32).to_string()
+            } else {
+                v.to_string()
+            }
+        }
         Ok(v) => v.to_string(),
         Err(_) => "?".to_string(),
     }

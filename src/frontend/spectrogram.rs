@@ -1,1 +1,74 @@
-//! (in progress)
+//! Spectrogram: power |X|^2 (Kaldi default) or magnitude |X| of each DFT bin.
+
+use ndarray::Array2;
+
+use super::{Frames, Stage, StageKind};
+use crate::options;
+
+options! {
+    /// Power or magnitude spectrum.
+    pub struct SpectrogramOptions {
+        /// Power spectrum |X|^2 (true) or magnitude |X| (false).
+        power: bool = true,
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Spectrogram {
+    power: bool,
+    bins: usize,
+}
+
+impl Spectrogram {
+    /// `dft_dim` is the DFT stage's output width (2 * bins).
+    pub fn new(opts: &SpectrogramOptions, dft_dim: usize) -> Self {
+        Spectrogram {
+            power: opts.power,
+            bins: dft_dim / 2,
+        }
+    }
+}
+
+impl Stage for Spectrogram {
+    fn kind(&self) -> StageKind {
+        StageKind::Spectrogram
+    }
+
+    fn dim(&self) -> usize {
+        self.bins
+    }
+
+    fn process(&self, input: Frames) -> Frames {
+        let mut out = Array2::<f32>::zeros((input.num_frames(), self.bins));
+        for (row, mut o) in input.data.outer_iter().zip(out.outer_iter_mut()) {
+            let row = row.as_slice().expect("contiguous rows");
+            let (re, im) = row.split_at(self.bins);
+            for ((o, r), i) in o.iter_mut().zip(re).zip(im) {
+                let p = r * r + i * i;
+                *o = if self.power { p } else { p.sqrt() };
+            }
+        }
+        Frames {
+            data: out,
+            log_energy: input.log_energy,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn power_and_magnitude_of_3_4i() {
+        let x = ndarray::array![[3.0f32, 0.0, 4.0, 0.0]];
+        let frames = || Frames {
+            data: x.clone(),
+            log_energy: None,
+        };
+        let p = Spectrogram::new(&SpectrogramOptions { power: true }, 4).process(frames());
+        let m = Spectrogram::new(&SpectrogramOptions { power: false }, 4).process(frames());
+        assert_eq!(p.data, ndarray::array![[25.0f32, 0.0]]);
+        assert_eq!(m.data, ndarray::array![[5.0f32, 0.0]]);
+    }
+}

@@ -1,0 +1,380 @@
+//! NIST SPHERE, the format of the TIMIT CD-ROM (and of WSJ, Switchboard, ...).
+//!
+//! A SPHERE file is an ASCII header followed by raw samples. The header starts with the two lines
+//! `NIST_1A` and the header size in bytes (1024 unless a header needs more), then holds
+//! `name -type value` lines (`-i` integer, `-r` real, `-sN` a string of exactly N bytes, which may
+//! contain spaces) up to `end_head`, padded with spaces to the declared size. No crate reads it,
+//! and the part speech corpora use is small enough to write down here.
+
+use std::path::Path;
+
+use super::pcm::{self, Layout};
+use super::{Waveform, int_scale, select_channel};
+use crate::error::{Error, Result};
+
+/// The header fields that decide how to decode the samples.
+#[derive(Debug, Default, PartialEq)]
+pub(super) struct Header {
+    /// Bytes before the first sample.
+    pub size: usize,
+    pub sample_count: Option<u64>,
+    pub sample_rate: Option<u64>,
+    pub channel_count: Option<u64>,
+    pub sample_n_bytes: Option<u64>,
+    pub sample_byte_format: Option<String>,
+    pub sample_coding: Option<String>,
+}
+
+enum Coding {
+    Pcm { big_endian: bool },
+    Ulaw,
+    Alaw,
+}
+
+pub(super) fn decode(path: &Path, bytes: &[u8], channel: Option<usize>) -> Result<Waveform> {
+    let h = parse_header(path, bytes)?;
+    let require = |v: Option<u64>, name: &str| {
+        v.ok_or_else(|| Error::format(path, format!("SPHERE header lacks the `{name}` field")))
+    };
+    let count = require(h.sample_count, "sample_count")?;
+    let rate = require(h.sample_rate, "sample_rate")?;
+    let n_bytes = require(h.sample_n_bytes, "sample_n_bytes")?;
+    let channels = h.channel_count.unwrap_or(1);
+    let rate = u32::try_from(rate)
+        .map_err(|_| Error::format(path, format!("sample_rate {rate} is out of range")))?;
+    let channels_usize = usize::try_from(channels).unwrap_or(usize::MAX);
+    let ch = select_channel(path, channels_usize, channel)?;
+    let coding = coding(path, &h, n_bytes)?;
+
+    let data = &bytes[h.size..];
+    let needed = count
+        .checked_mul(n_bytes)
+        .and_then(|n| n.checked_mul(channels));
+    match needed {
+        Some(n) if n <= data.len() as u64 => {}
+        _ => {
+            return Err(Error::format(
+                path,
+                format!(
+                    "truncated data: the header declares {count} samples x {channels} channel(s) \
+                     x {n_bytes} bytes but only {} bytes follow the {}-byte header",
+                    data.len(),
+                    h.size
+                ),
+            ));
+        }
+    }
+    if count == 0 {
+        // Reported by the caller as "no audio samples"; returning here also keeps a huge
+        // channel_count from overflowing the frame stride below.
+        return Ok(Waveform {
+            samples: Vec::new(),
+            sample_rate: rate,
+        });
+    }
+    let count = count as usize;
+    let n_bytes = n_bytes as usize;
+    // Trailing bytes past the declared samples are ignored, as sph2pipe does.
+    let mut samples = Vec::with_capacity(count);
+    let stride = n_bytes * channels_usize;
+    let g711 = |f: fn(u8) -> i16| {
+        let frames = data[..count * stride].chunks_exact(stride);
+        frames.map(move |frame| f32::from(f(frame[ch])))
+    };
+    match coding {
+        Coding::Ulaw => samples.extend(g711(ulaw_to_linear)),
+        Coding::Alaw => samples.extend(g711(alaw_to_linear)),
+        Coding::Pcm { big_endian } => {
+            let layout = Layout {
+                width: n_bytes,
+                channels: channels_usize,
+                channel: ch,
+                big_endian,
+            };
+            pcm::decode_int(
+                data,
+                count,
+                layout,
+                int_scale(8 * n_bytes as u32),
+                &mut samples,
+            );
+        }
+    }
+    Ok(Waveform {
+        samples,
+        sample_rate: rate,
+    })
+}
+
+fn coding(path: &Path, h: &Header, n_bytes: u64) -> Result<Coding> {
+    let coding = h
+        .sample_coding
+        .as_deref()
+        .unwrap_or("pcm")
+        .to_ascii_lowercase();
+    let order = h.sample_byte_format.as_deref().unwrap_or("");
+    if ["shorten", "wavpack", "shortpack"]
+        .iter()
+        .any(|c| coding.contains(c) || order.contains(c))
+    {
+        return Err(Error::format(
+            path,
+            format!(
+                "SPHERE sample_coding `{coding}` is compressed, which is not supported; \
+                 decompress first with sph2pipe (e.g. `sph2pipe -f sph in.sph out.sph` or \
+                 `sph2pipe -f wav in.sph out.wav`)"
+            ),
+        ));
+    }
+    match coding.as_str() {
+        "ulaw" | "mu-law" if n_bytes == 1 => return Ok(Coding::Ulaw),
+        "alaw" | "a-law" if n_bytes == 1 => return Ok(Coding::Alaw),
+        "pcm" | "linear" => {}
+        _ => {
+            return Err(Error::format(
+                path,
+                format!(
+                    "unsupported SPHERE sample_coding `{coding}` with {n_bytes}-byte samples; \
+                     supported are pcm (2, 3 or 4 bytes), ulaw and alaw (1 byte)"
+                ),
+            ));
+        }
+    }
+    if !(2..=4).contains(&n_bytes) {
+        return Err(Error::format(
+            path,
+            format!("unsupported SPHERE sample_n_bytes {n_bytes} for pcm; supported are 2, 3, 4"),
+        ));
+    }
+    // The byte format lists the byte significance order: "01" little endian, "10" big endian.
+    let n = n_bytes as u8;
+    let ascending: String = (0..n).map(|k| char::from(b'0' + k)).collect();
+    let descending: String = (0..n).rev().map(|k| char::from(b'0' + k)).collect();
+    if order == ascending {
+        Ok(Coding::Pcm { big_endian: false })
+    } else if order == descending {
+        Ok(Coding::Pcm { big_endian: true })
+    } else if order.is_empty() {
+        Err(Error::format(
+            path,
+            "SPHERE header lacks the `sample_byte_format` field (01 little endian, 10 big endian)",
+        ))
+    } else {
+        Err(Error::format(
+            path,
+            format!(
+                "unsupported SPHERE sample_byte_format `{order}` for {n_bytes}-byte samples; \
+                 expected {ascending} (little endian) or {descending} (big endian)"
+            ),
+        ))
+    }
+}
+
+/// Parse the header; errors inside it name the header line.
+pub(super) fn parse_header(path: &Path, bytes: &[u8]) -> Result<Header> {
+    let truncated = |what: &str| Error::format(path, format!("truncated SPHERE header: {what}"));
+    // Line 1 is "NIST_1A"; line 2 is the header size, right-aligned in 7 characters.
+    let line_end = |from: usize| {
+        bytes[from..bytes.len().min(from + 64)]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map(|p| from + p)
+    };
+    let l1 = line_end(0).ok_or_else(|| truncated("no end to the first line"))?;
+    let l2 = line_end(l1 + 1).ok_or_else(|| truncated("no header-size line"))?;
+    let size_text = std::str::from_utf8(&bytes[l1 + 1..l2]).unwrap_or("").trim();
+    let size: usize = size_text.parse().map_err(|_| {
+        Error::at_line(
+            path,
+            2,
+            format!("SPHERE header size `{size_text}` is not a number"),
+        )
+    })?;
+    if size <= l2 || size > 1 << 24 {
+        return Err(Error::at_line(
+            path,
+            2,
+            format!("implausible SPHERE header size {size}"),
+        ));
+    }
+    if bytes.len() < size {
+        return Err(truncated(&format!(
+            "it declares {size} bytes but the file has only {}",
+            bytes.len()
+        )));
+    }
+
+    let mut h = Header {
+        size,
+        ..Header::default()
+    };
+    let text = &bytes[l2 + 1..size];
+    let mut pos = 0;
+    let mut line_no = 2;
+    loop {
+        line_no += 1;
+        let Some(len) = text[pos..].iter().position(|&b| b == b'\n') else {
+            return Err(Error::format(
+                path,
+                format!("SPHERE header has no `end_head` line within its {size} bytes"),
+            ));
+        };
+        let line = &text[pos..pos + len];
+        pos += len + 1;
+        let at_line = |msg: String| Error::at_line(path, line_no, msg);
+        let line = std::str::from_utf8(line)
+            .map_err(|_| at_line("SPHERE header line is not ASCII".into()))?
+            .trim_end_matches('\r');
+        if line.trim() == "end_head" {
+            return Ok(h);
+        }
+        if line.trim().is_empty() || line.starts_with(';') {
+            continue;
+        }
+        let (name, value) = field(line).map_err(at_line)?;
+        let int = |v: &str| {
+            v.trim().parse::<u64>().map_err(|_| {
+                at_line(format!(
+                    "`{name}` should be a non-negative integer, got `{v}`"
+                ))
+            })
+        };
+        match name {
+            "sample_count" => h.sample_count = Some(int(value)?),
+            "sample_rate" => {
+                h.sample_rate = Some(rate(value).ok_or_else(|| {
+                    at_line(format!(
+                        "`sample_rate` should be a positive number, got `{value}`"
+                    ))
+                })?)
+            }
+            "channel_count" => h.channel_count = Some(int(value)?),
+            "sample_n_bytes" => h.sample_n_bytes = Some(int(value)?),
+            "sample_byte_format" => h.sample_byte_format = Some(value.trim().to_string()),
+            "sample_coding" => h.sample_coding = Some(value.trim().to_string()),
+            _ => {}
+        }
+    }
+}
+
+/// Split `name -type value`. A `-sN` value is exactly N bytes and may hold spaces.
+fn field(line: &str) -> std::result::Result<(&str, &str), String> {
+    let bad = || format!("expected `name -type value` in the SPHERE header, got `{line}`");
+    let (name, rest) = line.split_once(' ').ok_or_else(bad)?;
+    let rest = rest.trim_start_matches(' ');
+    let (kind, value) = rest.split_once(' ').unwrap_or((rest, ""));
+    match kind.as_bytes() {
+        [b'-', b's', len @ ..] if !len.is_empty() => {
+            let n: usize = kind[2..].parse().map_err(|_| bad())?;
+            let value = value.get(..n).ok_or_else(|| {
+                format!("`{name}` declares a {n}-character string but the line is shorter")
+            })?;
+            Ok((name, value))
+        }
+        b"-i" | b"-r" => Ok((name, value)),
+        _ => Err(bad()),
+    }
+}
+
+/// Sample rates are usually `-i`, but some files write them as reals (`-r 16000.000000`).
+fn rate(v: &str) -> Option<u64> {
+    let v = v.trim();
+    v.parse::<u64>().ok().or_else(|| {
+        let r: f64 = v.parse().ok()?;
+        (r.fract() == 0.0 && r > 0.0 && r < 1e9).then_some(r as u64)
+    })
+}
+
+/// G.711 mu-law to 16-bit linear (the table of the ITU reference code, as sox and sph2pipe use).
+fn ulaw_to_linear(u: u8) -> i16 {
+    let u = !u;
+    let exponent = (u >> 4) & 7;
+    let mantissa = i32::from(u & 0x0f);
+    let t = (((mantissa << 3) + 0x84) << exponent) - 0x84;
+    (if u & 0x80 != 0 { -t } else { t }) as i16
+}
+
+/// G.711 A-law to 16-bit linear.
+fn alaw_to_linear(a: u8) -> i16 {
+    let a = a ^ 0x55;
+    let exponent = (a >> 4) & 7;
+    let mut t = (i32::from(a & 0x0f) << 4) + 8;
+    if exponent != 0 {
+        t = (t + 0x100) << (exponent - 1);
+    }
+    (if a & 0x80 != 0 { t } else { -t }) as i16
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(lines: &str, size: usize) -> Vec<u8> {
+        let mut h = format!("NIST_1A\n{size:7}\n{lines}end_head\n").into_bytes();
+        h.resize(size, b' ');
+        h
+    }
+
+    #[test]
+    fn header_fields_parse_including_strings_with_spaces() {
+        let bytes = header(
+            "database_id -s5 TIMIT\nsample_count -i 68813\nsample_rate -r 16000.000\n\
+             utterance_id -s11 a b c d e f\nsample_byte_format -s2 10\nsample_n_bytes -i 2\n",
+            1024,
+        );
+        let h = parse_header(Path::new("h.sph"), &bytes).unwrap();
+        assert_eq!(h.size, 1024);
+        assert_eq!(h.sample_count, Some(68813));
+        assert_eq!(h.sample_rate, Some(16000));
+        assert_eq!(h.sample_byte_format.as_deref(), Some("10"));
+        assert_eq!(h.channel_count, None);
+    }
+
+    #[test]
+    fn bad_header_lines_are_named_by_line_number() {
+        let bytes = header("sample_count -i 12\nsample_rate -i sixteen\n", 1024);
+        let e = parse_header(Path::new("h.sph"), &bytes)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("h.sph:4:") && e.contains("sixteen"), "{e}");
+        let bytes = header("sample_count 12\n", 1024);
+        let e = parse_header(Path::new("h.sph"), &bytes)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("h.sph:3:") && e.contains("name -type value"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn header_without_end_head_is_an_error() {
+        let mut bytes = b"NIST_1A\n   1024\nsample_count -i 1\n".to_vec();
+        bytes.resize(1024, b' ');
+        let e = parse_header(Path::new("h.sph"), &bytes)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("end_head"), "{e}");
+    }
+
+    #[test]
+    fn g711_tables_match_the_reference_values() {
+        // Reference values: sox -t raw -e u-law / -e a-law -b 8 over the bytes 0..=255.
+        assert_eq!(ulaw_to_linear(0x00), -32124);
+        assert_eq!(ulaw_to_linear(0x80), 32124);
+        assert_eq!(ulaw_to_linear(0xff), 0);
+        assert_eq!(ulaw_to_linear(0x7f), 0);
+        assert_eq!(ulaw_to_linear(0x55), -716);
+        assert_eq!(ulaw_to_linear(0x01), -31100);
+        assert_eq!(alaw_to_linear(0x00), -5504);
+        assert_eq!(alaw_to_linear(0x80), 5504);
+        assert_eq!(alaw_to_linear(0x55), -8);
+        assert_eq!(alaw_to_linear(0xd5), 8);
+        assert_eq!(alaw_to_linear(0x7f), -848);
+        let ss = |f: fn(u8) -> i16| (0..=255u8).map(|b| i64::from(f(b)).pow(2)).sum::<i64>();
+        assert_eq!(ss(ulaw_to_linear), 26_310_951_424);
+        assert_eq!(ss(alaw_to_linear), 26_719_580_160);
+        let max = |f: fn(u8) -> i16| (0..=255u8).map(f).max().unwrap();
+        assert_eq!((max(ulaw_to_linear), max(alaw_to_linear)), (32124, 32256));
+    }
+}

@@ -1,0 +1,98 @@
+//! Feature cache: chain outputs stored as .npy, keyed by (audio file, pipeline chain), so that
+//! experiments running many classifiers on the same cut of the chain compute features once.
+//!
+//! Layout: `<dir>/<chain hash>/<hash of audio path, size, mtime>.npy`. The chain hash covers every
+//! stage option and the sample rate ([`Pipeline::chain_hash`](crate::pipeline::Pipeline::chain_hash)),
+//! so a changed option never reads stale features. Post-processing is not cached (it is cheap and
+//! depends on which utterances are pooled).
+
+use std::path::{Path, PathBuf};
+
+use ndarray::Array2;
+use ndarray_npy::{ReadNpyExt, WriteNpyExt};
+
+use crate::atomic;
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone)]
+pub struct FeatureCache {
+    dir: PathBuf,
+}
+
+impl FeatureCache {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        FeatureCache { dir: dir.into() }
+    }
+
+    /// `$ASRPIPE_CACHE`, else `.cache/asrpipe` under the working directory.
+    pub fn default_location() -> Self {
+        let dir = std::env::var_os("ASRPIPE_CACHE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(".cache/asrpipe"));
+        FeatureCache::new(dir)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn entry(&self, audio: &Path, chain_hash: &str) -> Result<PathBuf> {
+        let meta = std::fs::metadata(audio).map_err(|e| Error::io(audio, e))?;
+        let mtime = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        let abs = std::fs::canonicalize(audio).map_err(|e| Error::io(audio, e))?;
+        let mut h = blake3::Hasher::new();
+        h.update(abs.to_string_lossy().as_bytes());
+        h.update(&meta.len().to_le_bytes());
+        h.update(&mtime.to_le_bytes());
+        let key = &h.finalize().to_hex()[..24];
+        Ok(self.dir.join(chain_hash).join(format!("{key}.npy")))
+    }
+
+    /// The cached chain output for `audio`, or `compute()` stored for next time. A cache file that
+    /// cannot be read (interrupted disk, older format) is recomputed, never trusted.
+    pub fn get_or_compute(
+        &self,
+        audio: &Path,
+        chain_hash: &str,
+        compute: impl FnOnce() -> Result<Array2<f32>>,
+    ) -> Result<Array2<f32>> {
+        let path = self.entry(audio, chain_hash)?;
+        if let Ok(file) = std::fs::File::open(&path)
+            && let Ok(x) = Array2::<f32>::read_npy(std::io::BufReader::new(file))
+        {
+            return Ok(x);
+        }
+        let x = compute()?;
+        // A cache that cannot be written only costs time; the features are still returned.
+        let _ = atomic::write_file(&path, |w| x.write_npy(w).map_err(std::io::Error::other));
+        Ok(x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn second_call_reads_the_cache_and_options_change_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let audio = dir.path().join("a.wav");
+        std::fs::write(&audio, b"not really audio").unwrap();
+        let cache = FeatureCache::new(dir.path().join("cache"));
+        let x = ndarray::array![[1.0f32, 2.0]];
+        let got = cache.get_or_compute(&audio, "h1", || Ok(x.clone())).unwrap();
+        assert_eq!(got, x);
+        let again = cache
+            .get_or_compute(&audio, "h1", || panic!("must come from the cache"))
+            .unwrap();
+        assert_eq!(again, x);
+        let other = cache
+            .get_or_compute(&audio, "h2", || Ok(ndarray::array![[3.0f32]]))
+            .unwrap();
+        assert_eq!(other, ndarray::array![[3.0f32]]);
+    }
+}

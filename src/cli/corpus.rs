@@ -1,0 +1,76 @@
+//! `asrpipe corpus info` and `asrpipe corpus labels`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use asrpipe::corpus::split::SplitOptions;
+use asrpipe::corpus::{Corpus, PhoneSet, corpus_info, utterance_labels};
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Speakers, utterances, minutes, phones and frames per split.
+    Info(InfoArgs),
+    /// Frame-by-frame labels of one utterance (TSV).
+    Labels(LabelsArgs),
+}
+
+#[derive(clap::Args)]
+pub struct InfoArgs {
+    /// Corpus directory or manifest (default: the embedded demo corpus).
+    corpus: Option<PathBuf>,
+    /// Pipeline whose framing counts the frames (default: Kaldi MFCC, 25 ms / 10 ms).
+    #[arg(long, short)]
+    pipeline: Option<PathBuf>,
+    /// Count the SA sentences in train/dev/test too.
+    #[arg(long)]
+    include_sa: bool,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct LabelsArgs {
+    /// Corpus directory or manifest.
+    corpus: PathBuf,
+    /// Utterance id, e.g. dr1-fvmh0/sa1.
+    utterance: String,
+    #[arg(long, short)]
+    pipeline: Option<PathBuf>,
+}
+
+pub fn run(cmd: Command) -> Result<()> {
+    match cmd {
+        Command::Info(a) => {
+            let corpus = Corpus::open_or_demo(a.corpus.as_deref())?;
+            let pipeline = super::features::load_pipeline(a.pipeline.as_deref(), None)?;
+            let framing = pipeline.frontend()?.framing;
+            let opts = SplitOptions {
+                include_sa: a.include_sa,
+            };
+            let info = corpus_info(&corpus, &framing.geometry, &opts)?;
+            if a.json {
+                super::emit(format!("{}\n", serde_json::to_string_pretty(&info)?))?;
+            } else {
+                super::emit(&info)?;
+            }
+        }
+        Command::Labels(a) => {
+            let corpus = Corpus::open(&a.corpus)?;
+            let utt = corpus
+                .utterance(&a.utterance)
+                .with_context(|| format!("{}: no utterance `{}`", a.corpus.display(), a.utterance))?;
+            let pipeline = super::features::load_pipeline(a.pipeline.as_deref(), None)?;
+            let extractor = asrpipe::features::Extractor::new(&pipeline)?;
+            let wav = extractor.read_audio(&utt.audio)?;
+            let table = utterance_labels(
+                utt,
+                wav.samples.len() as u64,
+                &extractor.frontend.framing.geometry,
+                PhoneSet::timit(),
+            )?;
+            super::emit(&table)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,127 @@
+//! `asrpipe features`, `asrpipe stages`, `asrpipe check`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use asrpipe::export::{self, Format};
+use asrpipe::features::Extractor;
+use asrpipe::frontend::StageKind;
+use asrpipe::pipeline::{self, Pipeline};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Pipeline YAML (default: the built-in Kaldi MFCC pipeline).
+    #[arg(long, short)]
+    pipeline: Option<PathBuf>,
+    /// Stop after this stage: waveform, dft, spectrogram, filterbank, log, dct (mfcc).
+    #[arg(long, value_parser = parse_stage)]
+    until: Option<StageKind>,
+    /// Output format: npy (a directory), npz, ark, ark-text, csv (default: from the extension).
+    #[arg(long, value_parser = parse_format)]
+    format: Option<Format>,
+    /// Output path.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Audio files (WAV, NIST SPHERE, FLAC).
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    /// Pipeline YAML to validate.
+    pipeline: PathBuf,
+}
+
+pub fn parse_stage(s: &str) -> Result<StageKind, String> {
+    StageKind::parse(s).ok_or_else(|| {
+        format!(
+            "unknown stage `{s}` (stages: waveform, dft, spectrogram, filterbank, log, dct or mfcc)"
+        )
+    })
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    Format::parse(s).ok_or_else(|| format!("unknown format `{s}` (formats: {})", Format::NAMES))
+}
+
+/// The pipeline named on the command line, or the built-in default, cut at `until`.
+pub fn load_pipeline(path: Option<&Path>, until: Option<StageKind>) -> Result<Pipeline> {
+    let p = match path {
+        Some(p) => Pipeline::load(p)?,
+        None => Pipeline::kaldi_mfcc(),
+    };
+    Ok(match until {
+        Some(k) => p.until(k)?,
+        None => p,
+    })
+}
+
+pub fn run(a: Args) -> Result<()> {
+    let pipeline = load_pipeline(a.pipeline.as_deref(), a.until)?;
+    let extractor = Extractor::new(&pipeline)?;
+    let keys = export::keys_for(&a.inputs)?;
+    let bar = super::progress(a.inputs.len() as u64, "features");
+    let feats = extractor.files(&a.inputs, || bar.inc(1))?;
+    bar.finish_and_clear();
+    let format = a.format.unwrap_or_else(|| Format::from_path(&a.output));
+    let items: Vec<(String, _)> = keys.into_iter().zip(feats).collect();
+    let frames: usize = items.iter().map(|(_, m)| m.nrows()).sum();
+    export::write(&a.output, format, &items)
+        .with_context(|| format!("writing {}", a.output.display()))?;
+    eprintln!(
+        "{} utterances, {frames} frames x {} dims ({} after `{}`) -> {}",
+        items.len(),
+        extractor.dim(),
+        pipeline.name,
+        extractor.output_kind(),
+        a.output.display()
+    );
+    Ok(())
+}
+
+pub fn stages() -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    for (kind, docs) in pipeline::stage_docs() {
+        writeln!(out, "{kind}: {}", kind.summary())?;
+        print_docs(&mut out, &docs)?;
+    }
+    writeln!(
+        out,
+        "\npost-processing (section `post:`, applied in this order):"
+    )?;
+    for (name, docs) in pipeline::post_docs() {
+        writeln!(out, "{name}:")?;
+        print_docs(&mut out, &docs)?;
+    }
+    Ok(())
+}
+
+fn print_docs(out: &mut impl Write, docs: &[asrpipe::frontend::options::OptionDoc]) -> Result<()> {
+    let width = docs
+        .iter()
+        .map(|d| d.name.len() + d.default.len())
+        .max()
+        .unwrap_or(0)
+        + 3;
+    for d in docs {
+        let head = format!("{} = {}", d.name, d.default);
+        writeln!(out, "    {head:<width$}  {}", d.help)?;
+    }
+    Ok(())
+}
+
+pub fn check(a: CheckArgs) -> Result<()> {
+    let p = Pipeline::load(&a.pipeline)?;
+    let kinds: Vec<&str> = p.kinds().iter().map(|k| k.name()).collect();
+    let extractor = Extractor::new(&p)?;
+    println!(
+        "{}: ok — {} at {} Hz -> {} dims per frame",
+        a.pipeline.display(),
+        kinds.join(" -> "),
+        p.sample_rate,
+        extractor.dim()
+    );
+    Ok(())
+}

@@ -1,0 +1,254 @@
+//! A corpus at a glance: speakers, utterances, minutes, phone counts and frames per split.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use super::labels::frame_labels;
+use super::{Corpus, CorpusKind, Gender, PhoneSet, Split, SplitOptions, Splits};
+use crate::error::Result;
+use crate::frontend::framing::FrameGeometry;
+
+/// Counts for one split (or for the whole corpus, `split = "all"`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SplitInfo {
+    pub split: String,
+    pub speakers: usize,
+    pub female: usize,
+    pub male: usize,
+    pub utterances: usize,
+    /// SA utterances of this split's speakers that were left out.
+    pub sa_left_out: usize,
+    pub minutes: f64,
+    pub frames: usize,
+    pub labelled: usize,
+    /// Frames in `q` segments (no 48-set phone).
+    pub deleted: usize,
+    /// Frames in no segment.
+    pub unaligned: usize,
+}
+
+/// How often a 61-set label occurs (segments) and what it folds to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PhoneCount {
+    pub phone61: String,
+    pub phone48: Option<String>,
+    pub phone39: Option<String>,
+    pub segments: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CorpusInfo {
+    pub root: String,
+    pub kind: CorpusKind,
+    pub speakers: usize,
+    pub female: usize,
+    pub male: usize,
+    pub utterances: usize,
+    pub sa_utterances: usize,
+    pub sentences: usize,
+    pub minutes: f64,
+    /// Utterances whose length came from the audio; the others count to their last phone end.
+    pub lengths_from_audio: usize,
+    pub frame_length: usize,
+    pub frame_shift: usize,
+    pub snip_edges: bool,
+    pub split_rule: String,
+    pub include_sa: bool,
+    /// train, dev, test, all.
+    pub splits: Vec<SplitInfo>,
+    pub phones: Vec<PhoneCount>,
+}
+
+/// Summarise `corpus`, counting frames with `geom` (lengths: [`super::Utterance::length_samples`]).
+pub fn corpus_info(
+    corpus: &Corpus,
+    geom: &FrameGeometry,
+    opts: &SplitOptions,
+) -> Result<CorpusInfo> {
+    let phones = PhoneSet::timit();
+    let splits = Splits::for_corpus(corpus);
+    let labels = corpus
+        .utterances
+        .iter()
+        .map(|u| frame_labels(u, u.length_samples(), geom, phones))
+        .collect::<Result<Vec<_>>>()?;
+
+    let count = |name: &str, pick: &dyn Fn(usize) -> bool, sa_left_out: usize| {
+        let mut speakers: BTreeMap<&str, Gender> = BTreeMap::new();
+        let mut info = SplitInfo {
+            split: name.to_string(),
+            speakers: 0,
+            female: 0,
+            male: 0,
+            utterances: 0,
+            sa_left_out,
+            minutes: 0.0,
+            frames: 0,
+            labelled: 0,
+            deleted: 0,
+            unaligned: 0,
+        };
+        for (i, u) in corpus
+            .utterances
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| pick(*i))
+        {
+            speakers.insert(&u.speaker, u.gender);
+            info.utterances += 1;
+            info.minutes += u.length_samples() as f64 / u.sample_rate as f64 / 60.0;
+            let l = &labels[i];
+            info.frames += l.frames.len();
+            info.labelled += l.labelled();
+            info.deleted += l.deleted;
+            info.unaligned += l.unaligned;
+        }
+        info.speakers = speakers.len();
+        info.female = speakers.values().filter(|g| **g == Gender::Female).count();
+        info.male = speakers.values().filter(|g| **g == Gender::Male).count();
+        info
+    };
+    let mut split_infos: Vec<SplitInfo> = Split::ALL
+        .iter()
+        .map(|&s| {
+            let in_split = |u: &super::Utterance| splits.of_speaker(&u.speaker) == Some(s);
+            let left_out = corpus
+                .utterances
+                .iter()
+                .filter(|u| in_split(u) && !splits.uses(u, s, opts))
+                .count();
+            count(
+                s.name(),
+                &|i| splits.uses(&corpus.utterances[i], s, opts),
+                left_out,
+            )
+        })
+        .collect();
+    let all = count("all", &|_| true, 0);
+
+    let mut segs = vec![0usize; phones.p61.len()];
+    for u in &corpus.utterances {
+        for s in &u.phones {
+            segs[phones.p61.id(&s.label).unwrap() as usize] += 1;
+        }
+    }
+    let phone_counts = (0..phones.p61.len() as u16)
+        .map(|p| PhoneCount {
+            phone61: phones.p61.name(p).to_string(),
+            phone48: phones
+                .fold_61_to_48(p)
+                .map(|q| phones.p48.name(q).to_string()),
+            phone39: phones
+                .fold_61_to_39(p)
+                .map(|q| phones.p39.name(q).to_string()),
+            segments: segs[p as usize],
+        })
+        .collect();
+
+    let info = CorpusInfo {
+        root: corpus.root.display().to_string(),
+        kind: corpus.kind,
+        speakers: all.speakers,
+        female: all.female,
+        male: all.male,
+        utterances: all.utterances,
+        sa_utterances: corpus.utterances.iter().filter(|u| u.is_sa()).count(),
+        sentences: corpus.sentences().len(),
+        minutes: all.minutes,
+        lengths_from_audio: corpus
+            .utterances
+            .iter()
+            .filter(|u| u.num_samples.is_some())
+            .count(),
+        frame_length: geom.length,
+        frame_shift: geom.shift,
+        snip_edges: geom.snip_edges,
+        split_rule: splits.rule.describe().to_string(),
+        include_sa: opts.include_sa,
+        splits: {
+            split_infos.push(all);
+            split_infos
+        },
+        phones: phone_counts,
+    };
+    Ok(info)
+}
+
+impl fmt::Display for CorpusInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.kind {
+            CorpusKind::TimitSpeakers => "TIMIT layout, speaker folders",
+            CorpusKind::TimitLdc => "TIMIT layout, LDC TRAIN/TEST",
+            CorpusKind::Manifest => "manifest",
+        };
+        writeln!(f, "corpus      {} ({kind})", self.root)?;
+        writeln!(
+            f,
+            "speakers    {} ({} female, {} male)",
+            self.speakers, self.female, self.male
+        )?;
+        writeln!(
+            f,
+            "utterances  {} ({} SA), {} distinct sentences",
+            self.utterances, self.sa_utterances, self.sentences
+        )?;
+        let src = match self.lengths_from_audio {
+            0 => "lengths from the last phone end".to_string(),
+            n if n == self.utterances => "lengths from the audio".to_string(),
+            n => format!("{n} lengths from the audio, the rest from the last phone end"),
+        };
+        writeln!(f, "audio       {:.2} min ({src})", self.minutes)?;
+        writeln!(
+            f,
+            "frames      length {} / shift {} samples, snip_edges {}",
+            self.frame_length, self.frame_shift, self.snip_edges
+        )?;
+        writeln!(
+            f,
+            "split       {}; SA sentences {}",
+            self.split_rule,
+            if self.include_sa {
+                "included"
+            } else {
+                "left out of train/dev/test"
+            }
+        )?;
+        writeln!(f)?;
+        writeln!(
+            f,
+            "split  speakers (f/m)  utts  SA out  minutes   frames  labelled  q frames  unaligned"
+        )?;
+        for s in &self.splits {
+            writeln!(
+                f,
+                "{:<6} {:>8} {:>6}  {:>4}  {:>6}  {:>7.2}  {:>7}  {:>8}  {:>8}  {:>9}",
+                s.split,
+                s.speakers,
+                format!("({}/{})", s.female, s.male),
+                s.utterances,
+                s.sa_left_out,
+                s.minutes,
+                s.frames,
+                s.labelled,
+                s.deleted,
+                s.unaligned
+            )?;
+        }
+        writeln!(f)?;
+        writeln!(f, "phone61  phone48  phone39  segments")?;
+        for p in &self.phones {
+            let d = |x: &Option<String>| x.clone().unwrap_or_else(|| "-".into());
+            writeln!(
+                f,
+                "{:<8} {:<8} {:<8} {:>8}",
+                p.phone61,
+                d(&p.phone48),
+                d(&p.phone39),
+                p.segments
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,248 @@
+//! A generic corpus: a CSV or TSV manifest, one utterance per row.
+//!
+//! The first non-comment line is the header. Columns (any order, names in any case):
+//!
+//! | column | required | meaning |
+//! | --- | --- | --- |
+//! | `audio` | yes | audio file (WAV, SPHERE, FLAC) |
+//! | `speaker` | yes | speaker id |
+//! | `alignment` | yes | a `.TextGrid` (Praat text format, e.g. from the Montreal Forced Aligner) or a `.phn`-style file (`start end label` in samples) |
+//! | `sentence` | no | id of the prompt, shared by speakers who read the same text (default: the audio file's stem) |
+//! | `gender` | no | `f`/`female`/`m`/`male` (default: unknown) |
+//! | `dialect` | no | any grouping label |
+//! | `sample_rate` | no | the audio's rate in Hz (alias `rate`): converts TextGrid seconds to samples; default 16000 |
+//! | `num_samples` | no | audio length in samples, if known |
+//! | `text` | no | transcript |
+//! | `id` | no | utterance id (default: `<speaker>/<audio stem>`) |
+//!
+//! TSV when the header has a tab, CSV otherwise (fields may be "quoted", with "" for a quote).
+//! Relative paths are relative to the manifest's folder. Lines starting with `#` and blank lines are
+//! skipped. A `.phn`-style alignment takes its words from a `.wrd` file next to it, if there is one.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::{Corpus, CorpusKind, Gender, PhoneSet, Utterance, textgrid, timit};
+use crate::error::{Error, Result};
+
+/// Sample rate assumed when the manifest gives none.
+pub const DEFAULT_RATE: u32 = 16_000;
+
+const COLUMNS: [&str; 10] = [
+    "audio",
+    "speaker",
+    "alignment",
+    "sentence",
+    "gender",
+    "dialect",
+    "sample_rate",
+    "num_samples",
+    "text",
+    "id",
+];
+
+/// Split one line into fields.
+fn split_line(line: &str, tab: bool, path: &Path, lineno: usize) -> Result<Vec<String>> {
+    if tab {
+        return Ok(line.split('\t').map(|f| f.trim().to_string()).collect());
+    }
+    let mut fields = Vec::new();
+    let mut cur = String::new();
+    let mut chars = line.chars().peekable();
+    let mut quoted = false;
+    let mut was_quoted = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                cur.push('"');
+            }
+            '"' if quoted => quoted = false,
+            '"' if cur.trim().is_empty() && !was_quoted => {
+                cur.clear();
+                quoted = true;
+                was_quoted = true;
+            }
+            ',' if !quoted => {
+                fields.push(std::mem::take(&mut cur));
+                was_quoted = false;
+            }
+            c => cur.push(c),
+        }
+    }
+    if quoted {
+        return Err(Error::at_line(path, lineno, "a quoted field is not closed"));
+    }
+    fields.push(cur);
+    Ok(fields.into_iter().map(|f| f.trim().to_string()).collect())
+}
+
+/// Read a manifest into a corpus. Every alignment is read and checked; audio files must exist.
+pub fn read(path: &Path) -> Result<Corpus> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::format(path, "a manifest must be UTF-8 text (CSV or TSV)"))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let base = path.parent().unwrap_or(Path::new("."));
+    let phones = PhoneSet::timit();
+
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l))
+        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+    let (hline, header) = lines
+        .next()
+        .ok_or_else(|| Error::format(path, "empty manifest: expected a header row"))?;
+    let tab = header.contains('\t');
+    let names: Vec<String> = split_line(header, tab, path, hline)?
+        .into_iter()
+        .map(|n| match n.to_lowercase().as_str() {
+            "rate" => "sample_rate".to_string(),
+            n => n.to_string(),
+        })
+        .collect();
+    let mut col: HashMap<&str, usize> = HashMap::new();
+    for (i, n) in names.iter().enumerate() {
+        let Some(known) = COLUMNS.iter().find(|c| **c == n) else {
+            return Err(Error::at_line(
+                path,
+                hline,
+                format!("unknown column `{n}`; columns are: {}", COLUMNS.join(", ")),
+            ));
+        };
+        if col.insert(known, i).is_some() {
+            return Err(Error::at_line(
+                path,
+                hline,
+                format!("column `{n}` appears twice"),
+            ));
+        }
+    }
+    for req in ["audio", "speaker", "alignment"] {
+        if !col.contains_key(req) {
+            return Err(Error::at_line(
+                path,
+                hline,
+                format!(
+                    "missing column `{req}` (a manifest needs audio, speaker, alignment; \
+                     {} separated)",
+                    if tab { "tab" } else { "comma" }
+                ),
+            ));
+        }
+    }
+
+    let mut utts = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (line, raw) in lines {
+        let fields = split_line(raw, tab, path, line)?;
+        if fields.len() != names.len() {
+            return Err(Error::at_line(
+                path,
+                line,
+                format!("{} fields, the header has {}", fields.len(), names.len()),
+            ));
+        }
+        let get = |c: &str| {
+            col.get(c)
+                .map(|&i| fields[i].as_str())
+                .filter(|s| !s.is_empty())
+        };
+        let need =
+            |c: &str| get(c).ok_or_else(|| Error::at_line(path, line, format!("empty `{c}`")));
+        let audio = base.join(need("audio")?);
+        if !audio.is_file() {
+            return Err(Error::at_line(
+                path,
+                line,
+                format!("audio file {} not found", audio.display()),
+            ));
+        }
+        let speaker = need("speaker")?.to_string();
+        let alignment = base.join(need("alignment")?);
+        let sample_rate = match get("sample_rate") {
+            None => DEFAULT_RATE,
+            Some(s) => s.parse::<u32>().ok().filter(|&r| r > 0).ok_or_else(|| {
+                Error::at_line(
+                    path,
+                    line,
+                    format!("sample_rate `{s}` is not a positive integer"),
+                )
+            })?,
+        };
+        let num_samples = get("num_samples")
+            .map(|s| {
+                s.parse::<u64>().map_err(|_| {
+                    Error::at_line(path, line, format!("num_samples `{s}` is not an integer"))
+                })
+            })
+            .transpose()?;
+        let gender = match get("gender").map(str::to_lowercase).as_deref() {
+            None => Gender::Unknown,
+            Some("f" | "female") => Gender::Female,
+            Some("m" | "male") => Gender::Male,
+            Some(g) => {
+                return Err(Error::at_line(
+                    path,
+                    line,
+                    format!("gender `{g}`: expected f, female, m or male (or leave it empty)"),
+                ));
+            }
+        };
+        let stem = audio
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let (phone_segs, words) = read_alignment(&alignment, sample_rate, phones)?;
+        let id = get("id").map_or_else(|| format!("{speaker}/{stem}"), str::to_string);
+        if let Some(prev) = seen.insert(id.clone(), line) {
+            return Err(Error::at_line(
+                path,
+                line,
+                format!("utterance id `{id}` was already used on line {prev}"),
+            ));
+        }
+        utts.push(Utterance {
+            id,
+            speaker,
+            gender,
+            dialect: get("dialect").unwrap_or("").to_string(),
+            sentence: get("sentence").unwrap_or(&stem).to_string(),
+            audio,
+            phone_file: alignment,
+            phones: phone_segs,
+            words,
+            text: get("text").map(str::to_string),
+            sample_rate,
+            num_samples,
+            subset: None,
+        });
+    }
+    Corpus::from_utterances(path, CorpusKind::Manifest, utts)
+}
+
+/// Phones and words from a TextGrid (by extension, any case) or a `.phn`-style file (+ `.wrd`).
+fn read_alignment(
+    path: &Path,
+    sample_rate: u32,
+    phones: &PhoneSet,
+) -> Result<(Vec<super::Segment>, Vec<super::Segment>)> {
+    let is_textgrid = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("textgrid"));
+    if is_textgrid {
+        let tg = textgrid::read(path)?;
+        return textgrid::alignment(&tg, path, sample_rate, phones);
+    }
+    let segs = timit::read_phn(path, phones)?;
+    let wrd: Option<PathBuf> = ["wrd", "WRD"]
+        .iter()
+        .map(|e| path.with_extension(e))
+        .find(|p| p.is_file());
+    let words = match wrd {
+        Some(w) => timit::read_segment_file(&w)?,
+        None => Vec::new(),
+    };
+    Ok((segs, words))
+}

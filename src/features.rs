@@ -1,0 +1,163 @@
+//! From audio files to feature matrices: read, run the chain, then post-process (CMVN, deltas,
+//! splicing). Utterances are processed in parallel (rayon); each gets a dither seed derived from
+//! its name, so results do not depend on thread scheduling or file order.
+
+use std::path::Path;
+
+use ndarray::Array2;
+use rayon::prelude::*;
+
+use crate::audio::{self, ReadOptions, Waveform};
+use crate::error::{Error, Result};
+use crate::frontend::cmvn::{CmvnMode, CmvnStats};
+use crate::frontend::deltas::Deltas;
+use crate::frontend::splice::splice;
+use crate::frontend::{Frontend, StageKind};
+use crate::pipeline::Pipeline;
+
+/// A built pipeline ready to turn audio into features.
+#[derive(Debug)]
+pub struct Extractor {
+    pub pipeline: Pipeline,
+    pub frontend: Frontend,
+    deltas: Deltas,
+    /// Base seed for dither (mixed with each utterance's name).
+    pub seed: u64,
+}
+
+impl Extractor {
+    pub fn new(pipeline: &Pipeline) -> Result<Self> {
+        Ok(Extractor {
+            frontend: pipeline.frontend()?,
+            deltas: Deltas::new(&pipeline.post.deltas)
+                .map_err(|e| Error::format(&pipeline.path, format!("post.deltas: {e}")))?,
+            pipeline: pipeline.clone(),
+            seed: 0,
+        })
+    }
+
+    /// Stage the chain ends with.
+    pub fn output_kind(&self) -> StageKind {
+        self.frontend.output_kind()
+    }
+
+    /// Dimension after the chain, before post-processing.
+    pub fn chain_dim(&self) -> usize {
+        self.frontend.dim()
+    }
+
+    /// Dimension after post-processing (deltas, splicing).
+    pub fn dim(&self) -> usize {
+        let d = self.deltas.output_dim(self.chain_dim());
+        d * (2 * self.pipeline.post.splice.context + 1)
+    }
+
+    pub fn read_options(&self) -> ReadOptions {
+        ReadOptions {
+            channel: None,
+            sample_rate: Some(self.pipeline.sample_rate),
+            resample: self.pipeline.resample,
+        }
+    }
+
+    /// Read one audio file as the pipeline needs it (rate checked or resampled).
+    pub fn read_audio(&self, path: &Path) -> Result<Waveform> {
+        audio::read(path, &self.read_options())
+    }
+
+    /// Run the chain on one waveform; `name` (utterance id or file name) seeds the dither.
+    pub fn chain(&self, wav: &Waveform, name: &str) -> Result<Array2<f32>> {
+        let seed = self.seed
+            ^ u64::from_le_bytes(
+                blake3::hash(name.as_bytes()).as_bytes()[..8]
+                    .try_into()
+                    .expect("8 bytes"),
+            );
+        Ok(self.frontend.compute(wav, seed)?.data)
+    }
+
+    /// Read and run the chain on one file, naming the file in any error.
+    pub fn chain_file(&self, path: &Path) -> Result<Array2<f32>> {
+        let wav = self.read_audio(path)?;
+        self.chain(&wav, &path.to_string_lossy())
+            .map_err(|e| match e {
+                Error::Invalid(msg) => Error::format(path, msg),
+                other => other,
+            })
+    }
+
+    /// Post-process a set of utterances: CMVN pooled per `groups` (speaker ids; needed for
+    /// `speaker` mode), then deltas, then splicing. Global CMVN pools all given utterances.
+    pub fn post(
+        &self,
+        feats: Vec<Array2<f32>>,
+        groups: Option<&[String]>,
+    ) -> Result<Vec<Array2<f32>>> {
+        let cmvn = &self.pipeline.post.cmvn;
+        let mut feats = feats;
+        match cmvn.mode {
+            CmvnMode::None => {}
+            CmvnMode::Utterance => feats.par_iter_mut().for_each(|x| {
+                let mut st = CmvnStats::new(x.ncols());
+                st.accumulate(x.view());
+                st.apply(x, cmvn.norm_vars);
+            }),
+            CmvnMode::Speaker | CmvnMode::Global => {
+                let keys: Vec<&str> = match (cmvn.mode, groups) {
+                    (CmvnMode::Global, _) => vec![""; feats.len()],
+                    (_, Some(g)) => g.iter().map(String::as_str).collect(),
+                    (_, None) => {
+                        return Err(Error::format(
+                            &self.pipeline.path,
+                            "post.cmvn mode `speaker` needs speaker labels: use a corpus, or mode utterance/global",
+                        ));
+                    }
+                };
+                let mut stats = std::collections::BTreeMap::<&str, CmvnStats>::new();
+                for (x, k) in feats.iter().zip(&keys) {
+                    stats
+                        .entry(k)
+                        .or_insert_with(|| CmvnStats::new(x.ncols()))
+                        .accumulate(x.view());
+                }
+                feats
+                    .par_iter_mut()
+                    .zip(keys.par_iter())
+                    .for_each(|(x, k)| stats[k].apply(x, cmvn.norm_vars));
+            }
+        }
+        let context = self.pipeline.post.splice.context;
+        Ok(feats
+            .into_par_iter()
+            .map(|x| {
+                let x = if self.pipeline.post.deltas.order > 0 {
+                    self.deltas.apply(x.view())
+                } else {
+                    x
+                };
+                if context > 0 {
+                    splice(x.view(), context)
+                } else {
+                    x
+                }
+            })
+            .collect())
+    }
+
+    /// Chain + post-processing for a list of files, in parallel, in input order.
+    pub fn files(
+        &self,
+        paths: &[impl AsRef<Path> + Sync],
+        progress: impl Fn() + Sync,
+    ) -> Result<Vec<Array2<f32>>> {
+        let feats = paths
+            .par_iter()
+            .map(|p| {
+                let r = self.chain_file(p.as_ref());
+                progress();
+                r
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.post(feats, None)
+    }
+}
