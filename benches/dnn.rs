@@ -1,0 +1,119 @@
+//! One DNN training step (8x1000 hidden, 440 inputs = 40 dims x 11 frames, 2000 outputs, batch
+//! 256, SGD with momentum) with each matrix-product implementation, plus inference.
+//!
+//! `cargo bench --bench dnn` runs criterion; `cargo bench --bench dnn -- --plain [steps [gemm|ndarray]]` prints
+//! ms/step and GFLOP/s (6·batch·in·out per layer: forward, input gradient and weight gradient)
+//! for `scripts/bench-dnn.sh`.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use asrpipe::model::dnn::{Activation, Architecture, Dnn, DnnConfig, MatMul, Trainer};
+use criterion::Criterion;
+use ndarray::Array2;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::StandardNormal;
+
+const BATCH: usize = 256;
+const CLASSES: usize = 2000;
+
+fn arch() -> Architecture {
+    Architecture {
+        feature_dim: 40,
+        context: 5,
+        hidden: vec![1000; 8],
+        activation: Activation::Relu,
+        num_classes: CLASSES,
+    }
+}
+
+fn batch() -> (Array2<f32>, Vec<u32>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let x =
+        Array2::from_shape_simple_fn((BATCH, arch().input_dim()), || rng.sample(StandardNormal));
+    let y = (0..BATCH)
+        .map(|_| rng.random_range(0..CLASSES as u32))
+        .collect();
+    (x, y)
+}
+
+fn trainer(mm: MatMul) -> Trainer {
+    let cfg = DnnConfig {
+        hidden: "8x1000".into(),
+        batch: BATCH,
+        momentum: 0.9,
+        ..Default::default()
+    };
+    Trainer::new(Dnn::new(arch(), 0).unwrap(), &cfg, mm).unwrap()
+}
+
+fn flops_per_step() -> f64 {
+    6.0 * BATCH as f64
+        * arch()
+            .layer_dims()
+            .iter()
+            .map(|(i, o)| (i * o) as f64)
+            .sum::<f64>()
+}
+
+fn plain(steps: usize, only: Option<&str>) {
+    let (x, y) = batch();
+    println!(
+        "asrpipe DNN step: 8x1000 relu, 440 in, {CLASSES} out, batch {BATCH}, SGD momentum 0.9, \
+         {} rayon threads",
+        rayon::current_num_threads()
+    );
+    for (name, mm) in [("gemm", MatMul::Gemm), ("ndarray", MatMul::Ndarray)] {
+        if only.is_some_and(|o| o != name) {
+            continue;
+        }
+        let mut t = trainer(mm);
+        for _ in 0..3 {
+            t.step(x.view(), &y, 0.001).unwrap();
+        }
+        let mut times = Vec::with_capacity(steps);
+        for _ in 0..steps {
+            let start = Instant::now();
+            black_box(t.step(x.view(), &y, 0.001).unwrap());
+            times.push(start.elapsed().as_secs_f64());
+        }
+        times.sort_by(f64::total_cmp);
+        let median = times[steps / 2];
+        println!(
+            "asrpipe ({name:7}): {:7.1} ms/step (median of {steps}, min {:.1}), {:6.1} GFLOP/s",
+            median * 1e3,
+            times[0] * 1e3,
+            flops_per_step() / median / 1e9
+        );
+    }
+}
+
+fn criterion_benches(c: &mut Criterion) {
+    let (x, y) = batch();
+    let mut group = c.benchmark_group("dnn_train_step_8x1000");
+    group.sample_size(20);
+    for (name, mm) in [("gemm", MatMul::Gemm), ("ndarray", MatMul::Ndarray)] {
+        let mut t = trainer(mm);
+        group.bench_function(name, |b| b.iter(|| t.step(x.view(), &y, 0.001).unwrap()));
+    }
+    group.finish();
+    let dnn = Dnn::new(arch(), 0).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let utt = Array2::from_shape_simple_fn((300, 40), || rng.sample::<f32, _>(StandardNormal));
+    c.bench_function("dnn_log_posteriors_300_frames", |b| {
+        b.iter(|| dnn.log_posteriors(utt.view()).unwrap())
+    });
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--plain") {
+        let steps = args.get(i + 1).and_then(|s| s.parse().ok()).unwrap_or(20);
+        plain(steps, args.get(i + 2).map(String::as_str));
+        return;
+    }
+    let mut c = Criterion::default().configure_from_args();
+    criterion_benches(&mut c);
+    c.final_summary();
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Time one DNN training step (8x1000 ReLU, 440 inputs, 2000 outputs, batch 256, SGD momentum 0.9)
+# in asrpipe and in PyTorch on the CPU with 2 threads, and check that PyTorch loads an asrpipe
+# model file and computes the same outputs.
+#
+#   scripts/bench-dnn.sh [steps]
+#
+# PyTorch comes from PyPI into .venv-peers/ (git-ignored), created on first use.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+steps="${1:-20}"
+venv=.venv-peers
+if ! "$venv/bin/python" -c "import torch, safetensors, numpy" 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet torch==2.15.0 safetensors==0.8.0 numpy==2.4.6
+fi
+export RAYON_NUM_THREADS=2 OMP_NUM_THREADS=2
+
+echo "== speed (load average: $(cut -d' ' -f1-3 /proc/loadavg); numbers drop when the cores are busy)"
+cargo bench --quiet --bench dnn -- --plain "$steps" 2>/dev/null
+"$venv/bin/python" scripts/bench_dnn_torch.py --bench --steps "$steps" --threads 2
+
+echo "== torch loads an asrpipe model"
+dir="$(mktemp -d)"
+trap 'rm -rf "$dir"' EXIT
+ASRPIPE_DNN_EXPORT="$dir" cargo test --quiet --release --test dnn export_for_torch_check \
+    -- --ignored >/dev/null 2>&1
+"$venv/bin/python" scripts/bench_dnn_torch.py --check "$dir"

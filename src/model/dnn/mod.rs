@@ -1,0 +1,566 @@
+//! A multilayer perceptron over tied-state targets, written by hand over ndarray: the learned box
+//! that replaces a suffix of the production line.
+//!
+//! Input frames are normalised per dimension with the training set's mean and standard deviation
+//! (stored in the model), then spliced with `context` frames on each side (edges repeat the first
+//! or last frame, as Kaldi's splice). Hidden layers use ReLU (default), sigmoid or tanh; the
+//! output is a softmax trained with cross-entropy. Training ([`train()`]) shuffles frames across
+//! utterances, runs SGD with momentum or Adam, halves the learning rate when the held-out loss
+//! stops improving (newbob), keeps the best epoch and checkpoints every epoch.
+//!
+//! Model files use PyTorch's `nn.Linear` naming and layout, so they load straight into torch
+//! (see `scripts/bench_dnn_torch.py --check`, which does so and compares outputs):
+//! `layers.{i}.weight` `[out, in]`, `layers.{i}.bias` `[out]`, `input_mean` and `input_std`
+//! `[feature_dim]`, with the metadata (spec, activation, context, dims) in a JSON file beside it.
+//! ```text
+//! x = splice((feats - input_mean) / input_std, context)        # [frames, (2k+1)*feature_dim]
+//! for i, layer in enumerate(layers): x = layer(x); x = act(x) if i < last else log_softmax(x)
+//! ```
+
+mod checkpoint;
+mod layers;
+mod optim;
+mod step;
+mod train;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use ndarray::{Array1, Array2, ArrayD, ArrayView2, Ix1, Ix2};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal, Uniform};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::{Classifier, io};
+
+pub use layers::{Activation, MatMul};
+pub use optim::Optimizer;
+pub use step::{BatchStats, Gradients, Trainer};
+pub use train::{Dataset, EpochStats, Outcome, Progress, ProgressFn, TrainOptions, Trained, train};
+
+crate::options! {
+    /// Training a DNN over tied-state targets.
+    pub struct DnnConfig {
+        /// Hidden layers: `8x1000` (8 of 1000), `1000,500,250` (widths), `2x1000,500`, or `none`.
+        hidden: String = "4x1000".to_string(),
+        /// Hidden nonlinearity: relu, sigmoid or tanh.
+        activation: Activation = Activation::Relu,
+        /// Frames of context spliced on each side of the centre frame.
+        context: usize = 5,
+        /// Most epochs (passes over the shuffled training frames).
+        epochs: usize = 20,
+        /// Frames per minibatch.
+        batch: usize = 256,
+        /// Learning rate; none = 0.02 for sgd, 0.001 for adam.
+        lr: Option<f32> = None,
+        /// Optimiser: sgd (with momentum) or adam.
+        optimizer: Optimizer = Optimizer::Sgd,
+        /// SGD momentum (0 = plain SGD).
+        momentum: f32 = 0.9,
+        /// L2 weight decay on weights (not biases).
+        l2: f32 = 0.0,
+        /// Dropout probability on hidden-layer outputs while training.
+        dropout: f32 = 0.0,
+        /// Seed for the initial weights, the frame shuffle and dropout.
+        seed: u64 = 0,
+        /// Start halving the learning rate once dev loss improves by less than this fraction.
+        halving_threshold: f32 = 0.01,
+        /// Factor applied to the learning rate every epoch once halving has started.
+        halving_factor: f32 = 0.5,
+        /// Epochs always trained before early stopping may end training.
+        min_epochs: usize = 4,
+        /// Stop after this many epochs without a better dev loss (0 = never stop early).
+        patience: usize = 3,
+    }
+}
+
+impl DnnConfig {
+    /// The learning rate to start with (explicit, or the optimiser's default).
+    pub fn initial_lr(&self) -> f32 {
+        self.lr.unwrap_or(match self.optimizer {
+            Optimizer::Sgd => 0.02,
+            Optimizer::Adam => 0.001,
+        })
+    }
+
+    /// Check value ranges; errors say which option is wrong.
+    pub fn validate(&self) -> Result<()> {
+        parse_hidden(&self.hidden)?;
+        let bad = |what: String| Err(Error::invalid(format!("dnn options: {what}")));
+        let lr = self.initial_lr();
+        if !(lr.is_finite() && lr > 0.0) {
+            return bad(format!("lr must be a positive number, got {lr}"));
+        }
+        if self.batch == 0 {
+            return bad("batch must be at least 1".into());
+        }
+        if !(0.0..1.0).contains(&self.momentum) {
+            return bad(format!("momentum must be in [0, 1), got {}", self.momentum));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return bad(format!("dropout must be in [0, 1), got {}", self.dropout));
+        }
+        if !(self.l2.is_finite() && self.l2 >= 0.0) {
+            return bad(format!("l2 must be >= 0, got {}", self.l2));
+        }
+        if !(self.halving_factor > 0.0 && self.halving_factor <= 1.0) {
+            return bad(format!(
+                "halving_factor must be in (0, 1], got {}",
+                self.halving_factor
+            ));
+        }
+        if !self.halving_threshold.is_finite() {
+            return bad("halving_threshold must be a number".into());
+        }
+        Ok(())
+    }
+}
+
+/// Parse a hidden-layer spec: comma-separated items, each `W` (one layer of W units) or `NxW`
+/// (N layers of W). `none` (or an empty string) means no hidden layer (softmax regression).
+pub fn parse_hidden(spec: &str) -> Result<Vec<usize>> {
+    let s = spec.trim();
+    if s.is_empty() || s.eq_ignore_ascii_case("none") {
+        return Ok(Vec::new());
+    }
+    let bad = |why: &str| {
+        Error::invalid(format!(
+            "hidden layer spec {spec:?}: {why} (expected e.g. 8x1000 or 1000,500,250)"
+        ))
+    };
+    let number = |t: &str| -> Result<usize> {
+        match t.trim().parse::<usize>() {
+            Ok(0) => Err(bad("sizes must be at least 1")),
+            Ok(n) => Ok(n),
+            Err(_) => Err(bad(&format!("{:?} is not a whole number", t.trim()))),
+        }
+    };
+    let mut widths = Vec::new();
+    for item in s.split(',') {
+        match item.split_once(['x', 'X']) {
+            Some((n, w)) => {
+                let (n, w) = (number(n)?, number(w)?);
+                widths.extend(std::iter::repeat_n(w, n));
+            }
+            None => widths.push(number(item)?),
+        }
+    }
+    Ok(widths)
+}
+
+/// Canonical spec of a list of widths: `8x1000` when all equal, else `1000,500,250`.
+pub fn hidden_spec(widths: &[usize]) -> String {
+    match widths {
+        [] => "none".to_string(),
+        [w, rest @ ..] if rest.iter().all(|v| v == w) && !rest.is_empty() => {
+            format!("{}x{w}", widths.len())
+        }
+        _ => widths
+            .iter()
+            .map(|w| w.to_string())
+            .collect::<Vec<_>>()
+            .join(","),
+    }
+}
+
+/// Parameters of a stack of fully connected layers: sum of `in*out + out`.
+pub fn count_params(input_dim: usize, hidden: &[usize], output_dim: usize) -> usize {
+    let mut dims = vec![input_dim];
+    dims.extend_from_slice(hidden);
+    dims.push(output_dim);
+    dims.windows(2).map(|w| w[0] * w[1] + w[1]).sum()
+}
+
+/// Width of the one-hidden-layer net whose parameter count is closest to that of `spec` (for the
+/// deep-thin vs shallow-fat comparison). `input_dim` is the network input (after splicing).
+/// One hidden layer of width `h` has `h*(input_dim + output_dim + 1) + output_dim` parameters.
+pub fn match_params(spec: &str, input_dim: usize, output_dim: usize) -> Result<usize> {
+    let target = count_params(input_dim, &parse_hidden(spec)?, output_dim);
+    let per_unit = input_dim + output_dim + 1;
+    let h = (target.saturating_sub(output_dim) / per_unit).max(1);
+    let count = |h: usize| h * per_unit + output_dim;
+    Ok(
+        if target.abs_diff(count(h + 1)) < target.abs_diff(count(h)) {
+            h + 1
+        } else {
+            h
+        },
+    )
+}
+
+/// Shape of a network: everything needed to rebuild it apart from the numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Architecture {
+    /// Dimension of one unspliced input frame.
+    pub feature_dim: usize,
+    /// Frames spliced on each side.
+    pub context: usize,
+    /// Hidden layer widths.
+    pub hidden: Vec<usize>,
+    pub activation: Activation,
+    pub num_classes: usize,
+}
+
+impl Architecture {
+    /// Network input width: `(2k+1) * feature_dim`.
+    pub fn input_dim(&self) -> usize {
+        (2 * self.context + 1) * self.feature_dim
+    }
+
+    /// `(in, out)` of every linear layer, output layer last.
+    pub fn layer_dims(&self) -> Vec<(usize, usize)> {
+        let mut dims = vec![self.input_dim()];
+        dims.extend_from_slice(&self.hidden);
+        dims.push(self.num_classes);
+        dims.windows(2).map(|w| (w[0], w[1])).collect()
+    }
+
+    pub fn num_params(&self) -> usize {
+        count_params(self.input_dim(), &self.hidden, self.num_classes)
+    }
+}
+
+/// One fully connected layer in `nn.Linear` layout: `y = x W^T + b`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Linear {
+    /// `[out, in]`.
+    pub weight: Array2<f32>,
+    /// `[out]`.
+    pub bias: Array1<f32>,
+}
+
+/// A trained (or freshly initialised) network with its input normalisation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dnn {
+    arch: Architecture,
+    layers: Vec<Linear>,
+    mean: Array1<f32>,
+    std: Array1<f32>,
+    inv_std: Array1<f32>,
+}
+
+/// Independent random streams of one seed, so that e.g. the shuffle of epoch 7 is the same whether
+/// or not training was resumed at epoch 5.
+pub(crate) fn rng_stream(seed: u64, purpose: u64, epoch: u64) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream((purpose << 32) | epoch);
+    rng
+}
+pub(crate) const STREAM_INIT: u64 = 0;
+pub(crate) const STREAM_SHUFFLE: u64 = 1;
+pub(crate) const STREAM_DROPOUT: u64 = 2;
+
+impl Dnn {
+    /// Random initial weights from `seed`: He normal (std `sqrt(2/in)`) for ReLU layers, Glorot
+    /// uniform (`±sqrt(6/(in+out))`) for sigmoid/tanh layers and for the linear output layer;
+    /// biases zero. Normalisation starts as the identity.
+    pub fn new(arch: Architecture, seed: u64) -> Result<Dnn> {
+        if arch.feature_dim == 0 || arch.num_classes == 0 {
+            return Err(Error::invalid(format!(
+                "a DNN needs at least one input dimension and one class (got {} and {})",
+                arch.feature_dim, arch.num_classes
+            )));
+        }
+        if arch.hidden.contains(&0) {
+            return Err(Error::invalid("hidden layers need at least one unit"));
+        }
+        let mut rng = rng_stream(seed, STREAM_INIT, 0);
+        let dims = arch.layer_dims();
+        let mut layers = Vec::with_capacity(dims.len());
+        for (i, &(fan_in, fan_out)) in dims.iter().enumerate() {
+            let hidden = i + 1 < dims.len();
+            let weight = if hidden && arch.activation == Activation::Relu {
+                let normal = Normal::new(0.0, (2.0 / fan_in as f32).sqrt()).expect("finite std");
+                Array2::from_shape_simple_fn((fan_out, fan_in), || normal.sample(&mut rng))
+            } else {
+                let a = (6.0 / (fan_in + fan_out) as f32).sqrt();
+                let uniform = Uniform::new_inclusive(-a, a).expect("finite range");
+                Array2::from_shape_simple_fn((fan_out, fan_in), || uniform.sample(&mut rng))
+            };
+            layers.push(Linear {
+                weight,
+                bias: Array1::zeros(fan_out),
+            });
+        }
+        let d = arch.feature_dim;
+        Ok(Dnn {
+            arch,
+            layers,
+            mean: Array1::zeros(d),
+            std: Array1::ones(d),
+            inv_std: Array1::ones(d),
+        })
+    }
+
+    /// Set the per-dimension input normalisation (mean and standard deviation, unspliced).
+    pub fn set_normalisation(&mut self, mean: Array1<f32>, std: Array1<f32>) -> Result<()> {
+        let d = self.arch.feature_dim;
+        if mean.len() != d || std.len() != d {
+            return Err(Error::invalid(format!(
+                "normalisation has {} means and {} deviations for {d} dimensions",
+                mean.len(),
+                std.len()
+            )));
+        }
+        if let Some(s) = std.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
+            return Err(Error::invalid(format!(
+                "input standard deviations must be positive, found {s}"
+            )));
+        }
+        if mean.iter().any(|m| !m.is_finite()) {
+            return Err(Error::invalid("input means must be finite"));
+        }
+        self.inv_std = std.mapv(|s| 1.0 / s);
+        self.mean = mean;
+        self.std = std;
+        Ok(())
+    }
+
+    pub fn arch(&self) -> &Architecture {
+        &self.arch
+    }
+
+    /// Layers, output layer last.
+    pub fn layers(&self) -> &[Linear] {
+        &self.layers
+    }
+
+    /// Layers for editing in place (shapes must stay as they are).
+    pub fn layers_mut(&mut self) -> &mut [Linear] {
+        &mut self.layers
+    }
+
+    pub fn input_mean(&self) -> &Array1<f32> {
+        &self.mean
+    }
+
+    pub fn input_std(&self) -> &Array1<f32> {
+        &self.std
+    }
+
+    pub(crate) fn normaliser(&self) -> layers::Normaliser<'_> {
+        layers::Normaliser {
+            mean: self.mean.as_slice().expect("owned"),
+            inv_std: self.inv_std.as_slice().expect("owned"),
+        }
+    }
+
+    fn check_features(&self, features: &ArrayView2<'_, f32>) -> Result<()> {
+        if features.ncols() != self.arch.feature_dim {
+            return Err(Error::invalid(format!(
+                "features have {} dimensions, the DNN expects {}",
+                features.ncols(),
+                self.arch.feature_dim
+            )));
+        }
+        Ok(())
+    }
+
+    /// Run one utterance up to `layer` (0 = normalised spliced input, `1..=L` hidden outputs after
+    /// the nonlinearity, `L+1` = output logits).
+    fn forward_to(&self, features: ArrayView2<'_, f32>, layer: usize) -> Array2<f32> {
+        let t = features.nrows();
+        let frames: Vec<layers::FrameRef> = (0..t as u32).map(|i| (0, i)).collect();
+        let mut h = Array2::zeros((t, self.arch.input_dim()));
+        layers::splice_into(
+            h.as_slice_mut().expect("owned"),
+            &[features],
+            &frames,
+            self.arch.context,
+            &self.normaliser(),
+        );
+        let hidden = self.arch.hidden.len();
+        for (i, l) in self.layers.iter().take(layer).enumerate() {
+            let mut z = Array2::zeros((t, l.weight.nrows()));
+            MatMul::Gemm.product(h.view(), l.weight.t(), z.view_mut(), false);
+            let act = (i < hidden).then_some(self.arch.activation);
+            layers::bias_activate(
+                z.as_slice_mut().expect("owned"),
+                l.bias.as_slice().expect("owned"),
+                act,
+            );
+            h = z;
+        }
+        h
+    }
+
+    /// Activations of one utterance at `layer`: 0 = normalised spliced input, `1..=L` = output of
+    /// hidden layer `layer` after its nonlinearity. One row per frame.
+    pub fn activations(&self, features: ArrayView2<'_, f32>, layer: usize) -> Result<Array2<f32>> {
+        self.check_features(&features)?;
+        let hidden = self.arch.hidden.len();
+        if layer > hidden {
+            return Err(Error::invalid(format!(
+                "layer {layer} requested, the DNN has {hidden} hidden layers (0 = input)"
+            )));
+        }
+        Ok(self.forward_to(features, layer))
+    }
+
+    /// Log posteriors (log-softmax of the output layer) of one utterance, frames x classes.
+    pub fn log_posteriors(&self, features: ArrayView2<'_, f32>) -> Result<Array2<f32>> {
+        self.check_features(&features)?;
+        let mut z = self.forward_to(features, self.layers.len());
+        layers::log_softmax(z.as_slice_mut().expect("owned"), self.arch.num_classes);
+        Ok(z)
+    }
+
+    /// Where [`save`](Self::save) puts the metadata beside the tensors: same name, `.json`.
+    pub fn metadata_path(path: &Path) -> PathBuf {
+        path.with_extension("json")
+    }
+
+    /// Write the tensors (safetensors) to `path` and the metadata to [`Self::metadata_path`].
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let meta_path = Self::metadata_path(path);
+        if meta_path == path {
+            return Err(Error::invalid(format!(
+                "{}: a DNN model file cannot end in .json (its metadata goes there)",
+                path.display()
+            )));
+        }
+        let names = tensor_names(self.layers.len());
+        let mut tensors = Vec::new();
+        for (l, (w, b)) in self.layers.iter().zip(&names) {
+            tensors.push((w.as_str(), l.weight.view().into_dyn()));
+            tensors.push((b.as_str(), l.bias.view().into_dyn()));
+        }
+        tensors.push(("input_mean", self.mean.view().into_dyn()));
+        tensors.push(("input_std", self.std.view().into_dyn()));
+        io::write_tensors(path, &tensors)?;
+        io::write_json(&meta_path, &Metadata::new(&self.arch))
+    }
+
+    /// Read a model written by [`save`](Self::save), checking every shape against the metadata.
+    pub fn load(path: &Path) -> Result<Dnn> {
+        let meta_path = Self::metadata_path(path);
+        let meta: Metadata = io::read_json(&meta_path)?;
+        if meta.format != FORMAT {
+            return Err(Error::format(
+                &meta_path,
+                format!("not an asrpipe DNN (format {:?})", meta.format),
+            ));
+        }
+        let mut tensors = io::read_tensors(path)?;
+        Self::from_tensors(meta.arch, path, &mut tensors, "")
+    }
+
+    /// Rebuild from named tensors (layers under `prefix`, normalisation without prefix).
+    pub(crate) fn from_tensors(
+        arch: Architecture,
+        path: &Path,
+        tensors: &mut BTreeMap<String, ArrayD<f32>>,
+        prefix: &str,
+    ) -> Result<Dnn> {
+        let d = arch.feature_dim;
+        let layers = take_layers(&arch, path, tensors, prefix)?;
+        let mut dnn = Dnn::new(arch, 0).map_err(|e| Error::format(path, e.to_string()))?;
+        dnn.layers = layers;
+        let mean = into_1d(io::take(path, tensors, "input_mean", &[d])?);
+        let std = into_1d(io::take(path, tensors, "input_std", &[d])?);
+        dnn.set_normalisation(mean, std)
+            .map_err(|e| Error::format(path, e.to_string()))?;
+        Ok(dnn)
+    }
+}
+
+/// Take `{prefix}layers.{i}.weight` / `.bias` out of loaded tensors, checking shapes.
+pub(crate) fn take_layers(
+    arch: &Architecture,
+    path: &Path,
+    tensors: &mut BTreeMap<String, ArrayD<f32>>,
+    prefix: &str,
+) -> Result<Vec<Linear>> {
+    let dims = arch.layer_dims();
+    let names = tensor_names(dims.len());
+    dims.iter()
+        .zip(names)
+        .map(|(&(fan_in, fan_out), (w, b))| {
+            Ok(Linear {
+                weight: into_2d(io::take(
+                    path,
+                    tensors,
+                    &format!("{prefix}{w}"),
+                    &[fan_out, fan_in],
+                )?),
+                bias: into_1d(io::take(
+                    path,
+                    tensors,
+                    &format!("{prefix}{b}"),
+                    &[fan_out],
+                )?),
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn tensor_names(layers: usize) -> Vec<(String, String)> {
+    (0..layers)
+        .map(|i| (format!("layers.{i}.weight"), format!("layers.{i}.bias")))
+        .collect()
+}
+
+pub(crate) fn into_2d(a: ArrayD<f32>) -> Array2<f32> {
+    a.into_dimensionality::<Ix2>().expect("shape checked")
+}
+
+pub(crate) fn into_1d(a: ArrayD<f32>) -> Array1<f32> {
+    a.into_dimensionality::<Ix1>().expect("shape checked")
+}
+
+const FORMAT: &str = "asrpipe-dnn";
+
+/// The JSON beside a model file.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Metadata {
+    format: String,
+    version: u32,
+    /// Hidden layers as a spec string (informative; `hidden` is authoritative).
+    spec: String,
+    #[serde(flatten)]
+    pub(crate) arch: Architecture,
+    input_dim: usize,
+    num_params: usize,
+    /// How to use the tensors without asrpipe.
+    usage: String,
+}
+
+impl Metadata {
+    pub(crate) fn new(arch: &Architecture) -> Metadata {
+        Metadata {
+            format: FORMAT.to_string(),
+            version: 1,
+            spec: hidden_spec(&arch.hidden),
+            arch: arch.clone(),
+            input_dim: arch.input_dim(),
+            num_params: arch.num_params(),
+            usage: "x = (feats - input_mean) / input_std; splice frames t-context..t+context \
+                    (edges repeat), concatenated oldest first; layers.{i} are torch.nn.Linear; \
+                    activation after every layer but the last; log_softmax at the end"
+                .to_string(),
+        }
+    }
+}
+
+impl Classifier for Dnn {
+    fn input_dim(&self) -> usize {
+        self.arch.feature_dim
+    }
+
+    fn num_classes(&self) -> usize {
+        self.arch.num_classes
+    }
+
+    fn num_params(&self) -> usize {
+        self.arch.num_params()
+    }
+
+    /// Log-softmax outputs. Panics if the features do not have [`Classifier::input_dim`] columns
+    /// (callers check dimensions when they build the pipeline; see [`Dnn::log_posteriors`]).
+    fn log_scores(&self, features: ArrayView2<f32>) -> Array2<f32> {
+        self.log_posteriors(features)
+            .unwrap_or_else(|e| panic!("DNN log_scores: {e}"))
+    }
+}

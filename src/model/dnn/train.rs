@@ -1,0 +1,442 @@
+//! The training loop: epochs over shuffled frames, held-out evaluation, newbob learning-rate
+//! halving, early stopping with the best epoch kept, and a checkpoint after every epoch.
+//!
+//! Every epoch's shuffle and dropout masks come from random streams keyed by (seed, epoch), and
+//! the checkpoint holds everything else that changes (weights, optimiser state, learning rate,
+//! schedule state), so a run resumed from a checkpoint ends with the same bits as one that never
+//! stopped.
+
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::time::Instant;
+
+use ndarray::{Array1, ArrayView2};
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use super::checkpoint::{self, Checkpoint, Schedule};
+use super::layers::{FrameRef, MatMul};
+use super::rng_stream;
+use super::step::Trainer;
+use super::{Architecture, Dnn, DnnConfig, Linear, STREAM_DROPOUT, STREAM_SHUFFLE, parse_hidden};
+use crate::error::{Error, Result};
+
+/// Utterances of unspliced features with one label per frame (`u32::MAX` = no label: the frame
+/// is used as context but never as a training target). Borrowed, not copied.
+pub struct Dataset<'a> {
+    feats: Vec<ArrayView2<'a, f32>>,
+    labels: Vec<&'a [u32]>,
+    /// Labelled frames in corpus order.
+    frames: Vec<FrameRef>,
+    dim: usize,
+}
+
+impl<'a> Dataset<'a> {
+    /// One feature matrix (frames x dims) and one label slice per utterance.
+    pub fn new(feats: Vec<ArrayView2<'a, f32>>, labels: Vec<&'a [u32]>) -> Result<Self> {
+        if feats.len() != labels.len() {
+            return Err(Error::invalid(format!(
+                "{} feature matrices but {} label sequences",
+                feats.len(),
+                labels.len()
+            )));
+        }
+        let dim = feats.first().map_or(0, |f| f.ncols());
+        let mut frames = Vec::new();
+        for (u, (f, l)) in feats.iter().zip(&labels).enumerate() {
+            if f.ncols() != dim {
+                return Err(Error::invalid(format!(
+                    "utterance {u} has {}-dimensional features, utterance 0 has {dim}",
+                    f.ncols()
+                )));
+            }
+            if f.nrows() != l.len() {
+                return Err(Error::invalid(format!(
+                    "utterance {u} has {} feature frames but {} labels",
+                    f.nrows(),
+                    l.len()
+                )));
+            }
+            if u32::try_from(f.nrows()).is_err() || u32::try_from(u).is_err() {
+                return Err(Error::invalid(format!("utterance {u} is too long")));
+            }
+            frames.extend(
+                l.iter()
+                    .enumerate()
+                    .filter(|(_, y)| **y != u32::MAX)
+                    .map(|(t, _)| (u as u32, t as u32)),
+            );
+        }
+        Ok(Dataset {
+            feats,
+            labels,
+            frames,
+            dim,
+        })
+    }
+
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    pub fn num_utterances(&self) -> usize {
+        self.feats.len()
+    }
+
+    /// Frames with a label (the ones trained on and scored).
+    pub fn num_labelled(&self) -> usize {
+        self.frames.len()
+    }
+
+    /// Per-dimension mean and standard deviation over all frames (labelled or not), accumulated in
+    /// f64 in two passes. A dimension that never varies gets deviation 1 (it is only centred).
+    pub fn normalisation(&self) -> (Array1<f32>, Array1<f32>) {
+        let d = self.dim;
+        let n: usize = self.feats.iter().map(|f| f.nrows()).sum();
+        let mut sum = vec![0.0f64; d];
+        for row in self.feats.iter().flat_map(|f| f.rows()) {
+            sum.iter_mut()
+                .zip(row)
+                .for_each(|(s, &x)| *s += f64::from(x));
+        }
+        let mean: Vec<f64> = sum.iter().map(|s| s / n.max(1) as f64).collect();
+        let mut sq = vec![0.0f64; d];
+        for row in self.feats.iter().flat_map(|f| f.rows()) {
+            for ((s, &x), m) in sq.iter_mut().zip(row).zip(&mean) {
+                *s += (f64::from(x) - m).powi(2);
+            }
+        }
+        let std = sq.iter().zip(&mean).map(|(s, m)| {
+            let sd = (s / n.max(1) as f64).sqrt();
+            // Relative floor: rounding noise on a constant dimension must not be blown up.
+            if sd > 1e-6 * m.abs().max(1e-30) {
+                sd as f32
+            } else {
+                1.0
+            }
+        });
+        (mean.iter().map(|&m| m as f32).collect(), std.collect())
+    }
+
+    fn check_labels(&self, classes: usize, what: &str) -> Result<()> {
+        for &(u, t) in &self.frames {
+            let y = self.labels[u as usize][t as usize];
+            if y as usize >= classes {
+                return Err(Error::invalid(format!(
+                    "{what} utterance {u}, frame {t}: label {y} but the network has {classes} classes"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Hash of the shapes, labels and features: a checkpoint is only resumed on the same data.
+    pub(crate) fn fingerprint(&self) -> String {
+        let mut h = blake3::Hasher::new();
+        h.update(&(self.feats.len() as u64).to_le_bytes());
+        for (f, l) in self.feats.iter().zip(&self.labels) {
+            h.update(&(f.nrows() as u64).to_le_bytes());
+            h.update(&(f.ncols() as u64).to_le_bytes());
+            for y in l.iter() {
+                h.update(&y.to_le_bytes());
+            }
+            for v in f.iter() {
+                h.update(&v.to_le_bytes());
+            }
+        }
+        h.finalize().to_hex().to_string()
+    }
+}
+
+/// What one epoch did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochStats {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// Learning rate used during this epoch.
+    pub lr: f32,
+    /// Mean cross-entropy over the epoch's minibatches (with dropout, before each update).
+    pub train_loss: f64,
+    pub train_accuracy: f64,
+    pub dev_loss: Option<f64>,
+    pub dev_accuracy: Option<f64>,
+    /// Training frames per second (forward + backward + update).
+    pub frames_per_sec: f64,
+    pub seconds: f64,
+    /// This epoch has the best dev loss so far (its weights are the ones kept).
+    pub best: bool,
+}
+
+/// Reported to the caller's callback, which may stop training by returning `Break`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Progress<'a> {
+    /// Every `progress_every` minibatches.
+    Batch {
+        epoch: usize,
+        batch: usize,
+        batches: usize,
+        /// Mean training loss over the epoch so far.
+        train_loss: f64,
+        frames_per_sec: f64,
+        lr: f32,
+    },
+    /// After each epoch (and after its checkpoint was written).
+    Epoch(&'a EpochStats),
+}
+
+/// How training ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// All `epochs` ran.
+    Completed,
+    /// Dev loss stopped improving for `patience` epochs.
+    EarlyStopped,
+    /// The progress callback asked to stop; the checkpoint (if any) allows resuming.
+    Interrupted,
+}
+
+/// Progress callback: return `ControlFlow::Break(())` to stop training.
+pub type ProgressFn<'a> = dyn FnMut(&Progress<'_>) -> ControlFlow<()> + 'a;
+
+/// How to run training (not part of the model's configuration).
+#[derive(Default)]
+pub struct TrainOptions<'a> {
+    /// Directory for per-epoch checkpoints; if it holds one, training resumes from it.
+    pub checkpoint_dir: Option<&'a Path>,
+    /// Report [`Progress::Batch`] every this many minibatches (0 = never).
+    pub progress_every: usize,
+    pub on_progress: Option<&'a mut ProgressFn<'a>>,
+    pub matmul: MatMul,
+}
+
+/// The result: the best epoch's network (the last one without a dev set) and what happened.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    pub dnn: Dnn,
+    pub history: Vec<EpochStats>,
+    /// 1-based epoch whose weights were kept.
+    pub best_epoch: Option<usize>,
+    pub outcome: Outcome,
+}
+
+/// Train a network on `train` (features unspliced, labels per frame) over `num_classes` tied
+/// states, using `dev` (if given) for learning-rate halving, early stopping and choosing the
+/// epoch to keep.
+pub fn train(
+    cfg: &DnnConfig,
+    num_classes: usize,
+    train: &Dataset<'_>,
+    dev: Option<&Dataset<'_>>,
+    mut opts: TrainOptions<'_>,
+) -> Result<Trained> {
+    cfg.validate()?;
+    let dev = dev.filter(|d| d.num_labelled() > 0);
+    if train.num_labelled() == 0 {
+        return Err(Error::invalid("no labelled training frames"));
+    }
+    train.check_labels(num_classes, "training")?;
+    if let Some(dev) = dev {
+        if dev.dim() != train.dim() {
+            return Err(Error::invalid(format!(
+                "dev features have {} dimensions, training features {}",
+                dev.dim(),
+                train.dim()
+            )));
+        }
+        dev.check_labels(num_classes, "dev")?;
+    }
+    let arch = Architecture {
+        feature_dim: train.dim(),
+        context: cfg.context,
+        hidden: parse_hidden(&cfg.hidden)?,
+        activation: cfg.activation,
+        num_classes,
+    };
+    // Hashing every feature costs a pass over the data: only when checkpoints need it.
+    let data_id = match opts.checkpoint_dir {
+        Some(_) => train.fingerprint() + &dev.map(|d| d.fingerprint()).unwrap_or_default(),
+        None => String::new(),
+    };
+
+    let resumed = match opts.checkpoint_dir {
+        Some(dir) => checkpoint::load(dir, cfg, &arch, &data_id)?,
+        None => None,
+    };
+    let (mut trainer, mut state) = match resumed {
+        Some(Checkpoint {
+            dnn,
+            best,
+            opt,
+            schedule,
+        }) => {
+            let mut t = Trainer::new(dnn, cfg, opts.matmul)?;
+            t.opt = opt;
+            (t, RunState { best, schedule })
+        }
+        None => {
+            let mut dnn = Dnn::new(arch, cfg.seed)?;
+            let (mean, std) = train.normalisation();
+            dnn.set_normalisation(mean, std)?;
+            let t = Trainer::new(dnn, cfg, opts.matmul)?;
+            let schedule = Schedule::new(cfg.initial_lr());
+            (
+                t,
+                RunState {
+                    best: None,
+                    schedule,
+                },
+            )
+        }
+    };
+
+    let mut perm: Vec<u32> = Vec::with_capacity(train.num_labelled());
+    let batch = cfg.batch;
+    let batches = train.num_labelled().div_ceil(batch);
+    while state.schedule.outcome.is_none() {
+        let epoch = state.schedule.epochs_done;
+        if epoch >= cfg.epochs {
+            state.schedule.outcome = Some(Outcome::Completed);
+            break;
+        }
+        perm.clear();
+        perm.extend(0..train.num_labelled() as u32);
+        perm.shuffle(&mut rng_stream(cfg.seed, STREAM_SHUFFLE, epoch as u64));
+        trainer.dropout_rng = rng_stream(cfg.seed, STREAM_DROPOUT, epoch as u64);
+        let lr = state.schedule.lr;
+
+        let start = Instant::now();
+        let (mut loss, mut hits) = (0.0f64, 0usize);
+        for (b, chunk) in perm.chunks(batch).enumerate() {
+            trainer.ws.frames.clear();
+            trainer.ws.labels.clear();
+            for &j in chunk {
+                let (u, t) = train.frames[j as usize];
+                trainer.ws.frames.push((u, t));
+                trainer.ws.labels.push(train.labels[u as usize][t as usize]);
+            }
+            trainer.ws.splice(&trainer.dnn, &train.feats);
+            let (l, h) = trainer.step_prepared(chunk.len(), lr);
+            loss += l;
+            hits += h;
+            if opts.progress_every > 0 && (b + 1) % opts.progress_every == 0 {
+                let done = ((b + 1) * batch).min(perm.len());
+                let p = Progress::Batch {
+                    epoch: epoch + 1,
+                    batch: b + 1,
+                    batches,
+                    train_loss: loss / done as f64,
+                    frames_per_sec: done as f64 / start.elapsed().as_secs_f64(),
+                    lr,
+                };
+                if report(&mut opts, &p).is_break() {
+                    return Ok(state.finish(trainer, Outcome::Interrupted));
+                }
+            }
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        let n = train.num_labelled() as f64;
+        let dev_scores = dev.map(|d| evaluate(&mut trainer, d));
+        let mut stats = EpochStats {
+            epoch: epoch + 1,
+            lr,
+            train_loss: loss / n,
+            train_accuracy: hits as f64 / n,
+            dev_loss: dev_scores.map(|s| s.0),
+            dev_accuracy: dev_scores.map(|s| s.1),
+            frames_per_sec: n / seconds,
+            seconds,
+            best: false,
+        };
+        if let Some((dev_loss, _)) = dev_scores {
+            stats.best = state.schedule.after_dev(cfg, dev_loss);
+            if stats.best {
+                state.keep_best(trainer.dnn.layers());
+            }
+        }
+        state.schedule.epochs_done += 1;
+        if state.schedule.outcome.is_none() && state.schedule.epochs_done >= cfg.epochs {
+            state.schedule.outcome = Some(Outcome::Completed);
+        }
+        state.schedule.history.push(stats.clone());
+        if let Some(dir) = opts.checkpoint_dir {
+            checkpoint::save(
+                dir,
+                cfg,
+                &data_id,
+                &trainer.dnn,
+                state.best.as_deref(),
+                &trainer.opt,
+                &state.schedule,
+            )?;
+        }
+        if report(&mut opts, &Progress::Epoch(&stats)).is_break()
+            && state.schedule.outcome.is_none()
+        {
+            return Ok(state.finish(trainer, Outcome::Interrupted));
+        }
+    }
+    let outcome = state.schedule.outcome.unwrap_or(Outcome::Completed);
+    Ok(state.finish(trainer, outcome))
+}
+
+fn report(opts: &mut TrainOptions<'_>, p: &Progress<'_>) -> ControlFlow<()> {
+    match opts.on_progress.as_mut() {
+        Some(f) => f(p),
+        None => ControlFlow::Continue(()),
+    }
+}
+
+/// Mean cross-entropy and frame accuracy on a dataset, in minibatches, without dropout.
+fn evaluate(trainer: &mut Trainer, data: &Dataset<'_>) -> (f64, f64) {
+    let (mut loss, mut hits) = (0.0f64, 0usize);
+    let cap = trainer.ws.cap();
+    for chunk in data.frames.chunks(cap) {
+        trainer.ws.frames.clear();
+        trainer.ws.frames.extend_from_slice(chunk);
+        trainer.ws.labels.clear();
+        trainer.ws.labels.extend(
+            chunk
+                .iter()
+                .map(|&(u, t)| data.labels[u as usize][t as usize]),
+        );
+        trainer.ws.splice(&trainer.dnn, &data.feats);
+        let (l, h) = trainer.evaluate_prepared(chunk.len());
+        loss += l;
+        hits += h;
+    }
+    let n = data.num_labelled() as f64;
+    (loss / n, hits as f64 / n)
+}
+
+/// What the loop carries besides the trainer.
+struct RunState {
+    /// Weights of the best epoch so far.
+    best: Option<Vec<Linear>>,
+    schedule: Schedule,
+}
+
+impl RunState {
+    fn keep_best(&mut self, layers: &[Linear]) {
+        match &mut self.best {
+            Some(best) => best
+                .iter_mut()
+                .zip(layers)
+                .for_each(|(b, l)| b.clone_from(l)),
+            None => self.best = Some(layers.to_vec()),
+        }
+    }
+
+    fn finish(self, trainer: Trainer, outcome: Outcome) -> Trained {
+        let mut dnn = trainer.into_dnn();
+        if let Some(best) = self.best {
+            dnn.layers_mut().clone_from_slice(&best);
+        }
+        Trained {
+            dnn,
+            best_epoch: self.schedule.best_epoch,
+            history: self.schedule.history,
+            outcome,
+        }
+    }
+}
