@@ -84,7 +84,9 @@ mod tests {
         std::fs::write(&audio, b"not really audio").unwrap();
         let cache = FeatureCache::new(dir.path().join("cache"));
         let x = ndarray::array![[1.0f32, 2.0]];
-        let got = cache.get_or_compute(&audio, "h1", || Ok(x.clone())).unwrap();
+        let got = cache
+            .get_or_compute(&audio, "h1", || Ok(x.clone()))
+            .unwrap();
         assert_eq!(got, x);
         let again = cache
             .get_or_compute(&audio, "h1", || panic!("must come from the cache"))

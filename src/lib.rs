@@ -8,13 +8,17 @@
 pub mod atomic;
 pub mod audio;
 pub mod cache;
+pub mod classifier;
 pub mod corpus;
 pub mod dataset;
 pub mod error;
+pub mod eval;
 pub mod export;
 pub mod features;
 pub mod frontend;
 pub mod model;
 pub mod pipeline;
+pub mod run;
+pub mod targets;
 
 pub use error::{Error, Result};

@@ -25,6 +25,10 @@ enum Command {
     Stages,
     /// Validate a pipeline file.
     Check(cli::features::CheckArgs),
+    /// Train a classifier (GMM, or DNN from any cut of the chain) on a corpus's training split.
+    Train(cli::train::TrainArgs),
+    /// Score a classifier on the test split (training it first unless --model is given).
+    Eval(cli::train::EvalArgs),
     /// Inspect a corpus: summary and frame labels.
     #[command(subcommand)]
     Corpus(cli::corpus::Command),
@@ -37,6 +41,8 @@ fn main() -> ExitCode {
         Command::Stages => cli::features::stages(),
         Command::Check(a) => cli::features::check(a),
         Command::Corpus(c) => cli::corpus::run(c),
+        Command::Train(a) => cli::train::train(a),
+        Command::Eval(a) => cli::train::eval(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

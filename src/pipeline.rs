@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
+use crate::classifier::ClassifierConfig;
 use crate::error::{Error, Result};
 use crate::frontend::cmvn::CmvnOptions;
 use crate::frontend::dct::{Dct, DctOptions};
@@ -129,6 +130,8 @@ struct PipelineFile {
     stages: Vec<Spanned<StageConfig>>,
     #[serde(default)]
     post: PostConfig,
+    #[serde(default)]
+    classifier: Option<Spanned<ClassifierConfig>>,
 }
 
 /// A validated pipeline: stages in order, each with the YAML line it came from.
@@ -145,12 +148,29 @@ pub struct Pipeline {
     /// 1-based YAML line of each stage (0 when unknown).
     pub lines: Vec<usize>,
     pub post: PostConfig,
+    /// The learned box, if the file has a `classifier:` section.
+    pub classifier: Option<ClassifierConfig>,
+    /// 1-based YAML line of the `classifier:` section (0 when absent).
+    pub classifier_line: usize,
 }
 
 /// The built-in Kaldi MFCC pipeline, used when no pipeline is given.
 pub const KALDI_MFCC_YAML: &str = include_str!("../pipelines/kaldi-mfcc.yaml");
 
+/// The built-in production line with its GMM (MFCC + deltas, speaker CMN); also the features
+/// that grow the state-tying tree.
+pub const KALDI_MFCC_GMM_YAML: &str = include_str!("../pipelines/kaldi-mfcc-gmm.yaml");
+
 impl Pipeline {
+    /// The default GMM pipeline, `pipelines/kaldi-mfcc-gmm.yaml`.
+    pub fn kaldi_mfcc_gmm() -> Pipeline {
+        Pipeline::parse(
+            KALDI_MFCC_GMM_YAML,
+            Path::new("pipelines/kaldi-mfcc-gmm.yaml"),
+        )
+        .expect("the built-in pipeline is valid")
+    }
+
     pub fn load(path: &Path) -> Result<Pipeline> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         Pipeline::parse(&text, path)
@@ -210,8 +230,14 @@ impl Pipeline {
             stages,
             lines,
             post: file.post,
+            classifier_line: file
+                .classifier
+                .as_ref()
+                .map_or(0, |c| c.referenced.line() as usize),
+            classifier: file.classifier.map(|c| c.value),
         };
         pipeline.check_order()?;
+        pipeline.check_classifier()?;
         // Build once so that bad values (too many mel bins, ...) are reported at load time.
         pipeline.frontend()?;
         Ok(pipeline)
@@ -246,6 +272,50 @@ impl Pipeline {
             prev = Some(kind);
         }
         Ok(())
+    }
+
+    fn check_classifier(&self) -> Result<()> {
+        let Some(c) = &self.classifier else {
+            return Ok(());
+        };
+        let at = |msg: String| Error::at_line(&self.path, self.classifier_line, msg);
+        c.kind().map_err(|e| at(format!("classifier: {e}")))?;
+        if let Some(from) = c.from
+            && !self.kinds().contains(&from)
+        {
+            let names: Vec<&str> = self.kinds().iter().map(|k| k.name()).collect();
+            return Err(at(format!(
+                "classifier.from: the chain has no `{from}` stage (it has: {})",
+                names.join(", ")
+            )));
+        }
+        Ok(())
+    }
+
+    /// The pipeline as YAML that [`Pipeline::parse`] reads back to an equal pipeline (stored
+    /// beside trained models, so a model always knows the features it was trained on).
+    pub fn to_yaml(&self) -> String {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            name: &'a str,
+            description: &'a str,
+            sample_rate: u32,
+            resample: bool,
+            stages: &'a [StageConfig],
+            post: &'a PostConfig,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            classifier: Option<&'a ClassifierConfig>,
+        }
+        serde_saphyr::to_string(&Out {
+            name: &self.name,
+            description: &self.description,
+            sample_rate: self.sample_rate,
+            resample: self.resample,
+            stages: &self.stages,
+            post: &self.post,
+            classifier: self.classifier.as_ref(),
+        })
+        .expect("pipelines serialise")
     }
 
     /// Kinds of the stages, in order.

@@ -57,9 +57,9 @@ pub fn run(cmd: Command) -> Result<()> {
         }
         Command::Labels(a) => {
             let corpus = Corpus::open(&a.corpus)?;
-            let utt = corpus
-                .utterance(&a.utterance)
-                .with_context(|| format!("{}: no utterance `{}`", a.corpus.display(), a.utterance))?;
+            let utt = corpus.utterance(&a.utterance).with_context(|| {
+                format!("{}: no utterance `{}`", a.corpus.display(), a.utterance)
+            })?;
             let pipeline = super::features::load_pipeline(a.pipeline.as_deref(), None)?;
             let extractor = asrpipe::features::Extractor::new(&pipeline)?;
             let wav = extractor.read_audio(&utt.audio)?;

@@ -2,6 +2,7 @@
 
 pub mod corpus;
 pub mod features;
+pub mod train;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -24,4 +25,40 @@ pub fn emit(text: impl std::fmt::Display) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     write!(out, "{text}")?;
     out.flush()
+}
+
+/// Progress bars for the library's [`asrpipe::run::Observer`]: one bar per phase, status lines
+/// (EM iterations, epochs) kept above it.
+#[derive(Default)]
+pub struct Bars {
+    bar: std::sync::Mutex<Option<ProgressBar>>,
+}
+
+impl asrpipe::run::Observer for Bars {
+    fn begin(&self, what: &str, total: u64) {
+        let bar = if total == 0 {
+            let b = ProgressBar::new_spinner();
+            b.set_message(what.to_string());
+            b.enable_steady_tick(std::time::Duration::from_millis(200));
+            b
+        } else {
+            progress(total, what)
+        };
+        *self.bar.lock().expect("not poisoned") = Some(bar);
+    }
+
+    fn step(&self, msg: Option<String>) {
+        if let Some(b) = self.bar.lock().expect("not poisoned").as_ref() {
+            b.inc(1);
+            if let Some(m) = msg {
+                b.println(format!("  {m}"));
+            }
+        }
+    }
+
+    fn end(&self) {
+        if let Some(b) = self.bar.lock().expect("not poisoned").take() {
+            b.finish_and_clear();
+        }
+    }
 }

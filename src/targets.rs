@@ -1,0 +1,177 @@
+//! Tied-state targets: what every classifier predicts, so that GMM and DNN numbers compare.
+//!
+//! The tying is grown once per corpus from the training split with the production line's own
+//! features (MFCC + Δ + ΔΔ, per-speaker CMVN: `pipelines/kaldi-mfcc-gmm.yaml`), whatever the
+//! classifier later reads: a DNN fed the spectrogram still predicts the same tied states as the
+//! GMM on MFCC. A user-given tying table replaces the tree.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::corpus::{FrameLabel, PhoneSet};
+use crate::dataset::FrameSet;
+use crate::error::{Error, Result};
+use crate::model::tree::{ContextStats, QuestionSet, Tree, TreeConfig, Tying, TyingMap};
+use crate::options;
+
+options! {
+    /// The tied HMM states every classifier predicts.
+    pub struct StatesConfig {
+        /// Target number of tied states (tree leaves); 144 or fewer gives untied monophone states (48 phones x 3).
+        tied: usize = 500,
+        /// Smallest log-likelihood gain worth a split.
+        min_gain: f64 = 100.0,
+        /// Smallest number of training frames on each side of a split.
+        min_count: f64 = 50.0,
+        /// Phonetic questions file (default: the built-in TIMIT classes, data/questions.txt).
+        questions: Option<PathBuf> = None,
+        /// A tying table (`centre state left right leaf` lines) to use instead of growing a tree.
+        map: Option<PathBuf> = None,
+    }
+}
+
+impl StatesConfig {
+    pub fn tree_config(&self) -> TreeConfig {
+        TreeConfig {
+            num_leaves: self.tied,
+            min_gain: self.min_gain,
+            min_count: self.min_count,
+            ..TreeConfig::default()
+        }
+    }
+}
+
+/// A tying plus what scoring needs about each tied state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Targets {
+    pub tying: Tying,
+    /// 48-set phone id of each tied state's centre phone.
+    pub leaf_phone48: Vec<u16>,
+    /// Training frames per tied state (the GMM's priors; the DNN's class balance).
+    pub train_counts: Vec<u64>,
+}
+
+impl Targets {
+    /// Grow the tying tree on `train` (features + labels; see the module comment for which
+    /// features), or read the table `cfg.map`.
+    pub fn build(train: &FrameSet, cfg: &StatesConfig) -> Result<Targets> {
+        let phones = PhoneSet::timit();
+        let tying = match &cfg.map {
+            Some(path) => Tying::Map(TyingMap::load(path)?),
+            None => {
+                let questions = match &cfg.questions {
+                    Some(p) => QuestionSet::load(p)?,
+                    None => QuestionSet::builtin(),
+                };
+                let stats = context_stats(train, phones);
+                Tying::Tree(Tree::build(&stats, &questions, &cfg.tree_config())?)
+            }
+        };
+        let leaf_phone48 = (0..tying.num_leaves() as u32)
+            .map(|leaf| {
+                let (name, _) = tying.leaf_phone(leaf);
+                phones.p48.id(name).ok_or_else(|| {
+                    Error::invalid(format!(
+                        "tied state {leaf} belongs to `{name}`, not a phone of the 48-phone set"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<u16>>>()?;
+        let mut targets = Targets {
+            tying,
+            leaf_phone48,
+            train_counts: Vec::new(),
+        };
+        let mut counts = vec![0u64; targets.num_states()];
+        for u in &train.utts {
+            for t in targets.frame_targets(&u.labels).into_iter().flatten() {
+                counts[t as usize] += 1;
+            }
+        }
+        targets.train_counts = counts;
+        Ok(targets)
+    }
+
+    pub fn num_states(&self) -> usize {
+        self.tying.num_leaves()
+    }
+
+    /// Tied state of one labelled frame; `None` when its (phone, state) was never seen in training.
+    pub fn state_of(&self, label: &FrameLabel) -> Option<u32> {
+        let p = &PhoneSet::timit().p48;
+        self.tying
+            .leaf(
+                p.name(label.phone),
+                label.state,
+                p.name(label.left),
+                p.name(label.right),
+            )
+            .ok()
+    }
+
+    /// Tied state per frame (`None`: unlabelled, or a phone state the tying does not know).
+    pub fn frame_targets(&self, labels: &[Option<FrameLabel>]) -> Vec<Option<u32>> {
+        labels
+            .iter()
+            .map(|l| l.as_ref().and_then(|l| self.state_of(l)))
+            .collect()
+    }
+
+    /// 39-set phone of each tied state (for folded accuracy).
+    pub fn leaf_phone39(&self) -> Vec<u16> {
+        let phones = PhoneSet::timit();
+        self.leaf_phone48
+            .iter()
+            .map(|&p| phones.fold_48_to_39(p))
+            .collect()
+    }
+
+    pub fn save(&self, path: &Path) -> Result<()> {
+        crate::model::io::write_json(path, self)
+    }
+
+    pub fn load(path: &Path) -> Result<Targets> {
+        let t: Targets = crate::model::io::read_json(path)?;
+        if t.leaf_phone48.len() != t.num_states() || t.train_counts.len() != t.num_states() {
+            return Err(Error::format(
+                path,
+                "tied-state tables of different lengths (damaged file?)",
+            ));
+        }
+        Ok(t)
+    }
+}
+
+/// Single-Gaussian statistics per context-dependent state (centre, state, left, right).
+fn context_stats(set: &FrameSet, phones: &PhoneSet) -> Vec<ContextStats> {
+    let d = set.dim;
+    let mut acc: BTreeMap<(u16, u8, u16, u16), (f64, Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    for u in &set.utts {
+        for (row, label) in u.feats.rows().into_iter().zip(&u.labels) {
+            let Some(l) = label else { continue };
+            let (n, s, q) = acc
+                .entry((l.phone, l.state, l.left, l.right))
+                .or_insert_with(|| (0.0, vec![0.0; d], vec![0.0; d]));
+            *n += 1.0;
+            for ((s, q), &x) in s.iter_mut().zip(q.iter_mut()).zip(row.iter()) {
+                let x = x as f64;
+                *s += x;
+                *q += x * x;
+            }
+        }
+    }
+    let name = |id: u16| phones.p48.name(id).to_string();
+    acc.into_iter()
+        .map(|((c, st, l, r), (n, sum, sum_sq))| ContextStats {
+            centre: name(c),
+            state: st,
+            left: name(l),
+            right: name(r),
+            count: n,
+            sum,
+            sum_sq,
+        })
+        .collect()
+}
