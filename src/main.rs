@@ -29,6 +29,15 @@ enum Command {
     Train(cli::train::TrainArgs),
     /// Score a classifier on the test split (training it first unless --model is given).
     Eval(cli::train::EvalArgs),
+    /// Hidden-layer activations of a DNN for some utterances.
+    Activations(cli::plot::ActivationsArgs),
+    /// Plots of what trained networks do inside.
+    #[command(subcommand)]
+    Plot(cli::plot::Command),
+    /// Run a grid of experiments from YAML and write a report.
+    Experiment(cli::experiment::ExperimentArgs),
+    /// A small version of every experiment on the demo corpus (a few minutes).
+    Demo(cli::experiment::DemoArgs),
     /// Inspect a corpus: summary and frame labels.
     #[command(subcommand)]
     Corpus(cli::corpus::Command),
@@ -43,6 +52,10 @@ fn main() -> ExitCode {
         Command::Corpus(c) => cli::corpus::run(c),
         Command::Train(a) => cli::train::train(a),
         Command::Eval(a) => cli::train::eval(a),
+        Command::Activations(a) => cli::plot::activations(a),
+        Command::Plot(c) => cli::plot::run(c),
+        Command::Experiment(a) => cli::experiment::experiment(a),
+        Command::Demo(a) => cli::experiment::demo(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,7 +1,9 @@
 //! One module per group of subcommands: argument structs and thin handlers.
 
 pub mod corpus;
+pub mod experiment;
 pub mod features;
+pub mod plot;
 pub mod train;
 
 use indicatif::{ProgressBar, ProgressStyle};

@@ -1,0 +1,333 @@
+//! What trained networks do inside: hidden layers of several speakers saying one sentence
+//! (projected to 2-D, scored by k-NN for speaker and phone identity), and what the first layer
+//! of a DNN fed the spectrogram learns, beside the mel filter bank it replaces.
+
+use std::path::{Path, PathBuf};
+
+use ndarray::{Array2, Axis, concatenate, s};
+
+use crate::corpus::PhoneSet;
+use crate::error::{Error, Result};
+use crate::features::Extractor;
+use crate::frontend::StageKind;
+use crate::frontend::filterbank::{Filterbank, FilterbankOptions};
+use crate::model::dnn::Dnn;
+use crate::report::LayerScore;
+use crate::run::{Env, Model, Trained};
+use crate::viz;
+
+/// Settings of the hidden-layer analysis.
+#[derive(Debug, Clone)]
+pub struct HiddenOptions {
+    /// Sentences said by every speaker (TIMIT `sa1`, `sa2`): the first is plotted, all are
+    /// scored, so that each speaker's frames have same-speaker neighbours in another utterance.
+    pub sentences: Vec<String>,
+    /// Layers to show: 0 = the network's (normalised, spliced) input, 1.. = hidden layers.
+    pub layers: Vec<usize>,
+    /// Neighbours of the k-NN scores.
+    pub k: usize,
+    pub perplexity: f32,
+    /// Keep every `stride`-th labelled frame in the 2-D maps (all frames are scored).
+    pub stride: usize,
+    pub seed: u64,
+}
+
+impl Default for HiddenOptions {
+    fn default() -> Self {
+        HiddenOptions {
+            sentences: vec!["sa1".into(), "sa2".into()],
+            layers: vec![0, 1, 2, 4],
+            k: 5,
+            perplexity: 30.0,
+            stride: 2,
+            seed: 0,
+        }
+    }
+}
+
+/// The figures written and the per-layer scores.
+#[derive(Debug, Clone)]
+pub struct HiddenReport {
+    pub scores: Vec<LayerScore>,
+    pub speakers: Vec<String>,
+    pub figures: Vec<PathBuf>,
+}
+
+fn dnn_of<'a>(trained: &'a Trained, what: &str) -> Result<&'a Dnn> {
+    match &trained.model {
+        Model::Dnn(d) => Ok(d),
+        Model::Gmm(_) => Err(Error::invalid(format!(
+            "{what} needs a DNN model; this one is a GMM"
+        ))),
+    }
+}
+
+/// The `k` nearest rows of every row of `x` among the rows of *other* groups (utterances), by
+/// Euclidean distance, nearest first (ties by index). Neighbours from the same utterance are
+/// excluded because they share input samples with the frame (overlapping windows, spliced
+/// context) and would name its speaker and phone for free.
+fn neighbours_across_groups(x: &Array2<f32>, group: &[usize], k: usize) -> Vec<Vec<usize>> {
+    use rayon::prelude::*;
+    const BLOCK: usize = 256;
+    let norms: Vec<f32> = x.rows().into_iter().map(|r| r.dot(&r)).collect();
+    let n = x.nrows();
+    (0..n.div_ceil(BLOCK))
+        .into_par_iter()
+        .flat_map_iter(|b| {
+            let rows = b * BLOCK..((b + 1) * BLOCK).min(n);
+            // |a - b|² = |a|² + |b|² - 2 a·b for a block of rows against all rows at once.
+            let dots = x.slice(s![rows.clone(), ..]).dot(&x.t());
+            let mut cand: Vec<(f32, usize)> = Vec::with_capacity(n);
+            rows.enumerate()
+                .map(|(r, i)| {
+                    cand.clear();
+                    cand.extend(
+                        (0..n)
+                            .filter(|&j| group[j] != group[i])
+                            .map(|j| ((norms[i] + norms[j] - 2.0 * dots[[r, j]]).max(0.0), j)),
+                    );
+                    let by = |a: &(f32, usize), b: &(f32, usize)| {
+                        a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
+                    };
+                    let k = k.min(cand.len());
+                    if k > 0 && k < cand.len() {
+                        cand.select_nth_unstable_by(k - 1, by);
+                    }
+                    cand.truncate(k);
+                    cand.sort_by(by);
+                    cand.iter().map(|c| c.1).collect::<Vec<_>>()
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// k-NN accuracy from neighbour lists: majority label, ties to the label of the nearer neighbour.
+fn knn_accuracy(neighbours: &[Vec<usize>], labels: &[usize]) -> f64 {
+    let correct = neighbours
+        .iter()
+        .enumerate()
+        .filter(|(i, nb)| {
+            let mut votes: Vec<(usize, usize, usize)> = Vec::new(); // (label, count, first rank)
+            for (rank, &j) in nb.iter().enumerate() {
+                match votes.iter_mut().find(|v| v.0 == labels[j]) {
+                    Some(v) => v.1 += 1,
+                    None => votes.push((labels[j], 1, rank)),
+                }
+            }
+            let best = votes
+                .iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)));
+            best.is_some_and(|v| v.0 == labels[*i])
+        })
+        .count();
+    correct as f64 / neighbours.len().max(1) as f64
+}
+
+/// Hidden layers of `trained` for every speaker of the corpus saying `opts.sentences`: per layer
+/// the k-NN speaker and phone accuracies over the frames of all those sentences (a speaker's
+/// other sentence is where its own neighbours can come from), and t-SNE and PCA maps of the
+/// first sentence coloured by speaker (`<stem>-tsne.png/.svg`, `<stem>-pca.png/.svg`).
+pub fn hidden_layers(
+    env: &Env,
+    trained: &Trained,
+    opts: &HiddenOptions,
+    stem: &Path,
+) -> Result<HiddenReport> {
+    let dnn = dnn_of(trained, "the hidden-layer plot")?;
+    let depth = dnn.layers().len() - 1;
+    if let Some(&l) = opts.layers.iter().find(|&&l| l > depth) {
+        return Err(Error::invalid(format!(
+            "layer {l} does not exist: the network has {depth} hidden layers (0 = input)"
+        )));
+    }
+    let Some(plotted) = opts.sentences.first() else {
+        return Err(Error::invalid("no sentence to plot"));
+    };
+    let said = |u: &&crate::corpus::Utterance, s: &str| u.sentence.eq_ignore_ascii_case(s);
+    let utts: Vec<_> = env
+        .corpus
+        .utterances
+        .iter()
+        .filter(|u| opts.sentences.iter().any(|s| said(u, s)))
+        .collect();
+    let speakers: Vec<String> = {
+        let mut v: Vec<String> = utts
+            .iter()
+            .filter(|u| said(u, plotted))
+            .map(|u| u.speaker.clone())
+            .collect();
+        v.dedup();
+        v
+    };
+    if speakers.len() < 2 {
+        return Err(Error::format(
+            &env.corpus.root,
+            format!(
+                "{} speaker(s) say sentence `{plotted}`: the plot needs at least 2",
+                speakers.len()
+            ),
+        ));
+    }
+    let extractor = Extractor::new(&trained.pipeline)?;
+    let set = env.load("sentence feats", &utts, &extractor)?;
+    let phones = PhoneSet::timit();
+
+    // Labelled frames only: utterance, speaker, 39-phone, plotted or not.
+    let (mut utt, mut spk, mut ph, mut shown) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (ui, u) in set.utts.iter().enumerate() {
+        let si = speakers.iter().position(|s| *s == u.speaker);
+        for l in u.labels.iter().flatten() {
+            utt.push(ui);
+            // Speakers who do not say the plotted sentence still count as other speakers.
+            spk.push(si.unwrap_or(speakers.len() + ui));
+            ph.push(phones.fold_48_to_39(l.phone) as usize);
+            shown.push(si.is_some() && u.sentence.eq_ignore_ascii_case(plotted));
+        }
+    }
+    let mut scores = Vec::new();
+    let mut mats = Vec::new();
+    for &layer in &opts.layers {
+        env.observer.begin(&format!("layer {layer}"), 0);
+        let rows: Vec<Array2<f32>> = set
+            .utts
+            .iter()
+            .map(|u| {
+                let a = dnn.activations(u.feats.view(), layer)?;
+                let keep: Vec<usize> = (0..u.labels.len())
+                    .filter(|&t| u.labels[t].is_some())
+                    .collect();
+                Ok(a.select(Axis(0), &keep))
+            })
+            .collect::<Result<_>>()?;
+        let views: Vec<_> = rows.iter().map(|r| r.view()).collect();
+        let x = concatenate(Axis(0), &views).map_err(|e| Error::invalid(e.to_string()))?;
+        let nb = neighbours_across_groups(&x, &utt, opts.k);
+        scores.push(LayerScore {
+            layer,
+            dim: x.ncols(),
+            speaker_knn: knn_accuracy(&nb, &spk),
+            phone_knn: knn_accuracy(&nb, &ph),
+        });
+        env.observer.end();
+        mats.push(x);
+    }
+
+    // 2-D maps of every stride-th frame of the plotted sentence.
+    let pick: Vec<usize> = (0..utt.len())
+        .filter(|&i| shown[i])
+        .step_by(opts.stride.max(1))
+        .collect();
+    let labels: Vec<usize> = pick.iter().map(|&i| spk[i]).collect();
+    let sub: Vec<Array2<f32>> = mats.iter().map(|m| m.select(Axis(0), &pick)).collect();
+    env.observer.begin("t-SNE", 0);
+    let tsne_opts = viz::TsneOptions {
+        perplexity: opts
+            .perplexity
+            .min((pick.len().saturating_sub(1) / 3) as f32),
+        seed: opts.seed,
+        ..Default::default()
+    };
+    let maps = viz::tsne_many(
+        &sub.iter().map(|m| m.view()).collect::<Vec<_>>(),
+        &tsne_opts,
+    );
+    env.observer.end();
+    let maps = maps?;
+    let title = |l: usize, sc: &LayerScore| {
+        let name = if l == 0 {
+            "input".to_string()
+        } else {
+            format!("hidden layer {l}")
+        };
+        format!(
+            "{name}: speaker k-NN {:.0}%, phone k-NN {:.0}%",
+            100.0 * sc.speaker_knn,
+            100.0 * sc.phone_knn
+        )
+    };
+    let tsne_panels: Vec<viz::Panel> = maps
+        .into_iter()
+        .zip(opts.layers.iter().zip(&scores))
+        .map(|(p, (&l, sc))| {
+            viz::Panel::new(title(l, sc), p, labels.clone()).axes("t-SNE 1", "t-SNE 2")
+        })
+        .collect();
+    let pca_panels: Vec<viz::Panel> = sub
+        .iter()
+        .zip(opts.layers.iter().zip(&scores))
+        .map(|(m, (&l, sc))| {
+            Ok(
+                viz::Panel::new(title(l, sc), viz::pca(m.view(), 2)?, labels.clone())
+                    .axes("PC 1", "PC 2"),
+            )
+        })
+        .collect::<Result<_>>()?;
+    let heading = format!(
+        "`{plotted}` said by {} speakers, through {} {} fed from `{}`",
+        speakers.len(),
+        trained.about.kind.to_uppercase(),
+        trained.about.spec,
+        trained.about.from
+    );
+    let mut figures = Vec::new();
+    for (kind, name, panels) in [("tsne", "t-SNE", &tsne_panels), ("pca", "PCA", &pca_panels)] {
+        for ext in ["png", "svg"] {
+            let path = with_suffix(stem, &format!("-{kind}.{ext}"));
+            viz::scatter_panels(
+                &path,
+                panels,
+                &speakers,
+                &format!("{heading}: {name}"),
+                "speaker",
+            )?;
+            figures.push(path);
+        }
+    }
+    Ok(HiddenReport {
+        scores,
+        speakers,
+        figures,
+    })
+}
+
+fn with_suffix(stem: &Path, suffix: &str) -> PathBuf {
+    let mut s = stem.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// First-layer weights of a DNN fed the spectrogram, as frequency responses (centre frame of the
+/// spliced input), beside the 23-bin Kaldi mel filter bank for the same DFT. Writes `path`.
+pub fn first_layer_filters(trained: &Trained, path: &Path) -> Result<()> {
+    let dnn = dnn_of(trained, "the filter plot")?;
+    if trained.pipeline.output_kind() != StageKind::Spectrogram {
+        return Err(Error::invalid(format!(
+            "the filter plot needs a DNN fed the spectrogram; this one reads `{}`",
+            trained.pipeline.output_kind()
+        )));
+    }
+    let a = dnn.arch();
+    let bins = a.feature_dim;
+    let w = &dnn.layers()[0].weight;
+    // The weights see inputs normalised per bin; these are the responses to that input.
+    let centre = w.slice(s![.., a.context * bins..(a.context + 1) * bins]);
+    let rate = trained.pipeline.sample_rate;
+    let mel = Filterbank::new(&FilterbankOptions::default(), rate, bins)?
+        .dense()
+        .reversed_axes();
+    viz::filter_responses(
+        path,
+        centre,
+        rate as f32,
+        Some(mel.view()),
+        &format!(
+            "First-layer weights of {} fed the power spectrogram (centre frame), sorted by peak frequency",
+            a.hidden
+                .iter()
+                .map(|h| h.to_string())
+                .collect::<Vec<_>>()
+                .join("x")
+        ),
+    )
+}

@@ -1,0 +1,163 @@
+//! `asrpipe plot hidden|filters` and `asrpipe activations`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use asrpipe::analysis::{self, HiddenOptions};
+use asrpipe::cache::FeatureCache;
+use asrpipe::corpus::Corpus;
+use asrpipe::export::{self, Format};
+use asrpipe::features::Extractor;
+use asrpipe::run::{Env, Model, Trained};
+
+use super::Bars;
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Hidden layers of several speakers saying one sentence: t-SNE and PCA panels by speaker,
+    /// and per layer the k-NN speaker and phone accuracies.
+    Hidden(HiddenArgs),
+    /// First-layer weights of a DNN fed the spectrogram, beside the mel filter bank.
+    Filters(FiltersArgs),
+}
+
+#[derive(clap::Args)]
+pub struct HiddenArgs {
+    /// Trained DNN model directory.
+    #[arg(long)]
+    model: PathBuf,
+    /// Corpus (default: the embedded demo corpus).
+    #[arg(long)]
+    corpus: Option<PathBuf>,
+    /// Sentences said by every speaker, comma-separated: the first is plotted, all are scored
+    /// (k-NN neighbours come from other utterances).
+    #[arg(long, value_delimiter = ',', default_value = "sa1,sa2")]
+    sentences: Vec<String>,
+    /// Layers to show, comma-separated (0 = the network's input).
+    #[arg(long, value_delimiter = ',', default_value = "0,1,2,4")]
+    layers: Vec<usize>,
+    /// Neighbours of the k-NN scores.
+    #[arg(long, default_value_t = 5)]
+    k: usize,
+    #[arg(long, default_value_t = 30.0)]
+    perplexity: f32,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output stem: writes STEM-tsne.png/.svg and STEM-pca.png/.svg.
+    #[arg(short, long, default_value = "hidden")]
+    output: PathBuf,
+}
+
+#[derive(clap::Args)]
+pub struct FiltersArgs {
+    /// Trained DNN model directory (fed from `spectrogram`).
+    #[arg(long)]
+    model: PathBuf,
+    /// Output image (.png or .svg).
+    #[arg(short, long, default_value = "filters.png")]
+    output: PathBuf,
+}
+
+#[derive(clap::Args)]
+pub struct ActivationsArgs {
+    /// Trained DNN model directory.
+    #[arg(long)]
+    model: PathBuf,
+    /// Layer: 0 = the network's input, 1.. = hidden layers.
+    #[arg(long)]
+    layer: usize,
+    /// Corpus holding the utterance (default: the embedded demo corpus).
+    #[arg(long)]
+    corpus: Option<PathBuf>,
+    /// Utterance ids (e.g. dr1-fvmh0/sa1).
+    #[arg(required = true)]
+    utterances: Vec<String>,
+    /// Output (.npz, a directory of .npy, .ark, .csv; format from the extension).
+    #[arg(short, long)]
+    output: PathBuf,
+}
+
+pub fn run(cmd: Command) -> Result<()> {
+    match cmd {
+        Command::Hidden(a) => {
+            let trained = Trained::load(&a.model)?;
+            let corpus = Corpus::open_or_demo(a.corpus.as_deref())?;
+            let bars = Bars::default();
+            let env = Env {
+                corpus: &corpus,
+                cache: Some(FeatureCache::default_location()),
+                observer: &bars,
+            };
+            let opts = HiddenOptions {
+                sentences: a.sentences,
+                layers: a.layers,
+                k: a.k,
+                perplexity: a.perplexity,
+                seed: a.seed,
+                ..Default::default()
+            };
+            let rep = analysis::hidden_layers(&env, &trained, &opts, &a.output)?;
+            let mut table = String::from("layer\tunits\tspeaker_knn\tphone_knn\n");
+            for s in &rep.scores {
+                table.push_str(&format!(
+                    "{}\t{}\t{:.4}\t{:.4}\n",
+                    s.layer, s.dim, s.speaker_knn, s.phone_knn
+                ));
+            }
+            super::emit(table)?;
+            for f in &rep.figures {
+                eprintln!("wrote {}", f.display());
+            }
+        }
+        Command::Filters(a) => {
+            let trained = Trained::load(&a.model)?;
+            analysis::first_layer_filters(&trained, &a.output)?;
+            eprintln!("wrote {}", a.output.display());
+        }
+    }
+    Ok(())
+}
+
+pub fn activations(a: ActivationsArgs) -> Result<()> {
+    let trained = Trained::load(&a.model)?;
+    let Model::Dnn(dnn) = &trained.model else {
+        bail!(
+            "{}: activations need a DNN model; this one is a GMM",
+            a.model.display()
+        );
+    };
+    let corpus = Corpus::open_or_demo(a.corpus.as_deref())?;
+    let extractor = Extractor::new(&trained.pipeline)?;
+    let utts = a
+        .utterances
+        .iter()
+        .map(|id| {
+            corpus
+                .utterance(id)
+                .with_context(|| format!("{}: no utterance `{id}`", corpus.root.display()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // CMVN pools per speaker: features go through the pipeline with the corpus's speakers.
+    let env = Env {
+        corpus: &corpus,
+        cache: Some(FeatureCache::default_location()),
+        observer: &asrpipe::run::Quiet,
+    };
+    let set = env.load("features", &utts, &extractor)?;
+    let items = set
+        .utts
+        .iter()
+        .map(|u| Ok((u.id.clone(), dnn.activations(u.feats.view(), a.layer)?)))
+        .collect::<asrpipe::Result<Vec<_>>>()?;
+    export::write(&a.output, Format::from_path(&a.output), &items)
+        .with_context(|| format!("writing {}", a.output.display()))?;
+    let (n, d) = items.first().map_or((0, 0), |(_, m)| m.dim());
+    eprintln!(
+        "layer {} of {}: {} utterance(s), first {n} x {d} -> {}",
+        a.layer,
+        a.model.display(),
+        items.len(),
+        a.output.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,509 @@
+//! Experiments: a grid of runs defined in YAML, trained and scored on one corpus with shared
+//! tied-state targets, then tabulated. Finished runs are not redone: a run whose directory holds
+//! `results.json` and the same `spec.json` is read back instead of retrained.
+//!
+//! ```yaml
+//! name: why-deep
+//! states: { tied: 500 }
+//! defaults: { dnn: { epochs: 10 } }       # merged under every run's dnn/gmm section
+//! runs:                                     # production line vs learned suffixes
+//!   - { name: gmm-mfcc, pipeline: kaldi-mfcc-gmm.yaml }
+//!   - { name: dnn-log, pipeline: kaldi-mfcc.yaml, from: log, dnn: { hidden: 4x512 } }
+//! depth:                                    # deep vs shallow at equal parameters
+//!   { pipeline: kaldi-fbank.yaml, from: log, width: 512, layers: [1, 2, 4], matched: true }
+//! hidden: { run: dnn-log, sentence: sa1, layers: [0, 1, 2, 4] }
+//! filters: { run: dnn-spectrogram }
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::analysis::{HiddenOptions, first_layer_filters, hidden_layers};
+use crate::classifier::ClassifierConfig;
+use crate::error::{Error, Result};
+use crate::frontend::StageKind;
+use crate::pipeline::Pipeline;
+use crate::report::Extras;
+use crate::run::{self, Env, RunResult, Trained};
+use crate::targets::StatesConfig;
+use crate::viz;
+
+/// One run as written in the experiment file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunEntry {
+    pub name: String,
+    /// Pipeline file, relative to the experiment file.
+    pub pipeline: PathBuf,
+    #[serde(default)]
+    pub from: Option<StageKind>,
+    #[serde(default)]
+    pub gmm: Option<Value>,
+    #[serde(default)]
+    pub dnn: Option<Value>,
+    #[serde(default)]
+    pub match_params: Option<String>,
+}
+
+/// Deep vs shallow: `layers` hidden layers of `width`, and (if `matched`) for each a single
+/// hidden layer with the same parameter count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DepthGrid {
+    pub pipeline: PathBuf,
+    #[serde(default)]
+    pub from: Option<StageKind>,
+    pub width: usize,
+    pub layers: Vec<usize>,
+    #[serde(default = "yes")]
+    pub matched: bool,
+    #[serde(default)]
+    pub dnn: Option<Value>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Hidden layers by speaker: which run's DNN, which sentence, which layers (0 = the input).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HiddenPlot {
+    pub run: String,
+    /// Sentences said by every speaker: the first is plotted, all are scored.
+    #[serde(default = "sa12")]
+    pub sentences: Vec<String>,
+    pub layers: Vec<usize>,
+    /// t-SNE perplexity.
+    #[serde(default = "perplexity")]
+    pub perplexity: f64,
+}
+
+fn sa12() -> Vec<String> {
+    vec!["sa1".into(), "sa2".into()]
+}
+
+fn perplexity() -> f64 {
+    30.0
+}
+
+/// First-layer filters of a DNN fed the spectrogram.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterPlot {
+    pub run: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Experiment {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub states: StatesConfig,
+    /// `dnn:` / `gmm:` settings merged under every run's own.
+    #[serde(default)]
+    pub defaults: Defaults,
+    #[serde(default)]
+    pub runs: Vec<RunEntry>,
+    #[serde(default)]
+    pub depth: Option<DepthGrid>,
+    #[serde(default)]
+    pub hidden: Option<HiddenPlot>,
+    #[serde(default)]
+    pub filters: Option<FilterPlot>,
+    /// Directory of the experiment file (pipelines are relative to it).
+    #[serde(skip)]
+    pub dir: PathBuf,
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    #[serde(default)]
+    pub dnn: Option<Value>,
+    #[serde(default)]
+    pub gmm: Option<Value>,
+}
+
+/// Which table a run belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Group {
+    Suffix,
+    Deep,
+    Shallow,
+}
+
+impl Group {
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Suffix => "suffix",
+            Group::Deep => "deep",
+            Group::Shallow => "shallow",
+        }
+    }
+}
+
+/// A run ready to train: its pipeline with the classifier section filled in.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub name: String,
+    pub group: Group,
+    /// Hidden layers of the deep net (depth grid rows).
+    pub layers: usize,
+    pub pipeline: Pipeline,
+}
+
+/// Keys of `over` replace those of `base` (one level deep: both are flat option maps).
+fn merge(base: &Option<Value>, over: &Option<Value>) -> Option<Value> {
+    match (base, over) {
+        (None, None) => None,
+        (Some(b), None) => Some(b.clone()),
+        (None, Some(o)) => Some(o.clone()),
+        (Some(Value::Object(b)), Some(Value::Object(o))) => {
+            let mut m = b.clone();
+            m.extend(o.clone());
+            Some(Value::Object(m))
+        }
+        (_, Some(o)) => Some(o.clone()),
+    }
+}
+
+impl Experiment {
+    pub fn load(path: &Path) -> Result<Experiment> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let mut e: Experiment = serde_saphyr::from_str(&text).map_err(|err| {
+            let line = err.location().map_or(0, |l| l.line() as usize);
+            Error::at_line(
+                path,
+                line,
+                err.to_string()
+                    .replace("<input>", &path.display().to_string()),
+            )
+        })?;
+        e.path = path.to_path_buf();
+        e.dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let mut names = std::collections::BTreeSet::new();
+        for p in e.plan()? {
+            if !names.insert(p.name.clone()) {
+                return Err(Error::format(
+                    path,
+                    format!("two runs are named `{}`", p.name),
+                ));
+            }
+        }
+        for (what, run) in [
+            ("hidden", e.hidden.as_ref().map(|h| &h.run)),
+            ("filters", e.filters.as_ref().map(|f| &f.run)),
+        ] {
+            if let Some(r) = run
+                && !names.contains(r)
+            {
+                return Err(Error::format(
+                    path,
+                    format!("{what}.run: no run named `{r}`"),
+                ));
+            }
+        }
+        Ok(e)
+    }
+
+    fn pipeline_for(
+        &self,
+        name: &str,
+        file: &Path,
+        from: Option<StageKind>,
+        gmm: &Option<Value>,
+        dnn: &Option<Value>,
+        match_params: Option<String>,
+    ) -> Result<Pipeline> {
+        let path = self.dir.join(file);
+        let mut p = Pipeline::load(&path)?;
+        let mut c: ClassifierConfig = p.classifier.clone().unwrap_or_default();
+        let bad = |what: &str, e: serde_json::Error| {
+            Error::format(&self.path, format!("run `{name}`: {what}: {e}"))
+        };
+        let wants_dnn = dnn.is_some() || match_params.is_some();
+        if wants_dnn {
+            let v = merge(&self.defaults.dnn, dnn).unwrap_or(Value::Object(Default::default()));
+            c.dnn = Some(serde_json::from_value(v).map_err(|e| bad("dnn", e))?);
+            c.gmm = None;
+        } else if gmm.is_some() || c.dnn.is_none() {
+            let v = merge(&self.defaults.gmm, gmm).unwrap_or(Value::Object(Default::default()));
+            let base =
+                serde_json::to_value(c.gmm.clone().unwrap_or_default()).expect("serialisable");
+            let v = merge(&Some(base), &Some(v));
+            c.gmm = Some(serde_json::from_value(v.expect("merged")).map_err(|e| bad("gmm", e))?);
+            c.dnn = None;
+        }
+        c.match_params = match_params;
+        if from.is_some() {
+            c.from = from;
+        }
+        c.states = self.states.clone();
+        if let Some(f) = c.from
+            && !p.kinds().contains(&f)
+        {
+            return Err(Error::format(
+                &self.path,
+                format!(
+                    "run `{name}`: from {f}: {} has no such stage",
+                    path.display()
+                ),
+            ));
+        }
+        c.kind()
+            .map_err(|e| Error::format(&self.path, format!("run `{name}`: {e}")))?;
+        p.classifier = Some(c);
+        Ok(p)
+    }
+
+    /// Every run, in order: the listed runs, then the depth grid (deep, then matched shallow).
+    pub fn plan(&self) -> Result<Vec<Planned>> {
+        let mut out = Vec::new();
+        for r in &self.runs {
+            out.push(Planned {
+                name: r.name.clone(),
+                group: Group::Suffix,
+                layers: 0,
+                pipeline: self.pipeline_for(
+                    &r.name,
+                    &r.pipeline,
+                    r.from,
+                    &r.gmm,
+                    &r.dnn,
+                    r.match_params.clone(),
+                )?,
+            });
+        }
+        if let Some(g) = &self.depth {
+            for &l in &g.layers {
+                let spec = format!("{l}x{}", g.width);
+                let mut dnn = g.dnn.clone().unwrap_or(Value::Object(Default::default()));
+                if let Value::Object(m) = &mut dnn {
+                    m.insert("hidden".into(), Value::String(spec.clone()));
+                }
+                let name = format!("deep-{spec}");
+                out.push(Planned {
+                    pipeline: self.pipeline_for(
+                        &name,
+                        &g.pipeline,
+                        g.from,
+                        &None,
+                        &Some(dnn.clone()),
+                        None,
+                    )?,
+                    name,
+                    group: Group::Deep,
+                    layers: l,
+                });
+                if g.matched && l > 1 {
+                    let name = format!("shallow-as-{spec}");
+                    out.push(Planned {
+                        pipeline: self.pipeline_for(
+                            &name,
+                            &g.pipeline,
+                            g.from,
+                            &None,
+                            &Some(dnn),
+                            Some(spec),
+                        )?,
+                        name,
+                        group: Group::Shallow,
+                        layers: l,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// What was run, with its results (for results.json / results.csv).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    pub group: Group,
+    pub layers: usize,
+    #[serde(flatten)]
+    pub result: RunResult,
+}
+
+/// Train and score every planned run that is not already done, in `out/runs/<name>/`.
+pub fn run_all(
+    env: &Env,
+    exp: &Experiment,
+    out: &Path,
+    mut log: impl FnMut(&str),
+) -> Result<Vec<Row>> {
+    let plan = exp.plan()?;
+    let targets = env.targets(&exp.states)?;
+    let mut rows = Vec::new();
+    for (i, p) in plan.iter().enumerate() {
+        let dir = out.join("runs").join(&p.name);
+        let spec = p.pipeline.to_yaml();
+        let spec_path = dir.join("spec.yaml");
+        let results_path = dir.join("results.json");
+        let done = std::fs::read_to_string(&spec_path).is_ok_and(|s| s == spec)
+            && Trained::load(&dir.join("model")).is_ok();
+        let result: RunResult = if done && let Ok(r) = crate::model::io::read_json(&results_path) {
+            log(&format!(
+                "[{}/{}] {}: done before, skipped",
+                i + 1,
+                plan.len(),
+                p.name
+            ));
+            r
+        } else {
+            log(&format!("[{}/{}] {}: training", i + 1, plan.len(), p.name));
+            let _ = std::fs::remove_file(&results_path);
+            let trained = run::train(env, &p.pipeline, &targets, Some(&dir.join("model")))?;
+            let (e, secs) = run::evaluate(env, &trained)?;
+            let r = RunResult::new(&p.name, &trained, &e, secs);
+            run::write_run(&dir, &r, &e, &trained)?;
+            crate::atomic::write_bytes(&spec_path, spec.as_bytes())?;
+            r
+        };
+        rows.push(Row {
+            group: p.group,
+            layers: p.layers,
+            result,
+        });
+    }
+    Ok(rows)
+}
+
+/// The rows as CSV (one line per run).
+pub fn csv(rows: &[Row]) -> String {
+    let mut s = String::from(
+        "name,group,layers,kind,from,spec,params,tied_states,train_frames,test_frames,state_accuracy,phone_accuracy,train_seconds\n",
+    );
+    for r in rows {
+        let (x, a) = (&r.result, &r.result.about);
+        s.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{},{:.5},{:.5},{:.2}\n",
+            x.name,
+            r.group.name(),
+            r.layers,
+            a.kind,
+            a.from,
+            a.spec,
+            a.params,
+            a.tied_states,
+            a.train_frames,
+            x.test_frames,
+            x.state_accuracy,
+            x.phone_accuracy,
+            a.train_seconds
+        ));
+    }
+    s
+}
+
+/// The figures and analyses an experiment asks for, from its finished runs in `out/runs/`:
+/// accuracy vs parameters, hidden layers by speaker, first-layer filters, the GMM's confusions.
+pub fn analyses(env: &Env, exp: &Experiment, out: &Path, rows: &[Row]) -> Result<Extras> {
+    let mut extras = Extras::default();
+    let load = |name: &str| Trained::load(&out.join("runs").join(name).join("model"));
+
+    if rows.iter().any(|r| r.group == Group::Deep) {
+        let series = |g: Group, label: &str| {
+            let mut pts: Vec<(f64, f64)> = rows
+                .iter()
+                .filter(|r| {
+                    r.group == g || (g == Group::Shallow && r.group == Group::Deep && r.layers == 1)
+                })
+                .map(|r| {
+                    (
+                        r.result.about.params as f64,
+                        100.0 * r.result.state_accuracy,
+                    )
+                })
+                .collect();
+            pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+            viz::Series::new(label, pts)
+        };
+        let mut all = vec![
+            series(Group::Deep, "deep: L hidden layers"),
+            series(Group::Shallow, "one hidden layer, same parameters"),
+        ];
+        let gmms: Vec<(f64, f64)> = rows
+            .iter()
+            .filter(|r| r.result.about.kind == "gmm")
+            .map(|r| {
+                (
+                    r.result.about.params as f64,
+                    100.0 * r.result.state_accuracy,
+                )
+            })
+            .collect();
+        if !gmms.is_empty() {
+            all.push(viz::Series::new("GMM", gmms));
+        }
+        for ext in ["png", "svg"] {
+            viz::accuracy_vs_params(
+                &out.join(format!("accuracy-vs-params.{ext}")),
+                &all,
+                "Deep vs shallow at equal parameters",
+                "tied-state frame accuracy (%)",
+            )?;
+        }
+        extras.figures.push((
+            "accuracy-vs-params.png".into(),
+            "Tied-state frame accuracy against parameter count: deep nets and one-hidden-layer nets of the same size.".into(),
+        ));
+    }
+
+    if let Some(h) = &exp.hidden {
+        let trained = load(&h.run)?;
+        let opts = HiddenOptions {
+            sentences: h.sentences.clone(),
+            layers: h.layers.clone(),
+            perplexity: h.perplexity as f32,
+            ..Default::default()
+        };
+        let rep = hidden_layers(env, &trained, &opts, &out.join("hidden"))?;
+        extras.figures.push((
+            "hidden-tsne.png".into(),
+            format!(
+                "t-SNE of `{}` through `{}`, one colour per speaker, layer by layer.",
+                h.sentences[0], h.run
+            ),
+        ));
+        extras.figures.push((
+            "hidden-pca.png".into(),
+            format!("The same frames projected on their first two principal components."),
+        ));
+        extras.hidden = Some((h.run.clone(), opts.k, rep.scores));
+    }
+
+    if let Some(f) = &exp.filters {
+        let trained = load(&f.run)?;
+        for ext in ["png", "svg"] {
+            first_layer_filters(&trained, &out.join(format!("filters.{ext}")))?;
+        }
+        extras.figures.push((
+            "filters.png".into(),
+            format!("What `{}` learns from the power spectrogram: first-layer weights as frequency responses, beside the mel filter bank.", f.run),
+        ));
+    }
+
+    if let Some(g) = rows.iter().find(|r| r.result.about.kind == "gmm") {
+        let png = format!("runs/{}/confusion.png", g.result.name);
+        if out.join(&png).is_file() {
+            extras.figures.push((
+                png,
+                format!(
+                    "39-phone confusions of `{}` (rows: reference, normalised).",
+                    g.result.name
+                ),
+            ));
+        }
+    }
+    Ok(extras)
+}
