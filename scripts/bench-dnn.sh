@@ -19,10 +19,15 @@ if ! "$venv/bin/python" -c "import torch, safetensors, numpy" 2>/dev/null; then
 fi
 export RAYON_NUM_THREADS=2 OMP_NUM_THREADS=2
 
-cargo bench --quiet --bench dnn --no-run
+# Build once and run the binary itself: cargo would wait for other builds between rounds.
+bench_bin="$(cargo bench --quiet --bench dnn --no-run --message-format=json |
+    python3 -c 'import json, sys
+for m in map(json.loads, sys.stdin):
+    if m.get("executable") and m["target"]["name"] == "dnn":
+        print(m["executable"])')"
 for round in $(seq "$rounds"); do
     echo "== speed, round $round (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
-    cargo bench --quiet --bench dnn -- --plain "$steps" gemm
+    "$bench_bin" --plain "$steps" gemm
     "$venv/bin/python" scripts/bench_dnn_torch.py --bench --steps "$steps" --threads 2
 done
 

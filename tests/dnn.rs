@@ -156,6 +156,9 @@ fn match_params_by_hand() {
     // h=5463 -> 606403 (off 107), h=5464 -> 606514 (off 4).
     assert_eq!(count_params(100, &[1000, 500], 10), 606_510);
     assert_eq!(match_params("1000,500", 100, 10).unwrap(), 5464);
+    // Seide, Li & Yu (2011) compare 5x2k with 1x3772: 11 frames of 39 features in, 9304 senones.
+    assert_eq!(count_params(429, &[2048; 5], 9304), 36_729_944);
+    assert_eq!(match_params("5x2048", 429, 9304).unwrap(), 3772);
 }
 
 #[test]
