@@ -1,9 +1,10 @@
 //! One DNN training step (8x1000 hidden, 440 inputs = 40 dims x 11 frames, 2000 outputs, batch
 //! 256, SGD with momentum) with each matrix-product implementation, plus inference.
 //!
-//! `cargo bench --bench dnn` runs criterion; `cargo bench --bench dnn -- --plain [steps [gemm|ndarray]]` prints
-//! ms/step and GFLOP/s (6·batch·in·out per layer: forward, input gradient and weight gradient)
-//! for `scripts/bench-dnn.sh`.
+//! `cargo bench --bench dnn` runs criterion; `cargo bench --bench dnn -- --plain [steps]
+//! [gemm|ndarray]` prints ms/step and GFLOP/s (6·batch·in·out per layer: forward, input gradient
+//! and weight gradient) for `scripts/bench-dnn.sh`, and the throughput of the bare matrix product
+//! the step is made of (256x1000 times 1000x1000), the ceiling the step is measured against.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -86,6 +87,23 @@ fn plain(steps: usize, only: Option<&str>) {
             times[0] * 1e3,
             flops_per_step() / median / 1e9
         );
+        let a = Array2::<f32>::ones((BATCH, 1000));
+        let b = Array2::<f32>::ones((1000, 1000));
+        let mut c = Array2::<f32>::zeros((BATCH, 1000));
+        let reps = 10 * steps;
+        let mut times = Vec::with_capacity(reps);
+        for _ in 0..reps + 3 {
+            let start = Instant::now();
+            mm.product(a.view(), b.view(), c.view_mut(), false);
+            times.push(start.elapsed().as_secs_f64());
+        }
+        times.drain(..3);
+        times.sort_by(f64::total_cmp);
+        let flops = 2.0 * (BATCH * 1000 * 1000) as f64;
+        println!(
+            "  bare {name} product {BATCH}x1000 * 1000x1000: {:6.1} GFLOP/s (median of {reps})",
+            flops / times[reps / 2] / 1e9
+        );
     }
 }
 
@@ -110,7 +128,12 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--plain") {
         let steps = args.get(i + 1).and_then(|s| s.parse().ok()).unwrap_or(20);
-        plain(steps, args.get(i + 2).map(String::as_str));
+        // `cargo bench` appends `--bench`: only a bare word names the product to time.
+        let only = args
+            .get(i + 2)
+            .map(String::as_str)
+            .filter(|a| !a.starts_with('-'));
+        plain(steps, only);
         return;
     }
     let mut c = Criterion::default().configure_from_args();

@@ -156,6 +156,9 @@ fn match_params_by_hand() {
     // h=5463 -> 606403 (off 107), h=5464 -> 606514 (off 4).
     assert_eq!(count_params(100, &[1000, 500], 10), 606_510);
     assert_eq!(match_params("1000,500", 100, 10).unwrap(), 5464);
+    // Seide, Li & Yu (2011) compare 5x2k with 1x3772: 11 frames of 39 features in, 9304 senones.
+    assert_eq!(count_params(429, &[2048; 5], 9304), 36_729_944);
+    assert_eq!(match_params("5x2048", 429, 9304).unwrap(), 3772);
 }
 
 #[test]
@@ -233,10 +236,69 @@ fn save_and_load_give_identical_outputs() {
     assert_eq!(meta["context"], 3);
     assert_eq!(meta["input_dim"], 35);
     assert_eq!(meta["num_params"], dnn.num_params());
-    // A corrupt tensor file is reported with its name.
+    // Features from another cut of the chain are refused, naming the file.
+    assert_eq!(Dnn::load_for(&path, 5).unwrap(), dnn);
+    let e = Dnn::load_for(&path, 40).unwrap_err().to_string();
+    assert!(
+        e.contains("net.safetensors")
+            && e.contains("trained on 5-dimensional features, these have 40"),
+        "{e}"
+    );
+    // A truncated or corrupt tensor file is reported with its name.
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() - 7]).unwrap();
+    let e = Dnn::load(&path).unwrap_err().to_string();
+    assert!(e.contains("net.safetensors"), "{e}");
     std::fs::write(&path, b"garbage").unwrap();
     let e = Dnn::load(&path).unwrap_err().to_string();
     assert!(e.contains("net.safetensors"), "{e}");
+    // So is a metadata file cut short, or one whose shapes disagree with the tensors.
+    std::fs::write(&path, &bytes).unwrap();
+    let meta_path = dir.path().join("net.json");
+    let text = std::fs::read_to_string(&meta_path).unwrap();
+    std::fs::write(&meta_path, &text[..text.len() / 2]).unwrap();
+    let e = Dnn::load(&path).unwrap_err().to_string();
+    assert!(e.contains("net.json"), "{e}");
+    let mut wrong = meta.clone();
+    wrong["hidden"] = serde_json::json!([16, 9]);
+    std::fs::write(&meta_path, wrong.to_string()).unwrap();
+    let e = Dnn::load(&path).unwrap_err().to_string();
+    assert!(
+        e.contains("net.safetensors") && e.contains("layers.1.weight"),
+        "{e}"
+    );
+    std::fs::remove_file(&meta_path).unwrap();
+    let e = Dnn::load(&path).unwrap_err().to_string();
+    assert!(e.contains("net.json"), "{e}");
+}
+
+#[test]
+fn first_layer_filters_are_weights_per_spliced_frame() {
+    let arch = Architecture {
+        feature_dim: 4,
+        context: 2,
+        hidden: vec![6, 3],
+        activation: Activation::Relu,
+        num_classes: 2,
+    };
+    let dnn = Dnn::new(arch, 1).unwrap();
+    let w = &dnn.layers()[0].weight;
+    let f = dnn.first_layer_filters();
+    assert_eq!(f.shape(), &[6, 5, 4]);
+    // Unit 4, frame t-1 (index 1 of 5, oldest first), dimension 3 = input column 1*4+3.
+    assert_eq!(f[[4, 1, 3]], w[[4, 7]]);
+    // The forward pass agrees: a one-hot on frame 0, dimension 3 is seen by frame 1 at offset
+    // -1 (column 7) and, through edge repetition, at offset -2 (column 3).
+    let mut feats = ndarray::Array2::<f32>::zeros((3, 4));
+    feats[[0, 3]] = 1.0;
+    let x = dnn.activations(feats.view(), 0).unwrap();
+    assert_eq!(x.row(1).sum(), 2.0);
+    assert_eq!((x[[1, 3]], x[[1, 7]]), (1.0, 1.0));
+    let h = dnn.activations(feats.view(), 1).unwrap();
+    for u in 0..6 {
+        let z = f[[u, 0, 3]] + f[[u, 1, 3]];
+        assert!((h[[1, u]] - z.max(0.0)).abs() < 1e-6);
+    }
 }
 #[test]
 fn bad_data_is_reported() {

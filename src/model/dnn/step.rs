@@ -359,7 +359,7 @@ pub struct Gradients {
 impl Dnn {
     /// Loss and gradients for one utterance, computed by the same code the training step runs
     /// (splicing, forward, softmax cross-entropy, backward), plus the gradient with respect to the
-    /// input features through splicing and normalisation. Frames labelled `u32::MAX` are skipped.
+    /// input features through splicing and normalisation. Frames labelled [`NO_LABEL`](super::NO_LABEL) are skipped.
     pub fn gradients(&self, features: ArrayView2<'_, f32>, labels: &[u32]) -> Result<Gradients> {
         self.check_features(&features)?;
         if labels.len() != features.nrows() {
@@ -370,7 +370,7 @@ impl Dnn {
             )));
         }
         let frames: Vec<FrameRef> = (0..labels.len() as u32)
-            .filter(|&t| labels[t as usize] != u32::MAX)
+            .filter(|&t| labels[t as usize] != super::NO_LABEL)
             .map(|t| (0, t))
             .collect();
         if let Some(&(_, t)) = frames

@@ -21,8 +21,13 @@ use super::step::Trainer;
 use super::{Architecture, Dnn, DnnConfig, Linear, STREAM_DROPOUT, STREAM_SHUFFLE, parse_hidden};
 use crate::error::{Error, Result};
 
-/// Utterances of unspliced features with one label per frame (`u32::MAX` = no label: the frame
-/// is used as context but never as a training target). Borrowed, not copied.
+/// Target of a frame that is not trained on or scored (e.g. TIMIT `q`, or no segment).
+pub const NO_LABEL: u32 = u32::MAX;
+
+/// Utterances of unspliced features with one label per frame. Frames labelled [`NO_LABEL`] stay
+/// in the utterance: they are spliced as context of their neighbours but are never a training
+/// target nor counted in losses or accuracies, so callers should *not* filter them out (that would
+/// splice frames that were not adjacent). Borrowed, not copied.
 pub struct Dataset<'a> {
     feats: Vec<ArrayView2<'a, f32>>,
     labels: Vec<&'a [u32]>,
@@ -63,7 +68,7 @@ impl<'a> Dataset<'a> {
             frames.extend(
                 l.iter()
                     .enumerate()
-                    .filter(|(_, y)| **y != u32::MAX)
+                    .filter(|(_, y)| **y != NO_LABEL)
                     .map(|(t, _)| (u as u32, t as u32)),
             );
         }
