@@ -213,7 +213,7 @@ impl Trained {
         let dim = Extractor::new(&pipeline)?.dim();
         let model = match about.kind.as_str() {
             "gmm" => Model::Gmm(GmmClassifier::load_for_dim(&model_path, dim)?),
-            "dnn" => Model::Dnn(Dnn::load(&model_path)?),
+            "dnn" => Model::Dnn(Dnn::load_for(&model_path, dim)?),
             k => {
                 return Err(Error::format(
                     &about_path,

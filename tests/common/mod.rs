@@ -33,5 +33,7 @@ pub fn timit_sample() -> Option<PathBuf> {
 
 /// Path of a file under tests/data.
 pub fn data(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(rel)
 }
