@@ -359,3 +359,50 @@ fn saved_models_predict_identically_and_check_the_dimension() {
         .to_string();
     assert!(err.contains("missing.json"), "{err}");
 }
+
+#[test]
+fn a_starved_gaussian_is_replaced_by_a_split_of_the_heaviest() {
+    use asrpipe::model::gmm::TrainingFrames;
+    let t = truths();
+    let (x, labels) = sample(&t[1..], &[4_000], 9);
+    // Gaussian 1 sits far away from every frame: it gets (almost) no occupancy.
+    let means = array![[20.0f32, 3.0, -5.0], [-500.0, -500.0, -500.0]];
+    let vars = array![[4.0f32, 1.0, 1.0], [1.0, 1.0, 1.0]];
+    let init = StateGmms::new(means, vars, array![0.5f32, 0.5], &[2]).unwrap();
+    let cfg = GmmConfig {
+        min_count: 10.0,
+        var_floor: 0.001,
+        ..GmmConfig::default()
+    };
+    let data = TrainingFrames::new(x.view(), &labels, 1, cfg.var_floor).unwrap();
+    let (next, ll) = init.em_step(&data, &cfg).unwrap();
+    assert!(ll.is_finite());
+    // Still 2 Gaussians, both now among the data, splitting the survivor ±0.2σ in its
+    // widest dimension (dim 0 or 2 of truth 1: sd 2 or 3 pooled) with half the weight each.
+    assert_eq!(next.components_per_state(), vec![2]);
+    assert!(
+        next.means().iter().all(|m| m.abs() < 40.0),
+        "{:?}",
+        next.means()
+    );
+    assert_eq!(next.weights()[0], next.weights()[1]);
+    assert_eq!(next.vars().row(0), next.vars().row(1));
+    let diff = &next.means().row(0) - &next.means().row(1);
+    assert_eq!(diff.iter().filter(|d| **d != 0.0).count(), 1);
+    // Without minimums the starved Gaussian is kept, with a negligible weight and finite
+    // parameters (its posteriors underflow to the smallest normal number, not to 0/0).
+    let none = GmmConfig {
+        min_count: 0.0,
+        min_weight: 0.0,
+        ..cfg
+    };
+    let (kept, _) = init.em_step(&data, &none).unwrap();
+    assert_eq!(kept.components_per_state(), vec![2]);
+    assert!(kept.weights()[1] < 1e-30 && kept.weights()[0] > 0.999_999);
+    assert!(
+        kept.means()
+            .iter()
+            .chain(kept.vars())
+            .all(|v| v.is_finite())
+    );
+}

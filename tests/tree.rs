@@ -3,7 +3,10 @@
 
 use std::path::Path;
 
-use asrpipe::model::tree::{ContextStats, QuestionSet, Side, Tree, TreeConfig, Tying, TyingMap};
+use asrpipe::corpus::{FrameLabel, PhoneSet};
+use asrpipe::model::tree::{
+    ContextAccumulator, ContextStats, QuestionSet, Side, Tree, TreeConfig, Tying, TyingMap,
+};
 
 /// Statistics of `n` frames with per-dimension mean `m` and variance `v`.
 fn stats(
@@ -218,4 +221,210 @@ fn tying_tables_use_wildcards_and_report_bad_lines() {
     );
     assert!(err("aa 0 * * 0\nb 0 * * 2\n").contains("1 is missing"));
     assert!(err("aa x * * 0\n").starts_with("t.tsv:1: state"));
+}
+
+/// Frames of one synthetic utterance: phone `centre` in thirds between `left` and `right`, 2-d
+/// features whose first dimension is +4 before a nasal (all states) and noise otherwise.
+fn utterance(
+    phones: &asrpipe::corpus::phones::PhoneList,
+    words: &[(&str, &str, &str)],
+    frames_each: usize,
+    seed: u64,
+) -> (ndarray::Array2<f32>, Vec<Option<FrameLabel>>) {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, Normal};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let noise = Normal::new(0.0, 1.0).unwrap();
+    let mut feats = Vec::new();
+    let mut labels = Vec::new();
+    for (left, centre, right) in words {
+        let nasal = ["m", "n", "ng", "en"].contains(right);
+        for k in 0..frames_each {
+            let state = (3 * k / frames_each) as u8;
+            feats.push(noise.sample(&mut rng) as f32 + if nasal { 4.0 } else { 0.0 });
+            feats.push(noise.sample(&mut rng) as f32 + state as f32 * 10.0);
+            labels.push(Some(FrameLabel {
+                phone: phones.id(centre).unwrap(),
+                state,
+                left: phones.id(left).unwrap(),
+                right: phones.id(right).unwrap(),
+            }));
+        }
+        // A frame without a label (TIMIT q) is left out.
+        feats.extend([1e6, 1e6]);
+        labels.push(None);
+    }
+    let n = labels.len();
+    (
+        ndarray::Array2::from_shape_vec((n, 2), feats).unwrap(),
+        labels,
+    )
+}
+
+fn two_utterances() -> Vec<(ndarray::Array2<f32>, Vec<Option<FrameLabel>>)> {
+    let p48 = &PhoneSet::timit().p48;
+    let words = [
+        // Every left phone is seen before a nasal and before another phone.
+        ("sil", "aa", "m"),
+        ("t", "aa", "n"),
+        ("t", "aa", "t"),
+        ("sil", "aa", "s"),
+        ("d", "iy", "ng"),
+        ("k", "iy", "d"),
+        ("d", "iy", "t"),
+        ("k", "iy", "n"),
+    ];
+    vec![
+        utterance(p48, &words, 300, 1),
+        utterance(p48, &words[1..], 300, 2),
+    ]
+}
+
+#[test]
+fn trees_grow_from_labelled_frames_and_answer_unseen_contexts() {
+    let p48 = &PhoneSet::timit().p48;
+    let utts = two_utterances();
+    let views = || utts.iter().map(|(f, l)| (f.view(), l.as_slice()));
+    let mut acc = ContextAccumulator::new();
+    for (f, l) in views() {
+        acc.add(f, l).unwrap();
+    }
+    let stats = acc.finish(p48).unwrap();
+    // 8 (left, centre, right) words x 3 states; the unlabelled frames are not counted.
+    assert_eq!(stats.len(), 24);
+    let aa_m = stats
+        .iter()
+        .find(|c| {
+            (
+                c.centre.as_str(),
+                c.state,
+                c.left.as_str(),
+                c.right.as_str(),
+            ) == ("aa", 1, "sil", "m")
+        })
+        .unwrap();
+    assert_eq!(aa_m.count, 100.0);
+
+    let cfg = TreeConfig {
+        num_leaves: 100,
+        min_gain: 50.0,
+        min_count: 50.0,
+        ..TreeConfig::default()
+    };
+    let tree = Tree::build_from_frames(views(), p48, &QuestionSet::builtin(), &cfg).unwrap();
+    assert_eq!(
+        tree,
+        Tree::build(&stats, &QuestionSet::builtin(), &cfg).unwrap()
+    );
+    // One root per (centre, state): 6; the one real effect (a following nasal) splits each once,
+    // and the noise is not worth the minimum gain.
+    assert_eq!(tree.num_leaves(), 12);
+    assert_eq!(tree.history.len(), 6);
+    let first = &tree.history[0];
+    assert!(tree.history.iter().all(|h| h.side == Side::Right));
+    let q = QuestionSet::builtin();
+    let asked = &q
+        .questions
+        .iter()
+        .find(|x| x.name == first.question)
+        .unwrap()
+        .phones;
+    for p in ["m", "n", "ng"] {
+        assert!(asked.contains(p), "{} lacks {p}", first.question);
+    }
+    for p in ["t", "s", "d"] {
+        assert!(!asked.contains(p), "{} has {p}", first.question);
+    }
+    // Every context of a trained (centre, state) has a leaf, also with neighbours never seen.
+    let aa1 = |l: &str, r: &str| tree.leaf("aa", 1, l, r).unwrap();
+    assert_eq!(aa1("zh", "en"), aa1("sil", "m"));
+    assert_eq!(aa1("oy", "th"), aa1("t", "t"));
+    assert_ne!(aa1("oy", "en"), aa1("oy", "th"));
+    for l in p48.names() {
+        for r in p48.names() {
+            for s in 0..3 {
+                let leaf = tree.leaf("iy", s, l, r).unwrap();
+                assert_eq!(tree.leaf_phone(leaf), ("iy", s));
+            }
+        }
+    }
+    // Only a phone state without training frames has no tree.
+    let e = tree.leaf("uw", 0, "sil", "sil").unwrap_err();
+    assert!(
+        e.to_string().contains("no tree for phone uw state 0"),
+        "{e}"
+    );
+}
+
+#[test]
+fn untied_monophones_are_phone_times_three() {
+    let p48 = &PhoneSet::timit().p48;
+    let utts = two_utterances();
+    let views = utts.iter().map(|(f, l)| (f.view(), l.as_slice()));
+    let cfg = TreeConfig {
+        num_leaves: 0,
+        ..TreeConfig::default()
+    };
+    let tree = Tree::build_from_frames(views, p48, &QuestionSet::builtin(), &cfg).unwrap();
+    // aa and iy, 3 states each; leaves numbered root by root in order of first appearance
+    // (contexts sorted by 48-set id: aa < iy).
+    assert_eq!(tree.num_leaves(), 6);
+    let leaves: Vec<(&str, u8)> = (0..6).map(|l| tree.leaf_phone(l)).collect();
+    assert_eq!(
+        leaves,
+        [
+            ("aa", 0),
+            ("aa", 1),
+            ("aa", 2),
+            ("iy", 0),
+            ("iy", 1),
+            ("iy", 2)
+        ]
+    );
+    assert_eq!(tree.leaf("iy", 2, "ng", "sh").unwrap(), 5);
+}
+
+#[test]
+fn frame_statistics_check_their_input() {
+    let p48 = &PhoneSet::timit().p48;
+    let mut acc = ContextAccumulator::new();
+    let (f, l) = &two_utterances()[0];
+    let e = acc.add(f.view(), &l[1..]).unwrap_err();
+    assert!(e.to_string().contains("frame labels for"), "{e}");
+    acc.add(f.view(), l).unwrap();
+    let wide = ndarray::Array2::<f32>::zeros((l.len(), 3));
+    let e = acc.add(wide.view(), l).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("dimension 3 after features of dimension 2"),
+        "{e}"
+    );
+    let bad = [Some(FrameLabel {
+        phone: 200,
+        state: 0,
+        left: 0,
+        right: 0,
+    })];
+    let mut acc = ContextAccumulator::new();
+    acc.add(ndarray::Array2::<f32>::zeros((1, 2)).view(), &bad)
+        .unwrap();
+    assert!(acc.finish(p48).is_err());
+}
+
+#[test]
+fn a_user_question_file_replaces_the_builtin_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("questions.txt");
+    std::fs::write(&path, "# mine\nnasal: m n ng\nstop: t d\n").unwrap();
+    let q = QuestionSet::load(&path).unwrap();
+    assert_eq!(q.questions.len(), 2);
+    q.check_phones(PhoneSet::timit().p48.names()).unwrap();
+    std::fs::write(&path, "nasal: m n ng\nstop t d\n").unwrap();
+    let e = QuestionSet::load(&path).unwrap_err().to_string();
+    assert!(e.starts_with(&format!("{}:2:", path.display())), "{e}");
+    let e = QuestionSet::load(&dir.path().join("missing.txt")).unwrap_err();
+    assert!(e.to_string().contains("missing.txt"), "{e}");
+    // The built-in set is data/questions.txt, word for word.
+    let file = QuestionSet::load(Path::new("data/questions.txt")).unwrap();
+    assert_eq!(file.questions, QuestionSet::builtin().questions);
 }

@@ -13,8 +13,29 @@
 //! with at least `min_count` frames on each side. No splits at all gives untied monophone
 //! states, the degenerate case.
 //!
-//! Unseen contexts find a leaf by walking the questions; only an unseen (centre, state) fails.
+//! Unseen contexts find a leaf by walking the questions: a left or right phone that never
+//! occurred in training (or is in no question) simply answers "no". Only a (centre, state) that
+//! had no training frames at all has no tree, and [`Tree::leaf`] says so.
+//!
+//! Entry points:
+//!
+//! ```text
+//! // Per-frame features + 48-set labels, utterance by utterance:
+//! Tree::build_from_frames(
+//!     utts: impl IntoIterator<Item = (ArrayView2<f32>, &[Option<FrameLabel>])>,
+//!     phones: &PhoneList,            // PhoneSet::timit().p48: names of the label ids
+//!     questions: &QuestionSet,       // QuestionSet::builtin() or QuestionSet::load(path)
+//!     cfg: &TreeConfig,
+//! ) -> Result<Tree>
+//! // or ContextAccumulator::{new, add(feats, labels), finish(phones)} -> Vec<ContextStats>,
+//! // then Tree::build(&stats, &questions, &cfg) -> Result<Tree>.
+//! Tree::leaf(&self, centre: &str, state: u8, left: &str, right: &str) -> Result<u32>
+//! Tree::leaf_phone(&self, leaf: u32) -> (&str, u8)      // (centre phone, state) of a leaf
+//! ```
+//!
+//! [`Tree`], [`TyingMap`] and [`Tying`] (either of them) serialise with serde (JSON).
 
+pub mod context;
 pub mod map;
 pub mod questions;
 
@@ -24,6 +45,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::options;
+pub use context::ContextAccumulator;
 pub use map::{Tying, TyingMap};
 pub use questions::{Question, QuestionSet};
 

@@ -168,11 +168,11 @@ fn update(x: ArrayView2<f32>, assign: &[u32], dist: &mut [f32], k: usize) -> Arr
             .zip_mut_with(&x.row(i), |s, &v| *s += v as f64);
     }
     let mut centroids = Array2::zeros((k, d));
-    for c in 0..k {
-        if count[c] > 0 {
+    for (c, &n) in count.iter().enumerate() {
+        if n > 0 {
             centroids
                 .row_mut(c)
-                .assign(&sum.row(c).mapv(|v| (v / count[c] as f64) as f32));
+                .assign(&sum.row(c).mapv(|v| (v / n as f64) as f32));
         } else {
             let far = (0..dist.len())
                 .max_by(|&a, &b| dist[a].total_cmp(&dist[b]).then(b.cmp(&a)))

@@ -77,7 +77,7 @@ pub fn exp(x: f32) -> f32 {
     p = p.mul_add(r, 8.333_452e-3);
     p = p.mul_add(r, 4.166_579_6e-2);
     p = p.mul_add(r, 1.666_666_5e-1);
-    p = p.mul_add(r, 5.000_000_1e-1);
+    p = p.mul_add(r, 0.5);
     let e = p.mul_add(z, r) + 1.0;
     // n + 127 is the biased exponent of 2^n; the clamp keeps it within 1..=254.
     let ni = t.to_bits() as i32 - ROUND_MAGIC.to_bits() as i32;
@@ -149,7 +149,7 @@ pub fn ln(x: f32) -> f32 {
     p = p.mul_add(x, -1.666_805_8e-1);
     p = p.mul_add(x, 2.000_071_4e-1);
     p = p.mul_add(x, -2.499_999_4e-1);
-    p = p.mul_add(x, 3.333_333_1e-1);
+    p = p.mul_add(x, 3.333_333e-1);
     let ef = e as f32;
     let y = p * x * z + ef * LN2_LO - 0.5 * z;
     x + y + ef * LN2_HI
