@@ -25,4 +25,3 @@ pub mod run;
 pub mod targets;
 
 pub use error::{Error, Result};
-pub mod viz;

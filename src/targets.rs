@@ -5,7 +5,6 @@
 //! classifier later reads: a DNN fed the spectrogram still predicts the same tied states as the
 //! GMM on MFCC. A user-given tying table replaces the tree.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -13,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::corpus::{FrameLabel, PhoneSet};
 use crate::dataset::FrameSet;
 use crate::error::{Error, Result};
-use crate::model::tree::{ContextStats, QuestionSet, Tree, TreeConfig, Tying, TyingMap};
+use crate::model::tree::{QuestionSet, Tree, TreeConfig, Tying, TyingMap};
 use crate::options;
 
 options! {
@@ -65,8 +64,12 @@ impl Targets {
                     Some(p) => QuestionSet::load(p)?,
                     None => QuestionSet::builtin(),
                 };
-                let stats = context_stats(train, phones);
-                Tying::Tree(Tree::build(&stats, &questions, &cfg.tree_config())?)
+                Tying::Tree(Tree::build_from_frames(
+                    train.utts.iter().map(|u| (u.feats.view(), u.labels.as_slice())),
+                    &phones.p48,
+                    &questions,
+                    &cfg.tree_config(),
+                )?)
             }
         };
         let leaf_phone48 = (0..tying.num_leaves() as u32)
@@ -142,36 +145,4 @@ impl Targets {
         }
         Ok(t)
     }
-}
-
-/// Single-Gaussian statistics per context-dependent state (centre, state, left, right).
-fn context_stats(set: &FrameSet, phones: &PhoneSet) -> Vec<ContextStats> {
-    let d = set.dim;
-    let mut acc: BTreeMap<(u16, u8, u16, u16), (f64, Vec<f64>, Vec<f64>)> = BTreeMap::new();
-    for u in &set.utts {
-        for (row, label) in u.feats.rows().into_iter().zip(&u.labels) {
-            let Some(l) = label else { continue };
-            let (n, s, q) = acc
-                .entry((l.phone, l.state, l.left, l.right))
-                .or_insert_with(|| (0.0, vec![0.0; d], vec![0.0; d]));
-            *n += 1.0;
-            for ((s, q), &x) in s.iter_mut().zip(q.iter_mut()).zip(row.iter()) {
-                let x = x as f64;
-                *s += x;
-                *q += x * x;
-            }
-        }
-    }
-    let name = |id: u16| phones.p48.name(id).to_string();
-    acc.into_iter()
-        .map(|((c, st, l, r), (n, sum, sum_sq))| ContextStats {
-            centre: name(c),
-            state: st,
-            left: name(l),
-            right: name(r),
-            count: n,
-            sum,
-            sum_sq,
-        })
-        .collect()
 }
