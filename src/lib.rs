@@ -15,5 +15,6 @@ pub mod features;
 pub mod frontend;
 pub mod model;
 pub mod pipeline;
+pub mod viz;
 
 pub use error::{Error, Result};
