@@ -132,7 +132,7 @@ impl Lines<'_> {
             .configure_mesh()
             .x_desc(self.x_label)
             .y_desc(self.y_label)
-            .x_labels(12)
+            .x_labels(6)
             .x_label_formatter(&|v| compact(*v))
             .label_style((FONT, 18))
             .axis_desc_style((FONT, 22))
@@ -172,8 +172,8 @@ impl Figure for Lines<'_> {
             (l.min(v), h.max(v))
         });
         if self.log_x {
-            // A quarter-decade of room on each side.
-            let (lo, hi) = (lo / 1.78, hi * 1.78);
+            // Start at a power of ten, so that the tick labels include one below the data.
+            let (lo, hi) = (10f64.powf((lo / 1.3).log10().floor()), hi * 1.3);
             self.draw_on(&main, (lo..hi).log_scale())?;
         } else {
             let m = if hi > lo { 0.05 * (hi - lo) } else { 1.0 };
