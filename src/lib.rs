@@ -23,5 +23,6 @@ pub mod pipeline;
 pub mod report;
 pub mod run;
 pub mod targets;
+pub mod viz;
 
 pub use error::{Error, Result};
