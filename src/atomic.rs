@@ -16,8 +16,15 @@ where
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".asrpipe-")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".asrpipe-");
+    // Temp files are created private (0600); outputs are ordinary files (0644 less the umask).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    let mut tmp = builder
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
     {

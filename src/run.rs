@@ -452,6 +452,17 @@ pub fn write_run(dir: &Path, result: &RunResult, e: &Evaluation, trained: &Train
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     trained.save(&dir.join("model"))?;
     eval::write_confusion_csv(&dir.join("confusion.csv"), e)?;
+    let names = crate::corpus::PhoneSet::timit().p39.names();
+    crate::viz::confusion_matrix(
+        &dir.join("confusion.png"),
+        e.confusion.mapv(|c| c as f64).view(),
+        names,
+        &format!(
+            "{}: 39-phone frame confusions (rows: reference), {:.1}% correct",
+            result.name,
+            100.0 * result.phone_accuracy
+        ),
+    )?;
     crate::model::io::write_json(&dir.join("results.json"), result)
 }
 
