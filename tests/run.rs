@@ -55,22 +55,29 @@ fn gmm_on_the_timit_sample_beats_one_gaussian_per_state_and_chance() {
     let corpus = Corpus::open(&dir).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let env = env(&corpus, tmp.path());
-    let targets = env.targets(&states(200)).unwrap();
-    assert!(
-        (150..=200).contains(&targets.num_states()),
-        "{}",
-        targets.num_states()
-    );
+    // Monophone states (48 x 3): with 8 minutes of training speech, tied triphone states have
+    // too few frames each for mixtures to pay off.
+    let targets = env.targets(&states(144)).unwrap();
+    assert_eq!(targets.num_states(), 144);
     // Every one of the 4 test speakers' frames is scored: 8 SI/SX sentences each.
     let (_, one) = train_eval(&env, &gmm_pipeline(1), &targets);
-    let (mix, e) = train_eval(&env, &gmm_pipeline(8), &targets);
+    let (mix, e) = train_eval(&env, &gmm_pipeline(4), &targets);
+    eprintln!(
+        "1 Gaussian: state {:.4} phone {:.4}; {}: state {:.4} phone {:.4}",
+        one.state_accuracy(),
+        one.phone_accuracy(),
+        mix.about.spec,
+        e.state_accuracy(),
+        e.phone_accuracy()
+    );
     assert_eq!(e.frames, one.frames);
     assert!(e.frames > 9000, "{} test frames", e.frames);
     // Chance on 39 phones is under 20 % even always guessing silence; tied states far less.
     assert!(e.phone_accuracy() > 0.45, "39-phone {}", e.phone_accuracy());
-    assert!(e.state_accuracy() > 0.15, "state {}", e.state_accuracy());
+    assert!(e.state_accuracy() > 0.25, "state {}", e.state_accuracy());
+    assert!(e.state_accuracy() > one.state_accuracy() + 0.01);
     assert!(
-        e.phone_accuracy() > one.phone_accuracy(),
+        e.phone_accuracy() > one.phone_accuracy() + 0.005,
         "mixture {} vs single Gaussian {}",
         e.phone_accuracy(),
         one.phone_accuracy()
