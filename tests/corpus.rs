@@ -745,3 +745,36 @@ fn bad_manifest_and_textgrid_input() {
         assert!(e.contains(at) && e.contains(msg), "{manifest:?}: {e}");
     }
 }
+
+#[test]
+fn every_demo_phn_covers_its_audio_exactly() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("audio/demo");
+    let c = Corpus::open(&root).unwrap();
+    assert_eq!(c.utterances.len(), 300);
+    let opts = asrpipe::audio::ReadOptions {
+        channel: None,
+        sample_rate: Some(16000),
+        resample: false,
+    };
+    let tolerance = asrpipe::corpus::labels::end_tolerance(16000);
+    for u in &c.utterances {
+        // The same reader as TIMIT's, then the segments tile the audio without gaps or overlaps.
+        let wav = asrpipe::audio::read(&u.audio, &opts).unwrap();
+        let n = wav.samples.len() as u64;
+        let phones = &u.phones;
+        assert_eq!(phones[0].start, 0, "{}", u.id);
+        assert!(
+            phones.windows(2).all(|w| w[0].end == w[1].start),
+            "{}: gap or overlap",
+            u.id
+        );
+        let end = phones.last().unwrap().end;
+        assert!(
+            end <= n + tolerance && end + tolerance >= n,
+            "{}: phones end at {end}, audio has {n} samples",
+            u.id
+        );
+        let labels = frame_labels(u, n, &kaldi_geometry(), PhoneSet::timit()).unwrap();
+        assert_eq!(labels.unaligned, 0, "{}", u.id);
+    }
+}
