@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use asrpipe::classifier::Kind;
 use asrpipe::export::{self, Format};
 use asrpipe::features::Extractor;
 use asrpipe::frontend::StageKind;
@@ -123,5 +124,22 @@ pub fn check(a: CheckArgs) -> Result<()> {
         p.sample_rate,
         extractor.dim()
     );
+    if let Some(c) = &p.classifier {
+        let from = c.from.unwrap_or(p.output_kind());
+        let what = match c.kind()? {
+            Kind::Gmm(g) => format!("GMM, up to {} Gaussians per state", g.gaussians_per_state),
+            Kind::Dnn(d) => match &c.match_params {
+                Some(m) => format!(
+                    "DNN, one hidden layer as large as {m}, context {}",
+                    d.context
+                ),
+                None => format!("DNN {}, context {}", d.hidden, d.context),
+            },
+        };
+        println!(
+            "  classifier: {what}, fed from `{from}`, {} tied states",
+            c.states.tied
+        );
+    }
     Ok(())
 }

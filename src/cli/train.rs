@@ -239,6 +239,23 @@ pub fn eval(a: EvalArgs) -> Result<()> {
             .with_context(|| format!("writing the run to {}", dir.display()))?;
     }
     super::emit(run::table(std::slice::from_ref(&result)))?;
+    if result.about.kind == "dnn" {
+        // Parameter counts side by side: what the production line's GMM spends on the same states.
+        let g = Pipeline::kaldi_mfcc_gmm();
+        let per_state = g
+            .classifier
+            .and_then(|c| c.gmm)
+            .unwrap_or_default()
+            .gaussians_per_state;
+        let dim = asrpipe::features::Extractor::new(&Pipeline::kaldi_mfcc_gmm())?.dim();
+        eprintln!(
+            "parameters: this DNN {}; the production line's GMM on the same {} states: at most {} \
+             ({per_state} Gaussians per state x (2 x {dim} + 1))",
+            result.about.params,
+            result.about.tied_states,
+            result.about.tied_states * per_state * (2 * dim + 1)
+        );
+    }
     eprintln!(
         "{} test frames ({} with a phone state unseen in training); corpus {}{}",
         result.test_frames,
