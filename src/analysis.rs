@@ -62,11 +62,16 @@ fn dnn_of<'a>(trained: &'a Trained, what: &str) -> Result<&'a Dnn> {
     }
 }
 
-/// The `k` nearest rows of every row of `x` among the rows of *other* groups (utterances), by
-/// Euclidean distance, nearest first (ties by index). Neighbours from the same utterance are
-/// excluded because they share input samples with the frame (overlapping windows, spliced
-/// context) and would name its speaker and phone for free.
-fn neighbours_across_groups(x: &Array2<f32>, group: &[usize], k: usize) -> Vec<Vec<usize>> {
+/// The `k` nearest rows of every row of `x` among the rows of *other* groups (utterances) and,
+/// if `same` is given, of the same class there, by Euclidean distance, nearest first (ties by
+/// index). Neighbours from the same utterance are excluded because they share input samples with
+/// the frame (overlapping windows, spliced context) and would name its speaker and phone for free.
+fn neighbours_across_groups(
+    x: &Array2<f32>,
+    group: &[usize],
+    same: Option<&[usize]>,
+    k: usize,
+) -> Vec<Vec<usize>> {
     use rayon::prelude::*;
     const BLOCK: usize = 256;
     let norms: Vec<f32> = x.rows().into_iter().map(|r| r.dot(&r)).collect();
@@ -81,9 +86,11 @@ fn neighbours_across_groups(x: &Array2<f32>, group: &[usize], k: usize) -> Vec<V
             rows.enumerate()
                 .map(|(r, i)| {
                     cand.clear();
+                    let admissible =
+                        |j: usize| group[j] != group[i] && same.is_none_or(|c| c[j] == c[i]);
                     cand.extend(
                         (0..n)
-                            .filter(|&j| group[j] != group[i])
+                            .filter(|&j| admissible(j))
                             .map(|j| ((norms[i] + norms[j] - 2.0 * dots[[r, j]]).max(0.0), j)),
                     );
                     let by = |a: &(f32, usize), b: &(f32, usize)| {
@@ -202,12 +209,15 @@ pub fn hidden_layers(
             .collect::<Result<_>>()?;
         let views: Vec<_> = rows.iter().map(|r| r.view()).collect();
         let x = concatenate(Axis(0), &views).map_err(|e| Error::invalid(e.to_string()))?;
-        let nb = neighbours_across_groups(&x, &utt, opts.k);
+        // Phone identity from any frame of another utterance; speaker identity from frames of
+        // the same phone only, so that what is measured is the speaker, not the phone content.
+        let any = neighbours_across_groups(&x, &utt, None, opts.k);
+        let same_phone = neighbours_across_groups(&x, &utt, Some(&ph), opts.k);
         scores.push(LayerScore {
             layer,
             dim: x.ncols(),
-            speaker_knn: knn_accuracy(&nb, &spk),
-            phone_knn: knn_accuracy(&nb, &ph),
+            speaker_knn: knn_accuracy(&same_phone, &spk),
+            phone_knn: knn_accuracy(&any, &ph),
         });
         env.observer.end();
         mats.push(x);
@@ -238,10 +248,10 @@ pub fn hidden_layers(
         let name = if l == 0 {
             "input".to_string()
         } else {
-            format!("hidden layer {l}")
+            format!("layer {l}")
         };
         format!(
-            "{name}: speaker k-NN {:.0}%, phone k-NN {:.0}%",
+            "{name}: speaker {:.0}%, phone {:.0}%",
             100.0 * sc.speaker_knn,
             100.0 * sc.phone_knn
         )

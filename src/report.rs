@@ -14,7 +14,8 @@ use crate::model::io::write_json;
 pub struct LayerScore {
     pub layer: usize,
     pub dim: usize,
-    /// Leave-one-out k-NN speaker identification accuracy (lower = more speaker-mixed).
+    /// k-NN speaker identification accuracy among same-phone frames of other utterances
+    /// (lower = more speaker-mixed).
     pub speaker_knn: f64,
     /// Leave-one-out k-NN 39-phone accuracy (higher = more phonetic).
     pub phone_knn: f64,
@@ -159,8 +160,8 @@ pub fn write(
             "Activations of `{run}` for the sentences every speaker says (TIMIT's SA1 and SA2). \
              Per layer, {k}-NN over all their labelled frames, each frame's neighbours taken only from \
              *other* utterances (frames of the same utterance share input samples): speaker \
-             identification accuracy (chance = 1 / speakers; lower = speakers more mixed) and \
-             39-phone accuracy (higher = more phonetic).\n"
+             identification among frames of the same phone (chance ≈ 1 / speakers; lower = speakers \
+             more mixed) and 39-phone identification among all frames (higher = more phonetic).\n"
         );
         md.push_str("| layer | units | speaker k-NN % | phone k-NN % |\n|---:|---:|---:|---:|\n");
         for s in scores {
