@@ -477,7 +477,7 @@ pub fn analyses(env: &Env, exp: &Experiment, out: &Path, rows: &[Row]) -> Result
         ));
         extras.figures.push((
             "hidden-pca.png".into(),
-            format!("The same frames projected on their first two principal components."),
+            "The same frames projected on their first two principal components.".to_string(),
         ));
         extras.hidden = Some((h.run.clone(), opts.k, rep.scores));
     }

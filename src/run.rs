@@ -111,15 +111,15 @@ impl Env<'_> {
 /// A trained classifier of either family.
 #[derive(Debug, Clone)]
 pub enum Model {
-    Gmm(GmmClassifier),
-    Dnn(Dnn),
+    Gmm(Box<GmmClassifier>),
+    Dnn(Box<Dnn>),
 }
 
 impl Model {
     pub fn classifier(&self) -> &dyn Classifier {
         match self {
-            Model::Gmm(m) => m,
-            Model::Dnn(m) => m,
+            Model::Gmm(m) => m.as_ref(),
+            Model::Dnn(m) => m.as_ref(),
         }
     }
 
@@ -212,8 +212,8 @@ impl Trained {
         let targets = Targets::load(&targets_path)?;
         let dim = Extractor::new(&pipeline)?.dim();
         let model = match about.kind.as_str() {
-            "gmm" => Model::Gmm(GmmClassifier::load_for_dim(&model_path, dim)?),
-            "dnn" => Model::Dnn(Dnn::load_for(&model_path, dim)?),
+            "gmm" => Model::Gmm(Box::new(GmmClassifier::load_for_dim(&model_path, dim)?)),
+            "dnn" => Model::Dnn(Box::new(Dnn::load_for(&model_path, dim)?)),
             k => {
                 return Err(Error::format(
                     &about_path,
@@ -310,7 +310,7 @@ pub fn train(
                 )))
             });
             env.observer.end();
-            (Model::Gmm(m?), Vec::new(), gcfg.seed)
+            (Model::Gmm(Box::new(m?)), Vec::new(), gcfg.seed)
         }
         Kind::Dnn(_) => {
             let dcfg = cfg.resolve_dnn(extractor.dim(), n)?;
@@ -380,7 +380,11 @@ pub fn train(
             resolved.dnn = Some(dcfg.clone());
             resolved.match_params = None;
             pipeline.classifier = Some(resolved);
-            (Model::Dnn(trained.dnn), trained.history, dcfg.seed)
+            (
+                Model::Dnn(Box::new(trained.dnn)),
+                trained.history,
+                dcfg.seed,
+            )
         }
     };
     let train_seconds = started.elapsed().as_secs_f64();

@@ -65,7 +65,10 @@ impl Targets {
                     None => QuestionSet::builtin(),
                 };
                 Tying::Tree(Tree::build_from_frames(
-                    train.utts.iter().map(|u| (u.feats.view(), u.labels.as_slice())),
+                    train
+                        .utts
+                        .iter()
+                        .map(|u| (u.feats.view(), u.labels.as_slice())),
                     &phones.p48,
                     &questions,
                     &cfg.tree_config(),
