@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Peak resident memory (GNU time's "Maximum resident set size") and wall time of:
+#   dnn       asrpipe eval --corpus TIMIT --dnn 4x512 --from log --epochs 3   (train + evaluate)
+#   gmm       asrpipe eval --corpus TIMIT                                       (train + evaluate)
+#   features  asrpipe features on one 1-hour 16 kHz WAV (the TIMIT sample concatenated and
+#             repeated), written as .npz
+# Each run starts from an empty feature cache, so feature extraction is part of it. Everything is
+# written under a temporary directory (the 1-hour WAV takes 115 MB), removed at the end.
+#
+#   scripts/bench-memory.sh [--markdown FILE] [--timit DIR]
+# Needs /usr/bin/time (Debian package `time`) and sox.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+markdown=""
+timit=${ASRPIPE_TIMIT_SAMPLE:-../shared/corpora/timit-sample}
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --markdown) markdown=$2; shift 2 ;;
+    --timit) timit=$2; shift 2 ;;
+    *) echo "unknown argument $1 (see the top of $0)" >&2; exit 2 ;;
+  esac
+done
+if [[ ! -d $timit ]]; then echo "$timit: no TIMIT sample there (give --timit DIR)" >&2; exit 1; fi
+for tool in /usr/bin/time sox; do
+  command -v "$tool" >/dev/null || { echo "$tool is missing (apt-get install time sox)" >&2; exit 1; }
+done
+
+cargo build -q --release --bin asrpipe
+bin=${CARGO_TARGET_DIR:-target}/release/asrpipe
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+
+# One hour of audio: every TIMIT utterance in order, repeated until past 3600 s, then cut.
+mapfile -t wavs < <(find "$timit" -name '*.wav' -o -name '*.WAV' | sort)
+if [[ ${#wavs[@]} -eq 0 ]]; then echo "$timit: no .wav files" >&2; exit 1; fi
+list=()
+for _ in $(seq 8); do list+=("${wavs[@]}"); done
+sox "${list[@]}" -r 16000 -c 1 -b 16 "$dir/hour.wav" trim 0 3600
+hour_secs=$(printf %.0f "$(soxi -D "$dir/hour.wav")")
+
+# measure NAME COMMAND...: one table row from GNU time's report.
+rows=()
+measure() {
+  local name=$1; shift
+  echo "$name: $*" >&2
+  /usr/bin/time -v -o "$dir/$name.time" "$@" >"$dir/$name.log" 2>&1 ||
+    { cat "$dir/$name.log" >&2; echo "$name failed" >&2; exit 1; }
+  local rss wall cmd="$*"
+  cmd=${cmd//$bin/asrpipe}
+  cmd=${cmd//$dir\//}
+  rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$dir/$name.time")
+  wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$dir/$name.time")
+  rows+=("| $name | \`$cmd\` | $((rss / 1024)) | $wall |")
+}
+
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+measure dnn "$bin" eval --corpus "$timit" --dnn 4x512 --from log --epochs 3 \
+  --cache "$dir/cache-dnn" --output "$dir/run-dnn"
+measure gmm "$bin" eval --corpus "$timit" --cache "$dir/cache-gmm" --output "$dir/run-gmm"
+measure features "$bin" features -o "$dir/hour.npz" "$dir/hour.wav"
+
+out=$(
+  echo "| run | command | peak RSS (MiB) | wall (m:ss) |"
+  echo "| --- | --- | ---: | ---: |"
+  printf '%s\n' "${rows[@]}"
+  echo
+  echo "- features input: one WAV of ${hour_secs} s at 16 kHz ($(du -m "$dir/hour.wav" | cut -f1) MB);" \
+    "output .npz $(du -k "$dir/hour.npz" | cut -f1) KB"
+  echo "- threads: $(nproc) (rayon default); load average $load_start at the start," \
+    "$(cut -d' ' -f1-3 /proc/loadavg) at the end"
+)
+echo "$out"
+if [[ -n $markdown ]]; then echo "$out" >"$markdown.tmp" && mv "$markdown.tmp" "$markdown"; fi
