@@ -11,11 +11,21 @@ pub fn write_file<F>(path: &Path, fill: F) -> Result<()>
 where
     F: FnOnce(&mut BufWriter<&mut File>) -> std::io::Result<()>,
 {
+    // Renaming over a device, a pipe or a directory would replace it (or fail obscurely).
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+    {
+        return Err(Error::format(
+            path,
+            "exists and is not a regular file; outputs are written whole to a new file and \
+             renamed into place, so give a file path",
+        ));
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    create_dir_all(dir)?;
     let mut builder = tempfile::Builder::new();
     builder.prefix(".asrpipe-");
     // Temp files are created private (0600); outputs are ordinary files (0644 less the umask).
@@ -33,6 +43,17 @@ where
     tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
+}
+
+/// `std::fs::create_dir_all`, saying plainly when `dir` is a file (the OS says "File exists").
+pub fn create_dir_all(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        if dir.exists() && !dir.is_dir() {
+            Error::format(dir, "exists and is not a directory")
+        } else {
+            Error::io(dir, e)
+        }
+    })
 }
 
 /// Write bytes atomically.

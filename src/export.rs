@@ -66,15 +66,20 @@ pub fn safe_key(key: &str) -> String {
 pub fn write(path: &Path, format: Format, items: &[(String, Array2<f32>)]) -> Result<()> {
     match format {
         Format::NpyDir => write_npy_dir(path, items),
-        Format::Npz => atomic::write_file(path, |w| {
-            let mut npz = NpzWriter::new(w);
-            for (k, m) in items {
-                npz.add_array(safe_key(k), m)
-                    .map_err(std::io::Error::other)?;
-            }
-            npz.finish().map_err(std::io::Error::other)?;
-            Ok(())
-        }),
+        Format::Npz => {
+            // Zipped in memory, where writing cannot fail: a zip writer that fails on a full disk
+            // prints its own complaint to stderr when dropped.
+            let encode = || -> std::result::Result<Vec<u8>, ndarray_npy::WriteNpzError> {
+                let mut npz = NpzWriter::new(std::io::Cursor::new(Vec::new()));
+                for (k, m) in items {
+                    npz.add_array(safe_key(k), m)?;
+                }
+                Ok(npz.finish()?.into_inner())
+            };
+            let bytes =
+                encode().map_err(|e| Error::format(path, format!("cannot encode npz: {e}")))?;
+            atomic::write_bytes(path, &bytes)
+        }
         Format::Ark => atomic::write_file(path, |w| {
             for (k, m) in items {
                 write!(w, "{} \0BFM ", safe_key(k))?;
@@ -145,7 +150,7 @@ fn write_npy_dir(dir: &Path, items: &[(String, Array2<f32>)]) -> Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+    atomic::create_dir_all(&parent)?;
     let tmp = tempfile::Builder::new()
         .prefix(".asrpipe-")
         .tempdir_in(&parent)

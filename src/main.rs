@@ -62,7 +62,7 @@ fn main() -> ExitCode {
         // `asrpipe stages | head` is not an error.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", message(&e));
             ExitCode::FAILURE
         }
     }
@@ -73,4 +73,21 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+/// The error and its causes on one line, each said once: an error that names its file usually
+/// repeats its cause's text, which the chain would print again.
+fn message(e: &anyhow::Error) -> String {
+    let mut msg = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if msg.contains(&text) {
+            continue;
+        }
+        if !msg.is_empty() {
+            msg += ": ";
+        }
+        msg += &text;
+    }
+    msg.lines().map(str::trim).collect::<Vec<_>>().join(" ")
 }

@@ -161,6 +161,29 @@ pub const KALDI_MFCC_YAML: &str = include_str!("../pipelines/kaldi-mfcc.yaml");
 /// that grow the state-tying tree.
 pub const KALDI_MFCC_GMM_YAML: &str = include_str!("../pipelines/kaldi-mfcc-gmm.yaml");
 
+/// A YAML parse error as one line naming the file and line. The crate's message also draws a
+/// snippet of the source over several lines; the line number says the same in one.
+pub(crate) fn yaml_error(e: &serde_saphyr::Error, path: &Path) -> Error {
+    let loc = e.location();
+    let line = loc.as_ref().map_or(0, |l| l.line() as usize);
+    let mut msg = e
+        .without_snippet()
+        .to_string()
+        .replace("<input>", &path.display().to_string());
+    msg = msg.trim_start_matches("error: ").to_string();
+    if let Some(l) = loc {
+        msg = msg.replacen(&format!("line {} column {}: ", l.line(), l.column()), "", 1);
+        msg = msg.replacen(
+            &format!(" at line {}, column {}", l.line(), l.column()),
+            "",
+            1,
+        );
+    }
+    // Whatever else spans lines, the user sees one.
+    let msg = msg.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+    Error::at_line(path, line, msg)
+}
+
 impl Pipeline {
     /// The default GMM pipeline, `pipelines/kaldi-mfcc-gmm.yaml`.
     pub fn kaldi_mfcc_gmm() -> Pipeline {
@@ -184,19 +207,7 @@ impl Pipeline {
 
     /// Parse and validate YAML text; `path` is only used to name errors.
     pub fn parse(text: &str, path: &Path) -> Result<Pipeline> {
-        let file: PipelineFile = serde_saphyr::from_str(text).map_err(|e| {
-            let loc = e.location();
-            let line = loc.as_ref().map_or(0, |l| l.line() as usize);
-            // The crate's message carries a snippet of the offending line; keep it, and name the file.
-            let mut msg = e
-                .to_string()
-                .replace("<input>", &path.display().to_string());
-            msg = msg.trim_start_matches("error: ").to_string();
-            if let Some(l) = loc {
-                msg = msg.replacen(&format!("line {} column {}: ", l.line(), l.column()), "", 1);
-            }
-            Error::at_line(path, line, msg)
-        })?;
+        let file: PipelineFile = serde_saphyr::from_str(text).map_err(|e| yaml_error(&e, path))?;
         if file.stages.is_empty() {
             return Err(Error::format(
                 path,

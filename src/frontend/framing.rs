@@ -147,6 +147,9 @@ pub struct Framing {
     window: Vec<f32>,
 }
 
+/// Longest frame or shift accepted, in samples (65 s at 16 kHz).
+const MAX_FRAME: usize = 1 << 20;
+
 /// Kaldi floors energies at the float epsilon before taking logs.
 pub const ENERGY_EPSILON: f32 = f32::EPSILON;
 
@@ -165,8 +168,17 @@ impl Framing {
         }
         if geometry.length < 2 || geometry.shift < 1 {
             return Err(Error::invalid(format!(
-                "frames of {} ms / {} ms at {sample_rate} Hz are {} / {} samples; need at least 2 / 1",
+                "frame_length_ms {} / frame_shift_ms {} at {sample_rate} Hz give frames of {} / {} \
+                 samples; need at least 2 / 1",
                 opts.frame_length_ms, opts.frame_shift_ms, geometry.length, geometry.shift
+            )));
+        }
+        // Far beyond any speech frame; also keeps the window allocation sane.
+        if geometry.length > MAX_FRAME || geometry.shift > MAX_FRAME {
+            return Err(Error::invalid(format!(
+                "frame_length_ms {} / frame_shift_ms {} at {sample_rate} Hz give frames longer \
+                 than {MAX_FRAME} samples",
+                opts.frame_length_ms, opts.frame_shift_ms
             )));
         }
         if !(0.0..=1.0).contains(&opts.preemph_coeff) {

@@ -90,5 +90,12 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
 /// Read JSON, naming the file and line on error.
 pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| Error::at_line(path, e.line(), e.to_string()))
+    serde_json::from_str(&text).map_err(|e| {
+        // The line goes in front, like every other error; serde_json also appends it.
+        let msg = e.to_string();
+        let msg = msg
+            .strip_suffix(&format!(" at line {} column {}", e.line(), e.column()))
+            .unwrap_or(&msg);
+        Error::at_line(path, e.line(), msg)
+    })
 }

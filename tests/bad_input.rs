@@ -1,0 +1,1100 @@
+//! The bad-input catalogue, driven through the binary as a user would run it: broken audio, label
+//! files, pipelines and model directories, and outputs that cannot be written. Every case must
+//! exit non-zero with one `error: ...` line naming the file (and the line, where there is one),
+//! must not panic, and must leave no output behind.
+
+use std::ffi::OsStr;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+/// The binary under test: `$ASRPIPE_BIN` (e.g. an installed copy), else the one cargo built.
+fn bin() -> PathBuf {
+    std::env::var_os("ASRPIPE_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_asrpipe")),
+        PathBuf::from,
+    )
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// One feature cache for the whole test process, outside the source tree.
+fn cache() -> &'static Path {
+    static CACHE: OnceLock<TempDir> = OnceLock::new();
+    CACHE.get_or_init(|| tempfile::tempdir().unwrap()).path()
+}
+
+struct Ran {
+    ok: bool,
+    stderr: String,
+}
+
+fn asrpipe<I, S>(args: I) -> Ran
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    asrpipe_in(Command::new(bin()).args(args))
+}
+
+/// Run a prepared command (its program and arguments set) from the crate root; an adversarial
+/// input must not hang it, so it is killed after a minute.
+fn asrpipe_in(cmd: &mut Command) -> Ran {
+    let log = tempfile::tempfile().unwrap();
+    let mut child = cmd
+        .current_dir(root())
+        .env("ASRPIPE_CACHE", cache())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log.try_clone().unwrap())
+        .spawn()
+        .expect("the asrpipe binary runs");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("{cmd:?} ran for more than 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let mut stderr = String::new();
+    let mut log = log;
+    log.seek(SeekFrom::Start(0)).unwrap();
+    log.read_to_string(&mut stderr).unwrap();
+    Ran {
+        ok: status.success(),
+        stderr,
+    }
+}
+
+/// Run a command that must fail; its single `error:` line must contain every string in `names`.
+/// Returns that line.
+fn fails<I, S>(args: I, names: &[&str]) -> String
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let args: Vec<String> = args
+        .into_iter()
+        .map(|a| a.as_ref().to_string_lossy().into_owned())
+        .collect();
+    let r = asrpipe(&args);
+    let cmd = args.join(" ");
+    assert!(!r.ok, "`asrpipe {cmd}` succeeded; stderr:\n{}", r.stderr);
+    assert!(
+        !r.stderr.contains("panicked"),
+        "`asrpipe {cmd}` panicked:\n{}",
+        r.stderr
+    );
+    let errors: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error:"))
+        .collect();
+    assert_eq!(
+        errors.len(),
+        1,
+        "`asrpipe {cmd}`: expected one `error:` line:\n{}",
+        r.stderr
+    );
+    let line = errors[0];
+    let last = r.stderr.lines().rev().find(|l| !l.trim().is_empty());
+    assert_eq!(
+        last,
+        Some(line),
+        "`asrpipe {cmd}`: the error must be one line, and the last:\n{}",
+        r.stderr
+    );
+    for n in names {
+        assert!(
+            line.contains(n),
+            "`asrpipe {cmd}`: error does not mention `{n}`:\n{line}"
+        );
+    }
+    // Shown with --nocapture: the catalogue of messages a user would see.
+    eprintln!("{line}");
+    line.to_string()
+}
+
+/// Nothing at `path`, and no temporary file of ours beside it.
+fn left_nothing(path: &Path) {
+    assert!(!path.exists(), "{} was left behind", path.display());
+    if let Some(dir) = path.parent().filter(|d| d.is_dir()) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let name = e.unwrap().file_name();
+            assert!(
+                !name.to_string_lossy().starts_with(".asrpipe-"),
+                "temporary file {name:?} left in {}",
+                dir.display()
+            );
+        }
+    }
+}
+
+fn name(p: &Path) -> String {
+    p.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+fn write(path: &Path, bytes: impl AsRef<[u8]>) -> PathBuf {
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::write(path, bytes).unwrap();
+    path.to_path_buf()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Audio, through `asrpipe features`.
+
+fn wav_bytes<S: hound::Sample + Copy>(spec: hound::WavSpec, samples: &[S]) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut w = hound::WavWriter::new(&mut out, spec).unwrap();
+    for &s in samples {
+        w.write_sample(s).unwrap();
+    }
+    w.finalize().unwrap();
+    out.into_inner()
+}
+
+fn spec(channels: u16, rate: u32, bits: u16, float: bool) -> hound::WavSpec {
+    hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: bits,
+        sample_format: if float {
+            hound::SampleFormat::Float
+        } else {
+            hound::SampleFormat::Int
+        },
+    }
+}
+
+/// One second of a 440 Hz tone.
+fn tone(n: usize) -> Vec<i16> {
+    (0..n)
+        .map(|i| (8000.0 * (i as f32 * 440.0 * std::f32::consts::TAU / 16000.0).sin()) as i16)
+        .collect()
+}
+
+fn good_wav() -> Vec<u8> {
+    wav_bytes(spec(1, 16000, 16, false), &tone(16000))
+}
+
+/// A NIST SPHERE file with a 1024-byte header.
+fn sphere(fields: &str, body: &[u8]) -> Vec<u8> {
+    let mut h = format!("NIST_1A\n   1024\n{fields}end_head\n").into_bytes();
+    h.resize(1024, b' ');
+    h.extend_from_slice(body);
+    h
+}
+
+fn pcm_fields(count: usize) -> String {
+    format!(
+        "sample_count -i {count}\nsample_rate -i 16000\nchannel_count -i 1\nsample_n_bytes -i 2\n\
+         sample_byte_format -s2 01\n"
+    )
+}
+
+fn le_bytes(samples: &[i16]) -> Vec<u8> {
+    samples.iter().flat_map(|s| s.to_le_bytes()).collect()
+}
+
+/// `asrpipe features IN -o OUT.npz` must fail naming IN; OUT must not appear.
+fn features_fail(dir: &Path, input: &Path, names: &[&str]) -> String {
+    let out = dir.join(format!("{}.npz", name(input)));
+    let mut want = vec![name(input)];
+    want.extend(names.iter().map(|s| s.to_string()));
+    let want: Vec<&str> = want.iter().map(String::as_str).collect();
+    let line = fails(
+        [
+            OsStr::new("features"),
+            input.as_os_str(),
+            OsStr::new("-o"),
+            out.as_os_str(),
+        ],
+        &want,
+    );
+    left_nothing(&out);
+    line
+}
+
+#[test]
+fn broken_wav_files_are_named_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let wav = good_wav();
+
+    let p = write(&d.join("empty.wav"), b"");
+    features_fail(d, &p, &["empty"]);
+    let p = write(&d.join("header-cut.wav"), &wav[..30]);
+    features_fail(d, &p, &[]);
+    let p = write(&d.join("data-cut.wav"), &wav[..44 + 1001]);
+    features_fail(d, &p, &[]);
+    let mut corrupt = wav.clone();
+    corrupt[12..36].fill(0xff); // the fmt chunk
+    let p = write(&d.join("corrupt-fmt.wav"), &corrupt);
+    features_fail(d, &p, &[]);
+    let noise: Vec<u8> = (0..5000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let p = write(&d.join("noise.wav"), &noise);
+    features_fail(d, &p, &["unknown audio format"]);
+    let p = write(
+        &d.join("zero-length.wav"),
+        wav_bytes::<i16>(spec(1, 16000, 16, false), &[]),
+    );
+    features_fail(d, &p, &["no audio samples"]);
+    let p = write(
+        &d.join("short.wav"),
+        wav_bytes(spec(1, 16000, 16, false), &tone(100)),
+    );
+    features_fail(d, &p, &["frame"]);
+    let p = write(
+        &d.join("8khz.wav"),
+        wav_bytes(spec(1, 8000, 16, false), &tone(8000)),
+    );
+    features_fail(d, &p, &["8000 Hz", "16000 Hz"]);
+    let three: Vec<i16> = tone(3000).iter().flat_map(|&s| [s, s, s]).collect();
+    let p = write(
+        &d.join("3ch.wav"),
+        wav_bytes(spec(3, 16000, 16, false), &three),
+    );
+    features_fail(d, &p, &["3 channels"]);
+    for (label, bad) in [("nan", f32::NAN), ("inf", f32::INFINITY)] {
+        let mut s: Vec<f32> = tone(16000).iter().map(|&v| v as f32 / 32768.0).collect();
+        s[1234] = bad;
+        let p = write(
+            &d.join(format!("{label}.wav")),
+            wav_bytes(spec(1, 16000, 32, true), &s),
+        );
+        features_fail(d, &p, &["sample 1234"]);
+    }
+}
+
+#[test]
+fn eight_bit_wav_is_read_not_refused() {
+    // 8-bit unsigned PCM is a valid WAV: it is read (scaled to the 16-bit range), not an error.
+    let dir = tempfile::tempdir().unwrap();
+    let samples: Vec<i8> = tone(16000).iter().map(|&s| (s >> 8) as i8).collect();
+    let p = write(
+        &dir.path().join("8bit.wav"),
+        wav_bytes(spec(1, 16000, 8, false), &samples),
+    );
+    let out = dir.path().join("8bit.npz");
+    let r = asrpipe([
+        OsStr::new("features"),
+        p.as_os_str(),
+        OsStr::new("-o"),
+        out.as_os_str(),
+    ]);
+    assert!(r.ok, "{}", r.stderr);
+    assert!(out.is_file());
+}
+
+#[test]
+fn broken_sphere_files_are_named_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let body = le_bytes(&tone(16000));
+
+    let whole = sphere(&pcm_fields(16000), &body);
+    let p = write(&d.join("header-cut.sph"), &whole[..40]);
+    features_fail(d, &p, &[]);
+    let p = write(&d.join("body-cut.sph"), &whole[..1024 + 1001]);
+    features_fail(d, &p, &[]);
+    let mut garbled = whole.clone();
+    garbled[8..15].copy_from_slice(b"abcdefg"); // the header size
+    let p = write(&d.join("bad-size.sph"), &garbled);
+    features_fail(d, &p, &[]);
+    let p = write(&d.join("zero-length.sph"), sphere(&pcm_fields(0), &[]));
+    features_fail(d, &p, &[]);
+    let p = write(
+        &d.join("short.sph"),
+        sphere(&pcm_fields(100), &le_bytes(&tone(100))),
+    );
+    features_fail(d, &p, &["frame"]);
+    let fields = pcm_fields(16000) + "sample_coding -s26 pcm,embedded-shorten-v2.00\n";
+    let p = write(&d.join("shorten.sph"), sphere(&fields, &body[..4000]));
+    features_fail(d, &p, &["shorten"]);
+    let fields = pcm_fields(16000).replace("16000\nch", "8000\nch");
+    let p = write(&d.join("8khz.sph"), sphere(&fields, &body));
+    features_fail(d, &p, &["8000 Hz"]);
+    let fields = pcm_fields(16000).replace("channel_count -i 1", "channel_count -i 3");
+    let p = write(&d.join("3ch.sph"), sphere(&fields, &body));
+    features_fail(d, &p, &[]);
+}
+
+#[test]
+fn broken_flac_files_are_named_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let flac = std::fs::read(root().join("tests/data/audio/mono16.flac")).unwrap();
+    assert!(flac.len() > 1000);
+
+    let p = write(&d.join("magic-only.flac"), &flac[..4]);
+    features_fail(d, &p, &[]);
+    let p = write(&d.join("streaminfo-cut.flac"), &flac[..20]);
+    features_fail(d, &p, &[]);
+    let p = write(&d.join("frames-cut.flac"), &flac[..flac.len() / 2]);
+    features_fail(d, &p, &[]);
+    let mut corrupt = flac.clone();
+    let mid = flac.len() / 2;
+    corrupt[mid..mid + 32].fill(0x55);
+    let p = write(&d.join("corrupt.flac"), &corrupt);
+    features_fail(d, &p, &[]);
+    // STREAMINFO alone, marked last, saying 0 samples.
+    let mut empty = flac[..42].to_vec();
+    empty[4] |= 0x80;
+    empty[21] &= 0xf0;
+    empty[22..26].fill(0);
+    let p = write(&d.join("zero-length.flac"), &empty);
+    features_fail(d, &p, &[]);
+    let stereo = std::fs::read(root().join("tests/data/audio/stereo24.flac")).unwrap();
+    let p = write(&d.join("stereo.flac"), &stereo);
+    features_fail(d, &p, &["2 channels"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Labels: a two-utterance corpus in TIMIT's layout, damaged one file at a time.
+
+const UTT: &str = "dr1-fslt0/sa1";
+
+/// A copy of two demo utterances (one speaker), whose label files `damage` may rewrite.
+fn tiny_corpus(damage: impl FnOnce(&Path)) -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let spk = dir.path().join("dr1-fslt0");
+    std::fs::create_dir_all(&spk).unwrap();
+    for stem in ["sa1", "sa2"] {
+        for ext in ["flac", "phn", "wrd"] {
+            let from = root().join(format!("audio/demo/dr1-fslt0/{stem}.{ext}"));
+            std::fs::copy(&from, spk.join(format!("{stem}.{ext}"))).unwrap();
+        }
+    }
+    damage(&spk);
+    dir
+}
+
+/// Rewrite line `n` (1-based) of a text file.
+fn set_line(path: &Path, n: usize, text: &str) {
+    let old = std::fs::read_to_string(path).unwrap();
+    let mut lines: Vec<String> = old.lines().map(String::from).collect();
+    lines[n - 1] = text.to_string();
+    std::fs::write(path, lines.join("\n") + "\n").unwrap();
+}
+
+/// The `.phn` line `n` as (start, end).
+fn phn_line(path: &Path, n: usize) -> (u64, u64) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let cols: Vec<u64> = text
+        .lines()
+        .nth(n - 1)
+        .unwrap()
+        .split_whitespace()
+        .take(2)
+        .map(|c| c.parse().unwrap())
+        .collect();
+    (cols[0], cols[1])
+}
+
+/// `corpus labels` and `eval` (with a trained model and a run directory) must both fail naming
+/// `names`; the run directory must not appear.
+fn corpus_fails(corpus: &Path, names: &[&str]) {
+    fails(
+        [
+            OsStr::new("corpus"),
+            OsStr::new("labels"),
+            corpus.as_os_str(),
+            OsStr::new(UTT),
+        ],
+        names,
+    );
+    let run = corpus.join("run");
+    fails(
+        [
+            OsStr::new("eval"),
+            OsStr::new("--model"),
+            models().gmm.as_os_str(),
+            OsStr::new("--corpus"),
+            corpus.as_os_str(),
+            OsStr::new("-o"),
+            run.as_os_str(),
+        ],
+        names,
+    );
+    left_nothing(&run);
+}
+
+#[test]
+fn the_tiny_corpus_is_good_before_it_is_damaged() {
+    let c = tiny_corpus(|_| {});
+    let r = asrpipe([
+        OsStr::new("corpus"),
+        OsStr::new("labels"),
+        c.path().as_os_str(),
+        OsStr::new(UTT),
+    ]);
+    assert!(r.ok, "{}", r.stderr);
+}
+
+#[test]
+fn phone_label_faults_name_the_file_and_line() {
+    let c = tiny_corpus(|spk| std::fs::remove_file(spk.join("sa1.phn")).unwrap());
+    corpus_fails(c.path(), &["sa1.flac", "sa1.phn"]);
+
+    let c = tiny_corpus(|spk| {
+        let p = spk.join("sa1.phn");
+        let (start, _) = phn_line(&p, 3);
+        set_line(&p, 3, &format!("{start} {} iy", start - 10));
+    });
+    corpus_fails(c.path(), &["sa1.phn:3", "before it starts"]);
+
+    let c = tiny_corpus(|spk| {
+        let p = spk.join("sa1.phn");
+        let (start, end) = phn_line(&p, 2);
+        set_line(&p, 2, &format!("{start} {end} zz"));
+    });
+    corpus_fails(c.path(), &["sa1.phn:2", "zz"]);
+
+    let c = tiny_corpus(|spk| {
+        let p = spk.join("sa1.phn");
+        let (start, end) = phn_line(&p, 3);
+        set_line(&p, 3, &format!("{} {end} iy", start - 100));
+    });
+    corpus_fails(c.path(), &["sa1.phn:3", "overlap"]);
+
+    let c = tiny_corpus(|spk| {
+        let p = spk.join("sa1.phn");
+        set_line(&p, 2, "2800 five h#");
+    });
+    corpus_fails(c.path(), &["sa1.phn:2", "five"]);
+
+    // One more segment, a second past the end of the audio: found when the audio is read.
+    let c = tiny_corpus(|spk| {
+        let p = spk.join("sa1.phn");
+        let text = std::fs::read_to_string(&p).unwrap();
+        let n = text.lines().count();
+        let (_, end) = phn_line(&p, n);
+        std::fs::write(&p, format!("{text}{end} {} h#\n", end + 16000)).unwrap();
+        let line = format!("sa1.phn:{}", n + 1);
+        std::fs::write(spk.join("expect"), line).unwrap();
+    });
+    let expect = std::fs::read_to_string(c.path().join("dr1-fslt0/expect")).unwrap();
+    fails(
+        [
+            OsStr::new("corpus"),
+            OsStr::new("labels"),
+            c.path().as_os_str(),
+            OsStr::new(UTT),
+        ],
+        &[&expect, "past the end of the audio"],
+    );
+}
+
+#[test]
+fn textgrid_without_a_phone_tier_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("audio/demo/dr1-fslt0/sa1.flac"),
+        dir.path().join("a.flac"),
+    )
+    .unwrap();
+    write(
+        &dir.path().join("a.TextGrid"),
+        "File type = \"ooTextFile\"\nObject class = \"TextGrid\"\n\nxmin = 0\nxmax = 0.5\n\
+         tiers? <exists>\nsize = 1\nitem []:\n    item [1]:\n        class = \"IntervalTier\"\n\
+                 name = \"words\"\n        xmin = 0\n        xmax = 0.5\n\
+                 intervals: size = 1\n        intervals [1]:\n            xmin = 0\n\
+                     xmax = 0.5\n            text = \"see\"\n",
+    );
+    let manifest = write(
+        &dir.path().join("manifest.tsv"),
+        "audio\tspeaker\talignment\na.flac\tspk1\ta.TextGrid\n",
+    );
+    corpus_fails(&manifest, &["a.TextGrid", "no phone tier", "words"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pipelines: `asrpipe check` and `asrpipe features --pipeline`.
+
+/// Lines: 1 name, 2 sample_rate, 3 stages, 4 waveform, 5 dft, 6 spectrogram, 7 filterbank,
+/// 8 log, 9 dct.
+const PIPELINE: &str = "name: t
+sample_rate: 16000
+stages:
+  - waveform: { frame_length_ms: 25, frame_shift_ms: 10 }
+  - dft: {}
+  - spectrogram: { power: true }
+  - filterbank: { num_bins: 23 }
+  - log: {}
+  - dct: { num_ceps: 13 }
+";
+
+/// `check` and `features --pipeline` both fail naming the file and `names`, and leave no output.
+fn pipeline_fails(dir: &Path, file: &str, yaml: &str, names: &[&str]) {
+    let p = write(&dir.join(file), yaml);
+    let mut want = vec![file];
+    want.extend(names);
+    fails([OsStr::new("check"), p.as_os_str()], &want);
+    let wav = write(&dir.join("tone.wav"), good_wav());
+    let out = dir.join(format!("{file}.npz"));
+    fails(
+        [
+            OsStr::new("features"),
+            OsStr::new("--pipeline"),
+            p.as_os_str(),
+            wav.as_os_str(),
+            OsStr::new("-o"),
+            out.as_os_str(),
+        ],
+        &want,
+    );
+    left_nothing(&out);
+}
+
+#[test]
+fn the_base_pipeline_is_good() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(&dir.path().join("ok.yaml"), PIPELINE);
+    let r = asrpipe([OsStr::new("check"), p.as_os_str()]);
+    assert!(r.ok, "{}", r.stderr);
+}
+
+#[test]
+fn malformed_pipelines_name_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let edit = |from: &str, to: &str| {
+        assert!(PIPELINE.contains(from), "{from}");
+        PIPELINE.replacen(from, to, 1)
+    };
+    pipeline_fails(
+        d,
+        "top-key.yaml",
+        &edit("sample_rate: 16000", "sample_rat: 16000"),
+        &[":2", "sample_rat"],
+    );
+    pipeline_fails(
+        d,
+        "stage-key.yaml",
+        &edit("num_bins: 23", "num_bin: 23"),
+        &[":7", "num_bin"],
+    );
+    pipeline_fails(
+        d,
+        "unknown-stage.yaml",
+        &edit("- dct:", "- dtc:"),
+        &[":9", "dtc"],
+    );
+    pipeline_fails(
+        d,
+        "dct-first.yaml",
+        &edit(
+            "  - filterbank: { num_bins: 23 }\n  - log: {}\n  - dct: { num_ceps: 13 }\n",
+            "  - dct: { num_ceps: 13 }\n  - filterbank: { num_bins: 23 }\n  - log: {}\n",
+        ),
+        &[":7", "dct"],
+    );
+    pipeline_fails(
+        d,
+        "log-twice.yaml",
+        &edit("  - log: {}\n", "  - log: {}\n  - log: {}\n"),
+        &[":9", "log"],
+    );
+    pipeline_fails(
+        d,
+        "negative-frame.yaml",
+        &edit("frame_length_ms: 25", "frame_length_ms: -25"),
+        &[":4", "frame_length_ms"],
+    );
+    pipeline_fails(
+        d,
+        "zero-bins.yaml",
+        &edit("num_bins: 23", "num_bins: 0"),
+        &[":7", "num_bins"],
+    );
+    pipeline_fails(
+        d,
+        "many-bins.yaml",
+        &edit("num_bins: 23", "num_bins: 300"),
+        &[":7"],
+    );
+    pipeline_fails(
+        d,
+        "huge-frame.yaml",
+        &edit("frame_length_ms: 25", "frame_length_ms: 1e30"),
+        &[":4", "frame_length_ms"],
+    );
+    pipeline_fails(
+        d,
+        "beyond-f32.yaml",
+        &edit("frame_length_ms: 25", "frame_length_ms: 1e300"),
+        &[":4"],
+    );
+    pipeline_fails(
+        d,
+        "huge-int.yaml",
+        &edit("num_bins: 23", "num_bins: 123456789012345678901234567890"),
+        &[":7"],
+    );
+    pipeline_fails(
+        d,
+        "huge-rate.yaml",
+        &edit("sample_rate: 16000", "sample_rate: 4000000000"),
+        &[],
+    );
+    pipeline_fails(
+        d,
+        "gmm-and-dnn.yaml",
+        &format!(
+            "{PIPELINE}classifier:\n  gmm: {{ gaussians_per_state: 2 }}\n  dnn: {{ hidden: 2x64 }}\n"
+        ),
+        &[":11", "gmm", "dnn"],
+    );
+    pipeline_fails(
+        d,
+        "from-missing.yaml",
+        &edit(
+            "  - filterbank: { num_bins: 23 }\n  - log: {}\n  - dct: { num_ceps: 13 }\n",
+            "classifier:\n  from: dct\n  dnn: { hidden: 2x64 }\n",
+        ),
+        &[":8", "dct"],
+    );
+}
+
+#[test]
+fn adversarial_yaml_fails_fast_without_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let depth = 100_000;
+    let deep = format!("stages: {}{}\n", "[".repeat(depth), "]".repeat(depth));
+    pipeline_fails(d, "deep-seq.yaml", &deep, &[]);
+    let deep = format!(
+        "stages:\n  - waveform: {}1{}\n",
+        "{a: ".repeat(depth),
+        "}".repeat(depth)
+    );
+    pipeline_fails(d, "deep-map.yaml", &deep, &[]);
+    // "Billion laughs": nine levels of ten aliases each would be 10^9 strings if expanded.
+    let mut bomb = String::from(
+        "a0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
+    for i in 1..10 {
+        let prev = format!("*a{}", i - 1);
+        bomb += &format!("a{i}: &a{i} [{}]\n", [prev.as_str(); 10].join(","));
+    }
+    pipeline_fails(d, "lol-top.yaml", &bomb, &[]);
+    // The same bomb where a value is expected.
+    let mut bomb = String::from(
+        "name: t\ndescription: &a0 \"lol\"\nstages:\n  - waveform: {}\npost:\n  deltas: { order: 2 }\nclassifier:\n  states:\n    tied: 10\n    questions: [&a1 [*a0,*a0,*a0,*a0,*a0,*a0,*a0,*a0,*a0,*a0]",
+    );
+    for i in 2..10 {
+        let prev = format!("*a{}", i - 1);
+        bomb += &format!(", &a{i} [{}]", [prev.as_str(); 10].join(","));
+    }
+    bomb += "]\n";
+    pipeline_fails(d, "lol-value.yaml", &bomb, &[]);
+}
+
+#[test]
+fn eval_from_a_stage_not_in_the_chain() {
+    fails(
+        [
+            "eval",
+            "--from",
+            "dct",
+            "--pipeline",
+            "pipelines/spectrogram-dnn.yaml",
+        ],
+        &["spectrogram-dnn.yaml", "dct"],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model directories: trained once per test process, copied and damaged.
+
+struct Models {
+    _dir: TempDir,
+    gmm: PathBuf,
+    dnn: PathBuf,
+    /// A GMM over more tied states: its targets.json belongs to no other model.
+    small: PathBuf,
+}
+
+fn models() -> &'static Models {
+    static MODELS: OnceLock<Models> = OnceLock::new();
+    MODELS.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let gmm = dir.path().join("gmm");
+        let dnn = dir.path().join("dnn");
+        let small = dir.path().join("small");
+        let common = ["train", "--corpus", "audio/demo", "--epochs", "1"];
+        for (out, kind) in [
+            (&gmm, ["--gmm", "1", "--states", "100"]),
+            (&dnn, ["--dnn", "1x16", "--states", "100"]),
+            (&small, ["--gmm", "1", "--states", "300"]),
+        ] {
+            let mut args: Vec<&OsStr> = common.iter().map(OsStr::new).collect();
+            args.extend(kind.iter().map(OsStr::new));
+            args.extend([OsStr::new("-o"), out.as_os_str()]);
+            let r = asrpipe(&args);
+            assert!(r.ok, "training {} failed:\n{}", out.display(), r.stderr);
+        }
+        Models {
+            _dir: dir,
+            gmm,
+            dnn,
+            small,
+        }
+    })
+}
+
+/// A copy of a model directory (without checkpoints) in `into`, named `name`.
+fn copy_model(from: &Path, into: &Path, name: &str) -> PathBuf {
+    let to = into.join(name);
+    std::fs::create_dir_all(&to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_file() {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+    to
+}
+
+/// `eval --model` (and, for DNNs, `activations --model`) fail naming `names`, leaving no output.
+fn model_fails(model: &Path, dnn: bool, names: &[&str]) {
+    let dir = model.display().to_string();
+    let names: Vec<&str> = names.iter().copied().chain([dir.as_str()]).collect();
+    let names = names.as_slice();
+    let run = model.with_extension("run");
+    fails(
+        [
+            OsStr::new("eval"),
+            OsStr::new("--model"),
+            model.as_os_str(),
+            OsStr::new("-o"),
+            run.as_os_str(),
+        ],
+        names,
+    );
+    left_nothing(&run);
+    if dnn {
+        let out = model.with_extension("npz");
+        fails(
+            [
+                OsStr::new("activations"),
+                OsStr::new("--model"),
+                model.as_os_str(),
+                OsStr::new("--layer"),
+                OsStr::new("1"),
+                OsStr::new(UTT),
+                OsStr::new("-o"),
+                out.as_os_str(),
+            ],
+            names,
+        );
+        left_nothing(&out);
+    }
+}
+
+#[test]
+fn the_trained_models_work_before_they_are_damaged() {
+    let m = models();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("act.npz");
+    let r = asrpipe([
+        OsStr::new("activations"),
+        OsStr::new("--model"),
+        m.dnn.as_os_str(),
+        OsStr::new("--layer"),
+        OsStr::new("1"),
+        OsStr::new(UTT),
+        OsStr::new("-o"),
+        out.as_os_str(),
+    ]);
+    assert!(r.ok, "{}", r.stderr);
+    assert!(out.is_file());
+}
+
+#[test]
+fn damaged_model_directories_are_named_errors() {
+    let m = models();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (src, dnn, kind) in [(&m.gmm, false, "gmm"), (&m.dnn, true, "dnn")] {
+        let other = if dnn { &m.gmm } else { &m.dnn };
+
+        let p = copy_model(src, d, &format!("{kind}-cut"));
+        let st = p.join("model.safetensors");
+        let bytes = std::fs::read(&st).unwrap();
+        std::fs::write(&st, &bytes[..bytes.len() / 2]).unwrap();
+        model_fails(&p, dnn, &["model.safetensors"]);
+
+        let p = copy_model(src, d, &format!("{kind}-empty"));
+        std::fs::write(p.join("model.safetensors"), b"").unwrap();
+        model_fails(&p, dnn, &["model.safetensors"]);
+
+        for file in ["model.json", "about.json"] {
+            let p = copy_model(src, d, &format!("{kind}-other-{file}"));
+            std::fs::copy(other.join(file), p.join(file)).unwrap();
+            model_fails(&p, dnn, &["model.json"]);
+        }
+        let p = copy_model(src, d, &format!("{kind}-other-targets"));
+        std::fs::copy(m.small.join("targets.json"), p.join("targets.json")).unwrap();
+        model_fails(
+            &p,
+            dnn,
+            &["model.safetensors", "targets.json", "tied states"],
+        );
+
+        let p = copy_model(src, d, &format!("{kind}-other-pipeline"));
+        std::fs::copy(
+            root().join("pipelines/spectrogram.yaml"),
+            p.join("pipeline.yaml"),
+        )
+        .unwrap();
+        model_fails(&p, dnn, &["dimensional"]);
+
+        let p = copy_model(src, d, &format!("{kind}-deltas"));
+        let y = std::fs::read_to_string(p.join("pipeline.yaml")).unwrap();
+        let (from, to) = if dnn {
+            ("order: 0", "order: 2")
+        } else {
+            ("order: 2", "order: 0")
+        };
+        assert!(y.contains(from));
+        std::fs::write(p.join("pipeline.yaml"), y.replacen(from, to, 1)).unwrap();
+        model_fails(&p, dnn, &["dimensional"]);
+
+        let p = copy_model(src, d, &format!("{kind}-bad-yaml"));
+        std::fs::write(p.join("pipeline.yaml"), "stages: [\n").unwrap();
+        model_fails(&p, dnn, &["pipeline.yaml"]);
+
+        for file in [
+            "targets.json",
+            "about.json",
+            "model.json",
+            "model.safetensors",
+            "pipeline.yaml",
+        ] {
+            let p = copy_model(src, d, &format!("{kind}-no-{file}"));
+            std::fs::remove_file(p.join(file)).unwrap();
+            model_fails(&p, dnn, &[file]);
+        }
+
+        let p = copy_model(src, d, &format!("{kind}-broken-json"));
+        std::fs::write(p.join("targets.json"), "{\n  \"states\": [1, 2,\n").unwrap();
+        model_fails(&p, dnn, &["targets.json:"]);
+
+        // Every tensor in turn loses a row.
+        let bytes = std::fs::read(src.join("model.safetensors")).unwrap();
+        let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+        let mut names: Vec<String> = st.names().into_iter().map(String::from).collect();
+        names.sort();
+        for (i, victim) in names.iter().enumerate() {
+            let p = copy_model(src, d, &format!("{kind}-shape-{i}"));
+            let owned: Vec<(String, Vec<usize>, Vec<u8>)> = st
+                .tensors()
+                .into_iter()
+                .map(|(n, v)| {
+                    let mut shape = v.shape().to_vec();
+                    let mut data = v.data().to_vec();
+                    if &n == victim {
+                        let row = data.len() / shape[0];
+                        shape[0] -= 1;
+                        data.truncate(data.len() - row);
+                    }
+                    (n, shape, data)
+                })
+                .collect();
+            let views = owned.iter().map(|(n, s, b)| {
+                (
+                    n.clone(),
+                    safetensors::tensor::TensorView::new(safetensors::Dtype::F32, s.clone(), b)
+                        .unwrap(),
+                )
+            });
+            let out = safetensors::serialize(views, None).unwrap();
+            std::fs::write(p.join("model.safetensors"), out).unwrap();
+            model_fails(&p, dnn, &["model.safetensors", victim]);
+        }
+    }
+    fails(
+        [
+            OsStr::new("eval"),
+            OsStr::new("--model"),
+            d.join("nowhere").as_os_str(),
+        ],
+        &["nowhere"],
+    );
+    let gmm = copy_model(&m.gmm, d, "gmm-for-activations");
+    let out = d.join("gmm-act.npz");
+    fails(
+        [
+            OsStr::new("activations"),
+            OsStr::new("--model"),
+            gmm.as_os_str(),
+            OsStr::new("--layer"),
+            OsStr::new("1"),
+            OsStr::new(UTT),
+            OsStr::new("-o"),
+            out.as_os_str(),
+        ],
+        &["gmm-for-activations", "GMM"],
+    );
+    left_nothing(&out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outputs that cannot be written.
+
+#[test]
+fn outputs_under_a_regular_file_are_named_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let wav = write(&d.join("tone.wav"), good_wav());
+    let file = write(&d.join("plain-file"), b"not a directory");
+    for ext in ["npz", "ark", "csv", "npy"] {
+        let out = file.join(format!("feats.{ext}"));
+        fails(
+            [
+                OsStr::new("features"),
+                wav.as_os_str(),
+                OsStr::new("-o"),
+                out.as_os_str(),
+            ],
+            &["plain-file", "not a directory"],
+        );
+    }
+    let run = file.join("run");
+    fails(
+        [
+            OsStr::new("eval"),
+            OsStr::new("--model"),
+            models().gmm.as_os_str(),
+            OsStr::new("-o"),
+            run.as_os_str(),
+        ],
+        &["plain-file"],
+    );
+    let model = file.join("model");
+    fails(
+        [
+            "train",
+            "--corpus",
+            "audio/demo",
+            "--gmm",
+            "1",
+            "--states",
+            "100",
+            "--epochs",
+            "1",
+            "-o",
+        ]
+        .iter()
+        .map(OsStr::new)
+        .chain([model.as_os_str()]),
+        &["plain-file"],
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), b"not a directory");
+}
+
+#[test]
+fn read_only_output_directory_is_a_named_error() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let wav = write(&dir.path().join("tone.wav"), good_wav());
+    let ro = dir.path().join("read-only");
+    std::fs::create_dir(&ro).unwrap();
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
+    if std::fs::write(ro.join("probe"), b"").is_ok() {
+        eprintln!("SKIPPED: permissions are not enforced for this user (root?)");
+        return;
+    }
+    for ext in ["npz", "npy"] {
+        let out = ro.join(format!("feats.{ext}"));
+        fails(
+            [
+                OsStr::new("features"),
+                wav.as_os_str(),
+                OsStr::new("-o"),
+                out.as_os_str(),
+            ],
+            &["read-only"],
+        );
+        left_nothing(&out);
+    }
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn a_full_disk_leaves_nothing_behind() {
+    // No root needed: a file-size limit makes writes fail with EFBIG, as a full disk fails them
+    // with ENOSPC. SIGXFSZ is ignored so that the write returns an error instead of killing us.
+    let dir = tempfile::tempdir().unwrap();
+    let wav = write(
+        &dir.path().join("long.wav"),
+        wav_bytes(spec(1, 16000, 16, false), &tone(16000 * 5)),
+    );
+    for ext in ["npz", "ark", "csv", "npy"] {
+        let out = dir.path().join(format!("feats.{ext}"));
+        let r = asrpipe_in(
+            Command::new("sh")
+                .arg("-c")
+                .arg("trap '' XFSZ; ulimit -f 8; exec \"$@\"")
+                .arg("sh")
+                .arg(bin())
+                .arg("features")
+                .arg(&wav)
+                .arg("-o")
+                .arg(&out),
+        );
+        assert!(!r.ok, "writing {} past the limit succeeded", out.display());
+        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+        let line = r.stderr.lines().last().unwrap_or("");
+        assert!(
+            line.starts_with("error:") && line.contains(&name(&out)),
+            "{}",
+            r.stderr
+        );
+        eprintln!("{line}");
+        left_nothing(&out);
+    }
+}
+
+#[test]
+fn an_output_that_is_not_a_regular_file_is_not_replaced() {
+    // Outputs are renamed into place, which would replace a device or a pipe with a plain file.
+    // A pipe made here stands for a device: replacing it harms nothing if that check ever breaks.
+    let dir = tempfile::tempdir().unwrap();
+    let wav = write(&dir.path().join("tone.wav"), good_wav());
+    let fifo = dir.path().join("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("SKIPPED: cannot make a named pipe (no mkfifo)");
+        return;
+    }
+    fails(
+        [
+            OsStr::new("features"),
+            wav.as_os_str(),
+            OsStr::new("-o"),
+            fifo.as_os_str(),
+            OsStr::new("--format"),
+            OsStr::new("npz"),
+        ],
+        &["fifo", "not a regular file"],
+    );
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+}
