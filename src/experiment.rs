@@ -178,15 +178,18 @@ fn merge(base: &Option<Value>, over: &Option<Value>) -> Option<Value> {
 impl Experiment {
     pub fn load(path: &Path) -> Result<Experiment> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let mut e: Experiment = serde_saphyr::from_str(&text).map_err(|err| {
-            let line = err.location().map_or(0, |l| l.line() as usize);
-            Error::at_line(
-                path,
-                line,
-                err.to_string()
-                    .replace("<input>", &path.display().to_string()),
-            )
-        })?;
+        let mut e: Experiment =
+            serde_saphyr::from_str_with_options(&text, crate::pipeline::yaml_options()).map_err(
+                |err| {
+                    let line = err.location().map_or(0, |l| l.line() as usize);
+                    Error::at_line(
+                        path,
+                        line,
+                        err.to_string()
+                            .replace("<input>", &path.display().to_string()),
+                    )
+                },
+            )?;
         e.path = path.to_path_buf();
         e.dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         let mut names = std::collections::BTreeSet::new();

@@ -147,6 +147,9 @@ pub struct Framing {
     window: Vec<f32>,
 }
 
+/// Longest frame in samples (4 s at 16 kHz).
+pub const MAX_FRAME_LENGTH: usize = 1 << 16;
+
 /// Kaldi floors energies at the float epsilon before taking logs.
 pub const ENERGY_EPSILON: f32 = f32::EPSILON;
 
@@ -167,6 +170,15 @@ impl Framing {
             return Err(Error::invalid(format!(
                 "frames of {} ms / {} ms at {sample_rate} Hz are {} / {} samples; need at least 2 / 1",
                 opts.frame_length_ms, opts.frame_shift_ms, geometry.length, geometry.shift
+            )));
+        }
+        // The window table and every frame are this long: a bound keeps a typo (or a huge
+        // sample_rate) from becoming a many-gigabyte allocation.
+        if geometry.length > MAX_FRAME_LENGTH {
+            return Err(Error::invalid(format!(
+                "frames of {} ms at {sample_rate} Hz are {} samples; at most {MAX_FRAME_LENGTH} \
+                 are supported",
+                opts.frame_length_ms, geometry.length
             )));
         }
         if !(0.0..=1.0).contains(&opts.preemph_coeff) {
