@@ -179,7 +179,8 @@ impl Experiment {
     pub fn load(path: &Path) -> Result<Experiment> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let mut e: Experiment =
-            serde_saphyr::from_str(&text).map_err(|err| crate::pipeline::yaml_error(&err, path))?;
+            serde_saphyr::from_str_with_options(&text, crate::pipeline::yaml_options())
+                .map_err(|err| crate::pipeline::yaml_error(&err, path))?;
         e.path = path.to_path_buf();
         e.dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         let mut names = std::collections::BTreeSet::new();

@@ -134,6 +134,20 @@ struct PipelineFile {
     classifier: Option<Spanned<ClassifierConfig>>,
 }
 
+/// Parser limits for the small hand-written YAML files (pipelines, experiments): far above what
+/// such a file holds, far below what lets an alias bomb or a list of 40 000 stages cost seconds.
+pub(crate) fn yaml_options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_events = 100_000;
+    budget.max_aliases = 1_000;
+    budget.max_nodes = 50_000;
+    budget.max_depth = 32;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options.alias_limits.max_total_replayed_events = 10_000;
+    options
+}
+
 /// A validated pipeline: stages in order, each with the YAML line it came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pipeline {
@@ -207,7 +221,8 @@ impl Pipeline {
 
     /// Parse and validate YAML text; `path` is only used to name errors.
     pub fn parse(text: &str, path: &Path) -> Result<Pipeline> {
-        let file: PipelineFile = serde_saphyr::from_str(text).map_err(|e| yaml_error(&e, path))?;
+        let file: PipelineFile = serde_saphyr::from_str_with_options(text, yaml_options())
+            .map_err(|e| yaml_error(&e, path))?;
         if file.stages.is_empty() {
             return Err(Error::format(
                 path,

@@ -29,6 +29,20 @@ pub(super) fn decode(path: &Path, bytes: &[u8], channel: Option<usize>) -> Resul
     loop {
         match blocks.read_next_or_eof(buffer) {
             Ok(Some(block)) => {
+                // Each frame header carries its own channel assignment; claxon does not check it
+                // against the stream info, and a block without the wanted channel would panic.
+                if block.channels() != info.channels {
+                    return Err(Error::format(
+                        path,
+                        format!(
+                            "corrupt FLAC data after {} samples: a frame has {} channel(s) but \
+                             the stream info declares {}",
+                            samples.len(),
+                            block.channels(),
+                            info.channels
+                        ),
+                    ));
+                }
                 samples.extend(block.channel(ch as u32).iter().map(|&s| s as f32 * scale));
                 buffer = block.into_buffer();
             }

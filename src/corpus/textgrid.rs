@@ -288,7 +288,9 @@ pub fn parse(text: &str, path: &Path) -> Result<TextGrid> {
             let size = r.count("the number of intervals or points")?;
             match class.as_str() {
                 "IntervalTier" => {
-                    let mut intervals = Vec::with_capacity(size);
+                    // The count comes from the file: reserve no more than its values can fill
+                    // (three per interval), so a huge count is an error, not an allocation.
+                    let mut intervals = Vec::with_capacity(size.min(r.values.len() / 3));
                     for _ in 0..size {
                         let line = r.line();
                         let a = r.num("interval xmin")?;

@@ -30,6 +30,11 @@ const AUDIO_EXTS: [&str; 4] = ["wav", "WAV", "flac", "FLAC"];
 /// Read `start end label` lines (TIMIT `.phn`/`.wrd`). Blank lines are skipped.
 pub fn read_segment_file(path: &Path) -> Result<Vec<Segment>> {
     let text = fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    parse_segments(&text, path)
+}
+
+/// Parse the text of a `.phn`/`.wrd` file; `path` is only used to name errors.
+pub fn parse_segments(text: &str, path: &Path) -> Result<Vec<Segment>> {
     let mut segs = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;

@@ -147,8 +147,8 @@ pub struct Framing {
     window: Vec<f32>,
 }
 
-/// Longest frame or shift accepted, in samples (65 s at 16 kHz).
-const MAX_FRAME: usize = 1 << 20;
+/// Longest frame or shift in samples (4 s at 16 kHz).
+pub const MAX_FRAME_LENGTH: usize = 1 << 16;
 
 /// Kaldi floors energies at the float epsilon before taking logs.
 pub const ENERGY_EPSILON: f32 = f32::EPSILON;
@@ -173,12 +173,13 @@ impl Framing {
                 opts.frame_length_ms, opts.frame_shift_ms, geometry.length, geometry.shift
             )));
         }
-        // Far beyond any speech frame; also keeps the window allocation sane.
-        if geometry.length > MAX_FRAME || geometry.shift > MAX_FRAME {
+        // The window table and every frame are this long: a bound keeps a typo (or a huge
+        // sample_rate) from becoming a many-gigabyte allocation.
+        if geometry.length > MAX_FRAME_LENGTH || geometry.shift > MAX_FRAME_LENGTH {
             return Err(Error::invalid(format!(
-                "frame_length_ms {} / frame_shift_ms {} at {sample_rate} Hz give frames longer \
-                 than {MAX_FRAME} samples",
-                opts.frame_length_ms, opts.frame_shift_ms
+                "frame_length_ms {} / frame_shift_ms {} at {sample_rate} Hz give frames of {} / {} \
+                 samples; at most {MAX_FRAME_LENGTH} are supported",
+                opts.frame_length_ms, opts.frame_shift_ms, geometry.length, geometry.shift
             )));
         }
         if !(0.0..=1.0).contains(&opts.preemph_coeff) {
