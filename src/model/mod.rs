@@ -4,6 +4,7 @@
 pub mod dnn;
 pub mod gmm;
 pub mod io;
+pub mod matmul;
 pub mod tree;
 
 use ndarray::{Array2, ArrayView2};

@@ -9,6 +9,8 @@ use ndarray::{ArrayView2, ArrayViewMut2, linalg::general_mat_mul};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::model::matmul::{Parallelism, matmul_into};
+
 /// Rows handed to one rayon task in element-wise passes (enough work to amortise the task).
 const ROWS_PER_TASK: usize = 16;
 
@@ -45,41 +47,7 @@ impl MatMul {
             return;
         }
         match self {
-            MatMul::Gemm => {
-                if k == 0 {
-                    if !accumulate {
-                        c.fill(0.0);
-                    }
-                    return;
-                }
-                let (sa, sb) = (a.strides(), b.strides());
-                let (c_rs, c_cs) = (c.strides()[0], c.strides()[1]);
-                // SAFETY: the pointers and strides describe exactly the three views, which are valid
-                // for their shapes; `c` is a unique borrow, so it cannot alias `a` or `b`.
-                unsafe {
-                    gemm::gemm(
-                        m,
-                        n,
-                        k,
-                        c.as_mut_ptr(),
-                        c_cs,
-                        c_rs,
-                        accumulate,
-                        a.as_ptr(),
-                        sa[1],
-                        sa[0],
-                        b.as_ptr(),
-                        sb[1],
-                        sb[0],
-                        1.0,
-                        1.0,
-                        false,
-                        false,
-                        false,
-                        gemm::Parallelism::Rayon(0),
-                    )
-                }
-            }
+            MatMul::Gemm => matmul_into(a, b, c, accumulate, Parallelism::Rayon(0)),
             MatMul::Ndarray => {
                 let beta = if accumulate { 1.0 } else { 0.0 };
                 general_mat_mul(1.0, &a, &b, beta, &mut c);
