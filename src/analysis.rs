@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ndarray::{Array2, Axis, concatenate, s};
+use ndarray::{Array2, Axis, concatenate};
 
 use crate::corpus::PhoneSet;
 use crate::error::{Error, Result};
@@ -60,75 +60,6 @@ fn dnn_of<'a>(trained: &'a Trained, what: &str) -> Result<&'a Dnn> {
             "{what} needs a DNN model; this one is a GMM"
         ))),
     }
-}
-
-/// The `k` nearest rows of every row of `x` among the rows of *other* groups (utterances) and,
-/// if `same` is given, of the same class there, by Euclidean distance, nearest first (ties by
-/// index). Neighbours from the same utterance are excluded because they share input samples with
-/// the frame (overlapping windows, spliced context) and would name its speaker and phone for free.
-fn neighbours_across_groups(
-    x: &Array2<f32>,
-    group: &[usize],
-    same: Option<&[usize]>,
-    k: usize,
-) -> Vec<Vec<usize>> {
-    use rayon::prelude::*;
-    const BLOCK: usize = 256;
-    let norms: Vec<f32> = x.rows().into_iter().map(|r| r.dot(&r)).collect();
-    let n = x.nrows();
-    (0..n.div_ceil(BLOCK))
-        .into_par_iter()
-        .flat_map_iter(|b| {
-            let rows = b * BLOCK..((b + 1) * BLOCK).min(n);
-            // |a - b|² = |a|² + |b|² - 2 a·b for a block of rows against all rows at once.
-            let dots = x.slice(s![rows.clone(), ..]).dot(&x.t());
-            let mut cand: Vec<(f32, usize)> = Vec::with_capacity(n);
-            rows.enumerate()
-                .map(|(r, i)| {
-                    cand.clear();
-                    let admissible =
-                        |j: usize| group[j] != group[i] && same.is_none_or(|c| c[j] == c[i]);
-                    cand.extend(
-                        (0..n)
-                            .filter(|&j| admissible(j))
-                            .map(|j| ((norms[i] + norms[j] - 2.0 * dots[[r, j]]).max(0.0), j)),
-                    );
-                    let by = |a: &(f32, usize), b: &(f32, usize)| {
-                        a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
-                    };
-                    let k = k.min(cand.len());
-                    if k > 0 && k < cand.len() {
-                        cand.select_nth_unstable_by(k - 1, by);
-                    }
-                    cand.truncate(k);
-                    cand.sort_by(by);
-                    cand.iter().map(|c| c.1).collect::<Vec<_>>()
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
-/// k-NN accuracy from neighbour lists: majority label, ties to the label of the nearer neighbour.
-fn knn_accuracy(neighbours: &[Vec<usize>], labels: &[usize]) -> f64 {
-    let correct = neighbours
-        .iter()
-        .enumerate()
-        .filter(|(i, nb)| {
-            let mut votes: Vec<(usize, usize, usize)> = Vec::new(); // (label, count, first rank)
-            for (rank, &j) in nb.iter().enumerate() {
-                match votes.iter_mut().find(|v| v.0 == labels[j]) {
-                    Some(v) => v.1 += 1,
-                    None => votes.push((labels[j], 1, rank)),
-                }
-            }
-            let best = votes
-                .iter()
-                .max_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)));
-            best.is_some_and(|v| v.0 == labels[*i])
-        })
-        .count();
-    correct as f64 / neighbours.len().max(1) as f64
 }
 
 /// Hidden layers of `trained` for every speaker of the corpus saying `opts.sentences`: per layer
@@ -209,15 +140,19 @@ pub fn hidden_layers(
             .collect::<Result<_>>()?;
         let views: Vec<_> = rows.iter().map(|r| r.view()).collect();
         let x = concatenate(Axis(0), &views).map_err(|e| Error::invalid(e.to_string()))?;
-        // Phone identity from any frame of another utterance; speaker identity from frames of
-        // the same phone only, so that what is measured is the speaker, not the phone content.
-        let any = neighbours_across_groups(&x, &utt, None, opts.k);
-        let same_phone = neighbours_across_groups(&x, &utt, Some(&ph), opts.k);
+        // Neighbours only from other utterances: frames of the same utterance share input samples
+        // (overlapping windows, spliced context) and would name speaker and phone for free. Phone
+        // identity from any such frame; speaker identity from frames of the same phone only, so
+        // that what is measured is the speaker, not the phone content.
+        let any = viz::nearest_neighbours_where(x.view(), opts.k, |i, j| utt[i] != utt[j])?;
+        let same_phone = viz::nearest_neighbours_where(x.view(), opts.k, |i, j| {
+            utt[i] != utt[j] && ph[i] == ph[j]
+        })?;
         scores.push(LayerScore {
             layer,
             dim: x.ncols(),
-            speaker_knn: knn_accuracy(&same_phone, &spk),
-            phone_knn: knn_accuracy(&any, &ph),
+            speaker_knn: viz::vote_accuracy(&same_phone, &spk),
+            phone_knn: viz::vote_accuracy(&any, &ph),
         });
         env.observer.end();
         mats.push(x);
@@ -319,9 +254,9 @@ pub fn first_layer_filters(trained: &Trained, path: &Path) -> Result<()> {
     }
     let a = dnn.arch();
     let bins = a.feature_dim;
-    let w = &dnn.layers()[0].weight;
     // The weights see inputs normalised per bin; these are the responses to that input.
-    let centre = w.slice(s![.., a.context * bins..(a.context + 1) * bins]);
+    let filters = dnn.first_layer_filters();
+    let centre = filters.index_axis(Axis(1), a.context);
     let rate = trained.pipeline.sample_rate;
     let mel = Filterbank::new(&FilterbankOptions::default(), rate, bins)?
         .dense()

@@ -79,13 +79,34 @@ pub fn nearest_neighbours(x: ArrayView2<f32>, k: usize) -> Result<Vec<Vec<Neighb
             "nearest neighbours: k = {k} must be at least 1 and below the number of points ({n})"
         )));
     }
-    Ok(map_distance_rows(x, |i, d| k_smallest(d, i, k)))
+    nearest_neighbours_where(x, k, |_, _| true)
 }
 
-/// The `k` smallest entries of `d` other than `skip`, by (distance, index), as Euclidean distances.
-fn k_smallest(d: &[f32], skip: usize, k: usize) -> Vec<Neighbour> {
+/// The `k` nearest neighbours of every row `i` among the other rows `j` with `admissible(i, j)`,
+/// nearest first, ties by row index; fewer than `k` where fewer are admissible. (For example,
+/// neighbours only from other utterances, whose frames do not share samples with row `i`.)
+pub fn nearest_neighbours_where(
+    x: ArrayView2<f32>,
+    k: usize,
+    admissible: impl Fn(usize, usize) -> bool + Sync,
+) -> Result<Vec<Vec<Neighbour>>> {
+    check_finite(x, "nearest neighbours")?;
+    if k == 0 || x.nrows() == 0 {
+        return Err(Error::invalid(format!(
+            "nearest neighbours: k = {k} must be at least 1, with at least one point ({})",
+            x.nrows()
+        )));
+    }
+    Ok(map_distance_rows(x, |i, d| {
+        k_smallest(d, k, |j| j != i && admissible(i, j))
+    }))
+}
+
+/// The `k` smallest entries of `d` among indices `keep` accepts, by (distance, index), as
+/// Euclidean distances.
+fn k_smallest(d: &[f32], k: usize, keep: impl Fn(usize) -> bool) -> Vec<Neighbour> {
     let key = |&j: &usize| (d[j], j);
-    let mut idx: Vec<usize> = (0..d.len()).filter(|&j| j != skip).collect();
+    let mut idx: Vec<usize> = (0..d.len()).filter(|&j| keep(j)).collect();
     let cmp = |a: &usize, b: &usize| key(a).partial_cmp(&key(b)).expect("finite distances");
     if k < idx.len() {
         idx.select_nth_unstable_by(k - 1, cmp);
@@ -100,9 +121,10 @@ fn k_smallest(d: &[f32], skip: usize, k: usize) -> Vec<Neighbour> {
         .collect()
 }
 
-/// Majority label among `neighbours` (nearest first). A tie in votes goes to the tied label whose
-/// nearest member comes first, i.e. the label of the closest among the tied ones.
-fn vote(neighbours: &[Neighbour], labels: &[usize]) -> usize {
+/// Majority label among `neighbours` (nearest first), `None` when there are none. A tie in votes
+/// goes to the tied label whose nearest member comes first, i.e. the label of the closest among
+/// the tied ones.
+pub fn vote(neighbours: &[Neighbour], labels: &[usize]) -> Option<usize> {
     // (label, votes, rank of first appearance)
     let mut tally: Vec<(usize, usize, usize)> = Vec::new();
     for (rank, nb) in neighbours.iter().enumerate() {
@@ -116,7 +138,6 @@ fn vote(neighbours: &[Neighbour], labels: &[usize]) -> usize {
         .iter()
         .max_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)))
         .map(|t| t.0)
-        .expect("k >= 1")
 }
 
 fn check_labels(x: ArrayView2<f32>, labels: &[usize], what: &str) -> Result<()> {
@@ -136,15 +157,28 @@ fn check_labels(x: ArrayView2<f32>, labels: &[usize], what: &str) -> Result<()> 
 pub fn knn_predict_loo(x: ArrayView2<f32>, labels: &[usize], k: usize) -> Result<Vec<usize>> {
     check_labels(x, labels, "k-NN")?;
     let nn = nearest_neighbours(x, k)?;
-    Ok(nn.iter().map(|row| vote(row, labels)).collect())
+    Ok(nn
+        .iter()
+        .map(|row| vote(row, labels).expect("1 <= k < n neighbours"))
+        .collect())
 }
 
 /// Leave-one-out k-NN classification accuracy in [0, 1]: the fraction of points whose label is
 /// the majority label of their `k` nearest other points.
 pub fn knn_accuracy(x: ArrayView2<f32>, labels: &[usize], k: usize) -> Result<f64> {
-    let pred = knn_predict_loo(x, labels, k)?;
-    let right = pred.iter().zip(labels).filter(|(p, l)| p == l).count();
-    Ok(right as f64 / labels.len() as f64)
+    check_labels(x, labels, "k-NN")?;
+    Ok(vote_accuracy(&nearest_neighbours(x, k)?, labels))
+}
+
+/// Fraction of points whose label is the [`vote`] of their neighbours (a point without
+/// neighbours counts as wrong).
+pub fn vote_accuracy(neighbours: &[Vec<Neighbour>], labels: &[usize]) -> f64 {
+    let right = neighbours
+        .iter()
+        .zip(labels)
+        .filter(|(nb, l)| vote(nb, labels) == Some(**l))
+        .count();
+    right as f64 / labels.len().max(1) as f64
 }
 
 /// Mean silhouette coefficient in [-1, 1] (Rousseeuw 1987), Euclidean: for each point,

@@ -15,7 +15,10 @@ pub mod scatter;
 pub mod tsne;
 
 pub use heatmap::{confusion_matrix, filter_responses, magnitude_responses};
-pub use knn::{Neighbour, knn_accuracy, knn_predict_loo, nearest_neighbours, silhouette};
+pub use knn::{
+    Neighbour, knn_accuracy, knn_predict_loo, nearest_neighbours, nearest_neighbours_where,
+    silhouette, vote, vote_accuracy,
+};
 pub use lines::{Series, accuracy_vs_params, line_plot};
 pub use pca::{Pca, pca};
 pub use scatter::{Panel, scatter_panels};
