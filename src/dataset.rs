@@ -82,12 +82,7 @@ pub fn load(
         .par_iter()
         .map(|u| {
             let wav = extractor.read_audio(&u.audio)?;
-            let compute = || {
-                extractor.chain(&wav, &u.id).map_err(|e| match e {
-                    Error::Invalid(msg) => Error::format(&u.audio, msg),
-                    other => other,
-                })
-            };
+            let compute = || extractor.chain_read(&wav, &u.id, &u.audio);
             let feats = match cache {
                 Some(c) => c.get_or_compute(&u.audio, &hash, compute)?,
                 None => compute()?,

@@ -79,11 +79,15 @@ impl Extractor {
     /// Read and run the chain on one file, naming the file in any error.
     pub fn chain_file(&self, path: &Path) -> Result<Array2<f32>> {
         let wav = self.read_audio(path)?;
-        self.chain(&wav, &path.to_string_lossy())
-            .map_err(|e| match e {
-                Error::Invalid(msg) => Error::format(path, msg),
-                other => other,
-            })
+        self.chain_read(&wav, &path.to_string_lossy(), path)
+    }
+
+    /// [`chain`](Self::chain) on audio read from `path`, naming that file in any error.
+    pub fn chain_read(&self, wav: &Waveform, name: &str, path: &Path) -> Result<Array2<f32>> {
+        self.chain(wav, name).map_err(|e| match e {
+            Error::Invalid(msg) => Error::format(path, msg),
+            other => other,
+        })
     }
 
     /// Post-process a set of utterances: CMVN pooled per `groups` (speaker ids; needed for

@@ -221,17 +221,8 @@ impl Trained {
                 ));
             }
         };
+        // The loaders above already refuse a model whose input dimension the pipeline does not give.
         let c = model.classifier();
-        if c.input_dim() != dim {
-            return Err(Error::format(
-                &model_path,
-                format!(
-                    "the model reads {}-dimensional frames but its pipeline ({}) gives {dim}",
-                    c.input_dim(),
-                    pipeline_path.display()
-                ),
-            ));
-        }
         if c.num_classes() != targets.num_states() {
             return Err(Error::format(
                 &model_path,

@@ -244,10 +244,11 @@ pub fn eval(a: EvalArgs) -> Result<()> {
         let g = Pipeline::kaldi_mfcc_gmm();
         let per_state = g
             .classifier
+            .clone()
             .and_then(|c| c.gmm)
             .unwrap_or_default()
             .gaussians_per_state;
-        let dim = asrpipe::features::Extractor::new(&Pipeline::kaldi_mfcc_gmm())?.dim();
+        let dim = asrpipe::features::Extractor::new(&g)?.dim();
         eprintln!(
             "parameters: this DNN {}; the production line's GMM on the same {} states: at most {} \
              ({per_state} Gaussians per state x (2 x {dim} + 1))",
