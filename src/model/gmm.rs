@@ -20,6 +20,7 @@
 pub mod em;
 pub mod kmeans;
 pub mod linalg;
+mod mixture;
 
 use std::path::{Path, PathBuf};
 

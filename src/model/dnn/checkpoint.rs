@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use ndarray::ArrayView1;
 use serde::{Deserialize, Serialize};
 
+use super::history::{EpochStats, Outcome};
 use super::optim::Optim;
-use super::train::{EpochStats, Outcome};
 use super::{Architecture, Dnn, DnnConfig, Linear, take_layers, tensor_names};
 use crate::error::{Error, Result};
 use crate::model::io;

@@ -19,6 +19,7 @@
 
 mod checkpoint;
 mod file;
+mod history;
 mod layers;
 mod optim;
 mod step;
@@ -34,12 +35,11 @@ use crate::error::{Error, Result};
 use crate::model::Classifier;
 
 pub(crate) use file::{take_layers, tensor_names};
+pub use history::{EpochStats, Outcome};
 pub use layers::{Activation, MatMul};
 pub use optim::Optimizer;
 pub use step::{BatchStats, Gradients, Trainer};
-pub use train::{
-    Dataset, EpochStats, NO_LABEL, Outcome, Progress, ProgressFn, TrainOptions, Trained, train,
-};
+pub use train::{Dataset, NO_LABEL, Progress, ProgressFn, TrainOptions, Trained, train};
 
 crate::options! {
     /// Training a DNN over tied-state targets.

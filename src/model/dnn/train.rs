@@ -12,9 +12,9 @@ use std::time::Instant;
 
 use ndarray::{Array1, ArrayView2};
 use rand::seq::SliceRandom;
-use serde::{Deserialize, Serialize};
 
 use super::checkpoint::{self, Checkpoint, Schedule};
+use super::history::{EpochStats, Outcome};
 use super::layers::{FrameRef, MatMul};
 use super::rng_stream;
 use super::step::Trainer;
@@ -153,25 +153,6 @@ impl<'a> Dataset<'a> {
     }
 }
 
-/// What one epoch did.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EpochStats {
-    /// 1-based epoch number.
-    pub epoch: usize,
-    /// Learning rate used during this epoch.
-    pub lr: f32,
-    /// Mean cross-entropy over the epoch's minibatches (with dropout, before each update).
-    pub train_loss: f64,
-    pub train_accuracy: f64,
-    pub dev_loss: Option<f64>,
-    pub dev_accuracy: Option<f64>,
-    /// Training frames per second (forward + backward + update).
-    pub frames_per_sec: f64,
-    pub seconds: f64,
-    /// This epoch has the best dev loss so far (its weights are the ones kept).
-    pub best: bool,
-}
-
 /// Reported to the caller's callback, which may stop training by returning `Break`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Progress<'a> {
@@ -187,18 +168,6 @@ pub enum Progress<'a> {
     },
     /// After each epoch (and after its checkpoint was written).
     Epoch(&'a EpochStats),
-}
-
-/// How training ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// All `epochs` ran.
-    Completed,
-    /// Dev loss stopped improving for `patience` epochs.
-    EarlyStopped,
-    /// The progress callback asked to stop; the checkpoint (if any) allows resuming.
-    Interrupted,
 }
 
 /// Progress callback: return `ControlFlow::Break(())` to stop training.

@@ -9,8 +9,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use super::em::Mixture;
 use super::linalg::{Parallelism, matmul_into};
+use super::mixture::Mixture;
 
 const ROWS: usize = 1024;
 
