@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use asrpipe::audio::Waveform;
-use asrpipe::features::Extractor;
 use asrpipe::pipeline::Pipeline;
+use asrpipe::pipeline::extractor::Extractor;
 use rayon::prelude::*;
 
 fn audio_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -5,24 +5,15 @@
 //! audio file -> [`audio::Waveform`] -> [`frontend`] stages -> [`frontend::Frames`] -> post-processing
 //! (CMVN, deltas, splicing) -> classifier ([`model`]) -> metrics and plots.
 
-pub mod analysis;
-pub mod atomic;
 pub mod audio;
-pub mod cache;
-pub mod classifier;
 pub mod corpus;
-pub mod dataset;
 pub mod error;
-pub mod eval;
-pub mod experiment;
-pub mod export;
-pub mod features;
 pub mod frontend;
+pub mod io;
 pub mod model;
 pub mod pipeline;
-pub mod report;
-pub mod run;
-pub mod targets;
+pub mod study;
+pub mod train;
 pub mod viz;
 
 pub use error::{Error, Result};

@@ -5,16 +5,16 @@ mod common;
 
 use std::path::Path;
 
-use asrpipe::cache::FeatureCache;
 use asrpipe::corpus::Corpus;
-use asrpipe::eval::Evaluation;
-use asrpipe::experiment::{self, Experiment};
 use asrpipe::frontend::StageKind;
+use asrpipe::io::cache::FeatureCache;
 use asrpipe::model::dnn::DnnConfig;
 use asrpipe::model::gmm::GmmConfig;
 use asrpipe::pipeline::Pipeline;
-use asrpipe::run::{self, Env, Quiet, Trained};
-use asrpipe::targets::{StatesConfig, Targets};
+use asrpipe::study::experiment::{self, Experiment};
+use asrpipe::train::eval::Evaluation;
+use asrpipe::train::run::{self, Env, Quiet, Trained};
+use asrpipe::train::targets::{StatesConfig, Targets};
 
 fn env<'a>(corpus: &'a Corpus, cache: &Path) -> Env<'a> {
     Env {

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use asrpipe::audio::Waveform;
-use asrpipe::features::Extractor;
+use asrpipe::pipeline::extractor::Extractor;
 use asrpipe::pipeline::Pipeline;
 use libfuzzer_sys::fuzz_target;
 

@@ -61,7 +61,7 @@ pub fn run(cmd: Command) -> Result<()> {
                 format!("{}: no utterance `{}`", a.corpus.display(), a.utterance)
             })?;
             let pipeline = super::features::load_pipeline(a.pipeline.as_deref(), None)?;
-            let extractor = asrpipe::features::Extractor::new(&pipeline)?;
+            let extractor = asrpipe::pipeline::extractor::Extractor::new(&pipeline)?;
             let wav = extractor.read_audio(&utt.audio)?;
             let table = utterance_labels(
                 utt,

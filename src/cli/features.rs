@@ -4,10 +4,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use asrpipe::classifier::Kind;
-use asrpipe::export::{self, Format};
-use asrpipe::features::Extractor;
 use asrpipe::frontend::StageKind;
+use asrpipe::io::export::{self, Format};
+use asrpipe::pipeline::classifier::Kind;
+use asrpipe::pipeline::extractor::Extractor;
 use asrpipe::pipeline::{self, Pipeline};
 
 #[derive(clap::Args)]

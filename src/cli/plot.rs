@@ -3,12 +3,12 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use asrpipe::analysis::{self, HiddenOptions};
-use asrpipe::cache::FeatureCache;
 use asrpipe::corpus::Corpus;
-use asrpipe::export::{self, Format};
-use asrpipe::features::Extractor;
-use asrpipe::run::{Env, Model, Trained};
+use asrpipe::io::cache::FeatureCache;
+use asrpipe::io::export::{self, Format};
+use asrpipe::pipeline::extractor::Extractor;
+use asrpipe::study::analysis::{self, HiddenOptions};
+use asrpipe::train::run::{Env, Model, Trained};
 
 use super::Bars;
 
@@ -141,7 +141,7 @@ pub fn activations(a: ActivationsArgs) -> Result<()> {
     let env = Env {
         corpus: &corpus,
         cache: Some(FeatureCache::default_location()),
-        observer: &asrpipe::run::Quiet,
+        observer: &asrpipe::train::run::Quiet,
     };
     let set = env.load("features", &utts, &extractor)?;
     let items = set

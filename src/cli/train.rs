@@ -3,14 +3,14 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use asrpipe::cache::FeatureCache;
-use asrpipe::classifier::ClassifierConfig;
 use asrpipe::corpus::Corpus;
 use asrpipe::frontend::StageKind;
+use asrpipe::io::cache::FeatureCache;
 use asrpipe::model::dnn::DnnConfig;
 use asrpipe::model::gmm::GmmConfig;
 use asrpipe::pipeline::Pipeline;
-use asrpipe::run::{self, Env, RunResult, Trained};
+use asrpipe::pipeline::classifier::ClassifierConfig;
+use asrpipe::train::run::{self, Env, RunResult, Trained};
 
 use super::Bars;
 use super::features::parse_stage;
@@ -248,7 +248,7 @@ pub fn eval(a: EvalArgs) -> Result<()> {
             .and_then(|c| c.gmm)
             .unwrap_or_default()
             .gaussians_per_state;
-        let dim = asrpipe::features::Extractor::new(&g)?.dim();
+        let dim = asrpipe::pipeline::extractor::Extractor::new(&g)?.dim();
         eprintln!(
             "parameters: this DNN {}; the production line's GMM on the same {} states: at most {} \
              ({per_state} Gaussians per state x (2 x {dim} + 1))",

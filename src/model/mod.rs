@@ -3,7 +3,6 @@
 
 pub mod dnn;
 pub mod gmm;
-pub mod io;
 pub mod matmul;
 pub mod tree;
 

@@ -78,7 +78,7 @@ pub(crate) fn render<F: Figure>(path: &Path, size: (u32, u32), figure: &F) -> Re
                 figure.draw(&root).map_err(|e| draw_error(path, e))?;
                 root.present().map_err(|e| draw_error(path, e))?;
             }
-            crate::atomic::write_bytes(path, svg.as_bytes())?;
+            crate::io::atomic::write_bytes(path, svg.as_bytes())?;
         }
         Format::Png => {
             let dir = match path.parent() {

@@ -16,7 +16,7 @@ use super::history::{EpochStats, Outcome};
 use super::optim::Optim;
 use super::{Architecture, Dnn, DnnConfig, Linear, take_layers, tensor_names};
 use crate::error::{Error, Result};
-use crate::model::io;
+use crate::io;
 
 const FORMAT: &str = "asrpipe-dnn-checkpoint";
 const META: &str = "checkpoint.json";

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Architecture, Dnn, Linear, hidden_spec};
 use crate::error::{Error, Result};
-use crate::model::io;
+use crate::io;
 
 impl Dnn {
     /// Where [`save`](Self::save) puts the metadata beside the tensors: same name, `.json`.

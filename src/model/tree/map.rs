@@ -11,8 +11,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::Tree;
-use crate::atomic;
 use crate::error::{Error, Result};
+use crate::io::atomic;
 
 type Key = (String, u8, String, String);
 

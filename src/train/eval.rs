@@ -12,10 +12,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::corpus::PhoneSet;
-use crate::dataset::FrameSet;
 use crate::error::{Error, Result};
 use crate::model::Classifier;
-use crate::targets::Targets;
+use crate::train::dataset::FrameSet;
+use crate::train::targets::Targets;
 
 /// Counts from scoring one set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -134,5 +134,5 @@ pub fn argmax(v: &[f32]) -> usize {
 
 /// Write the confusion matrix CSV atomically.
 pub fn write_confusion_csv(path: &Path, e: &Evaluation) -> Result<()> {
-    crate::atomic::write_bytes(path, e.confusion_csv().as_bytes())
+    crate::io::atomic::write_bytes(path, e.confusion_csv().as_bytes())
 }

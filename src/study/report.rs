@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::error::Result;
-use crate::experiment::{Experiment, Group, Row, csv};
-use crate::model::io::write_json;
+use crate::io::json::write_json;
+use crate::study::experiment::{Experiment, Group, Row, csv};
 
 /// Per-layer numbers of the hidden-layer analysis.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -191,7 +191,7 @@ pub fn write(
         let _ = writeln!(md, "{n}\n");
     }
 
-    crate::atomic::write_bytes(&out.join("report.md"), md.as_bytes())?;
-    crate::atomic::write_bytes(&out.join("results.csv"), csv(rows).as_bytes())?;
+    crate::io::atomic::write_bytes(&out.join("report.md"), md.as_bytes())?;
+    crate::io::atomic::write_bytes(&out.join("results.csv"), csv(rows).as_bytes())?;
     write_json(&out.join("results.json"), &rows)
 }

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use ndarray::Array2;
 use ndarray_npy::{ReadNpyExt, WriteNpyExt};
 
-use crate::atomic;
 use crate::error::{Error, Result};
+use crate::io::atomic;
 
 #[derive(Debug, Clone)]
 pub struct FeatureCache {

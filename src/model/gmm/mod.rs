@@ -29,7 +29,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::{Classifier, io};
+use crate::io;
+use crate::model::Classifier;
 use crate::options;
 pub use em::{Progress, TrainingFrames};
 use linalg::{Parallelism, matmul_into, segment_log_sum_exp};

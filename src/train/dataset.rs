@@ -8,10 +8,10 @@
 use ndarray::Array2;
 use rayon::prelude::*;
 
-use crate::cache::FeatureCache;
 use crate::corpus::{Corpus, FrameLabel, PhoneSet, Utterance, frame_labels};
 use crate::error::{Error, Result};
-use crate::features::Extractor;
+use crate::io::cache::FeatureCache;
+use crate::pipeline::extractor::Extractor;
 
 /// One utterance's frames.
 #[derive(Debug, Clone)]

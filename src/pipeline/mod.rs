@@ -15,12 +15,14 @@
 //!   deltas: { order: 2 }
 //! ```
 
+pub mod classifier;
+pub mod extractor;
+
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
-use crate::classifier::ClassifierConfig;
 use crate::error::{Error, Result};
 use crate::frontend::cmvn::CmvnOptions;
 use crate::frontend::dct::{Dct, DctOptions};
@@ -33,6 +35,7 @@ use crate::frontend::options::{Describe, OptionDoc};
 use crate::frontend::spectrogram::{Spectrogram, SpectrogramOptions};
 use crate::frontend::splice::SpliceOptions;
 use crate::frontend::{Frontend, Stage, StageKind};
+use crate::pipeline::classifier::ClassifierConfig;
 
 /// One entry of `stages:`; the key is the stage name, the value its options.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -169,11 +172,11 @@ pub struct Pipeline {
 }
 
 /// The built-in Kaldi MFCC pipeline, used when no pipeline is given.
-pub const KALDI_MFCC_YAML: &str = include_str!("../pipelines/kaldi-mfcc.yaml");
+pub const KALDI_MFCC_YAML: &str = include_str!("../../pipelines/kaldi-mfcc.yaml");
 
 /// The built-in production line with its GMM (MFCC + deltas, speaker CMN); also the features
 /// that grow the state-tying tree.
-pub const KALDI_MFCC_GMM_YAML: &str = include_str!("../pipelines/kaldi-mfcc-gmm.yaml");
+pub const KALDI_MFCC_GMM_YAML: &str = include_str!("../../pipelines/kaldi-mfcc-gmm.yaml");
 
 /// A YAML parse error as one line naming the file and line. The crate's message also draws a
 /// snippet of the source over several lines; the line number says the same in one.

@@ -8,12 +8,12 @@ use ndarray::{Array2, Axis, concatenate};
 
 use crate::corpus::PhoneSet;
 use crate::error::{Error, Result};
-use crate::features::Extractor;
 use crate::frontend::StageKind;
 use crate::frontend::filterbank::{Filterbank, FilterbankOptions};
 use crate::model::dnn::Dnn;
-use crate::report::LayerScore;
-use crate::run::{Env, Model, Trained};
+use crate::pipeline::extractor::Extractor;
+use crate::study::report::LayerScore;
+use crate::train::run::{Env, Model, Trained};
 use crate::viz;
 
 /// Settings of the hidden-layer analysis.

@@ -12,18 +12,18 @@ use std::time::Instant;
 use ndarray::{Axis, concatenate};
 use serde::{Deserialize, Serialize};
 
-use crate::cache::FeatureCache;
-use crate::classifier::{ClassifierConfig, Kind};
 use crate::corpus::{Corpus, Split, SplitOptions, Splits, Utterance};
-use crate::dataset::{self, FrameSet};
 use crate::error::{Error, Result};
-use crate::eval::{self, Evaluation};
-use crate::features::Extractor;
+use crate::io::cache::FeatureCache;
 use crate::model::Classifier;
 use crate::model::dnn::{self, Dnn, EpochStats};
 use crate::model::gmm::GmmClassifier;
 use crate::pipeline::Pipeline;
-use crate::targets::{StatesConfig, Targets};
+use crate::pipeline::classifier::{ClassifierConfig, Kind};
+use crate::pipeline::extractor::Extractor;
+use crate::train::dataset::{self, FrameSet};
+use crate::train::eval::{self, Evaluation};
+use crate::train::targets::{StatesConfig, Targets};
 
 /// What a run reports while it works; the CLI draws progress bars from it.
 pub trait Observer: Sync {
@@ -193,9 +193,9 @@ impl Trained {
             Model::Gmm(m) => m.save(&model)?,
             Model::Dnn(m) => m.save(&model)?,
         }
-        crate::atomic::write_bytes(&pipeline, self.pipeline.to_yaml().as_bytes())?;
+        crate::io::atomic::write_bytes(&pipeline, self.pipeline.to_yaml().as_bytes())?;
         self.targets.save(&targets)?;
-        crate::model::io::write_json(&about, &self.about)
+        crate::io::json::write_json(&about, &self.about)
     }
 
     /// Read a model directory, checking that its parts fit together.
@@ -207,7 +207,7 @@ impl Trained {
             ));
         }
         let [model_path, pipeline_path, targets_path, about_path] = files(dir);
-        let about: About = crate::model::io::read_json(&about_path)?;
+        let about: About = crate::io::json::read_json(&about_path)?;
         let pipeline = Pipeline::load(&pipeline_path)?;
         let targets = Targets::load(&targets_path)?;
         let dim = Extractor::new(&pipeline)?.dim();
@@ -458,7 +458,7 @@ pub fn write_run(dir: &Path, result: &RunResult, e: &Evaluation, trained: &Train
             100.0 * result.phone_accuracy
         ),
     )?;
-    crate::model::io::write_json(&dir.join("results.json"), result)
+    crate::io::json::write_json(&dir.join("results.json"), result)
 }
 
 /// Results as an aligned text table (one row per run).

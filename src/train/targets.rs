@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::corpus::{FrameLabel, PhoneSet};
-use crate::dataset::FrameSet;
 use crate::error::{Error, Result};
 use crate::model::tree::{QuestionSet, Tree, TreeConfig, Tying, TyingMap};
 use crate::options;
+use crate::train::dataset::FrameSet;
 
 options! {
     /// The tied HMM states every classifier predicts.
@@ -135,11 +135,11 @@ impl Targets {
     }
 
     pub fn save(&self, path: &Path) -> Result<()> {
-        crate::model::io::write_json(path, self)
+        crate::io::json::write_json(path, self)
     }
 
     pub fn load(path: &Path) -> Result<Targets> {
-        let t: Targets = crate::model::io::read_json(path)?;
+        let t: Targets = crate::io::json::read_json(path)?;
         if t.leaf_phone48.len() != t.num_states() || t.train_counts.len() != t.num_states() {
             return Err(Error::format(
                 path,

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use ndarray::Array2;
 use ndarray_npy::{NpzWriter, WriteNpyExt};
 
-use crate::atomic;
 use crate::error::{Error, Result};
+use crate::io::atomic;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

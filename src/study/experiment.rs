@@ -20,14 +20,14 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::analysis::{HiddenOptions, first_layer_filters, hidden_layers};
-use crate::classifier::ClassifierConfig;
 use crate::error::{Error, Result};
 use crate::frontend::StageKind;
 use crate::pipeline::Pipeline;
-use crate::report::Extras;
-use crate::run::{self, Env, RunResult, Trained};
-use crate::targets::StatesConfig;
+use crate::pipeline::classifier::ClassifierConfig;
+use crate::study::analysis::{HiddenOptions, first_layer_filters, hidden_layers};
+use crate::study::report::Extras;
+use crate::train::run::{self, Env, RunResult, Trained};
+use crate::train::targets::StatesConfig;
 use crate::viz;
 
 /// One run as written in the experiment file.
@@ -345,7 +345,7 @@ pub fn run_all(
         let results_path = dir.join("results.json");
         let done = std::fs::read_to_string(&spec_path).is_ok_and(|s| s == spec)
             && Trained::load(&dir.join("model")).is_ok();
-        let result: RunResult = if done && let Ok(r) = crate::model::io::read_json(&results_path) {
+        let result: RunResult = if done && let Ok(r) = crate::io::json::read_json(&results_path) {
             log(&format!(
                 "[{}/{}] {}: done before, skipped",
                 i + 1,
@@ -360,7 +360,7 @@ pub fn run_all(
             let (e, secs) = run::evaluate(env, &trained)?;
             let r = RunResult::new(&p.name, &trained, &e, secs);
             run::write_run(&dir, &r, &e, &trained)?;
-            crate::atomic::write_bytes(&spec_path, spec.as_bytes())?;
+            crate::io::atomic::write_bytes(&spec_path, spec.as_bytes())?;
             r
         };
         rows.push(Row {

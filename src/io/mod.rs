@@ -1,0 +1,11 @@
+//! Files in and out: atomic writes, JSON, safetensors, the feature cache and feature export
+//! formats. Nothing here knows about speech; every layer above writes through it.
+
+pub mod atomic;
+pub mod cache;
+pub mod export;
+pub mod json;
+pub mod tensors;
+
+pub use json::{read_json, write_json};
+pub use tensors::{read_tensors, take, write_tensors};

@@ -1,0 +1,5 @@
+//! Experiments over many runs, the analyses of trained networks, and the reports.
+
+pub mod analysis;
+pub mod experiment;
+pub mod report;
