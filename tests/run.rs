@@ -10,11 +10,12 @@ use asrpipe::frontend::StageKind;
 use asrpipe::io::cache::FeatureCache;
 use asrpipe::model::dnn::DnnConfig;
 use asrpipe::model::gmm::GmmConfig;
+use asrpipe::model::tree::StatesConfig;
 use asrpipe::pipeline::Pipeline;
 use asrpipe::study::experiment::{self, Experiment};
 use asrpipe::train::eval::Evaluation;
 use asrpipe::train::run::{self, Env, Quiet, Trained};
-use asrpipe::train::targets::{StatesConfig, Targets};
+use asrpipe::train::targets::Targets;
 
 fn env<'a>(corpus: &'a Corpus, cache: &Path) -> Env<'a> {
     Env {

@@ -60,7 +60,7 @@ fn run(exp: &Experiment, corpus: Option<&Path>, out: &Path) -> Result<()> {
         observer: &bars,
     };
     let rows = experiment::run_all(&env, exp, out, |msg| eprintln!("{msg}"))?;
-    let extras = experiment::analyses(&env, exp, out, &rows)?;
+    let extras = asrpipe::study::analyses::analyses(&env, exp, out, &rows)?;
     report::write(out, exp, &corpus.root.display().to_string(), &rows, &extras)?;
     super::emit(asrpipe::train::run::table(
         &rows.iter().map(|r| r.result.clone()).collect::<Vec<_>>(),

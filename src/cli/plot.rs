@@ -7,7 +7,8 @@ use asrpipe::corpus::Corpus;
 use asrpipe::io::cache::FeatureCache;
 use asrpipe::io::export::{self, Format};
 use asrpipe::pipeline::extractor::Extractor;
-use asrpipe::study::analysis::{self, HiddenOptions};
+use asrpipe::study::filters;
+use asrpipe::study::hidden::{self, HiddenOptions};
 use asrpipe::train::run::{Env, Model, Trained};
 
 use super::Bars;
@@ -96,7 +97,7 @@ pub fn run(cmd: Command) -> Result<()> {
                 seed: a.seed,
                 ..Default::default()
             };
-            let rep = analysis::hidden_layers(&env, &trained, &opts, &a.output)?;
+            let rep = hidden::hidden_layers(&env, &trained, &opts, &a.output)?;
             let mut table = String::from("layer\tunits\tspeaker_knn\tphone_knn\n");
             for s in &rep.scores {
                 table.push_str(&format!(
@@ -111,7 +112,7 @@ pub fn run(cmd: Command) -> Result<()> {
         }
         Command::Filters(a) => {
             let trained = Trained::load(&a.model)?;
-            analysis::first_layer_filters(&trained, &a.output)?;
+            filters::first_layer_filters(&trained, &a.output)?;
             eprintln!("wrote {}", a.output.display());
         }
     }

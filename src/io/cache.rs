@@ -2,7 +2,7 @@
 //! experiments running many classifiers on the same cut of the chain compute features once.
 //!
 //! Layout: `<dir>/<chain hash>/<hash of audio path, size, mtime>.npy`. The chain hash covers every
-//! stage option and the sample rate ([`Pipeline::chain_hash`](crate::pipeline::Pipeline::chain_hash)),
+//! stage option and the sample rate (the pipeline's `chain_hash`),
 //! so a changed option never reads stale features. Post-processing is not cached (it is cheap and
 //! depends on which utterances are pooled).
 

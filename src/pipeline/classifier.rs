@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::frontend::StageKind;
 use crate::model::dnn::{DnnConfig, count_params, match_params, parse_hidden};
 use crate::model::gmm::GmmConfig;
-use crate::train::targets::StatesConfig;
+use crate::model::tree::StatesConfig;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

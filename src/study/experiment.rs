@@ -22,13 +22,10 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::frontend::StageKind;
+use crate::model::tree::StatesConfig;
 use crate::pipeline::Pipeline;
 use crate::pipeline::classifier::ClassifierConfig;
-use crate::study::analysis::{HiddenOptions, first_layer_filters, hidden_layers};
-use crate::study::report::Extras;
 use crate::train::run::{self, Env, RunResult, Trained};
-use crate::train::targets::StatesConfig;
-use crate::viz;
 
 /// One run as written in the experiment file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -397,107 +394,4 @@ pub fn csv(rows: &[Row]) -> String {
         ));
     }
     s
-}
-
-/// The figures and analyses an experiment asks for, from its finished runs in `out/runs/`:
-/// accuracy vs parameters, hidden layers by speaker, first-layer filters, the GMM's confusions.
-pub fn analyses(env: &Env, exp: &Experiment, out: &Path, rows: &[Row]) -> Result<Extras> {
-    let mut extras = Extras::default();
-    let load = |name: &str| Trained::load(&out.join("runs").join(name).join("model"));
-
-    if rows.iter().any(|r| r.group == Group::Deep) {
-        let series = |g: Group, label: &str| {
-            let mut pts: Vec<(f64, f64)> = rows
-                .iter()
-                .filter(|r| {
-                    r.group == g || (g == Group::Shallow && r.group == Group::Deep && r.layers == 1)
-                })
-                .map(|r| {
-                    (
-                        r.result.about.params as f64,
-                        100.0 * r.result.state_accuracy,
-                    )
-                })
-                .collect();
-            pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-            viz::Series::new(label, pts)
-        };
-        let mut all = vec![
-            series(Group::Deep, "deep: L hidden layers"),
-            series(Group::Shallow, "one hidden layer, same parameters"),
-        ];
-        let gmms: Vec<(f64, f64)> = rows
-            .iter()
-            .filter(|r| r.result.about.kind == "gmm")
-            .map(|r| {
-                (
-                    r.result.about.params as f64,
-                    100.0 * r.result.state_accuracy,
-                )
-            })
-            .collect();
-        if !gmms.is_empty() {
-            all.push(viz::Series::new("GMM", gmms));
-        }
-        for ext in ["png", "svg"] {
-            viz::accuracy_vs_params(
-                &out.join(format!("accuracy-vs-params.{ext}")),
-                &all,
-                "Deep vs shallow at equal parameters",
-                "tied-state frame accuracy (%)",
-            )?;
-        }
-        extras.figures.push((
-            "accuracy-vs-params.png".into(),
-            "Tied-state frame accuracy against parameter count: deep nets and one-hidden-layer nets of the same size.".into(),
-        ));
-    }
-
-    if let Some(h) = &exp.hidden {
-        let trained = load(&h.run)?;
-        let opts = HiddenOptions {
-            sentences: h.sentences.clone(),
-            layers: h.layers.clone(),
-            perplexity: h.perplexity as f32,
-            ..Default::default()
-        };
-        let rep = hidden_layers(env, &trained, &opts, &out.join("hidden"))?;
-        extras.figures.push((
-            "hidden-tsne.png".into(),
-            format!(
-                "t-SNE of `{}` through `{}`, one colour per speaker, layer by layer.",
-                h.sentences[0], h.run
-            ),
-        ));
-        extras.figures.push((
-            "hidden-pca.png".into(),
-            "The same frames projected on their first two principal components.".to_string(),
-        ));
-        extras.hidden = Some((h.run.clone(), opts.k, rep.scores));
-    }
-
-    if let Some(f) = &exp.filters {
-        let trained = load(&f.run)?;
-        for ext in ["png", "svg"] {
-            first_layer_filters(&trained, &out.join(format!("filters.{ext}")))?;
-        }
-        extras.figures.push((
-            "filters.png".into(),
-            format!("What `{}` learns from the power spectrogram: first-layer weights as frequency responses, beside the mel filter bank.", f.run),
-        ));
-    }
-
-    if let Some(g) = rows.iter().find(|r| r.result.about.kind == "gmm") {
-        let png = format!("runs/{}/confusion.png", g.result.name);
-        if out.join(&png).is_file() {
-            extras.figures.push((
-                png,
-                format!(
-                    "39-phone confusions of `{}` (rows: reference, normalised).",
-                    g.result.name
-                ),
-            ));
-        }
-    }
-    Ok(extras)
 }

@@ -1,5 +1,7 @@
 //! Experiments over many runs, the analyses of trained networks, and the reports.
 
-pub mod analysis;
+pub mod analyses;
 pub mod experiment;
+pub mod filters;
+pub mod hidden;
 pub mod report;

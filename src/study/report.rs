@@ -7,28 +7,8 @@ use std::path::Path;
 
 use crate::error::Result;
 use crate::io::json::write_json;
+use crate::study::analyses::Extras;
 use crate::study::experiment::{Experiment, Group, Row, csv};
-
-/// Per-layer numbers of the hidden-layer analysis.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct LayerScore {
-    pub layer: usize,
-    pub dim: usize,
-    /// k-NN speaker identification accuracy among same-phone frames of other utterances
-    /// (lower = more speaker-mixed).
-    pub speaker_knn: f64,
-    /// Leave-one-out k-NN 39-phone accuracy (higher = more phonetic).
-    pub phone_knn: f64,
-}
-
-/// Everything the report shows besides the run table.
-#[derive(Debug, Clone, Default)]
-pub struct Extras {
-    /// (figure file, caption) in the order they appear.
-    pub figures: Vec<(String, String)>,
-    pub hidden: Option<(String, usize, Vec<LayerScore>)>,
-    pub notes: Vec<String>,
-}
 
 fn pct(x: f64) -> String {
     format!("{:.1}", 100.0 * x)

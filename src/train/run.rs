@@ -18,12 +18,13 @@ use crate::io::cache::FeatureCache;
 use crate::model::Classifier;
 use crate::model::dnn::{self, Dnn, EpochStats};
 use crate::model::gmm::GmmClassifier;
+use crate::model::tree::StatesConfig;
 use crate::pipeline::Pipeline;
 use crate::pipeline::classifier::{ClassifierConfig, Kind};
 use crate::pipeline::extractor::Extractor;
 use crate::train::dataset::{self, FrameSet};
 use crate::train::eval::{self, Evaluation};
-use crate::train::targets::{StatesConfig, Targets};
+use crate::train::targets::Targets;
 
 /// What a run reports while it works; the CLI draws progress bars from it.
 pub trait Observer: Sync {

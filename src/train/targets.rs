@@ -5,42 +5,14 @@
 //! classifier later reads: a DNN fed the spectrogram still predicts the same tied states as the
 //! GMM on MFCC. A user-given tying table replaces the tree.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::corpus::{FrameLabel, PhoneSet};
 use crate::error::{Error, Result};
-use crate::model::tree::{QuestionSet, Tree, TreeConfig, Tying, TyingMap};
-use crate::options;
+use crate::model::tree::{QuestionSet, StatesConfig, Tree, Tying, TyingMap};
 use crate::train::dataset::FrameSet;
-
-options! {
-    /// The tied HMM states every classifier predicts.
-    pub struct StatesConfig {
-        /// Target number of tied states (tree leaves); 144 or fewer gives untied monophone states (48 phones x 3).
-        tied: usize = 500,
-        /// Smallest log-likelihood gain worth a split.
-        min_gain: f64 = 100.0,
-        /// Smallest number of training frames on each side of a split.
-        min_count: f64 = 50.0,
-        /// Phonetic questions file (default: the built-in TIMIT classes, data/questions.txt).
-        questions: Option<PathBuf> = None,
-        /// A tying table (`centre state left right leaf` lines) to use instead of growing a tree.
-        map: Option<PathBuf> = None,
-    }
-}
-
-impl StatesConfig {
-    pub fn tree_config(&self) -> TreeConfig {
-        TreeConfig {
-            num_leaves: self.tied,
-            min_gain: self.min_gain,
-            min_count: self.min_count,
-            ..TreeConfig::default()
-        }
-    }
-}
 
 /// A tying plus what scoring needs about each tied state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

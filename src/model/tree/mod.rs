@@ -38,6 +38,7 @@
 pub mod context;
 pub mod map;
 pub mod questions;
+pub mod states;
 
 use std::collections::BTreeMap;
 
@@ -48,6 +49,7 @@ use crate::options;
 pub use context::ContextAccumulator;
 pub use map::{Tying, TyingMap};
 pub use questions::{Question, QuestionSet};
+pub use states::StatesConfig;
 
 options! {
     /// Decision-tree state tying.

@@ -1,6 +1,5 @@
-//! What trained networks do inside: hidden layers of several speakers saying one sentence
-//! (projected to 2-D, scored by k-NN for speaker and phone identity), and what the first layer
-//! of a DNN fed the spectrogram learns, beside the mel filter bank it replaces.
+//! Hidden layers of several speakers saying the same sentences: projected to 2-D (t-SNE, PCA) and
+//! scored per layer by k-NN for speaker and phone identity.
 
 use std::path::{Path, PathBuf};
 
@@ -8,11 +7,8 @@ use ndarray::{Array2, Axis, concatenate};
 
 use crate::corpus::PhoneSet;
 use crate::error::{Error, Result};
-use crate::frontend::StageKind;
-use crate::frontend::filterbank::{Filterbank, FilterbankOptions};
 use crate::model::dnn::Dnn;
 use crate::pipeline::extractor::Extractor;
-use crate::study::report::LayerScore;
 use crate::train::run::{Env, Model, Trained};
 use crate::viz;
 
@@ -45,6 +41,18 @@ impl Default for HiddenOptions {
     }
 }
 
+/// Per-layer numbers of the hidden-layer analysis.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LayerScore {
+    pub layer: usize,
+    pub dim: usize,
+    /// k-NN speaker identification accuracy among same-phone frames of other utterances
+    /// (lower = more speaker-mixed).
+    pub speaker_knn: f64,
+    /// Leave-one-out k-NN 39-phone accuracy (higher = more phonetic).
+    pub phone_knn: f64,
+}
+
 /// The figures written and the per-layer scores.
 #[derive(Debug, Clone)]
 pub struct HiddenReport {
@@ -53,7 +61,7 @@ pub struct HiddenReport {
     pub figures: Vec<PathBuf>,
 }
 
-fn dnn_of<'a>(trained: &'a Trained, what: &str) -> Result<&'a Dnn> {
+pub(crate) fn dnn_of<'a>(trained: &'a Trained, what: &str) -> Result<&'a Dnn> {
     match &trained.model {
         Model::Dnn(d) => Ok(d),
         Model::Gmm(_) => Err(Error::invalid(format!(
@@ -240,39 +248,4 @@ fn with_suffix(stem: &Path, suffix: &str) -> PathBuf {
     let mut s = stem.as_os_str().to_owned();
     s.push(suffix);
     PathBuf::from(s)
-}
-
-/// First-layer weights of a DNN fed the spectrogram, as frequency responses (centre frame of the
-/// spliced input), beside the 23-bin Kaldi mel filter bank for the same DFT. Writes `path`.
-pub fn first_layer_filters(trained: &Trained, path: &Path) -> Result<()> {
-    let dnn = dnn_of(trained, "the filter plot")?;
-    if trained.pipeline.output_kind() != StageKind::Spectrogram {
-        return Err(Error::invalid(format!(
-            "the filter plot needs a DNN fed the spectrogram; this one reads `{}`",
-            trained.pipeline.output_kind()
-        )));
-    }
-    let a = dnn.arch();
-    let bins = a.feature_dim;
-    // The weights see inputs normalised per bin; these are the responses to that input.
-    let filters = dnn.first_layer_filters();
-    let centre = filters.index_axis(Axis(1), a.context);
-    let rate = trained.pipeline.sample_rate;
-    let mel = Filterbank::new(&FilterbankOptions::default(), rate, bins)?
-        .dense()
-        .reversed_axes();
-    viz::filter_responses(
-        path,
-        centre,
-        rate as f32,
-        Some(mel.view()),
-        &format!(
-            "First-layer weights of {} fed the power spectrogram (centre frame), sorted by peak frequency",
-            a.hidden
-                .iter()
-                .map(|h| h.to_string())
-                .collect::<Vec<_>>()
-                .join("x")
-        ),
-    )
 }
