@@ -11,6 +11,7 @@ pub mod error;
 pub mod frontend;
 pub mod io;
 pub mod model;
+pub mod options;
 pub mod pipeline;
 pub mod study;
 pub mod train;

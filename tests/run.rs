@@ -14,8 +14,8 @@ use asrpipe::model::tree::StatesConfig;
 use asrpipe::pipeline::Pipeline;
 use asrpipe::study::experiment::{self, Experiment};
 use asrpipe::train::eval::Evaluation;
-use asrpipe::train::run::{self, Env, Quiet, Trained};
 use asrpipe::train::targets::Targets;
+use asrpipe::train::{self as run, Env, Quiet, Trained};
 
 fn env<'a>(corpus: &'a Corpus, cache: &Path) -> Env<'a> {
     Env {

@@ -7,7 +7,7 @@ use asrpipe::corpus::Corpus;
 use asrpipe::io::cache::FeatureCache;
 use asrpipe::study::experiment::{self, Experiment};
 use asrpipe::study::report;
-use asrpipe::train::run::Env;
+use asrpipe::train::Env;
 
 use super::Bars;
 
@@ -62,7 +62,7 @@ fn run(exp: &Experiment, corpus: Option<&Path>, out: &Path) -> Result<()> {
     let rows = experiment::run_all(&env, exp, out, |msg| eprintln!("{msg}"))?;
     let extras = asrpipe::study::analyses::analyses(&env, exp, out, &rows)?;
     report::write(out, exp, &corpus.root.display().to_string(), &rows, &extras)?;
-    super::emit(asrpipe::train::run::table(
+    super::emit(asrpipe::train::table(
         &rows.iter().map(|r| r.result.clone()).collect::<Vec<_>>(),
     ))?;
     eprintln!("report: {}", out.join("report.md").display());

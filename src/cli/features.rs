@@ -99,7 +99,7 @@ pub fn stages() -> Result<()> {
     Ok(())
 }
 
-fn print_docs(out: &mut impl Write, docs: &[asrpipe::frontend::options::OptionDoc]) -> Result<()> {
+fn print_docs(out: &mut impl Write, docs: &[asrpipe::options::OptionDoc]) -> Result<()> {
     let width = docs
         .iter()
         .map(|d| d.name.len() + d.default.len())

@@ -29,14 +29,14 @@ pub fn emit(text: impl std::fmt::Display) -> std::io::Result<()> {
     out.flush()
 }
 
-/// Progress bars for the library's [`asrpipe::train::run::Observer`]: one bar per phase, status lines
+/// Progress bars for the library's [`asrpipe::train::Observer`]: one bar per phase, status lines
 /// (EM iterations, epochs) kept above it.
 #[derive(Default)]
 pub struct Bars {
     bar: std::sync::Mutex<Option<ProgressBar>>,
 }
 
-impl asrpipe::train::run::Observer for Bars {
+impl asrpipe::train::Observer for Bars {
     fn begin(&self, what: &str, total: u64) {
         let bar = if total == 0 {
             let b = ProgressBar::new_spinner();

@@ -9,7 +9,7 @@ use asrpipe::io::export::{self, Format};
 use asrpipe::pipeline::extractor::Extractor;
 use asrpipe::study::filters;
 use asrpipe::study::hidden::{self, HiddenOptions};
-use asrpipe::train::run::{Env, Model, Trained};
+use asrpipe::train::{Env, Model, Trained};
 
 use super::Bars;
 
@@ -142,7 +142,7 @@ pub fn activations(a: ActivationsArgs) -> Result<()> {
     let env = Env {
         corpus: &corpus,
         cache: Some(FeatureCache::default_location()),
-        observer: &asrpipe::train::run::Quiet,
+        observer: &asrpipe::train::Quiet,
     };
     let set = env.load("features", &utts, &extractor)?;
     let items = set

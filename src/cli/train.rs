@@ -10,7 +10,7 @@ use asrpipe::model::dnn::DnnConfig;
 use asrpipe::model::gmm::GmmConfig;
 use asrpipe::pipeline::Pipeline;
 use asrpipe::pipeline::classifier::ClassifierConfig;
-use asrpipe::train::run::{self, Env, RunResult, Trained};
+use asrpipe::train::{self as run, Env, RunResult, Trained};
 
 use super::Bars;
 use super::features::parse_stage;

@@ -13,7 +13,6 @@ pub mod dft;
 pub mod filterbank;
 pub mod framing;
 pub mod log;
-pub mod options;
 pub mod spectrogram;
 pub mod splice;
 

@@ -31,10 +31,10 @@ use crate::frontend::dft::{Dft, DftOptions};
 use crate::frontend::filterbank::{Filterbank, FilterbankOptions};
 use crate::frontend::framing::{EnergyMode, Framing, FramingOptions};
 use crate::frontend::log::{Log, LogOptions};
-use crate::frontend::options::{Describe, OptionDoc};
 use crate::frontend::spectrogram::{Spectrogram, SpectrogramOptions};
 use crate::frontend::splice::SpliceOptions;
 use crate::frontend::{Frontend, Stage, StageKind};
+use crate::options::{Describe, OptionDoc};
 use crate::pipeline::classifier::ClassifierConfig;
 
 /// One entry of `stages:`; the key is the stage name, the value its options.

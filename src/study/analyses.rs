@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::study::experiment::{Experiment, Group, Row};
 use crate::study::filters::first_layer_filters;
 use crate::study::hidden::{HiddenOptions, LayerScore, hidden_layers};
-use crate::train::run::{Env, Trained};
+use crate::train::{Env, Trained};
 use crate::viz;
 
 /// Everything the report shows besides the run table.

@@ -25,7 +25,7 @@ use crate::frontend::StageKind;
 use crate::model::tree::StatesConfig;
 use crate::pipeline::Pipeline;
 use crate::pipeline::classifier::ClassifierConfig;
-use crate::train::run::{self, Env, RunResult, Trained};
+use crate::train::{self as run, Env, RunResult, Trained};
 
 /// One run as written in the experiment file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

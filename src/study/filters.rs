@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::frontend::StageKind;
 use crate::frontend::filterbank::{Filterbank, FilterbankOptions};
 use crate::study::hidden::dnn_of;
-use crate::train::run::Trained;
+use crate::train::Trained;
 use crate::viz;
 
 /// First-layer weights of a DNN fed the spectrogram, as frequency responses (centre frame of the

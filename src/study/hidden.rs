@@ -9,7 +9,7 @@ use crate::corpus::PhoneSet;
 use crate::error::{Error, Result};
 use crate::model::dnn::Dnn;
 use crate::pipeline::extractor::Extractor;
-use crate::train::run::{Env, Model, Trained};
+use crate::train::{Env, Model, Trained};
 use crate::viz;
 
 /// Settings of the hidden-layer analysis.

@@ -1,6 +1,14 @@
 //! From a corpus and a pipeline to trained, scored models.
 
 pub mod dataset;
+pub mod env;
 pub mod eval;
+pub mod model_dir;
+pub mod results;
 pub mod run;
 pub mod targets;
+
+pub use env::{Env, Observer, Quiet};
+pub use model_dir::{About, Model, Trained};
+pub use results::{RunResult, table, write_run};
+pub use run::{classifier_pipeline, evaluate, train};

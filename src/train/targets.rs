@@ -9,10 +9,13 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::corpus::{FrameLabel, PhoneSet};
+use crate::corpus::{FrameLabel, PhoneSet, Split};
 use crate::error::{Error, Result};
 use crate::model::tree::{QuestionSet, StatesConfig, Tree, Tying, TyingMap};
+use crate::pipeline::Pipeline;
+use crate::pipeline::extractor::Extractor;
 use crate::train::dataset::FrameSet;
+use crate::train::env::Env;
 
 /// A tying plus what scoring needs about each tied state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,5 +122,54 @@ impl Targets {
             ));
         }
         Ok(t)
+    }
+}
+
+impl Env<'_> {
+    /// The tied-state targets for this corpus, grown on its training split (cached by corpus,
+    /// training utterances and settings).
+    pub fn targets(&self, cfg: &StatesConfig) -> Result<Targets> {
+        let tree_pipeline = Pipeline::kaldi_mfcc_gmm();
+        let train = self.utterances(Split::Train);
+        let key = {
+            let mut h = blake3::Hasher::new();
+            let root = std::fs::canonicalize(&self.corpus.root).unwrap_or(self.corpus.root.clone());
+            h.update(root.to_string_lossy().as_bytes());
+            for u in &train {
+                h.update(u.id.as_bytes());
+                h.update(&[0]);
+            }
+            h.update(serde_json::to_string(cfg).expect("serialisable").as_bytes());
+            h.update(tree_pipeline.chain_hash().as_bytes());
+            h.update(
+                serde_json::to_string(&tree_pipeline.post)
+                    .expect("serialisable")
+                    .as_bytes(),
+            );
+            for p in [&cfg.questions, &cfg.map].into_iter().flatten() {
+                h.update(&std::fs::read(p).map_err(|e| Error::io(p, e))?);
+            }
+            h.finalize().to_hex()[..16].to_string()
+        };
+        let cached = self
+            .cache
+            .as_ref()
+            .map(|c| c.dir().join("targets").join(format!("{key}.json")));
+        if let Some(path) = &cached
+            && let Ok(t) = Targets::load(path)
+        {
+            return Ok(t);
+        }
+        let extractor = Extractor::new(&tree_pipeline)?;
+        let set = self.load("tree feats", &train, &extractor)?;
+        self.observer.begin("tying tree", 0);
+        let targets = Targets::build(&set, cfg);
+        self.observer.end();
+        let targets = targets?;
+        if let Some(path) = &cached {
+            // A cache that cannot be written only costs time.
+            let _ = targets.save(path);
+        }
+        Ok(targets)
     }
 }

@@ -73,14 +73,14 @@ macro_rules! options {
             }
         }
 
-        impl $crate::frontend::options::Describe for $name {
-            fn option_docs() -> Vec<$crate::frontend::options::OptionDoc> {
+        impl $crate::options::Describe for $name {
+            fn option_docs() -> Vec<$crate::options::OptionDoc> {
                 let d = Self::default();
                 vec![ $(
-                    $crate::frontend::options::OptionDoc {
+                    $crate::options::OptionDoc {
                         name: stringify!($field),
                         help: $doc.trim(),
-                        default: $crate::frontend::options::render_default(&d.$field),
+                        default: $crate::options::render_default(&d.$field),
                     },
                 )* ]
             }

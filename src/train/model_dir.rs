@@ -1,0 +1,150 @@
+//! Model directories: `model.safetensors` + `model.json` (the classifier's own files),
+//! `pipeline.yaml` (the chain it reads, already cut at `from`), `targets.json` (the tied states
+//! it predicts) and `about.json` (what it is, how it was trained).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::Classifier;
+use crate::model::dnn::{self, Dnn, EpochStats};
+use crate::model::gmm::GmmClassifier;
+use crate::pipeline::Pipeline;
+use crate::pipeline::extractor::Extractor;
+use crate::train::targets::Targets;
+
+/// A trained classifier of either family.
+#[derive(Debug, Clone)]
+pub enum Model {
+    Gmm(Box<GmmClassifier>),
+    Dnn(Box<Dnn>),
+}
+
+impl Model {
+    pub fn classifier(&self) -> &dyn Classifier {
+        match self {
+            Model::Gmm(m) => m.as_ref(),
+            Model::Dnn(m) => m.as_ref(),
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Model::Gmm(_) => "gmm",
+            Model::Dnn(_) => "dnn",
+        }
+    }
+
+    /// Short description: Gaussians per state, or the hidden layers.
+    pub fn spec(&self) -> String {
+        match self {
+            Model::Gmm(m) => {
+                // Parameters per Gaussian: mean and variance per dimension, and a weight.
+                let g = m.num_params() / (2 * m.input_dim() + 1);
+                format!("{:.1} gauss/state", g as f64 / m.num_classes() as f64)
+            }
+            Model::Dnn(m) => {
+                let a = m.arch();
+                format!("{} ctx{}", dnn::hidden_spec(&a.hidden), a.context)
+            }
+        }
+    }
+}
+
+/// Facts about a trained model, stored as `about.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct About {
+    pub kind: String,
+    pub spec: String,
+    /// Stage the classifier reads.
+    pub from: String,
+    pub pipeline: String,
+    pub corpus: PathBuf,
+    pub input_dim: usize,
+    pub tied_states: usize,
+    pub params: usize,
+    pub train_frames: usize,
+    pub train_seconds: f64,
+    pub seed: u64,
+    /// Per-epoch statistics (DNN only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub epochs: Vec<EpochStats>,
+}
+
+/// A model with everything needed to use it.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    pub model: Model,
+    /// The chain the model reads (cut at `from`, post-processing included).
+    pub pipeline: Pipeline,
+    pub targets: Targets,
+    pub about: About,
+}
+
+fn files(dir: &Path) -> [PathBuf; 4] {
+    [
+        dir.join("model.safetensors"),
+        dir.join("pipeline.yaml"),
+        dir.join("targets.json"),
+        dir.join("about.json"),
+    ]
+}
+
+impl Trained {
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let [model, pipeline, targets, about] = files(dir);
+        match &self.model {
+            Model::Gmm(m) => m.save(&model)?,
+            Model::Dnn(m) => m.save(&model)?,
+        }
+        crate::io::atomic::write_bytes(&pipeline, self.pipeline.to_yaml().as_bytes())?;
+        self.targets.save(&targets)?;
+        crate::io::json::write_json(&about, &self.about)
+    }
+
+    /// Read a model directory, checking that its parts fit together.
+    pub fn load(dir: &Path) -> Result<Trained> {
+        if !dir.is_dir() {
+            return Err(Error::format(
+                dir,
+                "not a model directory (expected model.safetensors, pipeline.yaml, targets.json, about.json)",
+            ));
+        }
+        let [model_path, pipeline_path, targets_path, about_path] = files(dir);
+        let about: About = crate::io::json::read_json(&about_path)?;
+        let pipeline = Pipeline::load(&pipeline_path)?;
+        let targets = Targets::load(&targets_path)?;
+        let dim = Extractor::new(&pipeline)?.dim();
+        let model = match about.kind.as_str() {
+            "gmm" => Model::Gmm(Box::new(GmmClassifier::load_for_dim(&model_path, dim)?)),
+            "dnn" => Model::Dnn(Box::new(Dnn::load_for(&model_path, dim)?)),
+            k => {
+                return Err(Error::format(
+                    &about_path,
+                    format!("unknown model kind `{k}` (gmm or dnn)"),
+                ));
+            }
+        };
+        // The loaders above already refuse a model whose input dimension the pipeline does not give.
+        let c = model.classifier();
+        if c.num_classes() != targets.num_states() {
+            return Err(Error::format(
+                &model_path,
+                format!(
+                    "the model predicts {} classes but {} has {} tied states",
+                    c.num_classes(),
+                    targets_path.display(),
+                    targets.num_states()
+                ),
+            ));
+        }
+        Ok(Trained {
+            model,
+            pipeline,
+            targets,
+            about,
+        })
+    }
+}

@@ -1,0 +1,89 @@
+//! What a run reports: one row of results per trained and scored model, written beside the model
+//! as `results.json` with the confusion matrix, and printed as a table.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::train::eval::{self, Evaluation};
+use crate::train::model_dir::{About, Trained};
+
+/// One row of results: what was trained and how well it does on the test split.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    pub name: String,
+    #[serde(flatten)]
+    pub about: About,
+    pub test_frames: usize,
+    pub state_accuracy: f64,
+    pub phone_accuracy: f64,
+    /// Test frames whose phone state never occurred in training.
+    pub unseen_frames: usize,
+    pub eval_seconds: f64,
+}
+
+impl RunResult {
+    pub fn new(name: &str, trained: &Trained, e: &Evaluation, eval_seconds: f64) -> RunResult {
+        RunResult {
+            name: name.into(),
+            about: trained.about.clone(),
+            test_frames: e.frames,
+            state_accuracy: e.state_accuracy(),
+            phone_accuracy: e.phone_accuracy(),
+            unseen_frames: e.unseen,
+            eval_seconds,
+        }
+    }
+}
+
+/// Write a run directory: `results.json`, `confusion.csv`, and the model under `model/`.
+pub fn write_run(dir: &Path, result: &RunResult, e: &Evaluation, trained: &Trained) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    trained.save(&dir.join("model"))?;
+    eval::write_confusion_csv(&dir.join("confusion.csv"), e)?;
+    let names = crate::corpus::PhoneSet::timit().p39.names();
+    crate::viz::confusion_matrix(
+        &dir.join("confusion.png"),
+        e.confusion.mapv(|c| c as f64).view(),
+        names,
+        &format!(
+            "{}: 39-phone frame confusions (rows: reference), {:.1}% correct",
+            result.name,
+            100.0 * result.phone_accuracy
+        ),
+    )?;
+    crate::io::json::write_json(&dir.join("results.json"), result)
+}
+
+/// Results as an aligned text table (one row per run).
+pub fn table(results: &[RunResult]) -> String {
+    use std::fmt::Write as _;
+    let w = results
+        .iter()
+        .map(|r| r.name.len())
+        .max()
+        .unwrap_or(3)
+        .max(3);
+    let mut s = format!(
+        "{:<w$}  {:<4}  {:<11}  {:<22}  {:>10}  {:>5}  {:>9}  {:>11}  {:>8}\n",
+        "run", "kind", "from", "model", "params", "tied", "state acc", "phone39 acc", "train s"
+    );
+    for r in results {
+        let a = &r.about;
+        let _ = writeln!(
+            s,
+            "{:<w$}  {:<4}  {:<11}  {:<22}  {:>10}  {:>5}  {:>8.1}%  {:>10.1}%  {:>8.1}",
+            r.name,
+            a.kind,
+            a.from,
+            a.spec,
+            a.params,
+            a.tied_states,
+            100.0 * r.state_accuracy,
+            100.0 * r.phone_accuracy,
+            a.train_seconds
+        );
+    }
+    s
+}
