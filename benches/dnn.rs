@@ -41,7 +41,7 @@ fn batch() -> (Array2<f32>, Vec<u32>) {
 
 fn trainer(mm: MatMul) -> Trainer {
     let cfg = DnnConfig {
-        hidden: "8x1000".into(),
+        hidden: "8x1000".parse().unwrap(),
         batch: BATCH,
         momentum: 0.9,
         ..Default::default()

@@ -37,6 +37,10 @@ pub fn render_default<T: serde::Serialize>(value: &T) -> String {
 
 /// Declare an options struct: `field: Type = default, /// help` per line.
 ///
+/// With `patch Name;` after the struct, also declare `Name`: the same fields, each optional, for
+/// settings that override some options of a section (command-line flags, experiment defaults and
+/// runs). [`Name::apply`] writes the given ones over a config; [`Name::over`] layers two patches.
+///
 /// ```ignore
 /// options! {
 ///     /// Mel filter bank.
@@ -44,10 +48,56 @@ pub fn render_default<T: serde::Serialize>(value: &T) -> String {
 ///         /// Number of triangular mel bins.
 ///         num_bins: usize = 23,
 ///     }
+///     patch FilterbankPatch;
 /// }
 /// ```
 #[macro_export]
 macro_rules! options {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $(
+                #[doc = $doc:literal]
+                $field:ident : $ty:ty = $default:expr
+            ),* $(,)?
+        }
+        patch $patch:ident;
+    ) => {
+        $crate::options! {
+            $(#[$meta])*
+            pub struct $name {
+                $( #[doc = $doc] $field : $ty = $default, )*
+            }
+        }
+
+        #[doc = concat!("Some options of [`", stringify!($name), "`]; the others are left as they are.")]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $patch {
+            $(
+                #[doc = $doc]
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub $field: Option<$ty>,
+            )*
+        }
+
+        impl $patch {
+            /// Write the options this patch sets over `config`.
+            pub fn apply(&self, config: &mut $name) {
+                $( if let Some(v) = &self.$field { config.$field = v.clone(); } )*
+            }
+
+            /// This patch over `base`: where both set an option, this one wins.
+            pub fn over(&self, base: &$patch) -> $patch {
+                $patch { $( $field: self.$field.clone().or_else(|| base.$field.clone()), )* }
+            }
+
+            /// True when no option is set.
+            pub fn is_empty(&self) -> bool {
+                true $( && self.$field.is_none() )*
+            }
+        }
+    };
     (
         $(#[$meta:meta])*
         pub struct $name:ident {

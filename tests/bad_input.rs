@@ -739,8 +739,8 @@ fn models() -> &'static Models {
         let small = dir.path().join("small");
         let common = ["train", "--corpus", "audio/demo", "--epochs", "1"];
         for (out, kind) in [
-            (&gmm, ["--gmm", "1", "--states", "100"]),
-            (&dnn, ["--dnn", "1x16", "--states", "100"]),
+            (&gmm, ["--gmm", "1", "--states", "144"]),
+            (&dnn, ["--dnn", "1x16", "--states", "144"]),
             (&small, ["--gmm", "1", "--states", "300"]),
         ] {
             let mut args: Vec<&OsStr> = common.iter().map(OsStr::new).collect();
@@ -996,7 +996,7 @@ fn outputs_under_a_regular_file_are_named_errors() {
             "--gmm",
             "1",
             "--states",
-            "100",
+            "144",
             "--epochs",
             "1",
             "-o",

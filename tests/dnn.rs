@@ -5,8 +5,8 @@ mod dnn_support;
 
 use asrpipe::model::Classifier;
 use asrpipe::model::dnn::{
-    Activation, Architecture, Dataset, Dnn, DnnConfig, TrainOptions, count_params, match_params,
-    parse_hidden, train,
+    Activation, Architecture, Dataset, Dnn, DnnConfig, HiddenSpec, TrainOptions, count_params,
+    match_params, train,
 };
 use dnn_support::{clusters, dataset, random};
 use ndarray::{Array1, ArrayView2, array};
@@ -30,7 +30,7 @@ fn check_gradients(hidden: &str, activation: Activation, context: usize) {
     let arch = Architecture {
         feature_dim: 3,
         context,
-        hidden: parse_hidden(hidden).unwrap(),
+        hidden: hidden.parse::<HiddenSpec>().unwrap().widths().to_vec(),
         activation,
         num_classes: 4,
     };
@@ -136,12 +136,18 @@ fn gradients_match_finite_differences_softmax_only() {
 
 #[test]
 fn hidden_specs_parse() {
-    assert_eq!(parse_hidden("8x1000").unwrap(), vec![1000; 8]);
-    assert_eq!(parse_hidden("1000,500,250").unwrap(), vec![1000, 500, 250]);
-    assert_eq!(parse_hidden("2x1000, 500").unwrap(), vec![1000, 1000, 500]);
-    assert_eq!(parse_hidden("none").unwrap(), Vec::<usize>::new());
-    for bad in ["8x", "abc", "0", "3x0", "1000,,500"] {
-        let e = parse_hidden(bad).unwrap_err().to_string();
+    let widths = |s: &str| s.parse::<HiddenSpec>().unwrap().widths().to_vec();
+    assert_eq!(widths("8x1000"), vec![1000; 8]);
+    assert_eq!(widths("1000,500,250"), vec![1000, 500, 250]);
+    assert_eq!(widths("2x1000, 500"), vec![1000, 1000, 500]);
+    assert_eq!(widths("none"), Vec::<usize>::new());
+    // Canonical form, as files and tables write it.
+    let canon = |s: &str| s.parse::<HiddenSpec>().unwrap().to_string();
+    assert_eq!(canon("1000,1000,1000"), "3x1000");
+    assert_eq!(canon("2x1000, 500"), "1000,1000,500");
+    assert_eq!(canon("none"), "none");
+    for bad in ["8x", "abc", "0", "3x0", "1000,,500", "", "  "] {
+        let e = bad.parse::<HiddenSpec>().unwrap_err().to_string();
         assert!(e.contains(bad), "{e}");
     }
 }
@@ -151,14 +157,14 @@ fn match_params_by_hand() {
     // 2x3 hidden, 4 inputs, 2 outputs: (4*3+3) + (3*3+3) + (3*2+2) = 15 + 12 + 8 = 35.
     // One hidden layer of h: 4h + h + 2h + 2 = 7h + 2; h=4 -> 30 (off by 5), h=5 -> 37 (off by 2).
     assert_eq!(count_params(4, &[3, 3], 2), 35);
-    assert_eq!(match_params("2x3", 4, 2).unwrap(), 5);
+    assert_eq!(match_params(&"2x3".parse().unwrap(), 4, 2), 5);
     // 1000,500 with 100 in, 10 out: 101000 + 500500 + 5010 = 606510; per unit 111:
     // h=5463 -> 606403 (off 107), h=5464 -> 606514 (off 4).
     assert_eq!(count_params(100, &[1000, 500], 10), 606_510);
-    assert_eq!(match_params("1000,500", 100, 10).unwrap(), 5464);
+    assert_eq!(match_params(&"1000,500".parse().unwrap(), 100, 10), 5464);
     // Seide, Li & Yu (2011) compare 5x2k with 1x3772: 11 frames of 39 features in, 9304 senones.
     assert_eq!(count_params(429, &[2048; 5], 9304), 36_729_944);
-    assert_eq!(match_params("5x2048", 429, 9304).unwrap(), 3772);
+    assert_eq!(match_params(&"5x2048".parse().unwrap(), 429, 9304), 3772);
 }
 
 #[test]
@@ -212,7 +218,7 @@ fn save_and_load_give_identical_outputs() {
     let (tf, tl) = clusters(8, 11);
     let data = dataset(&tf, &tl);
     let cfg = DnnConfig {
-        hidden: "16,8".into(),
+        hidden: "16,8".parse().unwrap(),
         activation: Activation::Tanh,
         context: 3,
         epochs: 2,
@@ -362,7 +368,7 @@ fn export_for_torch_check() {
     std::fs::create_dir_all(&dir).unwrap();
     let (tf, tl) = clusters(20, 41);
     let cfg = DnnConfig {
-        hidden: "3x24".into(),
+        hidden: "3x24".parse().unwrap(),
         activation: Activation::Tanh,
         context: 2,
         epochs: 3,

@@ -32,7 +32,7 @@ fn tiny_net_learns_xor() {
     let data = Dataset::new(vec![feats.view()], vec![&labels]).unwrap();
     for optimizer in [Optimizer::Sgd, Optimizer::Adam] {
         let cfg = DnnConfig {
-            hidden: "8".into(),
+            hidden: "8".parse().unwrap(),
             context: 0,
             epochs: 30,
             batch: 16,
@@ -64,7 +64,7 @@ fn separable_clusters_are_learned_with_dev_set() {
     let (df, dl) = clusters(10, 2);
     let (train_set, dev_set) = (dataset(&tf, &tl), dataset(&df, &dl));
     let cfg = DnnConfig {
-        hidden: "2x32".into(),
+        hidden: "2x32".parse().unwrap(),
         context: 2,
         epochs: 15,
         batch: 32,
@@ -104,7 +104,7 @@ fn early_stopping_keeps_the_best_epoch() {
     }
     let (train_set, dev_set) = (dataset(&tf, &tl), dataset(&df, &dl));
     let cfg = DnnConfig {
-        hidden: "2x64".into(),
+        hidden: "2x64".parse().unwrap(),
         epochs: 40,
         batch: 16,
         min_epochs: 2,
@@ -147,7 +147,7 @@ fn same_seed_same_weights() {
     let (df, dl) = clusters(4, 22);
     let (t, d) = (dataset(&tf, &tl), dataset(&df, &dl));
     let cfg = DnnConfig {
-        hidden: "2x16".into(),
+        hidden: "2x16".parse().unwrap(),
         epochs: 3,
         batch: 8,
         dropout: 0.2,
@@ -175,7 +175,7 @@ fn resume_matches(optimizer: Optimizer) {
     let (df, dl) = clusters(4, 32);
     let (t, d) = (dataset(&tf, &tl), dataset(&df, &dl));
     let cfg = DnnConfig {
-        hidden: "2x16".into(),
+        hidden: "2x16".parse().unwrap(),
         epochs: 6,
         batch: 8,
         dropout: 0.1,

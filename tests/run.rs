@@ -97,7 +97,7 @@ fn a_model_whose_pipeline_changed_is_refused_with_the_file_named() {
     let corpus = Corpus::open(&Corpus::demo_dir()).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let env = env(&corpus, tmp.path());
-    let targets = env.targets(&states(100)).unwrap();
+    let targets = env.targets(&states(144)).unwrap();
     let mut p = gmm_pipeline(1);
     p.classifier
         .as_mut()
@@ -128,18 +128,21 @@ fn a_dnn_from_the_spectrogram_trains_scores_and_round_trips() {
     let corpus = Corpus::open(&Corpus::demo_dir()).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let env = env(&corpus, tmp.path());
-    let targets = env.targets(&states(100)).unwrap();
+    let targets = env.targets(&states(144)).unwrap();
     let mut p = Pipeline::load(Path::new("pipelines/kaldi-mfcc-dnn.yaml")).unwrap();
     let c = p.classifier.as_mut().unwrap();
     c.from = Some(StageKind::Spectrogram);
     c.dnn = Some(DnnConfig {
-        hidden: "1x64".into(),
+        hidden: "1x64".parse().unwrap(),
         context: 2,
         epochs: 2,
         ..DnnConfig::default()
     });
     let (trained, e) = train_eval(&env, &p, &targets);
-    assert_eq!(trained.about.from, "spectrogram");
+    assert_eq!(
+        trained.about.from,
+        asrpipe::frontend::StageKind::Spectrogram
+    );
     assert_eq!(trained.about.input_dim, 257);
     // 257 x 5 inputs -> 64 -> tied states.
     let n = targets.num_states();
@@ -158,7 +161,7 @@ fn an_experiment_resumes_without_redoing_finished_runs() {
     let env = env(&corpus, &tmp.path().join("cache"));
     let pipelines = std::fs::canonicalize("pipelines").unwrap();
     let yaml = format!(
-        "name: tiny\nstates: {{ tied: 100 }}\ndefaults: {{ gmm: {{ iterations: 1, gaussians_per_state: 1 }} }}\n\
+        "name: tiny\nstates: {{ tied: 144 }}\ndefaults: {{ gmm: {{ iterations: 1, gaussians_per_state: 1 }} }}\n\
          runs:\n  - {{ name: a, pipeline: {p}/kaldi-mfcc-gmm.yaml }}\n  - {{ name: b, pipeline: {p}/kaldi-mfcc-gmm.yaml, gmm: {{ gaussians_per_state: 2 }} }}\n",
         p = pipelines.display()
     );

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use asrpipe::frontend::StageKind;
 use asrpipe::io::export::{self, Format};
-use asrpipe::pipeline::classifier::Kind;
 use asrpipe::pipeline::extractor::Extractor;
 use asrpipe::pipeline::{self, Pipeline};
 
@@ -27,6 +26,8 @@ pub struct Args {
     /// Audio files (WAV, NIST SPHERE, FLAC).
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    runtime: super::Runtime,
 }
 
 #[derive(clap::Args)]
@@ -60,10 +61,11 @@ pub fn load_pipeline(path: Option<&Path>, until: Option<StageKind>) -> Result<Pi
 }
 
 pub fn run(a: Args) -> Result<()> {
+    a.runtime.start()?;
     let pipeline = load_pipeline(a.pipeline.as_deref(), a.until)?;
     let extractor = Extractor::new(&pipeline)?;
     let keys = export::keys_for(&a.inputs)?;
-    let bar = super::progress(a.inputs.len() as u64, "features");
+    let bar = a.runtime.bar(a.inputs.len() as u64, "features");
     let feats = extractor.files(&a.inputs, || bar.inc(1))?;
     bar.finish_and_clear();
     let format = a.format.unwrap_or_else(|| Format::from_path(&a.output));
@@ -124,22 +126,8 @@ pub fn check(a: CheckArgs) -> Result<()> {
         p.sample_rate,
         extractor.dim()
     );
-    if let Some(c) = &p.classifier {
-        let from = c.from.unwrap_or(p.output_kind());
-        let what = match c.kind()? {
-            Kind::Gmm(g) => format!("GMM, up to {} Gaussians per state", g.gaussians_per_state),
-            Kind::Dnn(d) => match &c.match_params {
-                Some(m) => format!(
-                    "DNN, one hidden layer as large as {m}, context {}",
-                    d.context
-                ),
-                None => format!("DNN {}, context {}", d.hidden, d.context),
-            },
-        };
-        println!(
-            "  classifier: {what}, fed from `{from}`, {} tied states",
-            c.states.tied
-        );
+    if let Some(c) = p.describe_classifier()? {
+        println!("  classifier: {c}");
     }
     Ok(())
 }

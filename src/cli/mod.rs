@@ -6,7 +6,102 @@ pub mod features;
 pub mod plot;
 pub mod train;
 
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use asrpipe::corpus::Corpus;
+use asrpipe::io::cache::FeatureCache;
+use asrpipe::train::{Env, Observer, Quiet};
 use indicatif::{ProgressBar, ProgressStyle};
+
+/// How a command runs: threads and progress output. Every command that works takes these.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Runtime {
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// No progress bars (errors and results are still printed).
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+impl Runtime {
+    /// Size the thread pool once, before any work.
+    pub fn start(&self) -> Result<()> {
+        if let Some(n) = self.threads {
+            anyhow::ensure!(n >= 1, "--threads must be at least 1");
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build_global()
+                .context("setting up the worker threads")?;
+        }
+        Ok(())
+    }
+
+    /// One progress bar, hidden with --quiet.
+    pub fn bar(&self, len: u64, what: &str) -> ProgressBar {
+        if self.quiet {
+            ProgressBar::hidden()
+        } else {
+            progress(len, what)
+        }
+    }
+
+    /// Progress bars on stderr, or nothing with --quiet.
+    pub fn observer(&self) -> Box<dyn Observer> {
+        if self.quiet {
+            Box::new(Quiet)
+        } else {
+            Box::new(Bars::default())
+        }
+    }
+}
+
+/// The arguments every command that reads a corpus shares.
+#[derive(clap::Args, Debug, Clone)]
+pub struct CorpusArgs {
+    /// Corpus directory or manifest (default: the embedded demo corpus).
+    #[arg(long)]
+    pub corpus: Option<PathBuf>,
+    /// Feature cache directory (default: $ASRPIPE_CACHE or .cache/asrpipe).
+    #[arg(long)]
+    cache: Option<PathBuf>,
+    #[command(flatten)]
+    pub runtime: Runtime,
+}
+
+/// What a corpus command works with: the opened corpus, the cache, the progress output.
+pub struct Session {
+    pub corpus: Corpus,
+    cache: FeatureCache,
+    observer: Box<dyn Observer>,
+}
+
+impl CorpusArgs {
+    /// Start the runtime and open the corpus.
+    pub fn open(&self) -> Result<Session> {
+        self.runtime.start()?;
+        Ok(Session {
+            corpus: Corpus::open_or_demo(self.corpus.as_deref())?,
+            cache: self
+                .cache
+                .as_ref()
+                .map_or_else(FeatureCache::default_location, FeatureCache::new),
+            observer: self.runtime.observer(),
+        })
+    }
+}
+
+impl Session {
+    /// The library's view of it.
+    pub fn env(&self) -> Env<'_> {
+        Env {
+            corpus: &self.corpus,
+            cache: Some(self.cache.clone()),
+            observer: self.observer.as_ref(),
+        }
+    }
+}
 
 /// A progress bar on stderr (hidden when stderr is not a terminal).
 pub fn progress(len: u64, what: &str) -> ProgressBar {
@@ -36,7 +131,7 @@ pub struct Bars {
     bar: std::sync::Mutex<Option<ProgressBar>>,
 }
 
-impl asrpipe::train::Observer for Bars {
+impl Observer for Bars {
     fn begin(&self, what: &str, total: u64) {
         let bar = if total == 0 {
             let b = ProgressBar::new_spinner();

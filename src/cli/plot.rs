@@ -3,15 +3,13 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use asrpipe::corpus::Corpus;
-use asrpipe::io::cache::FeatureCache;
 use asrpipe::io::export::{self, Format};
 use asrpipe::pipeline::extractor::Extractor;
 use asrpipe::study::filters;
 use asrpipe::study::hidden::{self, HiddenOptions};
-use asrpipe::train::{Env, Model, Trained};
+use asrpipe::train::{Model, Trained};
 
-use super::Bars;
+use super::CorpusArgs;
 
 #[derive(clap::Subcommand)]
 pub enum Command {
@@ -27,26 +25,50 @@ pub struct HiddenArgs {
     /// Trained DNN model directory.
     #[arg(long)]
     model: PathBuf,
-    /// Corpus (default: the embedded demo corpus).
-    #[arg(long)]
-    corpus: Option<PathBuf>,
+    #[command(flatten)]
+    data: CorpusArgs,
     /// Sentences said by every speaker, comma-separated: the first is plotted, all are scored
-    /// (k-NN neighbours come from other utterances).
-    #[arg(long, value_delimiter = ',', default_value = "sa1,sa2")]
-    sentences: Vec<String>,
-    /// Layers to show, comma-separated (0 = the network's input).
-    #[arg(long, value_delimiter = ',', default_value = "0,1,2,4")]
-    layers: Vec<usize>,
-    /// Neighbours of the k-NN scores.
-    #[arg(long, default_value_t = 5)]
-    k: usize,
-    #[arg(long, default_value_t = 30.0)]
-    perplexity: f32,
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    /// (k-NN neighbours come from other utterances) [default: sa1,sa2].
+    #[arg(long, value_delimiter = ',')]
+    sentences: Option<Vec<String>>,
+    /// Layers to show, comma-separated (0 = the network's input) [default: 0,1,2,4].
+    #[arg(long, value_delimiter = ',')]
+    layers: Option<Vec<usize>>,
+    /// Neighbours of the k-NN scores [default: 5].
+    #[arg(long)]
+    k: Option<usize>,
+    /// t-SNE perplexity [default: 30].
+    #[arg(long)]
+    perplexity: Option<f32>,
+    /// Seed of the t-SNE maps [default: 0].
+    #[arg(long)]
+    seed: Option<u64>,
     /// Output stem: writes STEM-tsne.png/.svg and STEM-pca.png/.svg.
     #[arg(short, long, default_value = "hidden")]
     output: PathBuf,
+}
+
+impl HiddenArgs {
+    /// The analysis settings: the flags given, the library's defaults for the rest.
+    fn options(&self) -> HiddenOptions {
+        let mut o = HiddenOptions::default();
+        if let Some(s) = &self.sentences {
+            o.sentences = s.clone();
+        }
+        if let Some(l) = &self.layers {
+            o.layers = l.clone();
+        }
+        if let Some(k) = self.k {
+            o.k = k;
+        }
+        if let Some(p) = self.perplexity {
+            o.perplexity = p;
+        }
+        if let Some(s) = self.seed {
+            o.seed = s;
+        }
+        o
+    }
 }
 
 #[derive(clap::Args)]
@@ -67,9 +89,8 @@ pub struct ActivationsArgs {
     /// Layer: 0 = the network's input, 1.. = hidden layers.
     #[arg(long)]
     layer: usize,
-    /// Corpus holding the utterance (default: the embedded demo corpus).
-    #[arg(long)]
-    corpus: Option<PathBuf>,
+    #[command(flatten)]
+    data: CorpusArgs,
     /// Utterance ids (e.g. dr1-fvmh0/sa1).
     #[arg(required = true)]
     utterances: Vec<String>,
@@ -82,22 +103,8 @@ pub fn run(cmd: Command) -> Result<()> {
     match cmd {
         Command::Hidden(a) => {
             let trained = Trained::load(&a.model)?;
-            let corpus = Corpus::open_or_demo(a.corpus.as_deref())?;
-            let bars = Bars::default();
-            let env = Env {
-                corpus: &corpus,
-                cache: Some(FeatureCache::default_location()),
-                observer: &bars,
-            };
-            let opts = HiddenOptions {
-                sentences: a.sentences,
-                layers: a.layers,
-                k: a.k,
-                perplexity: a.perplexity,
-                seed: a.seed,
-                ..Default::default()
-            };
-            let rep = hidden::hidden_layers(&env, &trained, &opts, &a.output)?;
+            let session = a.data.open()?;
+            let rep = hidden::hidden_layers(&session.env(), &trained, &a.options(), &a.output)?;
             let mut table = String::from("layer\tunits\tspeaker_knn\tphone_knn\n");
             for s in &rep.scores {
                 table.push_str(&format!(
@@ -127,7 +134,8 @@ pub fn activations(a: ActivationsArgs) -> Result<()> {
             a.model.display()
         );
     };
-    let corpus = Corpus::open_or_demo(a.corpus.as_deref())?;
+    let session = a.data.open()?;
+    let corpus = &session.corpus;
     let extractor = Extractor::new(&trained.pipeline)?;
     let utts = a
         .utterances
@@ -139,12 +147,7 @@ pub fn activations(a: ActivationsArgs) -> Result<()> {
         })
         .collect::<Result<Vec<_>>>()?;
     // CMVN pools per speaker: features go through the pipeline with the corpus's speakers.
-    let env = Env {
-        corpus: &corpus,
-        cache: Some(FeatureCache::default_location()),
-        observer: &asrpipe::train::Quiet,
-    };
-    let set = env.load("features", &utts, &extractor)?;
+    let set = session.env().load("features", &utts, &extractor)?;
     let items = set
         .utts
         .iter()

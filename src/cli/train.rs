@@ -3,16 +3,15 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use asrpipe::corpus::Corpus;
 use asrpipe::frontend::StageKind;
-use asrpipe::io::cache::FeatureCache;
-use asrpipe::model::dnn::DnnConfig;
-use asrpipe::model::gmm::GmmConfig;
+use asrpipe::model::ModelKind;
+use asrpipe::model::dnn::{DnnPatch, HiddenSpec};
+use asrpipe::model::gmm::GmmPatch;
 use asrpipe::pipeline::Pipeline;
-use asrpipe::pipeline::classifier::ClassifierConfig;
-use asrpipe::train::{self as run, Env, RunResult, Trained};
+use asrpipe::pipeline::classifier::{Overrides, production_gmm_budget};
+use asrpipe::train::{self as run, RunResult, Trained};
 
-use super::Bars;
+use super::CorpusArgs;
 use super::features::parse_stage;
 
 #[derive(clap::Args)]
@@ -21,18 +20,17 @@ pub struct ClassifierArgs {
     /// pipelines/kaldi-mfcc.yaml with --dnn / --match-params).
     #[arg(long, short)]
     pipeline: Option<PathBuf>,
-    /// Corpus directory or manifest (default: the embedded demo corpus).
-    #[arg(long)]
-    corpus: Option<PathBuf>,
+    #[command(flatten)]
+    data: CorpusArgs,
     /// Feed the classifier from this stage's output; later stages are dropped.
     #[arg(long, value_parser = parse_stage)]
     from: Option<StageKind>,
-    /// Train a DNN with these hidden layers: `8x1000`, `1000,500,250`.
+    /// Train a DNN with these hidden layers: `8x1000`, `1000,500,250`, `none`.
     #[arg(long)]
-    dnn: Option<String>,
-    /// Train a one-hidden-layer DNN with the parameter count of this `LxW` net.
+    dnn: Option<HiddenSpec>,
+    /// Train a one-hidden-layer DNN with the parameter count of this net (e.g. `4x512`).
     #[arg(long)]
-    match_params: Option<String>,
+    match_params: Option<HiddenSpec>,
     /// Train a GMM with this many Gaussians per tied state.
     #[arg(long)]
     gmm: Option<usize>,
@@ -54,9 +52,6 @@ pub struct ClassifierArgs {
     /// Seed of every random choice in training.
     #[arg(long)]
     seed: Option<u64>,
-    /// Feature cache directory (default: $ASRPIPE_CACHE or .cache/asrpipe).
-    #[arg(long)]
-    cache: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -81,101 +76,53 @@ pub struct EvalArgs {
 }
 
 impl ClassifierArgs {
-    fn wants_dnn(&self) -> bool {
-        self.dnn.is_some() || self.match_params.is_some()
-    }
-
-    /// The pipeline file (or default) with the flags applied to its classifier section.
-    fn pipeline(&self) -> Result<Pipeline> {
-        let mut p = match &self.pipeline {
-            Some(path) => Pipeline::load(path)?,
-            None if self.wants_dnn() => Pipeline::kaldi_mfcc(),
-            None => Pipeline::kaldi_mfcc_gmm(),
-        };
-        let mut c: ClassifierConfig = p.classifier.clone().unwrap_or_default();
-        if self.wants_dnn() && self.gmm.is_some() {
+    /// The flags that change the classifier section.
+    fn overrides(&self) -> Result<Overrides> {
+        if self.gmm.is_some() && (self.dnn.is_some() || self.match_params.is_some()) {
             bail!("--gmm and --dnn/--match-params ask for different classifiers: choose one");
         }
-        if let Some(from) = self.from {
-            c.from = Some(from);
-        }
-        if let Some(n) = self.states {
-            c.states.tied = n;
-        }
-        if self.wants_dnn() {
-            c.gmm = None;
-            let d = c.dnn.get_or_insert_with(DnnConfig::default);
-            if let Some(h) = &self.dnn {
-                d.hidden = h.clone();
-            }
-            c.match_params = self.match_params.clone();
-        } else if let Some(g) = self.gmm {
-            c.dnn = None;
-            c.match_params = None;
-            c.gmm
-                .get_or_insert_with(GmmConfig::default)
-                .gaussians_per_state = g;
-        } else if c.dnn.is_none() && c.match_params.is_none() {
-            // No classifier asked for anywhere: the production line's GMM.
-            c.gmm.get_or_insert_with(GmmConfig::default);
-        }
-        if let Some(g) = c.gmm.as_mut() {
-            if let Some(e) = self.epochs {
-                g.iterations = e;
-            }
-            if let Some(s) = self.seed {
-                g.seed = s;
-            }
-        }
-        if let Some(d) = c.dnn.as_mut() {
-            if let Some(e) = self.epochs {
-                d.epochs = e;
-            }
-            if let Some(b) = self.batch {
-                d.batch = b;
-            }
-            if self.lr.is_some() {
-                d.lr = self.lr;
-            }
-            if let Some(k) = self.context {
-                d.context = k;
-            }
-            if let Some(s) = self.seed {
-                d.seed = s;
-            }
-        }
-        if let Some(from) = c.from
-            && !p.kinds().contains(&from)
-        {
-            let names: Vec<&str> = p.kinds().iter().map(|k| k.name()).collect();
-            bail!(
-                "{}: --from {from}: the pipeline has no such stage (it has: {})",
-                p.path.display(),
-                names.join(", ")
-            );
-        }
-        c.kind()?;
-        p.classifier = Some(c);
-        Ok(p)
+        let kind = if self.dnn.is_some() || self.match_params.is_some() {
+            Some(ModelKind::Dnn)
+        } else {
+            self.gmm.map(|_| ModelKind::Gmm)
+        };
+        Ok(Overrides {
+            from: self.from,
+            tied_states: self.states,
+            kind,
+            match_params: self.match_params.clone(),
+            gmm: GmmPatch {
+                gaussians_per_state: self.gmm,
+                ..GmmPatch::default()
+            },
+            dnn: DnnPatch {
+                hidden: self.dnn.clone(),
+                batch: self.batch,
+                lr: self.lr.map(Some),
+                context: self.context,
+                ..DnnPatch::default()
+            },
+            epochs: self.epochs,
+            seed: self.seed,
+            ..Overrides::default()
+        })
     }
 
-    fn cache(&self) -> FeatureCache {
-        match &self.cache {
-            Some(d) => FeatureCache::new(d),
-            None => FeatureCache::default_location(),
-        }
+    /// The pipeline file (or the default for the family asked for) with the flags applied.
+    fn pipeline(&self) -> Result<Pipeline> {
+        let o = self.overrides()?;
+        let p = match &self.pipeline {
+            Some(path) => Pipeline::load(path)?,
+            None => Pipeline::default_for(o.kind),
+        };
+        Ok(p.with_classifier(&o)?)
     }
 }
 
 pub fn train(a: TrainArgs) -> Result<()> {
     let pipeline = a.c.pipeline()?;
-    let corpus = Corpus::open_or_demo(a.c.corpus.as_deref())?;
-    let bars = Bars::default();
-    let env = Env {
-        corpus: &corpus,
-        cache: Some(a.c.cache()),
-        observer: &bars,
-    };
+    let session = a.c.data.open()?;
+    let env = session.env();
     let cfg = pipeline.classifier.clone().unwrap_or_default();
     let targets = env.targets(&cfg.states)?;
     let trained = run::train(&env, &pipeline, &targets, Some(&a.output))?;
@@ -198,19 +145,15 @@ pub fn train(a: TrainArgs) -> Result<()> {
 }
 
 pub fn eval(a: EvalArgs) -> Result<()> {
-    let corpus = Corpus::open_or_demo(a.c.corpus.as_deref())?;
-    let bars = Bars::default();
-    let env = Env {
-        corpus: &corpus,
-        cache: Some(a.c.cache()),
-        observer: &bars,
-    };
+    let session = a.c.data.open()?;
+    let env = session.env();
     let (trained, name) = match &a.model {
         Some(dir) => {
-            if a.c.pipeline.is_some() || a.c.from.is_some() || a.c.wants_dnn() || a.c.gmm.is_some()
-            {
+            if a.c.pipeline.is_some() || a.c.overrides()? != Overrides::default() {
                 bail!(
-                    "--model evaluates a trained model as it is: --pipeline, --from, --dnn and --gmm do not apply"
+                    "--model evaluates a trained model as it is: --pipeline and the training \
+                     options (--from, --dnn, --match-params, --gmm, --states, --epochs, --batch, \
+                     --lr, --context, --seed) do not apply"
                 );
             }
             let t = Trained::load(dir)?;
@@ -239,29 +182,20 @@ pub fn eval(a: EvalArgs) -> Result<()> {
             .with_context(|| format!("writing the run to {}", dir.display()))?;
     }
     super::emit(run::table(std::slice::from_ref(&result)))?;
-    if result.about.kind == "dnn" {
+    if result.about.kind == ModelKind::Dnn {
         // Parameter counts side by side: what the production line's GMM spends on the same states.
-        let g = Pipeline::kaldi_mfcc_gmm();
-        let per_state = g
-            .classifier
-            .clone()
-            .and_then(|c| c.gmm)
-            .unwrap_or_default()
-            .gaussians_per_state;
-        let dim = asrpipe::pipeline::extractor::Extractor::new(&g)?.dim();
+        let g = production_gmm_budget(result.about.tied_states)?;
         eprintln!(
             "parameters: this DNN {}; the production line's GMM on the same {} states: at most {} \
-             ({per_state} Gaussians per state x (2 x {dim} + 1))",
-            result.about.params,
-            result.about.tied_states,
-            result.about.tied_states * per_state * (2 * dim + 1)
+             ({} Gaussians per state x (2 x {} + 1))",
+            result.about.params, result.about.tied_states, g.params, g.gaussians_per_state, g.dim
         );
     }
     eprintln!(
         "{} test frames ({} with a phone state unseen in training); corpus {}{}",
         result.test_frames,
         result.unseen_frames,
-        corpus.root.display(),
+        session.corpus.root.display(),
         a.output.as_ref().map_or(String::new(), |d| format!(
             "; run written to {}",
             d.display()

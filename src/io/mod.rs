@@ -6,6 +6,7 @@ pub mod cache;
 pub mod export;
 pub mod json;
 pub mod tensors;
+pub mod yaml;
 
 pub use json::{read_json, write_json};
 pub use tensors::{read_tensors, take, write_tensors};

@@ -7,6 +7,33 @@ pub mod matmul;
 pub mod tree;
 
 use ndarray::{Array2, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+/// The two families of learned box.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// Gaussian mixtures over tied states: the production line's classifier.
+    Gmm,
+    /// A neural network replacing a suffix of the chain.
+    Dnn,
+}
+
+impl ModelKind {
+    /// `gmm` or `dnn`, as files and tables write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Gmm => "gmm",
+            ModelKind::Dnn => "dnn",
+        }
+    }
+}
+
+impl std::fmt::Display for ModelKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// What the evaluation needs from any classifier.
 pub trait Classifier: Send + Sync {

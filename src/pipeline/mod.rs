@@ -34,6 +34,8 @@ use crate::frontend::log::{Log, LogOptions};
 use crate::frontend::spectrogram::{Spectrogram, SpectrogramOptions};
 use crate::frontend::splice::SpliceOptions;
 use crate::frontend::{Frontend, Stage, StageKind};
+use crate::io::yaml;
+use crate::model::ModelKind;
 use crate::options::{Describe, OptionDoc};
 use crate::pipeline::classifier::ClassifierConfig;
 
@@ -137,25 +139,11 @@ struct PipelineFile {
     classifier: Option<Spanned<ClassifierConfig>>,
 }
 
-/// Parser limits for the small hand-written YAML files (pipelines, experiments): far above what
-/// such a file holds, far below what lets an alias bomb or a list of 40 000 stages cost seconds.
-pub(crate) fn yaml_options() -> serde_saphyr::Options {
-    let mut budget = serde_saphyr::Budget::default();
-    budget.max_events = 100_000;
-    budget.max_aliases = 1_000;
-    budget.max_nodes = 50_000;
-    budget.max_depth = 32;
-    let mut options = serde_saphyr::Options::default();
-    options.budget = Some(budget);
-    options.alias_limits.max_total_replayed_events = 10_000;
-    options
-}
-
 /// A validated pipeline: stages in order, each with the YAML line it came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pipeline {
     /// File the pipeline was read from (named in errors).
-    pub path: PathBuf,
+    path: PathBuf,
     pub name: String,
     pub description: String,
     /// Rate the chain is built for; audio at another rate is an error unless `resample`.
@@ -163,12 +151,12 @@ pub struct Pipeline {
     pub resample: bool,
     pub stages: Vec<StageConfig>,
     /// 1-based YAML line of each stage (0 when unknown).
-    pub lines: Vec<usize>,
+    lines: Vec<usize>,
     pub post: PostConfig,
     /// The learned box, if the file has a `classifier:` section.
     pub classifier: Option<ClassifierConfig>,
     /// 1-based YAML line of the `classifier:` section (0 when absent).
-    pub classifier_line: usize,
+    classifier_line: usize,
 }
 
 /// The built-in Kaldi MFCC pipeline, used when no pipeline is given.
@@ -177,29 +165,6 @@ pub const KALDI_MFCC_YAML: &str = include_str!("../../pipelines/kaldi-mfcc.yaml"
 /// The built-in production line with its GMM (MFCC + deltas, speaker CMN); also the features
 /// that grow the state-tying tree.
 pub const KALDI_MFCC_GMM_YAML: &str = include_str!("../../pipelines/kaldi-mfcc-gmm.yaml");
-
-/// A YAML parse error as one line naming the file and line. The crate's message also draws a
-/// snippet of the source over several lines; the line number says the same in one.
-pub(crate) fn yaml_error(e: &serde_saphyr::Error, path: &Path) -> Error {
-    let loc = e.location();
-    let line = loc.as_ref().map_or(0, |l| l.line() as usize);
-    let mut msg = e
-        .without_snippet()
-        .to_string()
-        .replace("<input>", &path.display().to_string());
-    msg = msg.trim_start_matches("error: ").to_string();
-    if let Some(l) = loc {
-        msg = msg.replacen(&format!("line {} column {}: ", l.line(), l.column()), "", 1);
-        msg = msg.replacen(
-            &format!(" at line {}, column {}", l.line(), l.column()),
-            "",
-            1,
-        );
-    }
-    // Whatever else spans lines, the user sees one.
-    let msg = msg.lines().map(str::trim).collect::<Vec<_>>().join(" ");
-    Error::at_line(path, line, msg)
-}
 
 impl Pipeline {
     /// The default GMM pipeline, `pipelines/kaldi-mfcc-gmm.yaml`.
@@ -216,6 +181,15 @@ impl Pipeline {
         Pipeline::parse(&text, path)
     }
 
+    /// The built-in pipeline for a classifier family: the production line's MFCC + deltas for a
+    /// GMM (also when none is asked for), plain Kaldi MFCC for a DNN (it splices frames itself).
+    pub fn default_for(kind: Option<ModelKind>) -> Pipeline {
+        match kind {
+            Some(ModelKind::Dnn) => Pipeline::kaldi_mfcc(),
+            Some(ModelKind::Gmm) | None => Pipeline::kaldi_mfcc_gmm(),
+        }
+    }
+
     /// The default pipeline (Kaldi MFCC, 13 coefficients).
     pub fn kaldi_mfcc() -> Pipeline {
         Pipeline::parse(KALDI_MFCC_YAML, Path::new("pipelines/kaldi-mfcc.yaml"))
@@ -224,8 +198,8 @@ impl Pipeline {
 
     /// Parse and validate YAML text; `path` is only used to name errors.
     pub fn parse(text: &str, path: &Path) -> Result<Pipeline> {
-        let file: PipelineFile = serde_saphyr::from_str_with_options(text, yaml_options())
-            .map_err(|e| yaml_error(&e, path))?;
+        let file: PipelineFile = serde_saphyr::from_str_with_options(text, yaml::options())
+            .map_err(|e| yaml::error(&e, path))?;
         if file.stages.is_empty() {
             return Err(Error::format(
                 path,
@@ -307,18 +281,18 @@ impl Pipeline {
         let Some(c) = &self.classifier else {
             return Ok(());
         };
-        let at = |msg: String| Error::at_line(&self.path, self.classifier_line, msg);
-        c.kind().map_err(|e| at(format!("classifier: {e}")))?;
-        if let Some(from) = c.from
-            && !self.kinds().contains(&from)
-        {
-            let names: Vec<&str> = self.kinds().iter().map(|k| k.name()).collect();
-            return Err(at(format!(
-                "classifier.from: the chain has no `{from}` stage (it has: {})",
-                names.join(", ")
-            )));
+        let at = |e: Error| match e {
+            Error::Invalid(msg) => Error::at_line(
+                &self.path,
+                self.classifier_line,
+                format!("classifier: {msg}"),
+            ),
+            other => other,
+        };
+        if let Some(from) = c.from {
+            self.check_cut(from).map_err(at)?;
         }
-        Ok(())
+        c.validate().map_err(at)
     }
 
     /// The pipeline as YAML that [`Pipeline::parse`] reads back to an equal pipeline (stored
@@ -345,6 +319,11 @@ impl Pipeline {
             classifier: self.classifier.as_ref(),
         })
         .expect("pipelines serialise")
+    }
+
+    /// The file the pipeline was read from (named in errors).
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Kinds of the stages, in order.

@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::error::Result;
 use crate::study::experiment::{Experiment, Group, Row};
 use crate::study::filters::first_layer_filters;
-use crate::study::hidden::{HiddenOptions, LayerScore, hidden_layers};
+use crate::study::hidden::{LayerScore, hidden_layers};
 use crate::train::{Env, Trained};
 use crate::viz;
 
@@ -48,7 +48,7 @@ pub fn analyses(env: &Env, exp: &Experiment, out: &Path, rows: &[Row]) -> Result
         ];
         let gmms: Vec<(f64, f64)> = rows
             .iter()
-            .filter(|r| r.result.about.kind == "gmm")
+            .filter(|r| r.result.about.kind == crate::model::ModelKind::Gmm)
             .map(|r| {
                 (
                     r.result.about.params as f64,
@@ -75,18 +75,13 @@ pub fn analyses(env: &Env, exp: &Experiment, out: &Path, rows: &[Row]) -> Result
 
     if let Some(h) = &exp.hidden {
         let trained = load(&h.run)?;
-        let opts = HiddenOptions {
-            sentences: h.sentences.clone(),
-            layers: h.layers.clone(),
-            perplexity: h.perplexity as f32,
-            ..Default::default()
-        };
+        let opts = h.options();
         let rep = hidden_layers(env, &trained, &opts, &out.join("hidden"))?;
         extras.figures.push((
             "hidden-tsne.png".into(),
             format!(
                 "t-SNE of `{}` through `{}`, one colour per speaker, layer by layer.",
-                h.sentences[0], h.run
+                opts.sentences[0], h.run
             ),
         ));
         extras.figures.push((
@@ -107,7 +102,10 @@ pub fn analyses(env: &Env, exp: &Experiment, out: &Path, rows: &[Row]) -> Result
         ));
     }
 
-    if let Some(g) = rows.iter().find(|r| r.result.about.kind == "gmm") {
+    if let Some(g) = rows
+        .iter()
+        .find(|r| r.result.about.kind == crate::model::ModelKind::Gmm)
+    {
         let png = format!("runs/{}/confusion.png", g.result.name);
         if out.join(&png).is_file() {
             extras.figures.push((

@@ -18,13 +18,16 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::frontend::StageKind;
+use crate::model::ModelKind;
+use crate::model::dnn::{DnnPatch, HiddenSpec};
+use crate::model::gmm::GmmPatch;
 use crate::model::tree::StatesConfig;
 use crate::pipeline::Pipeline;
-use crate::pipeline::classifier::ClassifierConfig;
+use crate::pipeline::classifier::Overrides;
+use crate::study::hidden::HiddenOptions;
 use crate::train::{self as run, Env, RunResult, Trained};
 
 /// One run as written in the experiment file.
@@ -37,11 +40,11 @@ pub struct RunEntry {
     #[serde(default)]
     pub from: Option<StageKind>,
     #[serde(default)]
-    pub gmm: Option<Value>,
+    pub gmm: Option<GmmPatch>,
     #[serde(default)]
-    pub dnn: Option<Value>,
+    pub dnn: Option<DnnPatch>,
     #[serde(default)]
-    pub match_params: Option<String>,
+    pub match_params: Option<HiddenSpec>,
 }
 
 /// Deep vs shallow: `layers` hidden layers of `width`, and (if `matched`) for each a single
@@ -57,7 +60,7 @@ pub struct DepthGrid {
     #[serde(default = "yes")]
     pub matched: bool,
     #[serde(default)]
-    pub dnn: Option<Value>,
+    pub dnn: DnnPatch,
 }
 
 fn yes() -> bool {
@@ -70,20 +73,36 @@ fn yes() -> bool {
 pub struct HiddenPlot {
     pub run: String,
     /// Sentences said by every speaker: the first is plotted, all are scored.
-    #[serde(default = "sa12")]
-    pub sentences: Vec<String>,
-    pub layers: Vec<usize>,
+    #[serde(default)]
+    pub sentences: Option<Vec<String>>,
+    #[serde(default)]
+    pub layers: Option<Vec<usize>>,
+    /// Neighbours of the k-NN scores.
+    #[serde(default)]
+    pub k: Option<usize>,
     /// t-SNE perplexity.
-    #[serde(default = "perplexity")]
-    pub perplexity: f64,
+    #[serde(default)]
+    pub perplexity: Option<f32>,
 }
 
-fn sa12() -> Vec<String> {
-    vec!["sa1".into(), "sa2".into()]
-}
-
-fn perplexity() -> f64 {
-    30.0
+impl HiddenPlot {
+    /// The analysis settings: what the section gives, defaults for the rest.
+    pub fn options(&self) -> HiddenOptions {
+        let mut o = HiddenOptions::default();
+        if let Some(s) = &self.sentences {
+            o.sentences = s.clone();
+        }
+        if let Some(l) = &self.layers {
+            o.layers = l.clone();
+        }
+        if let Some(k) = self.k {
+            o.k = k;
+        }
+        if let Some(p) = self.perplexity {
+            o.perplexity = p;
+        }
+        o
+    }
 }
 
 /// First-layer filters of a DNN fed the spectrogram.
@@ -119,13 +138,14 @@ pub struct Experiment {
     pub path: PathBuf,
 }
 
+/// Settings every run starts from (its own section wins where both set an option).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Defaults {
     #[serde(default)]
-    pub dnn: Option<Value>,
+    pub dnn: DnnPatch,
     #[serde(default)]
-    pub gmm: Option<Value>,
+    pub gmm: GmmPatch,
 }
 
 /// Which table a run belongs to.
@@ -157,27 +177,12 @@ pub struct Planned {
     pub pipeline: Pipeline,
 }
 
-/// Keys of `over` replace those of `base` (one level deep: both are flat option maps).
-fn merge(base: &Option<Value>, over: &Option<Value>) -> Option<Value> {
-    match (base, over) {
-        (None, None) => None,
-        (Some(b), None) => Some(b.clone()),
-        (None, Some(o)) => Some(o.clone()),
-        (Some(Value::Object(b)), Some(Value::Object(o))) => {
-            let mut m = b.clone();
-            m.extend(o.clone());
-            Some(Value::Object(m))
-        }
-        (_, Some(o)) => Some(o.clone()),
-    }
-}
-
 impl Experiment {
     pub fn load(path: &Path) -> Result<Experiment> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let mut e: Experiment =
-            serde_saphyr::from_str_with_options(&text, crate::pipeline::yaml_options())
-                .map_err(|err| crate::pipeline::yaml_error(&err, path))?;
+            serde_saphyr::from_str_with_options(&text, crate::io::yaml::options())
+                .map_err(|err| crate::io::yaml::error(&err, path))?;
         e.path = path.to_path_buf();
         e.dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         let mut names = std::collections::BTreeSet::new();
@@ -205,54 +210,45 @@ impl Experiment {
         Ok(e)
     }
 
+    /// The pipeline of run `name`: `file` with the run's classifier settings over the
+    /// experiment's defaults over the file's own section.
     fn pipeline_for(
         &self,
         name: &str,
         file: &Path,
         from: Option<StageKind>,
-        gmm: &Option<Value>,
-        dnn: &Option<Value>,
-        match_params: Option<String>,
+        gmm: Option<&GmmPatch>,
+        dnn: Option<&DnnPatch>,
+        match_params: Option<HiddenSpec>,
     ) -> Result<Pipeline> {
-        let path = self.dir.join(file);
-        let mut p = Pipeline::load(&path)?;
-        let mut c: ClassifierConfig = p.classifier.clone().unwrap_or_default();
-        let bad = |what: &str, e: serde_json::Error| {
-            Error::format(&self.path, format!("run `{name}`: {what}: {e}"))
-        };
+        let in_run = |e: Error| Error::format(&self.path, format!("run `{name}`: {e}"));
+        let p = Pipeline::load(&self.dir.join(file)).map_err(in_run)?;
         let wants_dnn = dnn.is_some() || match_params.is_some();
-        if wants_dnn {
-            let v = merge(&self.defaults.dnn, dnn).unwrap_or(Value::Object(Default::default()));
-            c.dnn = Some(serde_json::from_value(v).map_err(|e| bad("dnn", e))?);
-            c.gmm = None;
-        } else if gmm.is_some() || c.dnn.is_none() {
-            let v = merge(&self.defaults.gmm, gmm).unwrap_or(Value::Object(Default::default()));
-            let base =
-                serde_json::to_value(c.gmm.clone().unwrap_or_default()).expect("serialisable");
-            let v = merge(&Some(base), &Some(v));
-            c.gmm = Some(serde_json::from_value(v.expect("merged")).map_err(|e| bad("gmm", e))?);
-            c.dnn = None;
+        if wants_dnn && gmm.is_some() {
+            return Err(in_run(Error::invalid(
+                "both `gmm` and `dnn` settings: a run trains one classifier, choose one",
+            )));
         }
-        c.match_params = match_params;
-        if from.is_some() {
-            c.from = from;
+        let requested = if wants_dnn {
+            Some(ModelKind::Dnn)
+        } else if gmm.is_some() {
+            Some(ModelKind::Gmm)
+        } else {
+            None
+        };
+        let kind = p.classifier_kind(requested).map_err(in_run)?;
+        let mut o = Overrides {
+            from,
+            states: Some(self.states.clone()),
+            kind: Some(kind),
+            match_params,
+            ..Overrides::default()
+        };
+        match kind {
+            ModelKind::Gmm => o.gmm = gmm.cloned().unwrap_or_default().over(&self.defaults.gmm),
+            ModelKind::Dnn => o.dnn = dnn.cloned().unwrap_or_default().over(&self.defaults.dnn),
         }
-        c.states = self.states.clone();
-        if let Some(f) = c.from
-            && !p.kinds().contains(&f)
-        {
-            return Err(Error::format(
-                &self.path,
-                format!(
-                    "run `{name}`: from {f}: {} has no such stage",
-                    path.display()
-                ),
-            ));
-        }
-        c.kind()
-            .map_err(|e| Error::format(&self.path, format!("run `{name}`: {e}")))?;
-        p.classifier = Some(c);
-        Ok(p)
+        p.with_classifier(&o).map_err(in_run)
     }
 
     /// Every run, in order: the listed runs, then the depth grid (deep, then matched shallow).
@@ -267,27 +263,27 @@ impl Experiment {
                     &r.name,
                     &r.pipeline,
                     r.from,
-                    &r.gmm,
-                    &r.dnn,
+                    r.gmm.as_ref(),
+                    r.dnn.as_ref(),
                     r.match_params.clone(),
                 )?,
             });
         }
         if let Some(g) = &self.depth {
             for &l in &g.layers {
-                let spec = format!("{l}x{}", g.width);
-                let mut dnn = g.dnn.clone().unwrap_or(Value::Object(Default::default()));
-                if let Value::Object(m) = &mut dnn {
-                    m.insert("hidden".into(), Value::String(spec.clone()));
-                }
+                let spec = HiddenSpec::uniform(l, g.width);
+                let deep = DnnPatch {
+                    hidden: Some(spec.clone()),
+                    ..g.dnn.clone()
+                };
                 let name = format!("deep-{spec}");
                 out.push(Planned {
                     pipeline: self.pipeline_for(
                         &name,
                         &g.pipeline,
                         g.from,
-                        &None,
-                        &Some(dnn.clone()),
+                        None,
+                        Some(&deep),
                         None,
                     )?,
                     name,
@@ -301,8 +297,8 @@ impl Experiment {
                             &name,
                             &g.pipeline,
                             g.from,
-                            &None,
-                            &Some(dnn),
+                            None,
+                            Some(&g.dnn),
                             Some(spec),
                         )?,
                         name,

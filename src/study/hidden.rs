@@ -219,7 +219,7 @@ pub fn hidden_layers(
     let heading = format!(
         "`{plotted}` said by {} speakers, through {} {} fed from `{}`",
         speakers.len(),
-        trained.about.kind.to_uppercase(),
+        trained.about.kind.name().to_uppercase(),
         trained.about.spec,
         trained.about.from
     );

@@ -24,7 +24,7 @@ fn suffix_table(rows: &[&Row]) -> String {
             s,
             "| {} | {} | `{}` | {} | {} | {} | {} | {:.1} |",
             x.name,
-            a.kind.to_uppercase(),
+            a.kind.name().to_uppercase(),
             a.from,
             a.spec,
             a.params,

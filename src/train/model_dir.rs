@@ -7,11 +7,13 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::Classifier;
+use crate::frontend::StageKind;
 use crate::model::dnn::{self, Dnn, EpochStats};
 use crate::model::gmm::GmmClassifier;
+use crate::model::{Classifier, ModelKind};
 use crate::pipeline::Pipeline;
 use crate::pipeline::extractor::Extractor;
+use crate::train::env::Env;
 use crate::train::targets::Targets;
 
 /// A trained classifier of either family.
@@ -29,10 +31,20 @@ impl Model {
         }
     }
 
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> ModelKind {
         match self {
-            Model::Gmm(_) => "gmm",
-            Model::Dnn(_) => "dnn",
+            Model::Gmm(_) => ModelKind::Gmm,
+            Model::Dnn(_) => ModelKind::Dnn,
+        }
+    }
+
+    /// The network, or an error saying that `what` needs one.
+    pub fn dnn(&self, what: &str) -> Result<&Dnn> {
+        match self {
+            Model::Dnn(d) => Ok(d),
+            Model::Gmm(_) => Err(Error::invalid(format!(
+                "{what} needs a DNN model; this one is a GMM"
+            ))),
         }
     }
 
@@ -55,10 +67,10 @@ impl Model {
 /// Facts about a trained model, stored as `about.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct About {
-    pub kind: String,
+    pub kind: ModelKind,
     pub spec: String,
     /// Stage the classifier reads.
-    pub from: String,
+    pub from: StageKind,
     pub pipeline: String,
     pub corpus: PathBuf,
     pub input_dim: usize,
@@ -70,6 +82,37 @@ pub struct About {
     /// Per-epoch statistics (DNN only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub epochs: Vec<EpochStats>,
+}
+
+impl About {
+    /// What a freshly trained `model` is and how it was trained.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        model: &Model,
+        pipeline: &Pipeline,
+        env: &Env,
+        tied_states: usize,
+        train_frames: usize,
+        train_seconds: f64,
+        seed: u64,
+        epochs: Vec<EpochStats>,
+    ) -> About {
+        let c = model.classifier();
+        About {
+            kind: model.kind(),
+            spec: model.spec(),
+            from: pipeline.output_kind(),
+            pipeline: pipeline.name.clone(),
+            corpus: env.corpus.root.clone(),
+            input_dim: c.input_dim(),
+            tied_states,
+            params: c.num_params(),
+            train_frames,
+            train_seconds,
+            seed,
+            epochs,
+        }
+    }
 }
 
 /// A model with everything needed to use it.
@@ -117,15 +160,9 @@ impl Trained {
         let pipeline = Pipeline::load(&pipeline_path)?;
         let targets = Targets::load(&targets_path)?;
         let dim = Extractor::new(&pipeline)?.dim();
-        let model = match about.kind.as_str() {
-            "gmm" => Model::Gmm(Box::new(GmmClassifier::load_for_dim(&model_path, dim)?)),
-            "dnn" => Model::Dnn(Box::new(Dnn::load_for(&model_path, dim)?)),
-            k => {
-                return Err(Error::format(
-                    &about_path,
-                    format!("unknown model kind `{k}` (gmm or dnn)"),
-                ));
-            }
+        let model = match about.kind {
+            ModelKind::Gmm => Model::Gmm(Box::new(GmmClassifier::load_for_dim(&model_path, dim)?)),
+            ModelKind::Dnn => Model::Dnn(Box::new(Dnn::load_for(&model_path, dim)?)),
         };
         // The loaders above already refuse a model whose input dimension the pipeline does not give.
         let c = model.classifier();

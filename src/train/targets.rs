@@ -129,6 +129,7 @@ impl Env<'_> {
     /// The tied-state targets for this corpus, grown on its training split (cached by corpus,
     /// training utterances and settings).
     pub fn targets(&self, cfg: &StatesConfig) -> Result<Targets> {
+        cfg.validate()?;
         let tree_pipeline = Pipeline::kaldi_mfcc_gmm();
         let train = self.utterances(Split::Train);
         let key = {

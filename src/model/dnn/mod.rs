@@ -19,6 +19,7 @@
 
 mod checkpoint;
 mod file;
+mod hidden;
 mod history;
 mod layers;
 mod optim;
@@ -35,6 +36,7 @@ use crate::error::{Error, Result};
 use crate::model::Classifier;
 
 pub(crate) use file::{take_layers, tensor_names};
+pub use hidden::{HiddenSpec, count_params, hidden_spec, match_params};
 pub use history::{EpochStats, Outcome};
 pub use layers::{Activation, MatMul};
 pub use optim::Optimizer;
@@ -45,7 +47,7 @@ crate::options! {
     /// Training a DNN over tied-state targets.
     pub struct DnnConfig {
         /// Hidden layers: `8x1000` (8 of 1000), `1000,500,250` (widths), `2x1000,500`, or `none`.
-        hidden: String = "4x1000".to_string(),
+        hidden: HiddenSpec = HiddenSpec::uniform(4, 1000),
         /// Hidden nonlinearity: relu, sigmoid or tanh.
         activation: Activation = Activation::Relu,
         /// Frames of context spliced on each side of the centre frame.
@@ -75,7 +77,13 @@ crate::options! {
         /// Stop after this many epochs without a better dev loss (0 = never stop early).
         patience: usize = 3,
     }
+    patch DnnPatch;
 }
+
+/// Largest minibatch accepted (frames); a larger one is capped at the training set's size anyway.
+pub const MAX_BATCH: usize = 1 << 20;
+/// Most frames of context on each side (1 s at a 10 ms shift).
+pub const MAX_CONTEXT: usize = 100;
 
 impl DnnConfig {
     /// The learning rate to start with (explicit, or the optimiser's default).
@@ -88,14 +96,25 @@ impl DnnConfig {
 
     /// Check value ranges; errors say which option is wrong.
     pub fn validate(&self) -> Result<()> {
-        parse_hidden(&self.hidden)?;
         let bad = |what: String| Err(Error::invalid(format!("dnn options: {what}")));
         let lr = self.initial_lr();
         if !(lr.is_finite() && lr > 0.0) {
             return bad(format!("lr must be a positive number, got {lr}"));
         }
-        if self.batch == 0 {
-            return bad("batch must be at least 1".into());
+        if self.epochs == 0 {
+            return bad("epochs must be at least 1 (0 would write an untrained model)".into());
+        }
+        if !(1..=MAX_BATCH).contains(&self.batch) {
+            return bad(format!(
+                "batch must be between 1 and {MAX_BATCH}, got {}",
+                self.batch
+            ));
+        }
+        if self.context > MAX_CONTEXT {
+            return bad(format!(
+                "context must be at most {MAX_CONTEXT} frames on each side, got {}",
+                self.context
+            ));
         }
         if !(0.0..1.0).contains(&self.momentum) {
             return bad(format!("momentum must be in [0, 1), got {}", self.momentum));
@@ -117,78 +136,6 @@ impl DnnConfig {
         }
         Ok(())
     }
-}
-
-/// Parse a hidden-layer spec: comma-separated items, each `W` (one layer of W units) or `NxW`
-/// (N layers of W). `none` (or an empty string) means no hidden layer (softmax regression).
-pub fn parse_hidden(spec: &str) -> Result<Vec<usize>> {
-    let s = spec.trim();
-    if s.is_empty() || s.eq_ignore_ascii_case("none") {
-        return Ok(Vec::new());
-    }
-    let bad = |why: &str| {
-        Error::invalid(format!(
-            "hidden layer spec {spec:?}: {why} (expected e.g. 8x1000 or 1000,500,250)"
-        ))
-    };
-    let number = |t: &str| -> Result<usize> {
-        match t.trim().parse::<usize>() {
-            Ok(0) => Err(bad("sizes must be at least 1")),
-            Ok(n) => Ok(n),
-            Err(_) => Err(bad(&format!("{:?} is not a whole number", t.trim()))),
-        }
-    };
-    let mut widths = Vec::new();
-    for item in s.split(',') {
-        match item.split_once(['x', 'X']) {
-            Some((n, w)) => {
-                let (n, w) = (number(n)?, number(w)?);
-                widths.extend(std::iter::repeat_n(w, n));
-            }
-            None => widths.push(number(item)?),
-        }
-    }
-    Ok(widths)
-}
-
-/// Canonical spec of a list of widths: `8x1000` when all equal, else `1000,500,250`.
-pub fn hidden_spec(widths: &[usize]) -> String {
-    match widths {
-        [] => "none".to_string(),
-        [w, rest @ ..] if rest.iter().all(|v| v == w) && !rest.is_empty() => {
-            format!("{}x{w}", widths.len())
-        }
-        _ => widths
-            .iter()
-            .map(|w| w.to_string())
-            .collect::<Vec<_>>()
-            .join(","),
-    }
-}
-
-/// Parameters of a stack of fully connected layers: sum of `in*out + out`.
-pub fn count_params(input_dim: usize, hidden: &[usize], output_dim: usize) -> usize {
-    let mut dims = vec![input_dim];
-    dims.extend_from_slice(hidden);
-    dims.push(output_dim);
-    dims.windows(2).map(|w| w[0] * w[1] + w[1]).sum()
-}
-
-/// Width of the one-hidden-layer net whose parameter count is closest to that of `spec` (for the
-/// deep-thin vs shallow-fat comparison). `input_dim` is the network input (after splicing).
-/// One hidden layer of width `h` has `h*(input_dim + output_dim + 1) + output_dim` parameters.
-pub fn match_params(spec: &str, input_dim: usize, output_dim: usize) -> Result<usize> {
-    let target = count_params(input_dim, &parse_hidden(spec)?, output_dim);
-    let per_unit = input_dim + output_dim + 1;
-    let h = (target.saturating_sub(output_dim) / per_unit).max(1);
-    let count = |h: usize| h * per_unit + output_dim;
-    Ok(
-        if target.abs_diff(count(h + 1)) < target.abs_diff(count(h)) {
-            h + 1
-        } else {
-            h
-        },
-    )
 }
 
 /// Shape of a network: everything needed to rebuild it apart from the numbers.

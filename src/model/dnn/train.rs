@@ -18,7 +18,7 @@ use super::history::{EpochStats, Outcome};
 use super::layers::{FrameRef, MatMul};
 use super::rng_stream;
 use super::step::Trainer;
-use super::{Architecture, Dnn, DnnConfig, Linear, STREAM_DROPOUT, STREAM_SHUFFLE, parse_hidden};
+use super::{Architecture, Dnn, DnnConfig, Linear, STREAM_DROPOUT, STREAM_SHUFFLE};
 use crate::error::{Error, Result};
 
 /// Target of a frame that is not trained on or scored (e.g. TIMIT `q`, or no segment).
@@ -223,7 +223,7 @@ pub fn train(
     let arch = Architecture {
         feature_dim: train.dim(),
         context: cfg.context,
-        hidden: parse_hidden(&cfg.hidden)?,
+        hidden: cfg.hidden.widths().to_vec(),
         activation: cfg.activation,
         num_classes,
     };

@@ -68,7 +68,46 @@ options! {
         /// Seed of the k-means++ initialisation (init split is deterministic without one).
         seed: u64 = 0,
     }
+    patch GmmPatch;
 }
+
+impl GmmConfig {
+    /// Check value ranges; errors say which option is wrong.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |what: String| Err(Error::invalid(format!("gmm options: {what}")));
+        if !(1..=MAX_GAUSSIANS_PER_STATE).contains(&self.gaussians_per_state) {
+            return bad(format!(
+                "gaussians_per_state must be between 1 and {MAX_GAUSSIANS_PER_STATE}, got {}",
+                self.gaussians_per_state
+            ));
+        }
+        if self.iterations == 0 {
+            return bad("iterations must be at least 1 (0 would write an untrained model)".into());
+        }
+        if !(self.var_floor > 0.0 && self.var_floor <= 1.0) {
+            return bad(format!(
+                "var_floor must be in (0, 1], got {}",
+                self.var_floor
+            ));
+        }
+        if !(self.min_count.is_finite() && self.min_count >= 0.0) {
+            return bad(format!("min_count must be >= 0, got {}", self.min_count));
+        }
+        if !(0.0..1.0).contains(&self.min_weight) {
+            return bad(format!(
+                "min_weight must be in [0, 1), got {}",
+                self.min_weight
+            ));
+        }
+        if self.init == GmmInit::Kmeans && self.kmeans_iterations == 0 {
+            return bad("kmeans_iterations must be at least 1 with init kmeans".into());
+        }
+        Ok(())
+    }
+}
+
+/// Most Gaussians per state accepted.
+pub const MAX_GAUSSIANS_PER_STATE: usize = 4096;
 
 /// Frames per block: one block's [x², x, 1] and scores stay in cache-sized scratch per thread.
 pub(crate) const BLOCK: usize = 256;
