@@ -5,8 +5,8 @@ mod dnn_support;
 
 use asrpipe::model::Classifier;
 use asrpipe::model::dnn::{
-    Activation, Architecture, Dataset, Dnn, DnnConfig, HiddenSpec, TrainOptions, count_params,
-    match_params, train,
+    Activation, Architecture, Dataset, Dnn, DnnConfig, Front, HiddenSpec, TrainOptions,
+    count_params, match_params, train,
 };
 use dnn_support::{clusters, dataset, random};
 use ndarray::{Array1, ArrayView2, array};
@@ -33,6 +33,7 @@ fn check_gradients(hidden: &str, activation: Activation, context: usize) {
         hidden: hidden.parse::<HiddenSpec>().unwrap().widths().to_vec(),
         activation,
         num_classes: 4,
+        front: Front::None,
     };
     let mut dnn = Dnn::new(arch, 7).unwrap();
     dnn.set_normalisation(array![0.5, -1.0, 0.0], array![2.0, 0.5, 1.0])
@@ -175,6 +176,7 @@ fn parameter_count_is_sum_of_in_out_plus_out() {
         hidden: vec![1000; 8],
         activation: Activation::Relu,
         num_classes: 2000,
+        front: Front::None,
     };
     let dnn = Dnn::new(arch, 0).unwrap();
     // 440*1000+1000 + 7*(1000*1000+1000) + 1000*2000+2000
@@ -195,6 +197,7 @@ fn layer_zero_is_the_normalised_spliced_input() {
         hidden: vec![3, 3],
         activation: Activation::Sigmoid,
         num_classes: 2,
+        front: Front::None,
     };
     let mut dnn = Dnn::new(arch, 1).unwrap();
     dnn.set_normalisation(array![1.0, 0.0], array![2.0, 4.0])
@@ -286,6 +289,7 @@ fn first_layer_filters_are_weights_per_spliced_frame() {
         hidden: vec![6, 3],
         activation: Activation::Relu,
         num_classes: 2,
+        front: Front::None,
     };
     let dnn = Dnn::new(arch, 1).unwrap();
     let w = &dnn.layers()[0].weight;

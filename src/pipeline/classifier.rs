@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::frontend::StageKind;
 use crate::model::ModelKind;
-use crate::model::dnn::{DnnConfig, DnnPatch, HiddenSpec, count_params, match_params};
+use crate::model::dnn::{DnnConfig, DnnPatch, HiddenSpec, match_params};
 use crate::model::gmm::{GmmConfig, GmmPatch};
 use crate::model::tree::StatesConfig;
 use crate::pipeline::Pipeline;
@@ -71,6 +71,9 @@ impl ClassifierConfig {
         self.states.validate()?;
         match self.spec()? {
             ClassifierSpec::Gmm(g) => g.validate(),
+            ClassifierSpec::Dnn(d) if d.epochs == 0 => Err(Error::invalid(
+                "dnn options: epochs must be at least 1 (0 would write an untrained model)",
+            )),
             ClassifierSpec::Dnn(d) => d.validate(),
         }
     }
@@ -88,7 +91,7 @@ impl ClassifierConfig {
     pub fn resolve_dnn(&self, feature_dim: usize, num_classes: usize) -> DnnConfig {
         let mut cfg = self.dnn.clone().unwrap_or_default();
         if let Some(spec) = &self.match_params {
-            let input = feature_dim * (2 * cfg.context + 1);
+            let input = cfg.mlp_input_dim(feature_dim);
             cfg.hidden = HiddenSpec::uniform(1, match_params(spec, input, num_classes));
         }
         cfg
@@ -119,20 +122,6 @@ impl Pipeline {
             c.states.tied
         )))
     }
-}
-
-/// Parameters of a DNN with `hidden` layers for this input and output.
-pub fn dnn_params(
-    hidden: &HiddenSpec,
-    feature_dim: usize,
-    context: usize,
-    num_classes: usize,
-) -> usize {
-    count_params(
-        feature_dim * (2 * context + 1),
-        hidden.widths(),
-        num_classes,
-    )
 }
 
 /// Changes to a pipeline's classifier section, from command-line flags or an experiment run.

@@ -48,3 +48,53 @@ pub fn dataset<'a>(f: &'a [Array2<f32>], l: &'a [Vec<u32>]) -> Dataset<'a> {
     )
     .unwrap()
 }
+
+/// Utterances of `len`-sample frames holding a sinusoid whose frequency depends on the class (3
+/// classes, in runs of 5 frames), with random phase and level, in white noise.
+pub fn sine_frames(utts: usize, len: usize, seed: u64) -> (Vec<Array2<f32>>, Vec<Vec<u32>>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (mut feats, mut labels) = (Vec::new(), Vec::new());
+    for _ in 0..utts {
+        let t = rng.random_range(12..24);
+        let mut f = Array2::zeros((t, len));
+        let mut l = Vec::new();
+        let mut class = 0u32;
+        for i in 0..t {
+            if i % 5 == 0 {
+                class = rng.random_range(0..3);
+            }
+            let omega = std::f32::consts::PI * (0.15 + 0.25 * class as f32);
+            let phase = rng.random_range(0.0..6.3f32);
+            let level = rng.random_range(0.5..2.0f32);
+            for (n, x) in f.row_mut(i).iter_mut().enumerate() {
+                let noise: f32 = rng.sample(StandardNormal);
+                *x = level * (omega * n as f32 + phase).sin() + 0.3 * noise;
+            }
+            l.push(if i == 2 { u32::MAX } else { class });
+        }
+        feats.push(f);
+        labels.push(l);
+    }
+    (feats, labels)
+}
+
+/// Hann-windowed power spectrum of every frame (row): `n / 2 + 1` bins.
+pub fn power_spectra(frames: &Array2<f32>) -> Array2<f32> {
+    use realfft::RealFftPlanner;
+    let n = frames.ncols();
+    let fft = RealFftPlanner::<f32>::new().plan_fft_forward(n);
+    let (mut input, mut spectrum) = (fft.make_input_vec(), fft.make_output_vec());
+    let mut out = Array2::zeros((frames.nrows(), n / 2 + 1));
+    for (row, mut dst) in frames.rows().into_iter().zip(out.rows_mut()) {
+        for (i, (d, &x)) in input.iter_mut().zip(row).enumerate() {
+            let w = 0.5 - 0.5 * (2.0 * std::f32::consts::PI * i as f32 / n as f32).cos();
+            *d = w * x;
+        }
+        fft.process(&mut input, &mut spectrum)
+            .expect("sized buffers");
+        dst.iter_mut()
+            .zip(&spectrum)
+            .for_each(|(d, c)| *d = c.norm_sqr());
+    }
+    out
+}

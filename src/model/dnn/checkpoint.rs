@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use ndarray::ArrayView1;
 use serde::{Deserialize, Serialize};
 
+use super::file::take_front;
 use super::history::{EpochStats, Outcome};
 use super::optim::Optim;
 use super::{Architecture, Dnn, DnnConfig, Linear, take_layers, tensor_names};
@@ -100,10 +101,45 @@ struct Meta {
     schedule: Schedule,
 }
 
+/// The learned numbers of a network (the best epoch's are kept beside the current ones).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Weights {
+    pub layers: Vec<Linear>,
+    pub front: Option<Linear>,
+}
+
+impl Weights {
+    pub fn of(dnn: &Dnn) -> Weights {
+        Weights {
+            layers: dnn.layers.clone(),
+            front: dnn.front_params().cloned(),
+        }
+    }
+
+    /// Overwrite with `dnn`'s numbers, reusing the buffers.
+    pub fn copy_from(&mut self, dnn: &Dnn) {
+        self.layers
+            .iter_mut()
+            .zip(&dnn.layers)
+            .for_each(|(b, l)| b.clone_from(l));
+        if let (Some(b), Some(f)) = (&mut self.front, dnn.front_params()) {
+            b.clone_from(f);
+        }
+    }
+
+    /// Put these numbers into `dnn` (same architecture).
+    pub fn restore(self, dnn: &mut Dnn) {
+        dnn.layers_mut().clone_from_slice(&self.layers);
+        if let (Some(b), Some(f)) = (self.front, dnn.front_params_mut()) {
+            *f = b;
+        }
+    }
+}
+
 /// A loaded checkpoint.
 pub(crate) struct Checkpoint {
     pub dnn: Dnn,
-    pub best: Option<Vec<Linear>>,
+    pub best: Option<Weights>,
     pub opt: Optim,
     pub schedule: Schedule,
 }
@@ -113,8 +149,9 @@ fn hash_file(path: &Path) -> Result<String> {
     Ok(blake3::hash(&bytes).to_hex().to_string())
 }
 
-fn slot_names(i: usize) -> [String; 4] {
-    ["w1", "b1", "w2", "b2"].map(|s| format!("opt.{i}.{s}"))
+/// Names of a layer's optimiser state (`opt.{i}.*`; the front end's are `opt.front.*`).
+fn slot_names(layer: &str) -> [String; 4] {
+    ["w1", "b1", "w2", "b2"].map(|s| format!("opt.{layer}.{s}"))
 }
 
 /// Write the checkpoint of the epochs done so far into `dir`.
@@ -123,29 +160,42 @@ pub(crate) fn save(
     cfg: &DnnConfig,
     data: &str,
     dnn: &Dnn,
-    best: Option<&[Linear]>,
+    best: Option<&Weights>,
     opt: &Optim,
     schedule: &Schedule,
 ) -> Result<()> {
     let name = format!("epoch-{:04}.safetensors", schedule.epochs_done);
     let path = dir.join(&name);
     let names = tensor_names(dnn.layers.len());
-    let slots: Vec<[String; 4]> = (0..opt.slots.len()).map(slot_names).collect();
-    let mut tensors = Vec::new();
-    for (l, (w, b)) in dnn.layers.iter().zip(&names) {
-        tensors.push((w.clone(), l.weight.view().into_dyn()));
-        tensors.push((b.clone(), l.bias.view().into_dyn()));
+    let mut tensors = dnn.named_tensors();
+    if let Some(best) = best {
+        for (l, (w, b)) in best.layers.iter().zip(&names) {
+            tensors.push((format!("best.{w}"), l.weight.view().into_dyn()));
+            tensors.push((format!("best.{b}"), l.bias.view().into_dyn()));
+        }
+        if let Some(f) = &best.front {
+            tensors.push((
+                format!("best.{}", dnn.arch.front.weight_name()),
+                f.weight.view().into_dyn(),
+            ));
+            if !f.bias.is_empty() {
+                tensors.push(("best.front.bias".into(), f.bias.view().into_dyn()));
+            }
+        }
     }
-    tensors.push(("input_mean".into(), dnn.mean.view().into_dyn()));
-    tensors.push(("input_std".into(), dnn.std.view().into_dyn()));
-    for (l, (w, b)) in best.unwrap_or_default().iter().zip(&names) {
-        tensors.push((format!("best.{w}"), l.weight.view().into_dyn()));
-        tensors.push((format!("best.{b}"), l.bias.view().into_dyn()));
-    }
-    for (s, n) in opt.slots.iter().zip(&slots) {
-        for (v, n) in [&s.w1, &s.b1, &s.w2, &s.b2].into_iter().zip(n) {
+    let layers = (0..opt.slots.len()).map(|i| i.to_string());
+    let slots = opt
+        .slots
+        .iter()
+        .zip(layers)
+        .chain(opt.front.iter().map(|s| (s, "front".to_string())));
+    for (s, layer) in slots {
+        for (v, n) in [&s.w1, &s.b1, &s.w2, &s.b2]
+            .into_iter()
+            .zip(slot_names(&layer))
+        {
             if !v.is_empty() {
-                tensors.push((n.clone(), ArrayView1::from(v.as_slice()).into_dyn()));
+                tensors.push((n, ArrayView1::from(v.as_slice()).into_dyn()));
             }
         }
     }
@@ -222,16 +272,31 @@ pub(crate) fn load(
     let mut tensors = io::read_tensors(&path)?;
     let dnn = Dnn::from_tensors(meta.arch.clone(), &path, &mut tensors, "")?;
     let best = if tensors.contains_key("best.layers.0.weight") {
-        Some(take_layers(&meta.arch, &path, &mut tensors, "best.")?)
+        Some(Weights {
+            layers: take_layers(&meta.arch, &path, &mut tensors, "best.")?,
+            front: take_front(&meta.arch, &path, &mut tensors, "best.")?,
+        })
     } else {
         None
     };
-    let mut opt = Optim::new(cfg.optimizer, cfg.momentum, cfg.l2, &dnn.layers);
+    let mut opt = Optim::new(
+        cfg.optimizer,
+        cfg.momentum,
+        cfg.l2,
+        &dnn.layers,
+        dnn.front_params(),
+    );
     opt.steps = meta.optimizer_steps;
-    for (i, s) in opt.slots.iter_mut().enumerate() {
+    let layers = (0..opt.slots.len()).map(|i| i.to_string());
+    let slots = opt
+        .slots
+        .iter_mut()
+        .zip(layers)
+        .chain(opt.front.iter_mut().map(|s| (s, "front".to_string())));
+    for (s, layer) in slots {
         for (v, n) in [&mut s.w1, &mut s.b1, &mut s.w2, &mut s.b2]
             .into_iter()
-            .zip(slot_names(i))
+            .zip(slot_names(&layer))
         {
             if !v.is_empty() {
                 *v = io::take(&path, &mut tensors, &n, &[v.len()])?

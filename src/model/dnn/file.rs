@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use ndarray::{Array1, Array2, ArrayD, Ix1, Ix2};
+use ndarray::{Array1, Array2, ArrayD, ArrayViewD, Ix1, Ix2};
 use serde::{Deserialize, Serialize};
 
-use super::{Architecture, Dnn, Linear, hidden_spec};
+use super::{Architecture, Dnn, Front, Linear, hidden_spec};
 use crate::error::{Error, Result};
 use crate::io;
 
@@ -26,16 +26,35 @@ impl Dnn {
                 path.display()
             )));
         }
-        let names = tensor_names(self.layers.len());
-        let mut tensors = Vec::new();
-        for (l, (w, b)) in self.layers.iter().zip(&names) {
-            tensors.push((w.as_str(), l.weight.view().into_dyn()));
-            tensors.push((b.as_str(), l.bias.view().into_dyn()));
-        }
-        tensors.push(("input_mean", self.mean.view().into_dyn()));
-        tensors.push(("input_std", self.std.view().into_dyn()));
-        io::write_tensors(path, &tensors)?;
+        let tensors = self.named_tensors();
+        let views: Vec<(&str, _)> = tensors
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.view()))
+            .collect();
+        io::write_tensors(path, &views)?;
         io::write_json(&meta_path, &Metadata::new(&self.arch))
+    }
+
+    /// The model's tensors by name, as [`save`](Self::save) writes them (checkpoints add theirs
+    /// beside).
+    pub(crate) fn named_tensors(&self) -> Vec<(String, ArrayViewD<'_, f32>)> {
+        let mut tensors = Vec::new();
+        for (l, (w, b)) in self.layers.iter().zip(tensor_names(self.layers.len())) {
+            tensors.push((w, l.weight.view().into_dyn()));
+            tensors.push((b, l.bias.view().into_dyn()));
+        }
+        tensors.push(("input_mean".into(), self.mean.view().into_dyn()));
+        tensors.push(("input_std".into(), self.std.view().into_dyn()));
+        if let Some(f) = &self.front {
+            let w = self.arch.front.weight_name();
+            tensors.push((w.into(), f.params.weight.view().into_dyn()));
+            if !f.params.bias.is_empty() {
+                tensors.push((FRONT_BIAS.into(), f.params.bias.view().into_dyn()));
+            }
+            tensors.push((FRONT_MEAN.into(), f.mean.view().into_dyn()));
+            tensors.push((FRONT_STD.into(), f.std.view().into_dyn()));
+        }
+        tensors
     }
 
     /// Read a model written by [`save`](Self::save), checking every shape against the metadata.
@@ -69,7 +88,8 @@ impl Dnn {
         Ok(dnn)
     }
 
-    /// Rebuild from named tensors (layers under `prefix`, normalisation without prefix).
+    /// Rebuild from named tensors (layers and front-end parameters under `prefix`,
+    /// normalisations without prefix).
     pub(crate) fn from_tensors(
         arch: Architecture,
         path: &Path,
@@ -77,15 +97,54 @@ impl Dnn {
         prefix: &str,
     ) -> Result<Dnn> {
         let d = arch.feature_dim;
+        let front = take_front(&arch, path, tensors, prefix)?;
         let layers = take_layers(&arch, path, tensors, prefix)?;
         let mut dnn = Dnn::new(arch, 0).map_err(|e| Error::format(path, e.to_string()))?;
         dnn.layers = layers;
+        let in_file = |e: Error| Error::format(path, e.to_string());
+        if let Some(params) = front {
+            let n = dnn.arch.frame_dim();
+            let mean = into_1d(io::take(path, tensors, FRONT_MEAN, &[n])?);
+            let std = into_1d(io::take(path, tensors, FRONT_STD, &[n])?);
+            dnn.set_front_normalisation(mean, std).map_err(in_file)?;
+            dnn.front.as_mut().expect("built from arch").params = params;
+        }
         let mean = into_1d(io::take(path, tensors, "input_mean", &[d])?);
         let std = into_1d(io::take(path, tensors, "input_std", &[d])?);
-        dnn.set_normalisation(mean, std)
-            .map_err(|e| Error::format(path, e.to_string()))?;
+        dnn.set_normalisation(mean, std).map_err(in_file)?;
         Ok(dnn)
     }
+}
+
+const FRONT_BIAS: &str = "front.bias";
+const FRONT_MEAN: &str = "front.norm_mean";
+const FRONT_STD: &str = "front.norm_std";
+
+/// Take the front end's parameters (`{prefix}front.weight` or `.weight_param`, and `.bias` for a
+/// time convolution) out of loaded tensors, checking shapes; `None` without a front end.
+pub(crate) fn take_front(
+    arch: &Architecture,
+    path: &Path,
+    tensors: &mut BTreeMap<String, ArrayD<f32>>,
+    prefix: &str,
+) -> Result<Option<Linear>> {
+    let (rows, cols, bias) = match &arch.front {
+        Front::None => return Ok(None),
+        Front::Filterbank(f) => (f.filters, arch.feature_dim, 0),
+        Front::Timeconv(t) => (t.filters, t.taps, t.filters),
+    };
+    let name = format!("{prefix}{}", arch.front.weight_name());
+    let weight = into_2d(io::take(path, tensors, &name, &[rows, cols])?);
+    let bias = match bias {
+        0 => Array1::zeros(0),
+        n => into_1d(io::take(
+            path,
+            tensors,
+            &format!("{prefix}{FRONT_BIAS}"),
+            &[n],
+        )?),
+    };
+    Ok(Some(Linear { weight, bias }))
 }
 
 /// Take `{prefix}layers.{i}.weight` / `.bias` out of loaded tensors, checking shapes.
@@ -143,6 +202,7 @@ pub(crate) struct Metadata {
     spec: String,
     #[serde(flatten)]
     pub(crate) arch: Architecture,
+    /// Width of the MLP's input (after the front end, if any).
     input_dim: usize,
     num_params: usize,
     /// How to use the tensors without asrpipe.
@@ -158,10 +218,19 @@ impl Metadata {
             arch: arch.clone(),
             input_dim: arch.input_dim(),
             num_params: arch.num_params(),
-            usage: "x = (feats - input_mean) / input_std; splice frames t-context..t+context \
-                    (edges repeat), concatenated oldest first; layers.{i} are torch.nn.Linear; \
-                    activation after every layer but the last; log_softmax at the end"
-                .to_string(),
+            usage: match arch.front {
+                Front::None => "x = (feats - input_mean) / input_std; splice frames \
+                    t-context..t+context (edges repeat), concatenated oldest first; layers.{i} \
+                    are torch.nn.Linear; activation after every layer but the last; log_softmax \
+                    at the end"
+                    .to_string(),
+                _ => format!(
+                    "{}; x = z of frames t-context..t+context (edges repeat), concatenated \
+                     oldest first; layers.{{i}} are torch.nn.Linear; activation after every \
+                     layer but the last; log_softmax at the end",
+                    arch.front.usage()
+                ),
+            },
         }
     }
 }

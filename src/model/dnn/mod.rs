@@ -16,9 +16,63 @@
 //! x = splice((feats - input_mean) / input_std, context)        # [frames, (2k+1)*feature_dim]
 //! for i, layer in enumerate(layers): x = layer(x); x = act(x) if i < last else log_softmax(x)
 //! ```
+//!
+//! # Learned front ends
+//!
+//! [`DnnConfig::front`] puts a constrained, learned layer before the splice, run on every frame
+//! with shared weights and trained end to end with the MLP (see the `front` module for the
+//! design: where the normalisation goes, how the splice is shared):
+//!
+//! - [`Front::Filterbank`] reads the **power spectrogram** (the `spectrogram` cut, e.g. 257 bins
+//!   at 16 kHz with a 512-point FFT; values must be non-negative): `N` filters with weights
+//!   `softplus(v) >= 0` (or `v^2`), then `ln(y + floor)`. Random start, or `init: mel` with the
+//!   matrix passed in [`TrainOptions::front_init`] (`[bins, N]`, e.g.
+//!   `frontend::filterbank::Filterbank::dense()` for the same DFT; this module does not build it,
+//!   so it does not depend on the frontend).
+//! - [`Front::Timeconv`] reads **raw framed samples** (the `waveform` cut; a rectangular window
+//!   and no pre-emphasis keep them raw): `N` kernels of `taps` samples at `stride`, ReLU or
+//!   square, max or mean pooling over the frame, then `ln(y + floor)`. The frame may be longer
+//!   than the kernel (a 35 ms frame and a 25 ms kernel at 16 kHz give 161 positions).
+//!
+//! ```text
+//! let cfg = DnnConfig {
+//!     hidden: "4x1000".into(),
+//!     front: Front::Filterbank(FilterbankFront { filters: 40, init: FilterbankInit::Mel, ..Default::default() }),
+//!     ..Default::default()
+//! };                                   // in YAML: front: { filterbank: { filters: 40, init: mel } }
+//! let mel = Filterbank::new(&FilterbankOptions { num_bins: 40, ..Default::default() }, 16000, 257)?.dense();
+//! let trained = train(&cfg, states, &train_set, Some(&dev_set),
+//!                     TrainOptions { front_init: Some(mel.view()), ..Default::default() })?;
+//! ```
+//!
+//! With a front end the input is not normalised per dimension: it is divided by one global scale
+//! (the training set's mean power or RMS sample: `input_mean` 0, `input_std` that scale in every
+//! dimension), and the front end's log outputs are normalised per filter with statistics fixed
+//! at initialisation (`front.norm_mean`, `front.norm_std`). Files hold the parameters as
+//! `front.weight_param` (filter bank, `[N, bins]`, weights `softplus` or square of it) or
+//! `front.weight` `[N, taps]` and `front.bias` (time convolution); the JSON's `front` and `usage`
+//! say how to apply them. Files without a front end are unchanged (no `front` key) and load as
+//! before.
+//!
+//! - **Parameters**: [`Architecture::num_params`] and [`DnnConfig::num_params`] count the front
+//!   end ([`Front::num_params`]) plus the MLP. [`count_params`] and [`match_params`] are about the
+//!   MLP alone and take its input width, [`DnnConfig::mlp_input_dim`] (`(2k+1)·N` with a front
+//!   end): deep and shallow nets compared with the same front end match in total when their MLPs
+//!   match.
+//! - **Activations**: [`Dnn::activations`] layer 0 is the MLP's input, i.e. after the front end:
+//!   its normalised log outputs, spliced. [`Dnn::front_features`] gives the front end's log
+//!   outputs per frame before normalisation (a learned log filter-bank "spectrogram").
+//! - **Views**: [`Dnn::front_filters`]`(n_fft)` gives the filters as used ([`FilterKind`]:
+//!   non-negative `[N, bins]` weights, or signed `[N, taps]` kernels) and their responses over
+//!   frequency from 0 Hz to Nyquist (the weights themselves, or `|DFT|` of the kernels at `n_fft`
+//!   points, e.g. 512). [`centres`] and [`centre_order`] place and sort filters by peak or
+//!   centroid. The untrained network of the same configuration and seed is
+//!   `Dnn::new(dnn.arch().clone(), cfg.seed)` (the random front end; a mel start is the matrix
+//!   itself), so a plot can show learned vs random vs mel.
 
 mod checkpoint;
 mod file;
+mod front;
 mod hidden;
 mod history;
 mod layers;
@@ -36,11 +90,15 @@ use crate::error::{Error, Result};
 use crate::model::Classifier;
 
 pub(crate) use file::{take_layers, tensor_names};
+pub use front::{
+    Centre, FilterKind, FilterbankFront, FilterbankInit, Front, FrontFilters, Pooling, Positivity,
+    Rectify, TimeConvFront, centre_order, centres,
+};
 pub use hidden::{HiddenSpec, count_params, hidden_spec, match_params};
 pub use history::{EpochStats, Outcome};
 pub use layers::{Activation, MatMul};
 pub use optim::Optimizer;
-pub use step::{BatchStats, Gradients, Trainer};
+pub use step::{BatchStats, FrontGradients, Gradients, Trainer};
 pub use train::{Dataset, NO_LABEL, Progress, ProgressFn, TrainOptions, Trained, train};
 
 crate::options! {
@@ -76,6 +134,8 @@ crate::options! {
         min_epochs: usize = 4,
         /// Stop after this many epochs without a better dev loss (0 = never stop early).
         patience: usize = 3,
+        /// Learned front end run on every frame before splicing: none, {filterbank: {..}} on the power spectrogram, {timeconv: {..}} on raw framed samples.
+        front: Front = Front::None,
     }
     patch DnnPatch;
 }
@@ -100,9 +160,6 @@ impl DnnConfig {
         let lr = self.initial_lr();
         if !(lr.is_finite() && lr > 0.0) {
             return bad(format!("lr must be a positive number, got {lr}"));
-        }
-        if self.epochs == 0 {
-            return bad("epochs must be at least 1 (0 would write an untrained model)".into());
         }
         if !(1..=MAX_BATCH).contains(&self.batch) {
             return bad(format!(
@@ -134,14 +191,32 @@ impl DnnConfig {
         if !self.halving_threshold.is_finite() {
             return bad("halving_threshold must be a number".into());
         }
-        Ok(())
+        self.front.validate()
+    }
+
+    /// Width of the MLP's input for `feature_dim`-wide frames: `(2k+1)` times the front end's
+    /// outputs per frame (its filters), or times `feature_dim` without a front end. This is the
+    /// `input_dim` that [`match_params`] and [`count_params`] take.
+    pub fn mlp_input_dim(&self, feature_dim: usize) -> usize {
+        (2 * self.context + 1) * self.front.output_dim(feature_dim)
+    }
+
+    /// Learned parameters of the whole network on `feature_dim`-wide frames: the front end's
+    /// plus the MLP's.
+    pub fn num_params(&self, feature_dim: usize, num_classes: usize) -> usize {
+        self.front.num_params(feature_dim)
+            + count_params(
+                self.mlp_input_dim(feature_dim),
+                self.hidden.widths(),
+                num_classes,
+            )
     }
 }
 
 /// Shape of a network: everything needed to rebuild it apart from the numbers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Architecture {
-    /// Dimension of one unspliced input frame.
+    /// Dimension of one unspliced input frame (spectrogram bins or samples with a front end).
     pub feature_dim: usize,
     /// Frames spliced on each side.
     pub context: usize,
@@ -149,11 +224,25 @@ pub struct Architecture {
     pub hidden: Vec<usize>,
     pub activation: Activation,
     pub num_classes: usize,
+    /// Learned front end run on every frame before splicing (absent in files without one).
+    #[serde(default, skip_serializing_if = "Front::is_none")]
+    pub front: Front,
 }
 
 impl Architecture {
-    /// Network input width: `(2k+1) * feature_dim`.
+    /// Values per frame that are spliced: the front end's outputs, or `feature_dim`.
+    pub fn frame_dim(&self) -> usize {
+        self.front.output_dim(self.feature_dim)
+    }
+
+    /// Width of the MLP's input (layer 0): `(2k+1) * frame_dim`.
     pub fn input_dim(&self) -> usize {
+        (2 * self.context + 1) * self.frame_dim()
+    }
+
+    /// Width of a row of raw spliced frames, `(2k+1) * feature_dim` (what [`Trainer::step`]
+    /// takes with a front end).
+    pub fn spliced_dim(&self) -> usize {
         (2 * self.context + 1) * self.feature_dim
     }
 
@@ -165,8 +254,10 @@ impl Architecture {
         dims.windows(2).map(|w| (w[0], w[1])).collect()
     }
 
+    /// Learned parameters: the front end's plus the MLP's `sum(in*out + out)`.
     pub fn num_params(&self) -> usize {
-        count_params(self.input_dim(), &self.hidden, self.num_classes)
+        self.front.num_params(self.feature_dim)
+            + count_params(self.input_dim(), &self.hidden, self.num_classes)
     }
 }
 
@@ -183,6 +274,8 @@ pub struct Linear {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dnn {
     arch: Architecture,
+    /// The front end's parameters and output normalisation, when `arch.front` names one.
+    front: Option<front::FrontLayer>,
     layers: Vec<Linear>,
     mean: Array1<f32>,
     std: Array1<f32>,
@@ -199,11 +292,13 @@ pub(crate) fn rng_stream(seed: u64, purpose: u64, epoch: u64) -> ChaCha8Rng {
 pub(crate) const STREAM_INIT: u64 = 0;
 pub(crate) const STREAM_SHUFFLE: u64 = 1;
 pub(crate) const STREAM_DROPOUT: u64 = 2;
+pub(crate) const STREAM_FRONT_INIT: u64 = 3;
 
 impl Dnn {
     /// Random initial weights from `seed`: He normal (std `sqrt(2/in)`) for ReLU layers, Glorot
     /// uniform (`±sqrt(6/(in+out))`) for sigmoid/tanh layers and for the linear output layer;
-    /// biases zero. Normalisation starts as the identity.
+    /// biases zero; a front end random as [`Front`] describes (a mel start is set afterwards
+    /// with [`Dnn::init_front_filters`]). Normalisations start as the identity.
     pub fn new(arch: Architecture, seed: u64) -> Result<Dnn> {
         if arch.feature_dim == 0 || arch.num_classes == 0 {
             return Err(Error::invalid(format!(
@@ -214,6 +309,7 @@ impl Dnn {
         if arch.hidden.contains(&0) {
             return Err(Error::invalid("hidden layers need at least one unit"));
         }
+        let front = front::FrontLayer::new(&arch.front, arch.feature_dim, seed)?;
         let mut rng = rng_stream(seed, STREAM_INIT, 0);
         let dims = arch.layer_dims();
         let mut layers = Vec::with_capacity(dims.len());
@@ -235,6 +331,7 @@ impl Dnn {
         let d = arch.feature_dim;
         Ok(Dnn {
             arch,
+            front,
             layers,
             mean: Array1::zeros(d),
             std: Array1::ones(d),
@@ -242,9 +339,19 @@ impl Dnn {
         })
     }
 
-    /// Set the per-dimension input normalisation (mean and standard deviation, unspliced).
+    /// Set the per-dimension input normalisation (mean and standard deviation, unspliced). With
+    /// a front end the input is only scaled: the means must be 0 and the deviations all equal
+    /// (see [`Dnn::set_input_scale`]).
     pub fn set_normalisation(&mut self, mean: Array1<f32>, std: Array1<f32>) -> Result<()> {
         let d = self.arch.feature_dim;
+        if self.front.is_some()
+            && (mean.iter().any(|m| *m != 0.0) || std.iter().any(|s| Some(s) != std.first()))
+        {
+            return Err(Error::invalid(
+                "a DNN with a front end reads its input at one global scale (means 0, one \
+                 deviation for every dimension); it normalises after the front end's log",
+            ));
+        }
         if mean.len() != d || std.len() != d {
             return Err(Error::invalid(format!(
                 "normalisation has {} means and {} deviations for {d} dimensions",
@@ -266,6 +373,80 @@ impl Dnn {
         Ok(())
     }
 
+    /// Scale the input by `1/scale` (means 0): the only input normalisation a front end gets.
+    pub fn set_input_scale(&mut self, scale: f32) -> Result<()> {
+        let d = self.arch.feature_dim;
+        self.set_normalisation(Array1::zeros(d), Array1::from_elem(d, scale))
+    }
+
+    /// Set the normalisation of the front end's log outputs (`[filters]` each).
+    pub fn set_front_normalisation(&mut self, mean: Array1<f32>, std: Array1<f32>) -> Result<()> {
+        self.front_layer_mut()?.set_normalisation(mean, std)
+    }
+
+    /// Start the filter-bank front end at `matrix`, `[bins, filters]` (the layout of
+    /// `frontend::filterbank::Filterbank::dense()`, e.g. the mel filter bank of the same DFT).
+    pub fn init_front_filters(&mut self, matrix: ArrayView2<'_, f32>) -> Result<()> {
+        let layer = self.front.as_mut().ok_or_else(no_front)?;
+        layer.init_filters(&self.arch.front, matrix)
+    }
+
+    fn front_layer_mut(&mut self) -> Result<&mut front::FrontLayer> {
+        self.front.as_mut().ok_or_else(no_front)
+    }
+
+    /// The front end's parameters: filter bank `v` `[N, bins]` (weights `positivity(v)`, no
+    /// bias), or kernels `[N, taps]` and biases `[N]`. `None` without a front end.
+    pub fn front_params(&self) -> Option<&Linear> {
+        self.front.as_ref().map(|f| &f.params)
+    }
+
+    /// The front end's parameters for editing in place (shapes must stay as they are).
+    pub fn front_params_mut(&mut self) -> Option<&mut Linear> {
+        self.front.as_mut().map(|f| &mut f.params)
+    }
+
+    /// Mean and deviation of the front end's log outputs, as the MLP's input normalisation uses
+    /// them (fixed at initialisation).
+    pub fn front_normalisation(&self) -> Option<(&Array1<f32>, &Array1<f32>)> {
+        self.front.as_ref().map(|f| (&f.mean, &f.std))
+    }
+
+    /// The front end's filters and their frequency responses (`n_fft` points for time-conv
+    /// kernels, e.g. 512; unused for a filter bank). `None` without a front end. For the same
+    /// view of an untrained network, build `Dnn::new(dnn.arch().clone(), seed)` with the seed of
+    /// the training configuration.
+    pub fn front_filters(&self, n_fft: usize) -> Result<Option<FrontFilters>> {
+        self.front
+            .as_ref()
+            .map(|f| FrontFilters::new(&self.arch.front, f, n_fft))
+            .transpose()
+    }
+
+    /// The front end's log outputs `ln(y + floor)` for every frame of one utterance, before
+    /// normalisation: `[frames, filters]` (a learned log filter-bank "spectrogram").
+    pub fn front_features(&self, features: ArrayView2<'_, f32>) -> Result<Array2<f32>> {
+        self.check_features(&features)?;
+        let layer = self.front.as_ref().ok_or_else(no_front)?;
+        let fw = self.run_front(features, layer);
+        Ok(fw.log_outputs(&self.arch.front, self.arch.feature_dim))
+    }
+
+    /// Run the front end on every frame of one utterance (its frames in order are the distinct
+    /// frames, so the spliced index is the usual clamp).
+    fn run_front(
+        &self,
+        features: ArrayView2<'_, f32>,
+        layer: &front::FrontLayer,
+    ) -> front::FrontWorkspace {
+        let t = features.nrows();
+        let frames: Vec<layers::FrameRef> = (0..t as u32).map(|i| (0, i)).collect();
+        let mut fw = front::FrontWorkspace::default();
+        fw.prepare(&frames, &[features], self.arch.context, &self.normaliser());
+        fw.forward(&self.arch.front, layer, self.arch.feature_dim, MatMul::Gemm);
+        fw
+    }
+
     pub fn arch(&self) -> &Architecture {
         &self.arch
     }
@@ -280,15 +461,17 @@ impl Dnn {
         &mut self.layers
     }
 
-    /// First layer's weights as filters over the spliced input window: `[units, 2k+1, feature_dim]`,
-    /// frames oldest first. They act on the *normalised* input (see [`Dnn::input_std`]), so to
-    /// show them in the raw feature scale divide by the deviation per dimension.
+    /// First MLP layer's weights as filters over the spliced input window:
+    /// `[units, 2k+1, frame_dim]`, frames oldest first. They act on the *normalised* input (see
+    /// [`Dnn::input_std`]), so to show them in the raw feature scale divide by the deviation per
+    /// dimension. With a front end they act on its normalised log outputs, not on the features
+    /// (see [`Dnn::front_filters`] for the front end's own filters).
     pub fn first_layer_filters(&self) -> ArrayView3<'_, f32> {
         let w = &self.layers[0].weight;
         let (units, frames) = (w.nrows(), 2 * self.arch.context + 1);
         w.view()
-            .into_shape_with_order((units, frames, self.arch.feature_dim))
-            .expect("first layer is [units, (2k+1)*feature_dim], standard layout")
+            .into_shape_with_order((units, frames, self.arch.frame_dim()))
+            .expect("first layer is [units, (2k+1)*frame_dim], standard layout")
     }
 
     pub fn input_mean(&self) -> &Array1<f32> {
@@ -314,22 +497,43 @@ impl Dnn {
                 self.arch.feature_dim
             )));
         }
+        if let Front::Filterbank(_) = self.arch.front {
+            front::check_power(features.view(), 0)?;
+        }
         Ok(())
     }
 
-    /// Run one utterance up to `layer` (0 = normalised spliced input, `1..=L` hidden outputs after
-    /// the nonlinearity, `L+1` = output logits).
+    /// The MLP's input for one utterance: normalised spliced features, or the front end's
+    /// normalised log outputs spliced.
+    fn spliced_input(&self, features: ArrayView2<'_, f32>) -> Array2<f32> {
+        let t = features.nrows();
+        let mut h = Array2::zeros((t, self.arch.input_dim()));
+        let dst = h.as_slice_mut().expect("owned");
+        match &self.front {
+            None => {
+                let frames: Vec<layers::FrameRef> = (0..t as u32).map(|i| (0, i)).collect();
+                layers::splice_into(
+                    dst,
+                    &[features],
+                    &frames,
+                    self.arch.context,
+                    &self.normaliser(),
+                );
+            }
+            Some(layer) => self.run_front(features, layer).splice(
+                dst,
+                self.arch.context,
+                self.arch.frame_dim(),
+            ),
+        }
+        h
+    }
+
+    /// Run one utterance up to `layer` (0 = normalised spliced MLP input, `1..=L` hidden outputs
+    /// after the nonlinearity, `L+1` = output logits).
     fn forward_to(&self, features: ArrayView2<'_, f32>, layer: usize) -> Array2<f32> {
         let t = features.nrows();
-        let frames: Vec<layers::FrameRef> = (0..t as u32).map(|i| (0, i)).collect();
-        let mut h = Array2::zeros((t, self.arch.input_dim()));
-        layers::splice_into(
-            h.as_slice_mut().expect("owned"),
-            &[features],
-            &frames,
-            self.arch.context,
-            &self.normaliser(),
-        );
+        let mut h = self.spliced_input(features);
         let hidden = self.arch.hidden.len();
         for (i, l) in self.layers.iter().take(layer).enumerate() {
             let mut z = Array2::zeros((t, l.weight.nrows()));
@@ -345,8 +549,9 @@ impl Dnn {
         h
     }
 
-    /// Activations of one utterance at `layer`: 0 = normalised spliced input, `1..=L` = output of
-    /// hidden layer `layer` after its nonlinearity. One row per frame.
+    /// Activations of one utterance at `layer`: 0 = the MLP's input (normalised spliced features;
+    /// with a front end, its normalised log outputs spliced, `(2k+1)·filters` wide), `1..=L` =
+    /// output of hidden layer `layer` after its nonlinearity. One row per frame.
     pub fn activations(&self, features: ArrayView2<'_, f32>, layer: usize) -> Result<Array2<f32>> {
         self.check_features(&features)?;
         let hidden = self.arch.hidden.len();
@@ -365,6 +570,10 @@ impl Dnn {
         layers::log_softmax(z.as_slice_mut().expect("owned"), self.arch.num_classes);
         Ok(z)
     }
+}
+
+fn no_front() -> Error {
+    Error::invalid("this DNN has no front end")
 }
 
 impl Classifier for Dnn {

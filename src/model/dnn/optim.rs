@@ -41,30 +41,40 @@ pub(crate) struct Optim {
     pub l2: f32,
     /// Updates applied so far (Adam's bias correction needs it).
     pub steps: u64,
+    /// Per MLP layer.
     pub slots: Vec<Slots>,
+    /// The front end's parameters, if any.
+    pub front: Option<Slots>,
+}
+
+impl Slots {
+    fn new(kind: Optimizer, l: &Linear) -> Slots {
+        let second = kind == Optimizer::Adam;
+        let (w, b) = (l.weight.len(), l.bias.len());
+        Slots {
+            w1: vec![0.0; w],
+            b1: vec![0.0; b],
+            w2: vec![0.0; if second { w } else { 0 }],
+            b2: vec![0.0; if second { b } else { 0 }],
+        }
+    }
 }
 
 impl Optim {
-    pub fn new(kind: Optimizer, momentum: f32, l2: f32, layers: &[Linear]) -> Optim {
-        let second = kind == Optimizer::Adam;
-        let slots = layers
-            .iter()
-            .map(|l| {
-                let (w, b) = (l.weight.len(), l.bias.len());
-                Slots {
-                    w1: vec![0.0; w],
-                    b1: vec![0.0; b],
-                    w2: vec![0.0; if second { w } else { 0 }],
-                    b2: vec![0.0; if second { b } else { 0 }],
-                }
-            })
-            .collect();
+    pub fn new(
+        kind: Optimizer,
+        momentum: f32,
+        l2: f32,
+        layers: &[Linear],
+        front: Option<&Linear>,
+    ) -> Optim {
         Optim {
             kind,
             momentum,
             l2,
             steps: 0,
-            slots,
+            slots: layers.iter().map(|l| Slots::new(kind, l)).collect(),
+            front: front.map(|l| Slots::new(kind, l)),
         }
     }
 
@@ -75,21 +85,57 @@ impl Optim {
 
     /// Update one layer from its gradients (`gw` in the weight's `[out, in]` layout).
     pub fn update(&mut self, index: usize, layer: &mut Linear, gw: &[f32], gb: &[f32], lr: f32) {
-        let s = &mut self.slots[index];
-        let w = layer.weight.as_slice_mut().expect("standard layout");
-        let b = layer.bias.as_slice_mut().expect("standard layout");
-        match self.kind {
-            Optimizer::Sgd => {
-                sgd(w, gw, &mut s.w1, self.momentum, self.l2, lr);
-                sgd(b, gb, &mut s.b1, self.momentum, 0.0, lr);
-            }
-            Optimizer::Adam => {
-                let t = self.steps.max(1) as i32;
-                let c1 = 1.0 - ADAM_BETA1.powi(t);
-                let c2 = (1.0 - ADAM_BETA2.powi(t)).sqrt();
-                adam(w, gw, &mut s.w1, &mut s.w2, self.l2, lr, c1, c2);
-                adam(b, gb, &mut s.b1, &mut s.b2, 0.0, lr, c1, c2);
-            }
+        let (kind, momentum, l2, steps) = (self.kind, self.momentum, self.l2, self.steps);
+        apply(
+            kind,
+            momentum,
+            steps,
+            &mut self.slots[index],
+            layer,
+            gw,
+            gb,
+            lr,
+            l2,
+        );
+    }
+
+    /// Update the front end's parameters, with their own learning rate and weight decay.
+    pub fn update_front(&mut self, params: &mut Linear, gw: &[f32], gb: &[f32], lr: f32, l2: f32) {
+        let (kind, momentum, steps) = (self.kind, self.momentum, self.steps);
+        let s = self
+            .front
+            .as_mut()
+            .expect("optimiser state for the front end");
+        apply(kind, momentum, steps, s, params, gw, gb, lr, l2);
+    }
+}
+
+/// One update of a layer's weights (with L2 decay `l2`) and bias.
+#[allow(clippy::too_many_arguments)]
+fn apply(
+    kind: Optimizer,
+    momentum: f32,
+    steps: u64,
+    s: &mut Slots,
+    layer: &mut Linear,
+    gw: &[f32],
+    gb: &[f32],
+    lr: f32,
+    l2: f32,
+) {
+    let w = layer.weight.as_slice_mut().expect("standard layout");
+    let b = layer.bias.as_slice_mut().expect("standard layout");
+    match kind {
+        Optimizer::Sgd => {
+            sgd(w, gw, &mut s.w1, momentum, l2, lr);
+            sgd(b, gb, &mut s.b1, momentum, 0.0, lr);
+        }
+        Optimizer::Adam => {
+            let t = steps.max(1) as i32;
+            let c1 = 1.0 - ADAM_BETA1.powi(t);
+            let c2 = (1.0 - ADAM_BETA2.powi(t)).sqrt();
+            adam(w, gw, &mut s.w1, &mut s.w2, l2, lr, c1, c2);
+            adam(b, gb, &mut s.b1, &mut s.b2, 0.0, lr, c1, c2);
         }
     }
 }
@@ -152,7 +198,7 @@ mod tests {
         // step 1: v = 0.5 + 0.1 = 0.6, w = 1 - 0.06 = 0.94
         // step 2: v = 0.54 + 0.5 + 0.094 = 1.134, w = 0.94 - 0.1134 = 0.8266
         let mut l = one_weight(1.0);
-        let mut o = Optim::new(Optimizer::Sgd, 0.9, 0.1, std::slice::from_ref(&l));
+        let mut o = Optim::new(Optimizer::Sgd, 0.9, 0.1, std::slice::from_ref(&l), None);
         for _ in 0..2 {
             o.begin_step();
             o.update(0, &mut l, &[0.5], &[0.0], 0.1);
@@ -164,7 +210,7 @@ mod tests {
     fn adam_first_step_moves_by_lr() {
         // After bias correction the first Adam step is lr * g/|g| (up to eps).
         let mut l = one_weight(1.0);
-        let mut o = Optim::new(Optimizer::Adam, 0.0, 0.0, std::slice::from_ref(&l));
+        let mut o = Optim::new(Optimizer::Adam, 0.0, 0.0, std::slice::from_ref(&l), None);
         o.begin_step();
         o.update(0, &mut l, &[-3.0], &[0.0], 0.01);
         assert!((l.weight[[0, 0]] - 1.01).abs() < 1e-6);

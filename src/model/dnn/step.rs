@@ -6,9 +6,10 @@ use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
+use super::front::FrontWorkspace;
 use super::layers::{self, Activation, FrameRef, MatMul};
 use super::optim::Optim;
-use super::{Architecture, Dnn, DnnConfig, Linear, STREAM_DROPOUT, rng_stream};
+use super::{Architecture, Dnn, DnnConfig, Front, Linear, STREAM_DROPOUT, rng_stream};
 use crate::error::{Error, Result};
 
 /// Receives `(layer index, layer, weight gradient [out, in], bias gradient)` during backward.
@@ -42,6 +43,8 @@ pub(crate) struct Workspace {
     /// The current batch: where each row comes from, and its label.
     pub frames: Vec<FrameRef>,
     pub labels: Vec<u32>,
+    /// The front end's buffers, when the network has one.
+    front: Option<FrontWorkspace>,
 }
 
 impl Workspace {
@@ -78,6 +81,7 @@ impl Workspace {
             row_hit: vec![false; cap],
             frames: Vec::with_capacity(cap),
             labels: Vec::with_capacity(cap),
+            front: (!arch.front.is_none()).then(FrontWorkspace::default),
         }
     }
 
@@ -89,16 +93,48 @@ impl Workspace {
         self.masks.first().is_some_and(|m| !m.is_empty())
     }
 
-    /// Splice the rows listed in `self.frames` into `self.x`.
+    /// Splice the rows listed in `self.frames` into `self.x`; with a front end, gather the
+    /// distinct frames they need instead (the front end runs in [`Self::front_forward`], with
+    /// the weights of the step).
     pub fn splice(&mut self, dnn: &Dnn, feats: &[ArrayView2<'_, f32>]) {
         let n = self.frames.len();
-        layers::splice_into(
-            &mut self.x[..n * self.input_dim],
-            feats,
-            &self.frames,
-            dnn.arch().context,
-            &dnn.normaliser(),
-        );
+        match &mut self.front {
+            None => layers::splice_into(
+                &mut self.x[..n * self.input_dim],
+                feats,
+                &self.frames,
+                dnn.arch().context,
+                &dnn.normaliser(),
+            ),
+            Some(fw) => fw.prepare(&self.frames, feats, dnn.arch().context, &dnn.normaliser()),
+        }
+    }
+
+    /// With a front end: run it on the gathered frames and splice its outputs into `x`.
+    pub fn front_forward(&mut self, dnn: &Dnn, n: usize, mm: MatMul) {
+        if let (Some(fw), Some(layer)) = (&mut self.front, &dnn.front) {
+            let a = dnn.arch();
+            fw.forward(&a.front, layer, a.feature_dim, mm);
+            fw.splice(&mut self.x[..n * self.input_dim], a.context, a.frame_dim());
+        }
+    }
+
+    /// With a front end, after [`Self::backward`] with `input_grad`: its parameters' gradients
+    /// (and the scaled input's, when `with_input_grad`) in the front end's buffers.
+    fn front_backward(&mut self, dnn: &Dnn, n: usize, with_input_grad: bool, mm: MatMul) {
+        let delta = &self.delta[self.last_delta][..n * self.input_dim];
+        if let (Some(fw), Some(layer)) = (&mut self.front, &dnn.front) {
+            let a = dnn.arch();
+            fw.backward(
+                &a.front,
+                layer,
+                a.feature_dim,
+                delta,
+                a.context,
+                with_input_grad,
+                mm,
+            );
+        }
     }
 
     /// Forward `n` rows of `x` to the logits in `out`. With `dropout = Some((p, rng))` hidden
@@ -255,6 +291,9 @@ pub struct Trainer {
     pub(crate) matmul: MatMul,
     dropout: f32,
     pub(crate) dropout_rng: ChaCha8Rng,
+    /// The front end's learning-rate multiplier and weight decay.
+    front_lr_scale: f32,
+    front_l2: f32,
 }
 
 impl Trainer {
@@ -263,8 +302,17 @@ impl Trainer {
     pub fn new(dnn: Dnn, cfg: &DnnConfig, matmul: MatMul) -> Result<Trainer> {
         cfg.validate()?;
         let ws = Workspace::new(dnn.arch(), cfg.batch, cfg.dropout > 0.0);
-        let opt = Optim::new(cfg.optimizer, cfg.momentum, cfg.l2, dnn.layers());
+        let opt = Optim::new(
+            cfg.optimizer,
+            cfg.momentum,
+            cfg.l2,
+            dnn.layers(),
+            dnn.front_params(),
+        );
+        let front = &dnn.arch().front;
         Ok(Trainer {
+            front_lr_scale: front.lr_scale(),
+            front_l2: if front.decays() { cfg.l2 } else { 0.0 },
             dnn,
             ws,
             opt,
@@ -282,7 +330,9 @@ impl Trainer {
         self.dnn
     }
 
-    /// One update on a batch of already spliced and normalised rows (`n x input_dim`).
+    /// One update on a batch of already spliced rows: without a front end, normalised rows of
+    /// `input_dim`; with one, raw frames `t-k..=t+k` side by side (`spliced_dim` wide), which
+    /// the step runs through the front end.
     pub fn step(
         &mut self,
         inputs: ArrayView2<'_, f32>,
@@ -291,57 +341,155 @@ impl Trainer {
     ) -> Result<BatchStats> {
         let (n, d) = inputs.dim();
         let arch = self.dnn.arch();
-        if n != labels.len() || n == 0 || n > self.ws.cap() || d != arch.input_dim() {
+        let width = match arch.front {
+            Front::None => arch.input_dim(),
+            _ => arch.spliced_dim(),
+        };
+        if n != labels.len() || n == 0 || n > self.ws.cap() || d != width {
             return Err(Error::invalid(format!(
                 "training step: {n} rows of {d} inputs and {} labels; the network takes up to {} \
-                 rows of {} inputs with one label each",
+                 rows of {width} inputs with one label each",
                 labels.len(),
                 self.ws.cap(),
-                arch.input_dim()
             )));
         }
-        if let Some(y) = labels.iter().find(|&&y| y as usize >= arch.num_classes) {
-            return Err(Error::invalid(format!(
-                "training step: label {y} but only {} classes",
-                arch.num_classes
-            )));
+        if !arch.front.is_none() {
+            // The rows, cut into frames, are one utterance whose row r is centred on frame
+            // r(2k+1)+k: its splice never reaches an edge.
+            let span = 2 * arch.context + 1;
+            let rows = inputs.as_standard_layout();
+            let frames = rows
+                .view()
+                .into_shape_with_order((n * span, arch.feature_dim))
+                .expect("standard layout");
+            let centres: Vec<FrameRef> = (0..n)
+                .map(|r| (0, (r * span + arch.context) as u32))
+                .collect();
+            return self.step_frames(&[frames], &centres, labels, lr);
         }
+        check_labels(labels, arch.num_classes)?;
         for (dst, src) in self.ws.x.chunks_exact_mut(d).zip(inputs.rows()) {
             dst.iter_mut().zip(src).for_each(|(a, b)| *a = *b);
         }
         self.ws.labels.clear();
         self.ws.labels.extend_from_slice(labels);
         let (loss, correct) = self.step_prepared(n, lr);
-        Ok(BatchStats {
-            loss: loss / n as f64,
-            correct,
-            frames: n,
-        })
+        finite_stats(loss, correct, n)
     }
 
-    /// One update on the `n` rows already in the workspace (`x` and `labels`). Returns the summed
-    /// loss and the number of frames classified right (before the update).
+    /// One update on frames of unspliced utterances: row `i` is frame `frames[i] = (u, t)` of
+    /// `feats[u]` with label `labels[i]`, spliced (and run through the front end) as training
+    /// does it.
+    pub fn step_frames(
+        &mut self,
+        feats: &[ArrayView2<'_, f32>],
+        frames: &[FrameRef],
+        labels: &[u32],
+        lr: f32,
+    ) -> Result<BatchStats> {
+        let n = frames.len();
+        let arch = self.dnn.arch();
+        if n != labels.len() || n == 0 || n > self.ws.cap() {
+            return Err(Error::invalid(format!(
+                "training step: {n} frames and {} labels; the network takes up to {} frames with \
+                 one label each",
+                labels.len(),
+                self.ws.cap(),
+            )));
+        }
+        if let Some(f) = feats.iter().find(|f| f.ncols() != arch.feature_dim) {
+            return Err(Error::invalid(format!(
+                "training step: features have {} dimensions, the DNN expects {}",
+                f.ncols(),
+                arch.feature_dim
+            )));
+        }
+        if let Some((u, t)) = frames.iter().find(|(u, t)| {
+            feats
+                .get(*u as usize)
+                .is_none_or(|f| *t as usize >= f.nrows())
+        }) {
+            return Err(Error::invalid(format!(
+                "training step: frame ({u}, {t}) is not in the {} utterances given",
+                feats.len()
+            )));
+        }
+        check_labels(labels, arch.num_classes)?;
+        self.ws.frames.clear();
+        self.ws.frames.extend_from_slice(frames);
+        self.ws.labels.clear();
+        self.ws.labels.extend_from_slice(labels);
+        self.ws.splice(&self.dnn, feats);
+        let (loss, correct) = self.step_prepared(n, lr);
+        finite_stats(loss, correct, n)
+    }
+
+    /// One update on the `n` rows already in the workspace (`x`, or the front end's gathered
+    /// frames, and `labels`). Returns the summed loss and the number of frames classified right
+    /// (before the update).
     pub(crate) fn step_prepared(&mut self, n: usize, lr: f32) -> (f64, usize) {
+        let mm = self.matmul;
+        let front = self.dnn.front.is_some();
+        self.ws.front_forward(&self.dnn, n, mm);
         let dropout = (self.dropout > 0.0).then_some((self.dropout, &mut self.dropout_rng));
-        self.ws.forward(self.dnn.layers(), n, self.matmul, dropout);
+        self.ws.forward(self.dnn.layers(), n, mm, dropout);
         let stats = self.ws.loss(n);
         self.opt.begin_step();
         let opt = &mut self.opt;
         self.ws.backward(
             self.dnn.layers_mut(),
             n,
-            self.matmul,
-            false,
+            mm,
+            front,
             &mut |i, layer, gw, gb| opt.update(i, layer, gw, gb, lr),
         );
+        if front {
+            // The front end is updated last: its gradient needed the first layer's old weights,
+            // which `backward` used before updating them.
+            self.ws.front_backward(&self.dnn, n, false, mm);
+            let fw = self.ws.front.as_ref().expect("front workspace");
+            let layer = self.dnn.front.as_mut().expect("front layer");
+            let (w, b) = (layer.params.weight.len(), layer.params.bias.len());
+            self.opt.update_front(
+                &mut layer.params,
+                &fw.gw[..w],
+                &fw.gb[..b],
+                lr * self.front_lr_scale,
+                self.front_l2,
+            );
+        }
         stats
     }
 
     /// Forward only (no dropout): summed loss and hits of the `n` rows in the workspace.
     pub(crate) fn evaluate_prepared(&mut self, n: usize) -> (f64, usize) {
+        self.ws.front_forward(&self.dnn, n, self.matmul);
         self.ws.forward(self.dnn.layers(), n, self.matmul, None);
         self.ws.loss(n)
     }
+}
+
+fn check_labels(labels: &[u32], classes: usize) -> Result<()> {
+    match labels.iter().find(|&&y| y as usize >= classes) {
+        Some(y) => Err(Error::invalid(format!(
+            "training step: label {y} but only {classes} classes"
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn finite_stats(loss: f64, correct: usize, n: usize) -> Result<BatchStats> {
+    if !loss.is_finite() {
+        return Err(Error::invalid(format!(
+            "training step: the loss is {loss} (diverged, or non-finite input); lower the \
+             learning rate or check the features"
+        )));
+    }
+    Ok(BatchStats {
+        loss: loss / n as f64,
+        correct,
+        frames: n,
+    })
 }
 
 /// Gradients of the mean cross-entropy over one utterance's labelled frames.
@@ -349,11 +497,21 @@ impl Trainer {
 pub struct Gradients {
     /// Mean cross-entropy over the labelled frames.
     pub loss: f64,
-    /// Per layer, in the weight's `[out, in]` layout.
+    /// Per MLP layer, in the weight's `[out, in]` layout.
     pub weights: Vec<Array2<f32>>,
     pub biases: Vec<Array1<f32>>,
+    /// The front end's, if the network has one.
+    pub front: Option<FrontGradients>,
     /// With respect to the unspliced, unnormalised input features (frames x feature_dim).
     pub input: Array2<f32>,
+}
+
+/// Gradients of a front end's parameters, in the layout of [`Dnn::front_params`] (for a filter
+/// bank with respect to `v`, not to the weights `positivity(v)`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrontGradients {
+    pub weight: Array2<f32>,
+    pub bias: Array1<f32>,
 }
 
 impl Dnn {
@@ -383,31 +541,58 @@ impl Dnn {
             )));
         }
         let n = frames.len();
+        let mm = MatMul::Gemm;
         let mut ws = Workspace::new(self.arch(), n, false);
         ws.labels = frames.iter().map(|&(_, t)| labels[t as usize]).collect();
         ws.frames = frames;
         ws.splice(self, &[features]);
+        ws.front_forward(self, n, mm);
         let mut net = self.layers().to_vec();
-        ws.forward(&net, n, MatMul::Gemm, None);
+        ws.forward(&net, n, mm, None);
         let (loss, _) = ws.loss(n);
         let mut weights = vec![Array2::zeros((0, 0)); net.len()];
         let mut biases = vec![Array1::zeros(0); net.len()];
-        ws.backward(&mut net, n, MatMul::Gemm, true, &mut |i, l, gw, gb| {
+        ws.backward(&mut net, n, mm, true, &mut |i, l, gw, gb| {
             weights[i] = Array2::from_shape_vec(l.weight.dim(), gw.to_vec()).expect("sized");
             biases[i] = Array1::from(gb.to_vec());
         });
         let mut input = Array2::zeros(features.dim());
-        layers::unsplice_add(
-            &mut input.view_mut(),
-            ws.input_delta(n),
-            &ws.frames,
-            self.arch().context,
-            self.normaliser().inv_std,
-        );
+        let inv_std = self.normaliser().inv_std;
+        let front = match &self.front {
+            None => {
+                layers::unsplice_add(
+                    &mut input.view_mut(),
+                    ws.input_delta(n),
+                    &ws.frames,
+                    self.arch().context,
+                    inv_std,
+                );
+                None
+            }
+            Some(layer) => {
+                ws.front_backward(self, n, true, mm);
+                let fw = ws.front.as_ref().expect("front workspace");
+                let d = self.arch().feature_dim;
+                // Each distinct frame once: its gradient already sums its spliced copies.
+                for (&(_, t), g) in fw.frames.distinct.iter().zip(fw.input_grad.chunks_exact(d)) {
+                    for ((dst, &g), &is) in input.row_mut(t as usize).iter_mut().zip(g).zip(inv_std)
+                    {
+                        *dst += g * is;
+                    }
+                }
+                let (w, b) = (&layer.params.weight, &layer.params.bias);
+                Some(FrontGradients {
+                    weight: Array2::from_shape_vec(w.dim(), fw.gw[..w.len()].to_vec())
+                        .expect("sized"),
+                    bias: Array1::from(fw.gb[..b.len()].to_vec()),
+                })
+            }
+        };
         Ok(Gradients {
             loss: loss / n.max(1) as f64,
             weights,
             biases,
+            front,
             input,
         })
     }

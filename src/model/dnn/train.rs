@@ -13,12 +13,13 @@ use std::time::Instant;
 use ndarray::{Array1, ArrayView2};
 use rand::seq::SliceRandom;
 
-use super::checkpoint::{self, Checkpoint, Schedule};
+use super::checkpoint::{self, Checkpoint, Schedule, Weights};
+use super::front::{self, FilterbankInit};
 use super::history::{EpochStats, Outcome};
 use super::layers::{FrameRef, MatMul};
 use super::rng_stream;
 use super::step::Trainer;
-use super::{Architecture, Dnn, DnnConfig, Linear, STREAM_DROPOUT, STREAM_SHUFFLE};
+use super::{Architecture, Dnn, DnnConfig, Front, STREAM_DROPOUT, STREAM_SHUFFLE};
 use crate::error::{Error, Result};
 
 /// Target of a frame that is not trained on or scored (e.g. TIMIT `q`, or no segment).
@@ -123,6 +124,71 @@ impl<'a> Dataset<'a> {
         (mean.iter().map(|&m| m as f32).collect(), std.collect())
     }
 
+    /// The one scale a front end's input is divided by, so that its level is 1: the mean power
+    /// (a filter bank reads a power spectrogram, which is checked to be non-negative) or the
+    /// RMS sample (a time convolution), over all frames in f64.
+    pub(crate) fn front_scale(&self, front: &Front) -> Result<f32> {
+        let (mut sum, mut n) = (0.0f64, 0usize);
+        for (u, f) in self.feats.iter().enumerate() {
+            if let Front::Filterbank(_) = front {
+                front::check_power(*f, u)?;
+            }
+            for &x in f.iter() {
+                let x = f64::from(x);
+                sum += match front {
+                    Front::Timeconv(_) => x * x,
+                    _ => x,
+                };
+            }
+            n += f.len();
+        }
+        let level = sum / n.max(1) as f64;
+        let scale = match front {
+            Front::Timeconv(_) => level.sqrt(),
+            _ => level,
+        } as f32;
+        if !(scale.is_finite() && scale > 0.0) {
+            return Err(Error::invalid(format!(
+                "the training features' level is {scale}: a front end needs input that is not \
+                 all zeros (and finite)"
+            )));
+        }
+        Ok(scale)
+    }
+
+    /// Mean and deviation of `dnn`'s front-end log outputs over all frames, in f64 (deviation 1
+    /// for an output that never varies, as in [`Self::normalisation`]).
+    fn front_normalisation(&self, dnn: &Dnn) -> Result<(Array1<f32>, Array1<f32>)> {
+        let n = dnn.arch().frame_dim();
+        let (mut sum, mut sq, mut count) = (vec![0.0f64; n], vec![0.0f64; n], 0usize);
+        for f in &self.feats {
+            let z = dnn.front_features(*f)?;
+            for row in z.rows() {
+                for ((s, q), &v) in sum.iter_mut().zip(&mut sq).zip(row) {
+                    *s += f64::from(v);
+                    *q += f64::from(v) * f64::from(v);
+                }
+            }
+            count += z.nrows();
+        }
+        let count = count.max(1) as f64;
+        let mean: Vec<f64> = sum.iter().map(|s| s / count).collect();
+        let std = sq.iter().zip(&mean).map(|(q, m)| {
+            let sd = (q / count - m * m).max(0.0).sqrt();
+            if sd > 1e-6 * m.abs().max(1e-30) {
+                sd as f32
+            } else {
+                1.0
+            }
+        });
+        if mean.iter().any(|m| !m.is_finite()) {
+            return Err(Error::invalid(
+                "the front end's initial log outputs are not finite on the training data",
+            ));
+        }
+        Ok((mean.iter().map(|&m| m as f32).collect(), std.collect()))
+    }
+
     fn check_labels(&self, classes: usize, what: &str) -> Result<()> {
         for &(u, t) in &self.frames {
             let y = self.labels[u as usize][t as usize];
@@ -182,6 +248,9 @@ pub struct TrainOptions<'a> {
     pub progress_every: usize,
     pub on_progress: Option<&'a mut ProgressFn<'a>>,
     pub matmul: MatMul,
+    /// The filter bank's starting matrix when its `init` is `mel`: `[bins, filters]`, e.g.
+    /// `frontend::filterbank::Filterbank::dense()` for the spectrogram the DNN is fed.
+    pub front_init: Option<ArrayView2<'a, f32>>,
 }
 
 /// The result: the best epoch's network (the last one without a dev set) and what happened.
@@ -219,6 +288,11 @@ pub fn train(
             )));
         }
         dev.check_labels(num_classes, "dev")?;
+        if let Front::Filterbank(_) = cfg.front {
+            for (u, f) in dev.feats.iter().enumerate() {
+                front::check_power(*f, u).map_err(|e| Error::invalid(format!("dev data: {e}")))?;
+            }
+        }
     }
     let arch = Architecture {
         feature_dim: train.dim(),
@@ -226,10 +300,38 @@ pub fn train(
         hidden: cfg.hidden.widths().to_vec(),
         activation: cfg.activation,
         num_classes,
+        front: cfg.front.clone(),
+    };
+    cfg.front.check_input(train.dim())?;
+    let front_init = match (&cfg.front, opts.front_init) {
+        (Front::Filterbank(f), init) if f.init == FilterbankInit::Mel => Some(init.ok_or_else(|| {
+            Error::invalid(
+                "dnn front end: filterbank init = mel needs the starting matrix from the caller \
+                 (TrainOptions::front_init)",
+            )
+        })?),
+        (_, None) => None,
+        (_, Some(_)) => {
+            return Err(Error::invalid(
+                "a front-end init matrix was given but the DNN options do not ask for one \
+                 (front: {filterbank: {init: mel}})",
+            ));
+        }
     };
     // Hashing every feature costs a pass over the data: only when checkpoints need it.
     let data_id = match opts.checkpoint_dir {
-        Some(_) => train.fingerprint() + &dev.map(|d| d.fingerprint()).unwrap_or_default(),
+        Some(_) => {
+            let mut id = train.fingerprint() + &dev.map(|d| d.fingerprint()).unwrap_or_default();
+            if let Some(m) = front_init {
+                let mut h = blake3::Hasher::new();
+                h.update(&(m.nrows() as u64).to_le_bytes());
+                m.iter().for_each(|v| {
+                    h.update(&v.to_le_bytes());
+                });
+                id += &h.finalize().to_hex();
+            }
+            id
+        }
         None => String::new(),
     };
 
@@ -250,8 +352,17 @@ pub fn train(
         }
         None => {
             let mut dnn = Dnn::new(arch, cfg.seed)?;
-            let (mean, std) = train.normalisation();
-            dnn.set_normalisation(mean, std)?;
+            if cfg.front.is_none() {
+                let (mean, std) = train.normalisation();
+                dnn.set_normalisation(mean, std)?;
+            } else {
+                if let Some(m) = front_init {
+                    dnn.init_front_filters(m)?;
+                }
+                dnn.set_input_scale(train.front_scale(&cfg.front)?)?;
+                let (mean, std) = train.front_normalisation(&dnn)?;
+                dnn.set_front_normalisation(mean, std)?;
+            }
             let t = Trainer::new(dnn, cfg, opts.matmul)?;
             let schedule = Schedule::new(cfg.initial_lr());
             (
@@ -310,7 +421,22 @@ pub fn train(
         }
         let seconds = start.elapsed().as_secs_f64();
         let n = train.num_labelled() as f64;
+        if !loss.is_finite() {
+            return Err(Error::invalid(format!(
+                "DNN training diverged: the training loss of epoch {} is {loss} (lower the \
+                 learning rate)",
+                epoch + 1
+            )));
+        }
         let dev_scores = dev.map(|d| evaluate(&mut trainer, d));
+        if let Some((dev_loss, _)) = dev_scores
+            && !dev_loss.is_finite()
+        {
+            return Err(Error::invalid(format!(
+                "DNN training diverged: the dev loss of epoch {} is {dev_loss}",
+                epoch + 1
+            )));
+        }
         let mut stats = EpochStats {
             epoch: epoch + 1,
             lr,
@@ -325,7 +451,7 @@ pub fn train(
         if let Some((dev_loss, _)) = dev_scores {
             stats.best = state.schedule.after_dev(cfg, dev_loss);
             if stats.best {
-                state.keep_best(trainer.dnn.layers());
+                state.keep_best(&trainer.dnn);
             }
         }
         state.schedule.epochs_done += 1;
@@ -339,7 +465,7 @@ pub fn train(
                 cfg,
                 &data_id,
                 &trainer.dnn,
-                state.best.as_deref(),
+                state.best.as_ref(),
                 &trainer.opt,
                 &state.schedule,
             )?;
@@ -386,25 +512,22 @@ fn evaluate(trainer: &mut Trainer, data: &Dataset<'_>) -> (f64, f64) {
 /// What the loop carries besides the trainer.
 struct RunState {
     /// Weights of the best epoch so far.
-    best: Option<Vec<Linear>>,
+    best: Option<Weights>,
     schedule: Schedule,
 }
 
 impl RunState {
-    fn keep_best(&mut self, layers: &[Linear]) {
+    fn keep_best(&mut self, dnn: &Dnn) {
         match &mut self.best {
-            Some(best) => best
-                .iter_mut()
-                .zip(layers)
-                .for_each(|(b, l)| b.clone_from(l)),
-            None => self.best = Some(layers.to_vec()),
+            Some(best) => best.copy_from(dnn),
+            None => self.best = Some(Weights::of(dnn)),
         }
     }
 
     fn finish(self, trainer: Trainer, outcome: Outcome) -> Trained {
         let mut dnn = trainer.into_dnn();
         if let Some(best) = self.best {
-            dnn.layers_mut().clone_from_slice(&best);
+            best.restore(&mut dnn);
         }
         Trained {
             dnn,
