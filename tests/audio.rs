@@ -6,7 +6,7 @@ mod common;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-use asrpipe::audio::{ReadOptions, Waveform, read};
+use asrpipe::audio::{Channel, ReadOptions, Waveform, read};
 use rand::{RngCore, SeedableRng};
 use tempfile::TempDir;
 
@@ -16,7 +16,7 @@ fn mono() -> ReadOptions {
 
 fn channel(c: usize) -> ReadOptions {
     ReadOptions {
-        channel: Some(c),
+        channel: Channel::Index(c),
         ..ReadOptions::default()
     }
 }
@@ -691,4 +691,454 @@ fn truncated_flac_is_reported() {
     error_of(&p, &mono(), &["truncated data", "1000"]);
     let p = write(&dir, "cut-header.flac", &bytes[..20]);
     error_of(&p, &mono(), &["FLAC header"]);
+}
+
+// --- the RIFF chunk walk and the encodings read by hand ---------------------------------------
+//
+// These files are built byte by byte (hound writes none of them). Each was also checked once
+// against sox 14.4.2 (`sox F -t raw -e signed -b 16 -L -`) and libsndfile 1.2 (`sndfile-info`):
+// both read the padded, 64-bit float, mu-law, A-law and 0xFFFFFFFF files to the values asserted
+// here, and both refuse the unpadded one ("Could not find data chunk" / "No 'data' chunk marker").
+
+const PCM: u16 = 1;
+const FLOAT: u16 = 3;
+const ALAW: u16 = 6;
+const MULAW: u16 = 7;
+
+/// One chunk: id, size, body, and the pad byte after an odd-sized body when `pad`.
+fn chunk(id: &[u8; 4], body: &[u8], pad: bool) -> Vec<u8> {
+    let mut c = id.to_vec();
+    c.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    c.extend_from_slice(body);
+    if pad && body.len() % 2 == 1 {
+        c.push(0);
+    }
+    c
+}
+
+/// A RIFF WAVE file of `chunks`.
+fn riff(chunks: &[Vec<u8>]) -> Vec<u8> {
+    let body: Vec<u8> = chunks.concat();
+    let mut b = b"RIFF".to_vec();
+    b.extend_from_slice(&(4 + body.len() as u32).to_le_bytes());
+    b.extend_from_slice(b"WAVE");
+    b.extend_from_slice(&body);
+    b
+}
+
+/// A fmt chunk (WAVEFORMATEX with cbSize 0 for non-PCM tags, as sox writes them).
+fn fmt(tag: u16, channels: u16, rate: u32, bits: u16) -> Vec<u8> {
+    let align = channels * bits.div_ceil(8);
+    let mut f = Vec::new();
+    for v in [tag, channels] {
+        f.extend_from_slice(&v.to_le_bytes());
+    }
+    f.extend_from_slice(&rate.to_le_bytes());
+    f.extend_from_slice(&(rate * u32::from(align)).to_le_bytes());
+    for v in [align, bits] {
+        f.extend_from_slice(&v.to_le_bytes());
+    }
+    if tag != PCM {
+        f.extend_from_slice(&0u16.to_le_bytes());
+    }
+    chunk(b"fmt ", &f, true)
+}
+
+/// A WAVE_FORMAT_EXTENSIBLE fmt chunk whose sub-format GUID stands for `sub`.
+fn fmt_extensible(sub: u16, channels: u16, rate: u32, bits: u16, valid: u16) -> Vec<u8> {
+    let mut f = fmt(0xfffe, channels, rate, bits)[8..24].to_vec();
+    f.extend_from_slice(&22u16.to_le_bytes());
+    f.extend_from_slice(&valid.to_le_bytes());
+    f.extend_from_slice(&0u32.to_le_bytes()); // channel mask
+    f.extend_from_slice(&sub.to_le_bytes());
+    f.extend_from_slice(&[0, 0, 0, 0, 0x10, 0, 0x80, 0, 0, 0xaa, 0, 0x38, 0x9b, 0x71]);
+    chunk(b"fmt ", &f, true)
+}
+
+fn le16(v: &[i16]) -> Vec<u8> {
+    v.iter().flat_map(|s| s.to_le_bytes()).collect()
+}
+
+/// Read `bytes` written to `name`, expecting exactly the error `msg` after the file name.
+fn exact_error(dir: &TempDir, name: &str, bytes: &[u8], opts: &ReadOptions, msg: &str) {
+    let p = write(dir, name, bytes);
+    let got = error_of(&p, opts, &[]);
+    assert_eq!(got, format!("{}: {msg}", p.display()));
+}
+
+#[test]
+fn an_odd_sized_chunk_and_its_pad_byte_are_skipped() {
+    let dir = TempDir::new().unwrap();
+    let data = le16(&[100, -200, 300, -400]);
+    let padded = riff(&[
+        fmt(PCM, 1, 8000, 16),
+        chunk(b"LIST", b"abc", true),
+        chunk(b"data", &data, true),
+    ]);
+    let w = read(&write(&dir, "padded.wav", &padded), &mono()).unwrap();
+    assert_eq!(
+        (w.samples, w.sample_rate),
+        (vec![100.0, -200.0, 300.0, -400.0], 8000)
+    );
+    // Without the pad byte the file is not RIFF; sox and libsndfile refuse it too.
+    let unpadded = riff(&[
+        fmt(PCM, 1, 8000, 16),
+        chunk(b"LIST", b"abc", false),
+        chunk(b"data", &data, true),
+    ]);
+    exact_error(
+        &dir,
+        "unpadded.wav",
+        &unpadded,
+        &mono(),
+        "invalid WAV file: chunk `LIST` at byte 36 has an odd size (3 bytes) but no pad byte \
+         after it: chunk `data` follows at once (RIFF chunks are word-aligned; sox and \
+         libsndfile refuse this file too)",
+    );
+    // An odd-sized data chunk needs no pad byte when it ends the file; with one, a chunk may
+    // follow it.
+    let bytes = [0u8, 128, 255];
+    for (name, file) in [
+        (
+            "end.wav",
+            riff(&[fmt(PCM, 1, 8000, 8), chunk(b"data", &bytes, false)]),
+        ),
+        (
+            "then-list.wav",
+            riff(&[
+                fmt(PCM, 1, 8000, 8),
+                chunk(b"data", &bytes, true),
+                chunk(b"LIST", b"INFOabcd", true),
+            ]),
+        ),
+    ] {
+        let w = read(&write(&dir, name, &file), &mono()).unwrap();
+        assert_eq!(w.samples, [-32768.0, 0.0, 32512.0], "{name}");
+    }
+}
+
+#[test]
+fn float64_wav_decodes_to_the_16_bit_scale() {
+    let dir = TempDir::new().unwrap();
+    let values = [0.5f64, -0.25, 1.0, -1.0, 1.0 / 32768.0, 0.1];
+    let data: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    // 0.1 * 32768 = 3276.8, rounded once to f32.
+    let want = [16384.0, -8192.0, 32768.0, -32768.0, 1.0, 3276.8f32];
+    for (name, f) in [
+        ("f64.wav", fmt(FLOAT, 1, 16000, 64)),
+        ("f64x.wav", fmt_extensible(FLOAT, 1, 16000, 64, 64)),
+    ] {
+        let file = riff(&[
+            f,
+            chunk(b"fact", &6u32.to_le_bytes(), true),
+            chunk(b"data", &data, true),
+        ]);
+        let w = read(&write(&dir, name, &file), &mono()).unwrap();
+        assert_eq!(
+            (w.samples.as_slice(), w.sample_rate),
+            (&want[..], 16000),
+            "{name}"
+        );
+    }
+    // Stereo: channel 1 is every second value, the mean the average of each pair.
+    let file = riff(&[fmt(FLOAT, 2, 16000, 64), chunk(b"data", &data, true)]);
+    let p = write(&dir, "f64-stereo.wav", &file);
+    assert_eq!(
+        read(&p, &channel(1)).unwrap().samples,
+        [-8192.0, -32768.0, 3276.8]
+    );
+    let mean = ReadOptions {
+        channel: Channel::Mean,
+        ..ReadOptions::default()
+    };
+    assert_eq!(read(&p, &mean).unwrap().samples, [4096.0, 0.0, 1638.9]);
+}
+
+#[test]
+fn mulaw_and_alaw_wav_decode_to_the_g711_reference_values() {
+    // ITU-T G.711 reference decoder (as in sox and sph2pipe) for a few codes.
+    let dir = TempDir::new().unwrap();
+    let ulaw = [0x00u8, 0x80, 0xff, 0x7f, 0x55, 0x01, 0x8f];
+    let ulaw_want = [-32124.0, 32124.0, 0.0, 0.0, -716.0, -31100.0, 16764.0];
+    let alaw = [0x00u8, 0x80, 0x55, 0xd5, 0x7f, 0x2a];
+    let alaw_want = [-5504.0, 5504.0, -8.0, 8.0, -848.0, -32256.0];
+    for (name, f, bytes, want) in [
+        ("u.wav", fmt(MULAW, 1, 8000, 8), &ulaw[..], &ulaw_want[..]),
+        (
+            "ux.wav",
+            fmt_extensible(MULAW, 1, 8000, 8, 8),
+            &ulaw,
+            &ulaw_want,
+        ),
+        ("a.wav", fmt(ALAW, 1, 8000, 8), &alaw, &alaw_want),
+        (
+            "ax.wav",
+            fmt_extensible(ALAW, 1, 8000, 8, 8),
+            &alaw,
+            &alaw_want,
+        ),
+    ] {
+        let file = riff(&[f, chunk(b"data", bytes, true)]);
+        let w = read(&write(&dir, name, &file), &mono()).unwrap();
+        assert_eq!(
+            (w.samples.as_slice(), w.sample_rate),
+            (want, 8000),
+            "{name}"
+        );
+    }
+    // All 256 codes: the same totals as the SPHERE mu-law reference (sox).
+    let every: Vec<u8> = (0..=255).collect();
+    let file = riff(&[fmt(MULAW, 1, 8000, 8), chunk(b"data", &every, true)]);
+    let w = read(&write(&dir, "all.wav", &file), &mono()).unwrap();
+    assert_eq!((sum(&w), sum_of_squares(&w)), (0.0, 26_310_951_424.0));
+}
+
+#[test]
+fn a_streaming_data_size_reads_to_the_end_of_the_file() {
+    // Writers that cannot seek leave 0xFFFFFFFF in the RIFF and data sizes; a trailing partial
+    // sample (one byte of a 16-bit one) is dropped, as sox does.
+    let dir = TempDir::new().unwrap();
+    let mut file = riff(&[fmt(PCM, 1, 16000, 16)]);
+    file[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+    file.extend_from_slice(b"data");
+    file.extend_from_slice(&u32::MAX.to_le_bytes());
+    file.extend_from_slice(&le16(&[7, -8, 9]));
+    file.push(0x55);
+    let w = read(&write(&dir, "stream.wav", &file), &mono()).unwrap();
+    assert_eq!(w.samples, [7.0, -8.0, 9.0]);
+    // Any other size past the end is a cut file.
+    let n = file.len();
+    file[n - 11..n - 7].copy_from_slice(&1000u32.to_le_bytes());
+    exact_error(
+        &dir,
+        "cut.wav",
+        &file,
+        &mono(),
+        "truncated data: the data chunk declares 500 samples but the file holds only 3",
+    );
+}
+
+#[test]
+fn unsupported_wav_encodings_say_what_they_are() {
+    let dir = TempDir::new().unwrap();
+    let convert = "is not supported; convert it to PCM first (e.g. `sox in.wav -e signed-integer \
+                   -b 16 out.wav`)";
+    // IMA ADPCM as sox writes it: 4 bits, 256-byte blocks of 505 samples, cbSize 2.
+    let mut ima = Vec::new();
+    for v in [0x11u16, 1] {
+        ima.extend_from_slice(&v.to_le_bytes());
+    }
+    ima.extend_from_slice(&8000u32.to_le_bytes());
+    ima.extend_from_slice(&4055u32.to_le_bytes());
+    for v in [256u16, 4, 2, 505] {
+        ima.extend_from_slice(&v.to_le_bytes());
+    }
+    let file = riff(&[
+        chunk(b"fmt ", &ima, true),
+        chunk(b"fact", &505u32.to_le_bytes(), true),
+        chunk(b"data", &[0; 256], true),
+    ]);
+    exact_error(
+        &dir,
+        "ima.wav",
+        &file,
+        &mono(),
+        &format!("IMA ADPCM (format 0x0011) {convert}"),
+    );
+    let data = chunk(b"data", &[0; 16], true);
+    for (name, f, msg) in [
+        (
+            "ms.wav",
+            fmt(0x0002, 1, 8000, 4),
+            format!("Microsoft ADPCM (format 0x0002) {convert}"),
+        ),
+        (
+            "mp3.wav",
+            fmt(0x0055, 1, 8000, 0),
+            format!("MPEG layer 3 (MP3) (format 0x0055) {convert}"),
+        ),
+        (
+            "odd.wav",
+            fmt(0x1234, 1, 8000, 16),
+            format!("WAV format 0x1234 {convert}"),
+        ),
+        (
+            "imax.wav",
+            fmt_extensible(0x0011, 1, 8000, 4, 4),
+            format!("WAVE_FORMAT_EXTENSIBLE with sub-format IMA ADPCM (format 0x0011) {convert}"),
+        ),
+        (
+            "f16.wav",
+            fmt(FLOAT, 1, 8000, 16),
+            "invalid WAV header: 16-bit float samples; float WAV has 32 or 64 bits per sample"
+                .to_string(),
+        ),
+        (
+            "u16.wav",
+            fmt(MULAW, 1, 8000, 16),
+            "invalid WAV header: 16-bit G.711 samples; mu-law and A-law have 8 bits per sample"
+                .to_string(),
+        ),
+        (
+            "i40.wav",
+            fmt(PCM, 1, 8000, 40),
+            "invalid WAV header: 40-bit PCM samples; supported are 8, 16, 24 and 32 bits"
+                .to_string(),
+        ),
+    ] {
+        exact_error(&dir, name, &riff(&[f, data.clone()]), &mono(), &msg);
+    }
+    // Ambisonic B-format has a GUID of its own, not a format tag.
+    let mut ambi = fmt_extensible(PCM, 1, 8000, 16, 16);
+    ambi[32..48].copy_from_slice(&[
+        0x01, 0, 0, 0, 0x21, 0x07, 0xd3, 0x11, 0x86, 0x44, 0xc8, 0xc1, 0xca, 0, 0, 0,
+    ]);
+    exact_error(
+        &dir,
+        "ambi.wav",
+        &riff(&[ambi, data.clone()]),
+        &mono(),
+        &format!(
+            "WAVE_FORMAT_EXTENSIBLE with sub-format GUID {{00000001-0721-11D3-8644-C8C1CA000000}} \
+             {convert}"
+        ),
+    );
+    // Headers that contradict themselves or are incomplete.
+    let mut align3 = fmt(PCM, 1, 8000, 16);
+    align3[20..22].copy_from_slice(&3u16.to_le_bytes());
+    let short_fmt = chunk(b"fmt ", &fmt(PCM, 1, 8000, 16)[8..22], true);
+    for (name, chunks, msg) in [
+        (
+            "align.wav",
+            vec![align3, data.clone()],
+            "invalid WAV header: block align 3 does not fit 1 channel(s) of 16-bit samples",
+        ),
+        (
+            "short-fmt.wav",
+            vec![short_fmt, data.clone()],
+            "invalid WAV header: the fmt chunk has 14 bytes; at least 16 are needed",
+        ),
+        (
+            "data-first.wav",
+            vec![data.clone(), fmt(PCM, 1, 8000, 16)],
+            "invalid WAV header: the data chunk (at byte 12) comes before any fmt chunk",
+        ),
+        (
+            "no-data.wav",
+            vec![fmt(PCM, 1, 8000, 16), chunk(b"LIST", b"ab", true)],
+            "invalid WAV file: no data chunk in its 46 bytes",
+        ),
+    ] {
+        exact_error(&dir, name, &riff(&chunks), &mono(), msg);
+    }
+}
+
+#[test]
+fn float_samples_too_large_to_scale_are_named() {
+    // Within ±1e34 a float sample times 32768 fits in f32; beyond it the features would be NaN.
+    let dir = TempDir::new().unwrap();
+    let p = write(
+        &dir,
+        "big32.wav",
+        &wav_bytes(float_spec(1), &[0.0f32, 1e34, 3e38]),
+    );
+    let e = error_of(&p, &mono(), &[]);
+    assert_eq!(
+        e,
+        format!(
+            "{}: sample 2 is 3e38; float samples must lie within ±1e34 (full scale is ±1)",
+            p.display()
+        )
+    );
+    let data: Vec<u8> = [0.0f64, -1e300, f64::NAN]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let file = riff(&[fmt(FLOAT, 1, 16000, 64), chunk(b"data", &data, true)]);
+    exact_error(
+        &dir,
+        "big64.wav",
+        &file,
+        &mono(),
+        "sample 1 is -1e300; float samples must lie within ±1e34 (full scale is ±1)",
+    );
+    let file = riff(&[fmt(FLOAT, 1, 16000, 64), chunk(b"data", &data[16..], true)]);
+    exact_error(
+        &dir,
+        "nan64.wav",
+        &file,
+        &mono(),
+        "sample 0 is NaN; float audio must be finite",
+    );
+}
+
+#[test]
+fn channels_are_picked_or_mixed_down_by_their_mean() {
+    let dir = TempDir::new().unwrap();
+    let mean = ReadOptions {
+        channel: Channel::Mean,
+        ..ReadOptions::default()
+    };
+    let p = write(
+        &dir,
+        "st.wav",
+        &wav_bytes(int_spec(2, 16000, 16), &[1i16, -1, 2, -4, 3, -3]),
+    );
+    assert_eq!(read(&p, &channel(0)).unwrap().samples, [1.0, 2.0, 3.0]);
+    assert_eq!(read(&p, &channel(1)).unwrap().samples, [-1.0, -4.0, -3.0]);
+    assert_eq!(read(&p, &mean).unwrap().samples, [0.0, -1.0, 0.0]);
+    let e = error_of(&p, &channel(2), &[]);
+    assert_eq!(
+        e,
+        format!(
+            "{}: channel 2 requested but the file has only 2 channels (0..=1)",
+            p.display()
+        )
+    );
+    let e = error_of(&p, &mono(), &[]);
+    assert_eq!(
+        e,
+        format!(
+            "{}: the file has 2 channels but a mono signal is needed; pick one with `channel: N` \
+             (0..=1) or mix them down with `channel: mean` (pipeline `waveform:` stage, manifest \
+             `channel` column, or `--channel`)",
+            p.display()
+        )
+    );
+    // 8-bit, three channels: (v - 128) * 256 averaged.
+    let p = write(
+        &dir,
+        "3ch8.wav",
+        &wav_bytes(int_spec(3, 8000, 8), &[1i8, 2, 6, -3, 0, 0]),
+    );
+    assert_eq!(read(&p, &mean).unwrap().samples, [768.0, -256.0]);
+    // A mono file is its own mean.
+    let p = write(
+        &dir,
+        "m.wav",
+        &wav_bytes(int_spec(1, 16000, 16), &[5i16, -6]),
+    );
+    assert_eq!(read(&p, &mean).unwrap().samples, [5.0, -6.0]);
+    // FLAC: the mean of the fixture's two 24-bit channels (formulas above), scaled by 1/256.
+    let w = read(&fixture("stereo24.flac"), &mean).unwrap();
+    let want: Vec<f32> = (0..500i64)
+        .map(|n| {
+            let left = (n * 40009) % 16_000_001 - 8_000_000;
+            let right = (-left).div_euclid(2);
+            (left as f32 / 256.0 + right as f32 / 256.0) / 2.0
+        })
+        .collect();
+    assert_eq!(w.samples, want);
+    // SPHERE, two 16-bit channels.
+    let fields = [
+        ("sample_count", "2"),
+        ("sample_rate", "16000"),
+        ("channel_count", "2"),
+        ("sample_n_bytes", "2"),
+        ("sample_byte_format", "01"),
+    ];
+    let body = le16(&[10, 20, -10, 0]);
+    let p = write(&dir, "st.sph", &sphere(&fields, 1024, &body));
+    assert_eq!(read(&p, &mean).unwrap().samples, [15.0, -5.0]);
+    assert_eq!(read(&p, &channel(1)).unwrap().samples, [20.0, 0.0]);
 }

@@ -1098,3 +1098,362 @@ fn an_output_that_is_not_a_regular_file_is_not_replaced() {
     use std::os::unix::fs::FileTypeExt;
     assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
 }
+
+// ---------------------------------------------------------------------------------------------
+// WAV layouts read by the hand-written RIFF walk, channels, and options that could only give
+// non-finite features.
+
+/// A RIFF WAVE file of the given chunks; odd-sized bodies get their pad byte when `pad`.
+fn riff_file(chunks: &[(&[u8; 4], Vec<u8>)], pad: bool) -> Vec<u8> {
+    let mut body = b"WAVE".to_vec();
+    for (id, data) in chunks {
+        body.extend_from_slice(*id);
+        body.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        body.extend_from_slice(data);
+        if pad && data.len() % 2 == 1 {
+            body.push(0);
+        }
+    }
+    let mut b = b"RIFF".to_vec();
+    b.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    b.extend_from_slice(&body);
+    b
+}
+
+/// A WAVEFORMATEX body: tag, channels, 16 kHz, bits per sample, cbSize 0.
+fn fmt_body(tag: u16, channels: u16, bits: u16) -> Vec<u8> {
+    let align = channels * bits.div_ceil(8);
+    let mut f = Vec::new();
+    f.extend_from_slice(&tag.to_le_bytes());
+    f.extend_from_slice(&channels.to_le_bytes());
+    f.extend_from_slice(&16000u32.to_le_bytes());
+    f.extend_from_slice(&(16000 * u32::from(align)).to_le_bytes());
+    f.extend_from_slice(&align.to_le_bytes());
+    f.extend_from_slice(&bits.to_le_bytes());
+    f.extend_from_slice(&0u16.to_le_bytes());
+    f
+}
+
+/// `asrpipe features ARGS.. -o DIR/NAME.npz` must succeed; returns the one feature matrix.
+fn features_ok(dir: &Path, name: &str, args: &[&OsStr]) -> ndarray::Array2<f32> {
+    let out = dir.join(format!("{name}.npz"));
+    let mut all: Vec<&OsStr> = vec![OsStr::new("features")];
+    all.extend_from_slice(args);
+    all.extend([OsStr::new("-o"), out.as_os_str()]);
+    let r = asrpipe(&all);
+    assert!(r.ok, "`asrpipe {all:?}` failed:\n{}", r.stderr);
+    let mut npz = ndarray_npy::NpzReader::new(std::fs::File::open(&out).unwrap()).unwrap();
+    let names = npz.names().unwrap();
+    assert_eq!(names.len(), 1, "{names:?}");
+    npz.by_name(&names[0]).unwrap()
+}
+
+#[test]
+fn wav_layouts_sox_reads_are_read() {
+    // One second of the tone in each layout; every one must give the 98 frames of MFCC a 16-bit
+    // PCM file of the same signal gives, and (for the exact codings) the very same values.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let x = tone(16000);
+    let pcm = le_bytes(&x);
+    let reference = features_ok(
+        d,
+        "pcm",
+        &[write(&d.join("pcm.wav"), good_wav()).as_os_str()],
+    );
+    assert_eq!(reference.dim(), (98, 13));
+
+    let padded = riff_file(
+        &[
+            (b"fmt ", fmt_body(1, 1, 16)),
+            (b"LIST", b"INFOisft\x05\0\0\0sox!".to_vec()),
+            (b"data", pcm.clone()),
+        ],
+        true,
+    );
+    assert_eq!(padded.len() % 2, 0);
+    let f64s: Vec<u8> = x
+        .iter()
+        .flat_map(|&v| (f64::from(v) / 32768.0).to_le_bytes())
+        .collect();
+    let mut streamed = riff_file(&[(b"fmt ", fmt_body(1, 1, 16)), (b"data", pcm)], true);
+    let at = streamed.len() - 2 * x.len() - 4;
+    streamed[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+    for (name, bytes) in [
+        ("odd-chunk-padded", padded),
+        (
+            "float64",
+            riff_file(&[(b"fmt ", fmt_body(3, 1, 64)), (b"data", f64s)], true),
+        ),
+        ("streamed", streamed),
+    ] {
+        let p = write(&d.join(format!("{name}.wav")), bytes);
+        assert_eq!(features_ok(d, name, &[p.as_os_str()]), reference, "{name}");
+    }
+    // G.711 is lossy: the same frame count, features near those of the original.
+    for (name, tag) in [("mulaw", 7u16), ("alaw", 6)] {
+        let codes: Vec<u8> = (0..16000).map(|i| (i % 251) as u8).collect();
+        let p = write(
+            &d.join(format!("{name}.wav")),
+            riff_file(&[(b"fmt ", fmt_body(tag, 1, 8)), (b"data", codes)], true),
+        );
+        let f = features_ok(d, name, &[p.as_os_str()]);
+        assert_eq!(f.dim(), (98, 13), "{name}");
+        assert!(f.iter().all(|v| v.is_finite()), "{name}");
+    }
+}
+
+#[test]
+fn wav_layouts_not_read_say_what_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut ima = fmt_body(0x11, 1, 4);
+    ima[12..14].copy_from_slice(&256u16.to_le_bytes());
+    ima[16..18].copy_from_slice(&2u16.to_le_bytes());
+    ima.extend_from_slice(&505u16.to_le_bytes());
+    let p = write(
+        &d.join("ima.wav"),
+        riff_file(
+            &[
+                (b"fmt ", ima),
+                (b"fact", 505u32.to_le_bytes().to_vec()),
+                (b"data", vec![0; 256]),
+            ],
+            true,
+        ),
+    );
+    let line = features_fail(d, &p, &[]);
+    assert!(
+        line.ends_with(
+            "ima.wav: IMA ADPCM (format 0x0011) is not supported; convert it to PCM first (e.g. \
+             `sox in.wav -e signed-integer -b 16 out.wav`)"
+        ),
+        "{line}"
+    );
+    let unpadded = riff_file(
+        &[
+            (b"fmt ", fmt_body(1, 1, 16)),
+            (b"LIST", b"abc".to_vec()),
+            (b"data", le_bytes(&tone(16000))),
+        ],
+        false,
+    );
+    let p = write(&d.join("unpadded.wav"), unpadded);
+    features_fail(d, &p, &["chunk `LIST` at byte 38", "no pad byte"]);
+    let p = write(
+        &d.join("huge64.wav"),
+        riff_file(
+            &[
+                (b"fmt ", fmt_body(3, 1, 64)),
+                (
+                    b"data",
+                    [0.5f64, 1e300]
+                        .iter()
+                        .flat_map(|v| v.to_le_bytes())
+                        .collect(),
+                ),
+            ],
+            true,
+        ),
+    );
+    features_fail(d, &p, &["sample 1 is 1e300", "±1e34"]);
+}
+
+#[test]
+fn huge_float_samples_are_an_error_not_nan_features() {
+    // Finite samples (1e30 times full scale) that overflow f32 in the power spectrum: the chain
+    // refuses its non-finite output instead of writing NaN with exit 0.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let s: Vec<f32> = tone(16000).iter().map(|&v| f32::from(v) * 1e26).collect();
+    let p = write(&d.join("loud.wav"), wav_bytes(spec(1, 16000, 32, true), &s));
+    let line = features_fail(
+        d,
+        &p,
+        &[
+            "non-finite features: frame 0 of the `dct` output is",
+            "the first non-finite value is in the `spectrogram` output, frame 0",
+            "largest sample is 2.6",
+        ],
+    );
+    assert!(line.contains("loud.wav: non-finite"), "{line}");
+}
+
+#[test]
+fn stereo_files_take_the_channel_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Even samples, so that the mean of the two channels is exact in 16 bits.
+    let left: Vec<i16> = tone(16000).iter().map(|&v| v / 2 * 2).collect();
+    let right: Vec<i16> = (0..16000)
+        .map(|i| ((5000.0 * (i as f32 * 0.03).sin()) as i16) / 2 * 2)
+        .collect();
+    let stereo: Vec<i16> = left
+        .iter()
+        .zip(&right)
+        .flat_map(|(&l, &r)| [l, r])
+        .collect();
+    let mean: Vec<i16> = left
+        .iter()
+        .zip(&right)
+        .map(|(&l, &r)| (l + r) / 2)
+        .collect();
+    let st = write(
+        &d.join("st.wav"),
+        wav_bytes(spec(2, 16000, 16, false), &stereo),
+    );
+    let mono = |name: &str, x: &[i16]| {
+        let p = write(
+            &d.join(format!("{name}.wav")),
+            wav_bytes(spec(1, 16000, 16, false), x),
+        );
+        features_ok(d, name, &[p.as_os_str()])
+    };
+    let (l, r, m) = (mono("l", &left), mono("r", &right), mono("m", &mean));
+    assert_ne!(l, r);
+    let ch = |c: &str| {
+        features_ok(
+            d,
+            &format!("ch-{c}"),
+            &[st.as_os_str(), OsStr::new("--channel"), OsStr::new(c)],
+        )
+    };
+    assert_eq!(ch("0"), l);
+    assert_eq!(ch("1"), r);
+    assert_eq!(ch("mean"), m);
+    // The pipeline's `waveform: { channel }` does the same, and --channel overrides it.
+    let yaml = write(
+        &d.join("right.yaml"),
+        PIPELINE.replace("- waveform: { ", "- waveform: { channel: 1, "),
+    );
+    let args = [OsStr::new("--pipeline"), yaml.as_os_str(), st.as_os_str()];
+    assert_eq!(features_ok(d, "yaml-1", &args), r);
+    let mut over = args.to_vec();
+    over.extend([OsStr::new("--channel"), OsStr::new("0")]);
+    assert_eq!(features_ok(d, "yaml-1-cli-0", &over), l);
+
+    features_fail(
+        d,
+        &st,
+        &[
+            "the file has 2 channels but a mono signal is needed",
+            "(0..=1)",
+            "`--channel`",
+        ],
+    );
+    let out = d.join("ch2.npz");
+    fails(
+        [
+            OsStr::new("features"),
+            st.as_os_str(),
+            OsStr::new("--channel"),
+            OsStr::new("2"),
+            OsStr::new("-o"),
+            out.as_os_str(),
+        ],
+        &["st.wav: channel 2 requested but the file has only 2 channels (0..=1)"],
+    );
+    left_nothing(&out);
+}
+
+#[test]
+fn options_that_can_only_give_nan_or_absurd_work_are_refused_at_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let edit = |from: &str, to: &str| {
+        assert!(PIPELINE.contains(from), "{from}");
+        PIPELINE.replacen(from, to, 1)
+    };
+    let post = |section: &str| format!("{PIPELINE}post:\n  {section}\n");
+    for (file, yaml, want) in [
+        (
+            "floor-0.yaml",
+            edit("- log: {}", "- log: { floor: 0 }"),
+            ":8: log floor must be positive and finite (the log of 0 is -inf), got 0",
+        ),
+        (
+            "floor-neg.yaml",
+            edit("- log: {}", "- log: { floor: -1 }"),
+            ":8: log floor must be positive and finite (the log of 0 is -inf), got -1",
+        ),
+        (
+            "log-energy-floor.yaml",
+            edit("- log: {}", "- log: { energy_floor: -2 }"),
+            ":8: energy_floor must be finite and >= 0 (0 = none), got -2",
+        ),
+        (
+            "dither.yaml",
+            edit("frame_shift_ms: 10", "frame_shift_ms: 10, dither: 1e18"),
+            ":4: dither must be between 0 and 32768 (the noise's standard deviation in 16-bit \
+             sample units; 32768 is full scale), got 1000000000000000000",
+        ),
+        (
+            "blackman.yaml",
+            edit(
+                "frame_shift_ms: 10",
+                "frame_shift_ms: 10, blackman_coeff: 2",
+            ),
+            ":4: blackman_coeff must be between 0 and 0.5 (0.42 is the classic Blackman window), \
+             got 2",
+        ),
+        (
+            "lifter.yaml",
+            edit("num_ceps: 13", "num_ceps: 13, cepstral_lifter: -1"),
+            ":9: dct cepstral_lifter must be finite and >= 0 (0 = none), got -1",
+        ),
+        (
+            "lifter-nan.yaml",
+            edit("num_ceps: 13", "num_ceps: 13, cepstral_lifter: .nan"),
+            ":9: dct cepstral_lifter must be finite and >= 0 (0 = none), got NaN",
+        ),
+        (
+            "dct-energy-floor.yaml",
+            edit("num_ceps: 13", "num_ceps: 13, energy_floor: .inf"),
+            ":9: energy_floor must be finite and >= 0 (0 = none), got inf",
+        ),
+        (
+            "bins.yaml",
+            edit("num_bins: 23", "num_bins: 10000000000000"),
+            ":7: filterbank num_bins must be between 1 and the 257 DFT bins, got 10000000000000",
+        ),
+        (
+            "splice.yaml",
+            post("splice: { context: 1000000 }"),
+            ":11: post.splice: splice context must be between 0 and 50 frames, got 1000000",
+        ),
+        (
+            "window.yaml",
+            post("deltas: { order: 2, window: 100000 }"),
+            ":11: post.deltas: deltas window must be between 1 and 1000 frames, got 100000",
+        ),
+        (
+            "order.yaml",
+            post("deltas: { order: 5 }"),
+            ":11: post.deltas: deltas order must be between 0 and 4, got 5",
+        ),
+        (
+            "wide.yaml",
+            "sample_rate: 16000\nstages:\n  - waveform: { frame_length_ms: 4000 }\npost:\n  \
+             deltas: { order: 2 }\n  splice: { context: 50 }\n"
+                .to_string(),
+            ":6: post.splice: deltas and splicing would make frames of 19392000 values (from \
+             192000 with context 50); at most 262144 are supported",
+        ),
+        (
+            "channel.yaml",
+            edit("frame_shift_ms: 10", "frame_shift_ms: 10, channel: left"),
+            ":4: channel `left`: expected `mono`, a channel number from 0, or `mean`",
+        ),
+    ] {
+        pipeline_fails(d, file, &yaml, &[&format!("{file}{want}")]);
+    }
+    // The widest deltas window and the most context are accepted, and checked at once.
+    let p = write(
+        &d.join("widest.yaml"),
+        post("deltas: { order: 4, window: 1000 }\n  splice: { context: 50 }"),
+    );
+    let t = Instant::now();
+    let r = asrpipe([OsStr::new("check"), p.as_os_str()]);
+    assert!(r.ok, "{}", r.stderr);
+    eprintln!("check with deltas window 1000, order 4: {:?}", t.elapsed());
+}

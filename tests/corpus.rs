@@ -752,7 +752,7 @@ fn every_demo_phn_covers_its_audio_exactly() {
     let c = Corpus::open(&root).unwrap();
     assert_eq!(c.utterances.len(), 300);
     let opts = asrpipe::audio::ReadOptions {
-        channel: None,
+        channel: asrpipe::audio::Channel::Mono,
         sample_rate: Some(16000),
         resample: false,
     };
@@ -777,4 +777,92 @@ fn every_demo_phn_covers_its_audio_exactly() {
         let labels = frame_labels(u, n, &kaldi_geometry(), PhoneSet::timit()).unwrap();
         assert_eq!(labels.unaligned, 0, "{}", u.id);
     }
+}
+
+#[test]
+fn a_manifest_channel_column_picks_each_utterance_channel() {
+    // One stereo file holding two speakers, one per channel, plus a row that mixes them down.
+    let dir = tempfile::tempdir().unwrap();
+    let n = 8000;
+    let left: Vec<i16> = (0..n).map(|i| ((i * 37) % 2001 - 1000) as i16).collect();
+    let right: Vec<i16> = (0..n)
+        .map(|i| ((i * 91) % 4001 - 2000) as i16 / 2 * 2)
+        .collect();
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(dir.path().join("call.wav"), spec).unwrap();
+    for (&l, &r) in left.iter().zip(&right) {
+        w.write_sample(l).unwrap();
+        w.write_sample(r).unwrap();
+    }
+    w.finalize().unwrap();
+    write(&dir.path().join("call.phn"), "0 4000 h#\n4000 8000 iy\n");
+    let m = dir.path().join("m.csv");
+    write(
+        &m,
+        "audio,speaker,alignment,channel\n\
+         call.wav,a,call.phn,0\ncall.wav,b,call.phn,1\ncall.wav,both,call.phn,mean\n",
+    );
+    let c = Corpus::open(&m).unwrap();
+    let channels: Vec<_> = c.utterances.iter().map(|u| u.channel).collect();
+    use asrpipe::audio::Channel;
+    assert_eq!(
+        channels,
+        [
+            Some(Channel::Index(0)),
+            Some(Channel::Index(1)),
+            Some(Channel::Mean)
+        ]
+    );
+    let extractor =
+        asrpipe::pipeline::extractor::Extractor::new(&asrpipe::pipeline::Pipeline::kaldi_mfcc())
+            .unwrap();
+    let as_f32 = |x: &[i16]| x.iter().map(|&v| f32::from(v)).collect::<Vec<_>>();
+    let mean: Vec<f32> = left
+        .iter()
+        .zip(&right)
+        .map(|(&l, &r)| (f32::from(l) + f32::from(r)) / 2.0)
+        .collect();
+    let read = |i: usize| extractor.read_utterance(&c.utterances[i]).unwrap().samples;
+    assert_eq!(read(0), as_f32(&left));
+    assert_eq!(read(1), as_f32(&right));
+    assert_eq!(read(2), mean);
+    // Each channel has its own feature-cache entry: with one shared cache, every utterance still
+    // gets the features of its own channel.
+    let keys: std::collections::BTreeSet<String> = c
+        .utterances
+        .iter()
+        .map(|u| extractor.cache_key(u))
+        .collect();
+    assert_eq!(keys.len(), 3);
+    let cache = asrpipe::io::cache::FeatureCache::new(dir.path().join("cache"));
+    let utts: Vec<&asrpipe::corpus::Utterance> = c.utterances.iter().collect();
+    for _ in 0..2 {
+        let set =
+            asrpipe::train::dataset::load(&c, &utts, &extractor, Some(&cache), || {}).unwrap();
+        for (i, u) in set.utts.iter().enumerate() {
+            let wav = extractor.read_utterance(utts[i]).unwrap();
+            let want = extractor.chain(&wav, &u.id).unwrap();
+            assert_eq!(u.feats, want, "{}", u.id);
+        }
+    }
+
+    // A bad channel is named with its line; a stereo file without one says how to choose.
+    write(
+        &m,
+        "audio,speaker,alignment,channel\ncall.wav,a,call.phn,left\n",
+    );
+    let e = err_text(Corpus::open(&m));
+    assert!(
+        e.ends_with("m.csv:2: channel `left`: expected `mono`, a channel number from 0, or `mean`"),
+        "{e}"
+    );
+    write(&m, "audio,speaker,alignment\ncall.wav,a,call.phn\n");
+    let c = Corpus::open(&m).unwrap();
+    let e = err_text(extractor.read_utterance(&c.utterances[0]));
+    assert!(e.contains("call.wav: the file has 2 channels"), "{e}");
 }

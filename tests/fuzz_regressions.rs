@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use asrpipe::audio::{ReadOptions, decode};
+use asrpipe::audio::{Channel, ReadOptions, decode};
 use asrpipe::corpus::textgrid;
 use asrpipe::pipeline::Pipeline;
 
@@ -27,7 +27,7 @@ fn flac_frame_with_fewer_channels_than_the_stream_info_is_an_error() {
     let bytes = std::fs::read("tests/data/fuzz/flac-frame-channels.flac").unwrap();
     for channel in [0, 1] {
         let opts = ReadOptions {
-            channel: Some(channel),
+            channel: Channel::Index(channel),
             ..ReadOptions::default()
         };
         audio_error(

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use asrpipe::audio::{ReadOptions, decode};
+use asrpipe::audio::{Channel, ReadOptions, decode};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -12,12 +12,12 @@ fuzz_target!(|data: &[u8]| {
     let variants = [
         ReadOptions::default(),
         ReadOptions {
-            channel: Some(1),
+            channel: Channel::Index(1),
             sample_rate: Some(16000),
             resample: false,
         },
         ReadOptions {
-            channel: Some(0),
+            channel: Channel::Mean,
             sample_rate: Some(16000),
             resample: true,
         },
@@ -25,6 +25,7 @@ fuzz_target!(|data: &[u8]| {
     for opts in &variants {
         if let Ok(wave) = decode(path, data, opts) {
             assert!(!wave.samples.is_empty() && wave.sample_rate > 0);
+            assert!(wave.samples.iter().all(|v| v.is_finite()));
         }
     }
 });

@@ -5,10 +5,11 @@ use std::path::Path;
 
 use claxon::FlacReader;
 
-use super::{Waveform, int_scale, select_channel};
+use super::pcm::Pick;
+use super::{Channel, Waveform, int_scale, select_channel};
 use crate::error::{Error, Result};
 
-pub(super) fn decode(path: &Path, bytes: &[u8], channel: Option<usize>) -> Result<Waveform> {
+pub(super) fn decode(path: &Path, bytes: &[u8], channel: Channel) -> Result<Waveform> {
     let mut reader = FlacReader::new(Cursor::new(bytes)).map_err(|e| {
         let msg = match e {
             claxon::Error::IoError(e) => format!("truncated FLAC header ({e})"),
@@ -17,7 +18,7 @@ pub(super) fn decode(path: &Path, bytes: &[u8], channel: Option<usize>) -> Resul
         Error::format(path, msg)
     })?;
     let info = reader.streaminfo();
-    let ch = select_channel(path, info.channels as usize, channel)?;
+    let pick = select_channel(path, info.channels as usize, channel)?;
     let scale = int_scale(info.bits_per_sample);
     // The declared length sizes the buffer, but is not trusted beyond a sane bound.
     let declared = info.samples;
@@ -43,7 +44,20 @@ pub(super) fn decode(path: &Path, bytes: &[u8], channel: Option<usize>) -> Resul
                         ),
                     ));
                 }
-                samples.extend(block.channel(ch as u32).iter().map(|&s| s as f32 * scale));
+                match pick {
+                    Pick::One(c) => {
+                        samples.extend(block.channel(c as u32).iter().map(|&s| s as f32 * scale))
+                    }
+                    Pick::Mean => {
+                        let n = info.channels as f32;
+                        samples.extend((0..block.duration()).map(|i| {
+                            let sum: f32 = (0..info.channels)
+                                .map(|c| block.sample(c, i) as f32 * scale)
+                                .sum();
+                            sum / n
+                        }));
+                    }
+                }
                 buffer = block.into_buffer();
             }
             Ok(None) => break,

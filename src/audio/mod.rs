@@ -1,4 +1,4 @@
-//! Reading audio: RIFF WAV (hound), NIST SPHERE (TIMIT), FLAC (claxon).
+//! Reading audio: RIFF WAV and NIST SPHERE (TIMIT) by hand, FLAC through claxon.
 //!
 //! The format is chosen by the first bytes of the file, never by its extension: TIMIT ships NIST
 //! SPHERE files named `.wav`, and converted copies of it are RIFF files with the same name.
@@ -17,18 +17,31 @@
 //! | 24-bit integer                   | v / 256               |
 //! | 32-bit integer                   | v / 65536             |
 //! | other integer depths b (FLAC)    | v * 2^(16 - b)        |
-//! | 32-bit float WAV (full scale ±1) | v * 32768             |
-//! | SPHERE mu-law / A-law            | G.711 16-bit linear   |
+//! | 32/64-bit float WAV (full scale ±1) | v * 32768          |
+//! | mu-law / A-law (WAV, SPHERE)     | G.711 16-bit linear   |
 //!
-//! A full-scale 16-bit sample is therefore 32767.0 whatever the file's depth.
+//! A full-scale 16-bit sample is therefore 32767.0 whatever the file's depth. Every sample
+//! returned is finite: float files holding NaN, infinities or values beyond ±1e34 of full scale
+//! (which would overflow f32 once scaled) are refused with the sample's index.
+//!
+//! # Channels
+//!
+//! A [`Waveform`] is mono. Multi-channel files need a [`Channel`]: one channel by index, or the
+//! mean of all channels. Without one, a file with more than one channel is an error that names
+//! its channel count.
 
 mod flac;
+mod g711;
 mod pcm;
 mod resample;
 mod sphere;
 mod wav;
 
+pub use resample::RESAMPLE_RATES;
+
 use std::path::Path;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, Result};
 
@@ -46,11 +59,94 @@ impl Waveform {
     }
 }
 
+/// Which channel of a file becomes the mono [`Waveform`].
+///
+/// In YAML and on the command line: `mono` (the default), a channel number from 0, or `mean`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Channel {
+    /// The file must have exactly one channel.
+    #[default]
+    Mono,
+    /// This channel (from 0) of a file with any number of channels.
+    Index(usize),
+    /// The mean of all channels (a mix-down).
+    Mean,
+}
+
+impl Channel {
+    /// What the option accepts, for messages.
+    pub const SYNTAX: &str = "`mono`, a channel number from 0, or `mean`";
+}
+
+impl std::fmt::Display for Channel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Channel::Mono => f.write_str("mono"),
+            Channel::Index(c) => write!(f, "{c}"),
+            Channel::Mean => f.write_str("mean"),
+        }
+    }
+}
+
+impl std::str::FromStr for Channel {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "mono" => Ok(Channel::Mono),
+            "mean" => Ok(Channel::Mean),
+            t => t
+                .parse::<usize>()
+                .map(Channel::Index)
+                .map_err(|_| format!("channel `{s}`: expected {}", Channel::SYNTAX)),
+        }
+    }
+}
+
+impl Serialize for Channel {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Channel::Index(c) => s.serialize_u64(*c as u64),
+            other => s.serialize_str(&other.to_string()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Channel {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Channel;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(Channel::SYNTAX)
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Channel, E> {
+                usize::try_from(v)
+                    .map(Channel::Index)
+                    .map_err(|_| E::custom(format!("channel {v} is out of range")))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Channel, E> {
+                u64::try_from(v)
+                    .map_err(|_| E::custom(format!("channel {v}: expected {}", Channel::SYNTAX)))
+                    .and_then(|v| self.visit_u64(v))
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Channel, E> {
+                v.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
 /// How to turn a file into a [`Waveform`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReadOptions {
-    /// Channel to take from multi-channel audio; `None` means the file must be mono.
-    pub channel: Option<usize>,
+    /// Channel to take from multi-channel audio (by default the file must be mono).
+    pub channel: Channel,
     /// Sample rate the caller needs; `None` accepts any.
     pub sample_rate: Option<u32>,
     /// Resample to `sample_rate` instead of failing when the file has another rate.
@@ -66,8 +162,8 @@ pub enum Format {
 }
 
 /// What to tell a user whose file is none of the supported formats.
-pub const SUPPORTED: &str = "supported formats are RIFF WAVE (PCM 8/16/24/32-bit, 32-bit float), \
-NIST SPHERE (PCM, mu-law, A-law) and FLAC";
+pub const SUPPORTED: &str = "supported formats are RIFF WAVE (PCM 8/16/24/32-bit, 32/64-bit float, \
+mu-law, A-law), NIST SPHERE (PCM, mu-law, A-law) and FLAC";
 
 /// The format of a file, from its magic bytes.
 pub fn detect(bytes: &[u8]) -> Option<Format> {
@@ -137,25 +233,29 @@ pub fn decode(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Waveform>
     }
 }
 
-/// The channel to keep, checked against the file's channel count.
-fn select_channel(path: &Path, channels: usize, wanted: Option<usize>) -> Result<usize> {
+/// The samples to keep from each frame of `channels` interleaved samples, checked against the
+/// file's channel count.
+fn select_channel(path: &Path, channels: usize, wanted: Channel) -> Result<pcm::Pick> {
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
     match wanted {
         _ if channels == 0 => Err(Error::format(path, "the header declares 0 channels")),
-        None if channels == 1 => Ok(0),
-        None => Err(Error::format(
+        Channel::Mono | Channel::Mean if channels == 1 => Ok(pcm::Pick::One(0)),
+        Channel::Mono => Err(Error::format(
             path,
             format!(
-                "the file has {channels} channels but a mono signal is needed; pick one with a \
-                 channel option (0..={})",
+                "the file has {channels} channels but a mono signal is needed; pick one with \
+                 `channel: N` (0..={}) or mix them down with `channel: mean` (pipeline \
+                 `waveform:` stage, manifest `channel` column, or `--channel`)",
                 channels - 1
             ),
         )),
-        Some(c) if c < channels => Ok(c),
-        Some(c) => Err(Error::format(
+        Channel::Mean => Ok(pcm::Pick::Mean),
+        Channel::Index(c) if c < channels => Ok(pcm::Pick::One(c)),
+        Channel::Index(c) => Err(Error::format(
             path,
             format!(
                 "channel {c} requested but the file has only {channels} channel{} (0..={})",
-                if channels == 1 { "" } else { "s" },
+                plural(channels),
                 channels - 1
             ),
         )),
@@ -206,17 +306,56 @@ mod tests {
     #[test]
     fn channel_selection_explains_itself() {
         let p = Path::new("x.wav");
-        assert_eq!(select_channel(p, 1, None).unwrap(), 0);
-        assert_eq!(select_channel(p, 2, Some(1)).unwrap(), 1);
-        let e = select_channel(p, 2, None).unwrap_err().to_string();
-        assert!(
-            e.contains("x.wav") && e.contains("2 channels") && e.contains("0..=1"),
-            "{e}"
+        assert_eq!(
+            select_channel(p, 1, Channel::Mono).unwrap(),
+            pcm::Pick::One(0)
         );
-        let e = select_channel(p, 1, Some(1)).unwrap_err().to_string();
-        assert!(
-            e.contains("channel 1 requested") && e.contains("1 channel "),
-            "{e}"
+        assert_eq!(
+            select_channel(p, 1, Channel::Mean).unwrap(),
+            pcm::Pick::One(0)
         );
+        assert_eq!(
+            select_channel(p, 2, Channel::Index(1)).unwrap(),
+            pcm::Pick::One(1)
+        );
+        assert_eq!(
+            select_channel(p, 2, Channel::Mean).unwrap(),
+            pcm::Pick::Mean
+        );
+        let e = select_channel(p, 2, Channel::Mono).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "x.wav: the file has 2 channels but a mono signal is needed; pick one with \
+             `channel: N` (0..=1) or mix them down with `channel: mean` (pipeline `waveform:` \
+             stage, manifest `channel` column, or `--channel`)"
+        );
+        let e = select_channel(p, 1, Channel::Index(1))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "x.wav: channel 1 requested but the file has only 1 channel (0..=0)"
+        );
+    }
+
+    #[test]
+    fn channel_choice_reads_and_writes_as_the_docs_say() {
+        for (text, want) in [
+            ("mono", Channel::Mono),
+            ("MEAN", Channel::Mean),
+            ("3", Channel::Index(3)),
+        ] {
+            assert_eq!(text.parse::<Channel>().unwrap(), want);
+        }
+        assert_eq!(
+            "left".parse::<Channel>().unwrap_err(),
+            "channel `left`: expected `mono`, a channel number from 0, or `mean`"
+        );
+        for c in [Channel::Mono, Channel::Mean, Channel::Index(2)] {
+            let json = serde_json::to_string(&c).unwrap();
+            assert_eq!(serde_json::from_str::<Channel>(&json).unwrap(), c);
+        }
+        assert_eq!(serde_json::to_string(&Channel::Index(2)).unwrap(), "2");
+        assert!(serde_json::from_str::<Channel>("-1").is_err());
     }
 }

@@ -22,6 +22,11 @@ const OVERSAMPLING: usize = 256;
 /// Input block size; only affects speed, not the result.
 const CHUNK: usize = 4096;
 
+/// Rates (Hz) resampling accepts, at either end. Exact alignment prepends up to one input sample
+/// per unit of the ratio's reduced denominator (at most the source rate: 4 294 967 291 Hz, a
+/// prime, would mean 17 GB of zeros), and the output grows with the ratio (at most 1000 here).
+pub const RESAMPLE_RATES: std::ops::RangeInclusive<u32> = 1000..=1_000_000;
+
 /// Resample a mono signal from `from` Hz to `to` Hz. The output has `ceil(len * to / from)`
 /// samples and is aligned with the input: output sample `n` is the signal at time `n / to`
 /// seconds, so that sample-indexed labels (TIMIT's .phn) stay valid after scaling.
@@ -32,6 +37,17 @@ pub(super) fn resample(path: &Path, samples: &[f32], from: u32, to: u32) -> Resu
             format!("resampling from {from} Hz to {to} Hz failed: {e}"),
         )
     };
+    if !(RESAMPLE_RATES.contains(&from) && RESAMPLE_RATES.contains(&to)) {
+        return Err(Error::format(
+            path,
+            format!(
+                "cannot resample from {from} Hz to {to} Hz: resampling supports rates from {} \
+                 to {} Hz",
+                RESAMPLE_RATES.start(),
+                RESAMPLE_RATES.end()
+            ),
+        ));
+    }
     let params = SincInterpolationParameters::new(SINC_LEN, WindowFunction::BlackmanHarris2)
         .oversampling_factor(OVERSAMPLING)
         .interpolation(SincInterpolationType::Cubic);
@@ -49,12 +65,14 @@ pub(super) fn resample(path: &Path, samples: &[f32], from: u32, to: u32) -> Resu
     let (p, q) = reduced(to, from);
     let delay = resampler.output_delay() as u64;
     let half = (SINC_LEN / 2) as u64;
-    let (pad, skip) = (0..)
-        .map(|pad: u64| (pad, half + pad))
-        .filter(|&(_, t)| t % q == 0)
-        .map(|(pad, t)| (pad, (t / q * p) as i64 - delay as i64 - 1))
-        .find(|&(_, skip)| skip >= 0)
-        .expect("some multiple of q gives a non-negative skip");
+    // half + pad is the first multiple of q at or above half; each further q adds p to skip,
+    // and one step at most is needed (skip >= floor(half p / q) - delay - 1 = -1).
+    let skip_for = |pad: u64| ((half + pad) / q * p) as i64 - delay as i64 - 1;
+    let mut pad = (q - half % q) % q;
+    while skip_for(pad) < 0 {
+        pad += q;
+    }
+    let skip = skip_for(pad);
     let mut padded = vec![0f32; pad as usize + samples.len()];
     padded[pad as usize..].copy_from_slice(samples);
 
@@ -95,6 +113,23 @@ mod tests {
         assert_eq!(reduced(16000, 44100), (160, 441));
         assert_eq!(reduced(16000, 8000), (2, 1));
         assert_eq!(reduced(16001, 16000), (16001, 16000));
+    }
+
+    #[test]
+    fn absurd_rates_are_refused_before_any_work() {
+        // 4294967291 Hz is prime: exact alignment would prepend 4.3e9 zeros.
+        let e = resample(Path::new("p.wav"), &[0.0; 10], 4_294_967_291, 16000)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "p.wav: cannot resample from 4294967291 Hz to 16000 Hz: resampling supports rates \
+             from 1000 to 1000000 Hz"
+        );
+        assert!(resample(Path::new("p.wav"), &[0.0; 10], 999, 16000).is_err());
+        // The largest prime rate accepted works, and keeps the length rule.
+        let y = resample(Path::new("p.wav"), &[1.0; 3000], 999_983, 16000).unwrap();
+        assert_eq!(y.len(), (3000u64 * 16000).div_ceil(999_983) as usize);
     }
 
     #[test]

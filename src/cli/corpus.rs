@@ -62,7 +62,7 @@ pub fn run(cmd: Command) -> Result<()> {
             })?;
             let pipeline = super::features::load_pipeline(a.pipeline.as_deref(), None)?;
             let extractor = asrpipe::pipeline::extractor::Extractor::new(&pipeline)?;
-            let wav = extractor.read_audio(&utt.audio)?;
+            let wav = extractor.read_utterance(utt)?;
             let table = utterance_labels(
                 utt,
                 wav.samples.len() as u64,

@@ -4,10 +4,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use asrpipe::audio::Channel;
 use asrpipe::frontend::StageKind;
 use asrpipe::io::export::{self, Format};
 use asrpipe::pipeline::extractor::Extractor;
-use asrpipe::pipeline::{self, Pipeline};
+use asrpipe::pipeline::{self, Pipeline, StageConfig};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -17,6 +18,10 @@ pub struct Args {
     /// Stop after this stage: waveform, dft, spectrogram, filterbank, log, dct (mfcc).
     #[arg(long, value_parser = parse_stage)]
     until: Option<StageKind>,
+    /// Channel of multi-channel audio: a number from 0, `mean` (average of all channels) or
+    /// `mono` (files must be mono); overrides the pipeline's `waveform: { channel }`.
+    #[arg(long, value_parser = |s: &str| s.parse::<Channel>())]
+    channel: Option<Channel>,
     /// Output format: npy (a directory), npz, ark, ark-text, csv (default: from the extension).
     #[arg(long, value_parser = parse_format)]
     format: Option<Format>,
@@ -62,7 +67,12 @@ pub fn load_pipeline(path: Option<&Path>, until: Option<StageKind>) -> Result<Pi
 
 pub fn run(a: Args) -> Result<()> {
     a.runtime.start()?;
-    let pipeline = load_pipeline(a.pipeline.as_deref(), a.until)?;
+    let mut pipeline = load_pipeline(a.pipeline.as_deref(), a.until)?;
+    if let (Some(c), Some(StageConfig::Waveform(framing))) =
+        (a.channel, pipeline.stages.first_mut())
+    {
+        framing.channel = c;
+    }
     let extractor = Extractor::new(&pipeline)?;
     let keys = export::keys_for(&a.inputs)?;
     let bar = a.runtime.bar(a.inputs.len() as u64, "features");

@@ -5,6 +5,7 @@
 //! | column | required | meaning |
 //! | --- | --- | --- |
 //! | `audio` | yes | audio file (WAV, SPHERE, FLAC) |
+//! | `channel` | no | channel of a multi-channel audio file: a number from 0, `mean` (average of all channels) or `mono` (the file must be mono); default: the pipeline's `waveform: { channel }` |
 //! | `speaker` | yes | speaker id |
 //! | `alignment` | yes | a `.TextGrid` (Praat text format, e.g. from the Montreal Forced Aligner) or a `.phn`-style file (`start end label` in samples) |
 //! | `sentence` | no | id of the prompt, shared by speakers who read the same text (default: the audio file's stem) |
@@ -23,13 +24,15 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::{Corpus, CorpusKind, Gender, PhoneSet, Utterance, textgrid, timit};
+use crate::audio::Channel;
 use crate::error::{Error, Result};
 
 /// Sample rate assumed when the manifest gives none.
 pub const DEFAULT_RATE: u32 = 16_000;
 
-const COLUMNS: [&str; 10] = [
+const COLUMNS: [&str; 11] = [
     "audio",
+    "channel",
     "speaker",
     "alignment",
     "sentence",
@@ -159,6 +162,12 @@ pub fn read(path: &Path) -> Result<Corpus> {
                 format!("audio file {} not found", audio.display()),
             ));
         }
+        let channel = get("channel")
+            .map(|c| {
+                c.parse::<Channel>()
+                    .map_err(|e| Error::at_line(path, line, e))
+            })
+            .transpose()?;
         let speaker = need("speaker")?.to_string();
         let alignment = base.join(need("alignment")?);
         let sample_rate = match get("sample_rate") {
@@ -210,6 +219,7 @@ pub fn read(path: &Path) -> Result<Corpus> {
             dialect: get("dialect").unwrap_or("").to_string(),
             sentence: get("sentence").unwrap_or(&stem).to_string(),
             audio,
+            channel,
             phone_file: alignment,
             phones: phone_segs,
             words,

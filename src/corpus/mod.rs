@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::audio::Channel;
 use crate::error::{Error, Result};
 
 pub use info::{CorpusInfo, corpus_info};
@@ -80,6 +81,9 @@ pub struct Utterance {
     /// Sentence id shared by all speakers who read the same prompt (`sa1`).
     pub sentence: String,
     pub audio: PathBuf,
+    /// Channel of `audio` that holds this utterance (a manifest's `channel` column); `None`: the
+    /// pipeline's choice (`waveform: { channel }`).
+    pub channel: Option<Channel>,
     /// Where the phone alignment was read from (named in errors).
     pub phone_file: PathBuf,
     pub phones: Vec<Segment>,

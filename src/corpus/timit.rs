@@ -252,6 +252,7 @@ fn read_speaker(
             dialect: dialect.to_string(),
             sentence: stem,
             audio,
+            channel: None,
             phone_file: phn,
             phones: phone_segs,
             words,

@@ -5,7 +5,7 @@
 use ndarray::{Array1, Array2};
 
 use super::framing::EnergyMode;
-use super::log::{energy_mode, floored_log_energy};
+use super::log::{check_energy_floor, energy_mode, floored_log_energy};
 use super::{Frames, Stage, StageKind};
 use crate::error::{Error, Result};
 use crate::options;
@@ -13,15 +13,15 @@ use crate::options;
 options! {
     /// DCT-II with lifter: MFCC from the log filter bank.
     pub struct DctOptions {
-        /// Number of cepstral coefficients kept (including c0).
+        /// Number of cepstral coefficients kept (including c0), 1 to the input dimension.
         num_ceps: usize = 13,
-        /// Lifter coefficient Q (0 = no lifter).
+        /// Lifter coefficient Q, finite and >= 0 (0 = no lifter).
         cepstral_lifter: f32 = 22.0,
         /// Replace c0 with the log frame energy.
         use_energy: bool = true,
         /// Energy before pre-emphasis and window (true) or after the window.
         raw_energy: bool = true,
-        /// Floor on the energy (not its log); 0 = none.
+        /// Floor on the energy (not its log), finite and >= 0; 0 = none.
         energy_floor: f32 = 0.0,
     }
 }
@@ -47,6 +47,14 @@ impl Dct {
                 opts.num_ceps
             )));
         }
+        // 1 + Q/2 sin(pi i / Q) stays within 1 + pi i / 2 for any finite Q >= 0.
+        if !(opts.cepstral_lifter >= 0.0 && opts.cepstral_lifter.is_finite()) {
+            return Err(Error::invalid(format!(
+                "dct cepstral_lifter must be finite and >= 0 (0 = none), got {}",
+                opts.cepstral_lifter
+            )));
+        }
+        check_energy_floor(opts.energy_floor)?;
         let dct = dct_matrix(opts.num_ceps, input_dim);
         let lifter = lifter_coefficients(opts.num_ceps, opts.cepstral_lifter);
         let matrix =

@@ -67,11 +67,11 @@ pub enum MelNorm {
 options! {
     /// Mel filter bank.
     pub struct FilterbankOptions {
-        /// Number of triangular mel bins.
+        /// Number of triangular mel bins, 1 to the number of DFT bins (each must cover one).
         num_bins: usize = 23,
-        /// Lower edge of the first triangle, Hz.
+        /// Lower edge of the first triangle, Hz (0 <= low_freq < high_freq).
         low_freq: f32 = 20.0,
-        /// Upper edge of the last triangle, Hz; 0 or negative is an offset from Nyquist (Kaldi).
+        /// Upper edge of the last triangle, Hz, at most Nyquist; 0 or negative is an offset from Nyquist (Kaldi).
         high_freq: f32 = 0.0,
         /// Mel scale: kaldi, htk or slaney.
         scale: MelScale = MelScale::Kaldi,
@@ -107,8 +107,13 @@ impl Filterbank {
                 opts.low_freq, opts.high_freq
             )));
         }
-        if opts.num_bins < 1 {
-            return Err(Error::invalid("filterbank num_bins must be at least 1"));
+        // Each mel bin must cover a DFT bin, so there can be no more of them (checked before any
+        // table is sized by num_bins).
+        if opts.num_bins < 1 || opts.num_bins > spectrogram_dim {
+            return Err(Error::invalid(format!(
+                "filterbank num_bins must be between 1 and the {spectrogram_dim} DFT bins, got {}",
+                opts.num_bins
+            )));
         }
         let scale = opts.scale;
         let bin_width = sample_rate as f32 / fft_length as f32;
@@ -262,15 +267,26 @@ mod tests {
 
     #[test]
     fn too_many_bins_is_an_error() {
-        let err = Filterbank::new(
-            &FilterbankOptions {
-                num_bins: 200,
-                ..Default::default()
-            },
-            8000,
-            129,
-        )
-        .unwrap_err();
+        let fb = |num_bins| {
+            Filterbank::new(
+                &FilterbankOptions {
+                    num_bins,
+                    ..Default::default()
+                },
+                8000,
+                129,
+            )
+        };
+        let err = fb(100).unwrap_err();
         assert!(err.to_string().contains("covers no DFT bin"), "{err}");
+        // More mel bins than DFT bins is refused before anything is sized by the count.
+        let err = fb(usize::MAX).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "filterbank num_bins must be between 1 and the 129 DFT bins, got {}",
+                usize::MAX
+            )
+        );
     }
 }

@@ -9,7 +9,7 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use super::Frames;
-use crate::audio::Waveform;
+use crate::audio::{Channel, Waveform};
 use crate::error::{Error, Result};
 use crate::options;
 
@@ -108,21 +108,23 @@ impl WindowType {
 options! {
     /// Framing: Kaldi's frame extraction options.
     pub struct FramingOptions {
-        /// Frame length in milliseconds.
+        /// Channel of multi-channel audio: mono (the file must have one channel), a channel number from 0, or mean (average of all channels); a manifest's `channel` column and `features --channel` override it.
+        channel: Channel = Channel::Mono,
+        /// Frame length in milliseconds (2 to 65536 samples at the pipeline's rate).
         frame_length_ms: f32 = 25.0,
-        /// Frame shift in milliseconds.
+        /// Frame shift in milliseconds (1 to 65536 samples at the pipeline's rate).
         frame_shift_ms: f32 = 10.0,
         /// Keep only frames that fit in the signal (true), or centre frames on each shift and reflect the edges.
         snip_edges: bool = true,
-        /// Standard deviation of Gaussian dither added to each sample (0 = off; seeded per utterance).
+        /// Standard deviation of Gaussian dither added to each sample, in 16-bit sample units, 0 to 32768 (0 = off; seeded per utterance).
         dither: f32 = 0.0,
         /// Subtract each frame's mean before anything else.
         remove_dc_offset: bool = true,
-        /// Pre-emphasis coefficient: x[i] -= k * x[i-1] (0 = off).
+        /// Pre-emphasis coefficient k, 0 to 1: x[i] -= k * x[i-1] (0 = off).
         preemph_coeff: f32 = 0.97,
         /// Window: povey, hamming, hann, rectangular, blackman, sine.
         window: WindowType = WindowType::Povey,
-        /// Constant of the Blackman window.
+        /// Constant of the Blackman window, 0 to 0.5.
         blackman_coeff: f32 = 0.42,
     }
 }
@@ -149,6 +151,10 @@ pub struct Framing {
 
 /// Longest frame or shift in samples (4 s at 16 kHz).
 pub const MAX_FRAME_LENGTH: usize = 1 << 16;
+
+/// Largest dither: noise with the standard deviation of a full-scale 16-bit signal. Far beyond
+/// any use, and low enough that a frame's energy cannot overflow f32.
+pub const MAX_DITHER: f32 = 32768.0;
 
 /// Kaldi floors energies at the float epsilon before taking logs.
 pub const ENERGY_EPSILON: f32 = f32::EPSILON;
@@ -188,10 +194,18 @@ impl Framing {
                 opts.preemph_coeff
             )));
         }
-        if !(opts.dither >= 0.0 && opts.dither.is_finite()) {
+        if !(0.0..=MAX_DITHER).contains(&opts.dither) {
             return Err(Error::invalid(format!(
-                "dither must be >= 0, got {}",
+                "dither must be between 0 and {MAX_DITHER} (the noise's standard deviation in \
+                 16-bit sample units; {MAX_DITHER} is full scale), got {}",
                 opts.dither
+            )));
+        }
+        if !(0.0..=0.5).contains(&opts.blackman_coeff) {
+            return Err(Error::invalid(format!(
+                "blackman_coeff must be between 0 and 0.5 (0.42 is the classic Blackman window), \
+                 got {}",
+                opts.blackman_coeff
             )));
         }
         let window = opts
@@ -217,6 +231,12 @@ impl Framing {
             return Err(Error::invalid(format!(
                 "audio is {} Hz but the pipeline expects {} Hz",
                 wav.sample_rate, self.sample_rate
+            )));
+        }
+        if let Some(i) = wav.samples.iter().position(|v| !v.is_finite()) {
+            return Err(Error::invalid(format!(
+                "audio sample {i} is {}; samples must be finite",
+                wav.samples[i]
             )));
         }
         let n = wav.samples.len();

@@ -6,18 +6,19 @@ use ndarray::{Array2, s};
 
 use super::framing::EnergyMode;
 use super::{Frames, Stage, StageKind};
+use crate::error::{Error, Result};
 use crate::options;
 
 options! {
     /// Natural log with a floor.
     pub struct LogOptions {
-        /// Values below this are raised to it before the log.
+        /// Values below this are raised to it before the log; positive and finite (the log of 0 is -inf).
         floor: f32 = f32::EPSILON,
         /// Add the frame's log energy as an extra column (only when log is the last stage).
         use_energy: bool = false,
         /// Energy before pre-emphasis and window (true) or after the window.
         raw_energy: bool = true,
-        /// Floor on the energy (not its log); 0 = none.
+        /// Floor on the energy (not its log), finite and >= 0; 0 = none.
         energy_floor: f32 = 0.0,
         /// Put the energy column last (HTK order) instead of first (Kaldi).
         energy_last: bool = false,
@@ -28,6 +29,27 @@ impl LogOptions {
     pub fn energy_mode(&self) -> EnergyMode {
         energy_mode(self.use_energy, self.raw_energy)
     }
+
+    /// Refuse values that can only give non-finite output.
+    pub fn check(&self) -> Result<()> {
+        if !(self.floor > 0.0 && self.floor.is_finite()) {
+            return Err(Error::invalid(format!(
+                "log floor must be positive and finite (the log of 0 is -inf), got {}",
+                self.floor
+            )));
+        }
+        check_energy_floor(self.energy_floor)
+    }
+}
+
+/// `energy_floor` of log and dct: 0 (none) or a positive, finite energy.
+pub(crate) fn check_energy_floor(energy_floor: f32) -> Result<()> {
+    if !(energy_floor >= 0.0 && energy_floor.is_finite()) {
+        return Err(Error::invalid(format!(
+            "energy_floor must be finite and >= 0 (0 = none), got {energy_floor}"
+        )));
+    }
+    Ok(())
 }
 
 /// The energy a final stage asks framing for.
@@ -55,11 +77,12 @@ pub struct Log {
 }
 
 impl Log {
-    pub fn new(opts: &LogOptions, input_dim: usize) -> Self {
-        Log {
+    pub fn new(opts: &LogOptions, input_dim: usize) -> Result<Self> {
+        opts.check()?;
+        Ok(Log {
             opts: opts.clone(),
             input_dim,
-        }
+        })
     }
 }
 
@@ -110,14 +133,16 @@ mod tests {
             data: array![[1.0f32, 0.0, 4.0]],
             log_energy: Some(array![2.5f32]),
         };
-        let plain = Log::new(&LogOptions::default(), 3).process(frames.clone());
+        let plain = Log::new(&LogOptions::default(), 3)
+            .unwrap()
+            .process(frames.clone());
         let ln4 = 4f32.ln();
         assert_eq!(plain.data, array![[0.0, f32::EPSILON.ln(), ln4]]);
         let first = LogOptions {
             use_energy: true,
             ..Default::default()
         };
-        let out = Log::new(&first, 3).process(frames.clone());
+        let out = Log::new(&first, 3).unwrap().process(frames.clone());
         assert_eq!(out.data, array![[2.5, 0.0, f32::EPSILON.ln(), ln4]]);
         let last = LogOptions {
             use_energy: true,
@@ -125,7 +150,39 @@ mod tests {
             energy_floor: 100.0,
             ..Default::default()
         };
-        let out = Log::new(&last, 3).process(frames);
+        let out = Log::new(&last, 3).unwrap().process(frames);
         assert_eq!(out.data, array![[0.0, f32::EPSILON.ln(), ln4, 100f32.ln()]]);
+    }
+
+    #[test]
+    fn floors_that_can_only_give_infinities_are_refused() {
+        for floor in [0.0, -1.0, f32::NAN, f32::INFINITY] {
+            let opts = LogOptions {
+                floor,
+                ..Default::default()
+            };
+            let e = Log::new(&opts, 3).unwrap_err().to_string();
+            assert_eq!(
+                e,
+                format!(
+                    "log floor must be positive and finite (the log of 0 is -inf), got {floor}"
+                )
+            );
+        }
+        let opts = LogOptions {
+            energy_floor: -1.0,
+            ..Default::default()
+        };
+        let e = Log::new(&opts, 3).unwrap_err().to_string();
+        assert_eq!(e, "energy_floor must be finite and >= 0 (0 = none), got -1");
+        let tiny = LogOptions {
+            floor: f32::MIN_POSITIVE,
+            ..Default::default()
+        };
+        let out = Log::new(&tiny, 1).unwrap().process(Frames {
+            data: array![[0.0f32]],
+            log_energy: None,
+        });
+        assert!(out.data[[0, 0]].is_finite());
     }
 }

@@ -20,7 +20,7 @@ use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
 use crate::audio::Waveform;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The boxes of the production line, in the only order they can appear.
 /// A stage is named after what it outputs, so these names are also the cut points of `--from`/`--until`.
@@ -138,11 +138,107 @@ impl Frontend {
 
     /// Run the chain on one waveform. `seed` drives dither (if any); use a per-utterance seed so
     /// results do not depend on the order utterances are processed in.
+    ///
+    /// Features are always finite: non-finite input samples, and input so extreme that a stage
+    /// overflows f32 (a float file with samples near 1e30, say), are errors naming the frame.
     pub fn compute(&self, wav: &Waveform, seed: u64) -> Result<Frames> {
         let mut frames = self.framing.process(wav, seed)?;
         for stage in &self.stages {
             frames = stage.process(frames);
         }
-        Ok(frames)
+        match first_non_finite(&frames.data) {
+            None => Ok(frames),
+            Some(at) => Err(self.non_finite(wav, seed, at, &frames.data)),
+        }
+    }
+
+    /// The error for non-finite output: where it is, and which stage first made a non-finite
+    /// value (found by running the chain again stage by stage; only on this error path).
+    fn non_finite(
+        &self,
+        wav: &Waveform,
+        seed: u64,
+        (f, c): (usize, usize),
+        out: &Array2<f32>,
+    ) -> Error {
+        let mut origin = String::new();
+        if let Ok(mut frames) = self.framing.process(wav, seed) {
+            let mut kind = StageKind::Waveform;
+            let mut stages = self.stages.iter();
+            loop {
+                if let Some((g, _)) = first_non_finite(&frames.data) {
+                    if kind != self.output_kind() {
+                        origin = format!(
+                            "; the first non-finite value is in the `{kind}` output, frame {g}"
+                        );
+                    }
+                    break;
+                }
+                let Some(stage) = stages.next() else { break };
+                kind = stage.kind();
+                frames = stage.process(frames);
+            }
+        }
+        let peak = wav.samples.iter().fold(0f32, |m, v| m.max(v.abs()));
+        Error::invalid(format!(
+            "non-finite features: frame {f} of the `{}` output is {} (column {c}){origin}; the \
+             input's largest sample is {peak:e} (16-bit full scale is 32768)",
+            self.output_kind(),
+            out[[f, c]]
+        ))
+    }
+}
+
+/// (frame, column) of the first NaN or infinity in `x`.
+fn first_non_finite(x: &Array2<f32>) -> Option<(usize, usize)> {
+    let cols = x.ncols().max(1);
+    match x.as_slice() {
+        Some(v) => v
+            .iter()
+            .position(|v| !v.is_finite())
+            .map(|i| (i / cols, i % cols)),
+        None => x
+            .indexed_iter()
+            .find(|(_, v)| !v.is_finite())
+            .map(|(at, _)| at),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use framing::{EnergyMode, Framing, FramingOptions};
+
+    fn spectrogram_chain() -> Frontend {
+        let framing = Framing::new(&FramingOptions::default(), 16000, EnergyMode::None).unwrap();
+        let dft = dft::Dft::new(&dft::DftOptions::default(), framing.dim()).unwrap();
+        let spec = spectrogram::Spectrogram::new(&Default::default(), dft.dim());
+        Frontend {
+            framing,
+            stages: vec![Box::new(dft), Box::new(spec)],
+        }
+    }
+
+    #[test]
+    fn non_finite_input_and_output_are_errors_naming_the_frame() {
+        let chain = spectrogram_chain();
+        let mut wav = Waveform {
+            samples: vec![100.0; 1600],
+            sample_rate: 16000,
+        };
+        assert!(chain.compute(&wav, 0).is_ok());
+        wav.samples[1234] = f32::NAN;
+        let e = chain.compute(&wav, 0).unwrap_err().to_string();
+        assert_eq!(e, "audio sample 1234 is NaN; samples must be finite");
+        // Finite samples whose power overflows f32 from frame 2 on (samples 320..720, the first
+        // frame that holds sample 700).
+        wav.samples[1234] = 100.0;
+        wav.samples[700..].fill(1e30);
+        let e = chain.compute(&wav, 0).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "non-finite features: frame 2 of the `spectrogram` output is inf (column 0); the \
+             input's largest sample is 1e30 (16-bit full scale is 32768)"
+        );
     }
 }

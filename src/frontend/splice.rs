@@ -3,13 +3,48 @@
 
 use ndarray::{Array2, ArrayView2, s};
 
+use crate::error::{Error, Result};
 use crate::options;
+
+/// Most frames of context on each side (0.5 s at a 10 ms shift; DNN front ends use 5 to 15).
+pub const MAX_CONTEXT: usize = 50;
+
+/// Most values per frame after deltas and splicing (1 MiB of f32): a spliced spectrogram with
+/// deltas fits, a spliced raw waveform frame does not.
+pub const MAX_POST_DIM: usize = 1 << 18;
 
 options! {
     /// Frame splicing.
     pub struct SpliceOptions {
-        /// Frames of context on each side (0 = none).
+        /// Frames of context on each side, 0 to 50 (0 = none).
         context: usize = 0,
+    }
+}
+
+impl SpliceOptions {
+    pub fn check(&self) -> Result<()> {
+        if self.context > MAX_CONTEXT {
+            return Err(Error::invalid(format!(
+                "splice context must be between 0 and {MAX_CONTEXT} frames, got {}",
+                self.context
+            )));
+        }
+        Ok(())
+    }
+
+    /// Values per frame after splicing `dim`-wide frames, refused beyond [`MAX_POST_DIM`] when
+    /// post-processing widens the frames (`widened`: deltas or splicing are on).
+    pub fn output_dim(&self, dim: usize, widened: bool) -> Result<usize> {
+        self.check()?;
+        let out = dim.saturating_mul(2 * self.context + 1);
+        if widened && out > MAX_POST_DIM {
+            return Err(Error::invalid(format!(
+                "deltas and splicing would make frames of {out} values (from {dim} with context \
+                 {}); at most {MAX_POST_DIM} are supported",
+                self.context
+            )));
+        }
+        Ok(out)
     }
 }
 
@@ -43,6 +78,22 @@ mod tests {
         assert_eq!(
             splice(x.view(), 1),
             array![[1.0, 1.0, 2.0], [1.0, 2.0, 3.0], [2.0, 3.0, 3.0]]
+        );
+    }
+
+    #[test]
+    fn context_and_width_are_bounded() {
+        let opts = |context| SpliceOptions { context };
+        assert_eq!(
+            opts(1_000_000).check().unwrap_err().to_string(),
+            "splice context must be between 0 and 50 frames, got 1000000"
+        );
+        assert_eq!(opts(5).output_dim(39, true).unwrap(), 429);
+        assert_eq!(opts(0).output_dim(1 << 20, false).unwrap(), 1 << 20);
+        assert_eq!(
+            opts(50).output_dim(65536, true).unwrap_err().to_string(),
+            "deltas and splicing would make frames of 6619136 values (from 65536 with context \
+             50); at most 262144 are supported"
         );
     }
 }

@@ -8,6 +8,7 @@ use ndarray::Array2;
 use rayon::prelude::*;
 
 use crate::audio::{self, ReadOptions, Waveform};
+use crate::corpus::Utterance;
 use crate::error::{Error, Result};
 use crate::frontend::cmvn::{CmvnMode, CmvnStats};
 use crate::frontend::deltas::Deltas;
@@ -27,6 +28,11 @@ pub struct Extractor {
 
 impl Extractor {
     pub fn new(pipeline: &Pipeline) -> Result<Self> {
+        pipeline
+            .post
+            .splice
+            .check()
+            .map_err(|e| Error::format(&pipeline.path, format!("post.splice: {e}")))?;
         Ok(Extractor {
             frontend: pipeline.frontend()?,
             deltas: Deltas::new(&pipeline.post.deltas)
@@ -54,7 +60,7 @@ impl Extractor {
 
     pub fn read_options(&self) -> ReadOptions {
         ReadOptions {
-            channel: None,
+            channel: self.frontend.framing.opts.channel,
             sample_rate: Some(self.pipeline.sample_rate),
             resample: self.pipeline.resample,
         }
@@ -63,6 +69,23 @@ impl Extractor {
     /// Read one audio file as the pipeline needs it (rate checked or resampled).
     pub fn read_audio(&self, path: &Path) -> Result<Waveform> {
         audio::read(path, &self.read_options())
+    }
+
+    /// Read an utterance's audio; its own channel (a manifest column) overrides the pipeline's.
+    pub fn read_utterance(&self, u: &Utterance) -> Result<Waveform> {
+        let mut opts = self.read_options();
+        opts.channel = u.channel.unwrap_or(opts.channel);
+        audio::read(&u.audio, &opts)
+    }
+
+    /// The feature-cache key of an utterance's chain output: the chain hash, which covers the
+    /// pipeline's channel, and the utterance's own channel where that differs.
+    pub fn cache_key(&self, u: &Utterance) -> String {
+        let hash = self.pipeline.chain_hash();
+        match u.channel {
+            Some(c) if c != self.frontend.framing.opts.channel => format!("{hash}-channel-{c}"),
+            _ => hash,
+        }
     }
 
     /// Run the chain on one waveform; `name` (utterance id or file name) seeds the dither.

@@ -134,9 +134,34 @@ struct PipelineFile {
     resample: bool,
     stages: Vec<Spanned<StageConfig>>,
     #[serde(default)]
-    post: PostConfig,
+    post: PostFile,
     #[serde(default)]
     classifier: Option<Spanned<ClassifierConfig>>,
+}
+
+/// `post:` as written, with each step's line for errors.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct PostFile {
+    cmvn: Option<Spanned<CmvnOptions>>,
+    deltas: Option<Spanned<DeltaOptions>>,
+    splice: Option<Spanned<SpliceOptions>>,
+}
+
+impl PostFile {
+    /// The options, and the lines of `deltas` and `splice` (0 when absent).
+    fn split(self) -> (PostConfig, usize, usize) {
+        fn line<T>(s: &Option<Spanned<T>>) -> usize {
+            s.as_ref().map_or(0, |s| s.referenced.line() as usize)
+        }
+        let lines = (line(&self.deltas), line(&self.splice));
+        let post = PostConfig {
+            cmvn: self.cmvn.map(|s| s.value).unwrap_or_default(),
+            deltas: self.deltas.map(|s| s.value).unwrap_or_default(),
+            splice: self.splice.map(|s| s.value).unwrap_or_default(),
+        };
+        (post, lines.0, lines.1)
+    }
 }
 
 /// A validated pipeline: stages in order, each with the YAML line it came from.
@@ -221,6 +246,7 @@ impl Pipeline {
             .map(|s| s.referenced.line() as usize)
             .collect();
         let stages: Vec<StageConfig> = file.stages.into_iter().map(|s| s.value).collect();
+        let (post, deltas_line, splice_line) = file.post.split();
         let pipeline = Pipeline {
             path: path.to_path_buf(),
             name: file.name.unwrap_or_else(|| {
@@ -232,7 +258,7 @@ impl Pipeline {
             resample: file.resample,
             stages,
             lines,
-            post: file.post,
+            post,
             classifier_line: file
                 .classifier
                 .as_ref()
@@ -242,7 +268,20 @@ impl Pipeline {
         pipeline.check_order()?;
         pipeline.check_classifier()?;
         // Build once so that bad values (too many mel bins, ...) are reported at load time.
-        pipeline.frontend()?;
+        let chain_dim = pipeline.frontend()?.dim();
+        let at = |line: usize, step: &str, e: Error| match e {
+            Error::Invalid(msg) => Error::at_line(path, line, format!("post.{step}: {msg}")),
+            other => other,
+        };
+        let (deltas, splice) = (&pipeline.post.deltas, &pipeline.post.splice);
+        deltas.check().map_err(|e| at(deltas_line, "deltas", e))?;
+        let widened = deltas.order > 0 || splice.context > 0;
+        splice
+            .output_dim(chain_dim * (deltas.order + 1), widened)
+            .map_err(|e| match splice_line {
+                0 => at(deltas_line, "deltas", e),
+                line => at(line, "splice", e),
+            })?;
         Ok(pipeline)
     }
 
@@ -397,7 +436,7 @@ impl Pipeline {
                 StageConfig::Filterbank(o) => {
                     Box::new(Filterbank::new(o, self.sample_rate, dim).map_err(|e| at(i, e))?)
                 }
-                StageConfig::Log(o) => Box::new(Log::new(o, dim)),
+                StageConfig::Log(o) => Box::new(Log::new(o, dim).map_err(|e| at(i, e))?),
                 StageConfig::Dct(o) => Box::new(Dct::new(o, dim).map_err(|e| at(i, e))?),
             };
             dim = stage.dim();

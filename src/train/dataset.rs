@@ -77,14 +77,13 @@ pub fn load(
     }
     let phones = PhoneSet::timit();
     let geom = extractor.frontend.framing.geometry;
-    let hash = extractor.pipeline.chain_hash();
     let chained: Vec<(Array2<f32>, Vec<Option<FrameLabel>>)> = utts
         .par_iter()
         .map(|u| {
-            let wav = extractor.read_audio(&u.audio)?;
+            let wav = extractor.read_utterance(u)?;
             let compute = || extractor.chain_read(&wav, &u.id, &u.audio);
             let feats = match cache {
-                Some(c) => c.get_or_compute(&u.audio, &hash, compute)?,
+                Some(c) => c.get_or_compute(&u.audio, &extractor.cache_key(u), compute)?,
                 None => compute()?,
             };
             let labels = frame_labels(u, wav.samples.len() as u64, &geom, phones)?;
