@@ -24,6 +24,19 @@ pub enum Error {
     /// A request that cannot be satisfied, not tied to one file (bad option values, incompatible parts).
     #[error("{0}")]
     Invalid(String),
+    /// Frames of the wrong width for a model or stage.
+    #[error("{what} expects {expected}-dimensional frames, got {got}")]
+    DimensionMismatch {
+        what: &'static str,
+        expected: usize,
+        got: usize,
+    },
+    /// Audio at another rate than the pipeline is built for, and resampling is off.
+    #[error(
+        "sample rate is {got} Hz but {expected} Hz is required; convert the file or enable \
+         resampling (`resample: true` in the pipeline)"
+    )]
+    RateMismatch { expected: u32, got: u32 },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -53,5 +66,32 @@ impl Error {
 
     pub fn invalid(msg: impl Into<String>) -> Self {
         Error::Invalid(msg.into())
+    }
+
+    /// True when the error already names a file.
+    pub fn has_location(&self) -> bool {
+        matches!(
+            self,
+            Error::Io { .. } | Error::Format { .. } | Error::AtLine { .. }
+        )
+    }
+
+    /// Name `path` in an error that does not name a file yet (errors that do are kept).
+    pub fn in_file(self, path: impl AsRef<Path>) -> Self {
+        if self.has_location() {
+            self
+        } else {
+            Error::format(path, self.to_string())
+        }
+    }
+
+    /// Name `path` and `line` in an error that does not name a file yet, with `prefix` (e.g. the
+    /// option's section) in front of its message.
+    pub fn at(self, path: impl AsRef<Path>, line: usize, prefix: &str) -> Self {
+        if self.has_location() {
+            self
+        } else {
+            Error::at_line(path, line, format!("{prefix}{self}"))
+        }
     }
 }

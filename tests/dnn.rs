@@ -211,7 +211,7 @@ fn layer_zero_is_the_normalised_spliced_input() {
     assert_eq!(h2.dim(), (3, 3));
     assert!(h2.iter().all(|v| *v > 0.0 && *v < 1.0), "sigmoid outputs");
     assert!(dnn.activations(f.view(), 3).is_err());
-    let lp = dnn.log_scores(f.view());
+    let lp = dnn.log_scores(f.view()).unwrap();
     for row in lp.rows() {
         assert!((row.iter().map(|v| v.exp()).sum::<f32>() - 1.0).abs() < 1e-6);
     }
@@ -236,7 +236,10 @@ fn save_and_load_give_identical_outputs() {
     dnn.save(&path).unwrap();
     let back = Dnn::load(&path).unwrap();
     assert_eq!(back, dnn);
-    assert_eq!(back.log_scores(tf[0].view()), dnn.log_scores(tf[0].view()));
+    assert_eq!(
+        back.log_scores(tf[0].view()).unwrap(),
+        dnn.log_scores(tf[0].view()).unwrap()
+    );
     let meta: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("net.json")).unwrap())
             .unwrap();
@@ -387,7 +390,7 @@ fn export_for_torch_check() {
     ndarray_npy::write_npy(dir.join("feats.npy"), feats).unwrap();
     ndarray_npy::write_npy(
         dir.join("log_posteriors.npy"),
-        &dnn.log_scores(feats.view()),
+        &dnn.log_scores(feats.view()).unwrap(),
     )
     .unwrap();
     for layer in 0..=3 {

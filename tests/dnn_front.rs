@@ -492,8 +492,8 @@ fn models_with_a_front_end_save_and_load() {
         let back = Dnn::load(&path).unwrap();
         assert_eq!(back, dnn);
         assert_eq!(
-            back.log_scores(feats[0].view()),
-            dnn.log_scores(feats[0].view())
+            back.log_scores(feats[0].view()).unwrap(),
+            dnn.log_scores(feats[0].view()).unwrap()
         );
         let meta: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(dir.path().join("net.json")).unwrap())

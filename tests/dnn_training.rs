@@ -80,7 +80,7 @@ fn separable_clusters_are_learned_with_dev_set() {
     let mut right = 0;
     let mut total = 0;
     for (f, l) in df.iter().zip(&dl) {
-        let lp = out.dnn.log_scores(f.view());
+        let lp = out.dnn.log_scores(f.view()).unwrap();
         for (row, &y) in lp.rows().into_iter().zip(l) {
             if y != u32::MAX {
                 total += 1;

@@ -326,7 +326,7 @@ fn saved_models_predict_identically_and_check_the_dimension() {
     model.metadata = serde_json::json!({"tying": "monophone"});
     // Priors are the label frequencies.
     assert!((model.log_priors()[0] - 0.75f32.ln()).abs() < 1e-6);
-    let scores = model.log_scores(x.view());
+    let scores = model.log_scores(x.view()).unwrap();
     let ll = model.gmms.log_likelihoods(x.view()).unwrap();
     assert!((scores[[0, 1]] - ll[[0, 1]] - 0.25f32.ln()).abs() < 1e-5);
     assert_eq!(model.num_classes(), 2);
@@ -338,7 +338,7 @@ fn saved_models_predict_identically_and_check_the_dimension() {
     assert!(dir.path().join("gmm.safetensors").exists() && dir.path().join("gmm.json").exists());
     let loaded = GmmClassifier::load(&dir.path().join("gmm.safetensors")).unwrap();
     assert_eq!(loaded, model);
-    let again = loaded.log_scores(x.view());
+    let again = loaded.log_scores(x.view()).unwrap();
     assert!(
         again
             .iter()

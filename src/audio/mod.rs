@@ -214,14 +214,11 @@ pub fn decode(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Waveform>
     match opts.sample_rate {
         Some(want) if want != wave.sample_rate => {
             if !opts.resample {
-                return Err(Error::format(
-                    path,
-                    format!(
-                        "sample rate is {} Hz but {want} Hz is required; convert the file or \
-                         enable resampling",
-                        wave.sample_rate
-                    ),
-                ));
+                return Err(Error::RateMismatch {
+                    expected: want,
+                    got: wave.sample_rate,
+                }
+                .in_file(path));
             }
             let samples = resample::resample(path, &wave.samples, wave.sample_rate, want)?;
             Ok(Waveform {

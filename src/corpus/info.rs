@@ -131,7 +131,10 @@ pub fn corpus_info(
     let mut segs = vec![0usize; phones.p61.len()];
     for u in &corpus.utterances {
         for s in &u.phones {
-            segs[phones.p61.id(&s.label).unwrap() as usize] += 1;
+            // Labels were checked when the corpus was read; an unknown one is not counted.
+            if let Some(p) = phones.p61.id(&s.label) {
+                segs[p as usize] += 1;
+            }
         }
     }
     let phone_counts = (0..phones.p61.len() as u16)

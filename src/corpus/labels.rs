@@ -91,10 +91,14 @@ pub fn frame_labels(
     }
 
     // Phone ids per segment; contexts skip deleted segments.
-    let id61: Vec<u16> = segs
-        .iter()
-        .map(|s| phones.p61.id(&s.label).unwrap())
-        .collect();
+    let id61: Vec<u16> =
+        segs.iter()
+            .map(|s| {
+                phones.p61.id(&s.label).ok_or_else(|| {
+                    Error::at_line(file, s.line, format!("unknown phone `{}`", s.label))
+                })
+            })
+            .collect::<Result<_>>()?;
     let id48: Vec<Option<u16>> = id61.iter().map(|&p| phones.fold_61_to_48(p)).collect();
     let sil = phones.silence48();
     let mut left = vec![sil; segs.len()];

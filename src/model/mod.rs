@@ -9,6 +9,8 @@ pub mod tree;
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
+use crate::error::Result;
+
 /// The two families of learned box.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -43,6 +45,8 @@ pub trait Classifier: Send + Sync {
     fn num_classes(&self) -> usize;
     /// Number of learned parameters.
     fn num_params(&self) -> usize;
-    /// Log scores per frame and class (frames x classes) for one utterance's features.
-    fn log_scores(&self, features: ArrayView2<f32>) -> Array2<f32>;
+    /// Log scores per frame and class (frames x classes) for one utterance's features; an
+    /// error ([`Error::DimensionMismatch`](crate::Error::DimensionMismatch)) for frames of
+    /// another width.
+    fn log_scores(&self, features: ArrayView2<f32>) -> Result<Array2<f32>>;
 }

@@ -183,10 +183,7 @@ impl Pipeline {
         let mut c = self.classifier.clone().unwrap_or_default();
         let kind = self.classifier_kind(o.requested_kind())?;
         if let Some(from) = o.from {
-            self.check_cut(from).map_err(|e| match e {
-                Error::Invalid(msg) => Error::format(self.path(), msg),
-                other => other,
-            })?;
+            self.check_cut(from).map_err(|e| e.in_file(self.path()))?;
             c.from = Some(from);
         }
         if let Some(states) = &o.states {

@@ -107,10 +107,7 @@ impl Extractor {
 
     /// [`chain`](Self::chain) on audio read from `path`, naming that file in any error.
     pub fn chain_read(&self, wav: &Waveform, name: &str, path: &Path) -> Result<Array2<f32>> {
-        self.chain(wav, name).map_err(|e| match e {
-            Error::Invalid(msg) => Error::format(path, msg),
-            other => other,
-        })
+        self.chain(wav, name).map_err(|e| e.in_file(path))
     }
 
     /// Post-process a set of utterances: CMVN pooled per `groups` (speaker ids; needed for

@@ -269,10 +269,7 @@ impl Pipeline {
         pipeline.check_classifier()?;
         // Build once so that bad values (too many mel bins, ...) are reported at load time.
         let chain_dim = pipeline.frontend()?.dim();
-        let at = |line: usize, step: &str, e: Error| match e {
-            Error::Invalid(msg) => Error::at_line(path, line, format!("post.{step}: {msg}")),
-            other => other,
-        };
+        let at = |line: usize, step: &str, e: Error| e.at(path, line, &format!("post.{step}: "));
         let (deltas, splice) = (&pipeline.post.deltas, &pipeline.post.splice);
         deltas.check().map_err(|e| at(deltas_line, "deltas", e))?;
         let widened = deltas.order > 0 || splice.context > 0;
@@ -320,14 +317,7 @@ impl Pipeline {
         let Some(c) = &self.classifier else {
             return Ok(());
         };
-        let at = |e: Error| match e {
-            Error::Invalid(msg) => Error::at_line(
-                &self.path,
-                self.classifier_line,
-                format!("classifier: {msg}"),
-            ),
-            other => other,
-        };
+        let at = |e: Error| e.at(&self.path, self.classifier_line, "classifier: ");
         if let Some(from) = c.from {
             self.check_cut(from).map_err(at)?;
         }
@@ -401,10 +391,7 @@ impl Pipeline {
             .stages
             .last()
             .map_or(EnergyMode::None, StageConfig::energy_mode);
-        let at = |i: usize, e: Error| match e {
-            Error::Invalid(msg) => Error::at_line(&self.path, self.lines[i], msg),
-            other => other,
-        };
+        let at = |i: usize, e: Error| e.at(&self.path, self.lines[i], "");
         for (i, stage) in self.stages.iter().enumerate() {
             let uses_energy = stage.energy_mode() != EnergyMode::None;
             if uses_energy && i + 1 != self.stages.len() {

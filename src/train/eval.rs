@@ -97,12 +97,22 @@ pub fn evaluate(model: &dyn Classifier, set: &FrameSet, targets: &Targets) -> Re
     let phones = PhoneSet::timit();
     let leaf39 = targets.leaf_phone39();
     let n39 = phones.p39.len();
-    Ok(set
-        .utts
+    set.utts
         .par_iter()
-        .map(|u| {
+        .map(|u| -> Result<Evaluation> {
             let mut e = Evaluation::empty(n39);
-            let scores = model.log_scores(u.feats.view());
+            let scores = model.log_scores(u.feats.view())?;
+            if let Some((t, _)) = scores
+                .rows()
+                .into_iter()
+                .enumerate()
+                .find(|(_, r)| r.iter().any(|v| v.is_nan()))
+            {
+                return Err(Error::invalid(format!(
+                    "utterance {}: the model's scores are NaN at frame {t} (damaged model?)",
+                    u.id
+                )));
+            }
             for (row, label) in scores.rows().into_iter().zip(&u.labels) {
                 let Some(label) = label else { continue };
                 let best = argmax(row.as_slice().expect("standard layout")) as u32;
@@ -116,9 +126,9 @@ pub fn evaluate(model: &dyn Classifier, set: &FrameSet, targets: &Targets) -> Re
                 e.phone_correct += usize::from(ref39 == hyp39);
                 e.confusion[[ref39, hyp39]] += 1;
             }
-            e
+            Ok(e)
         })
-        .reduce(|| Evaluation::empty(n39), Evaluation::merge))
+        .try_reduce(|| Evaluation::empty(n39), |a, b| Ok(a.merge(b)))
 }
 
 /// Index of the largest score (the first one on ties).

@@ -105,9 +105,9 @@ pub fn nearest_neighbours_where(
 /// The `k` smallest entries of `d` among indices `keep` accepts, by (distance, index), as
 /// Euclidean distances.
 fn k_smallest(d: &[f32], k: usize, keep: impl Fn(usize) -> bool) -> Vec<Neighbour> {
-    let key = |&j: &usize| (d[j], j);
+    // total_cmp: a NaN distance (from non-finite input) sorts last instead of panicking.
+    let cmp = |a: &usize, b: &usize| d[*a].total_cmp(&d[*b]).then(a.cmp(b));
     let mut idx: Vec<usize> = (0..d.len()).filter(|&j| keep(j)).collect();
-    let cmp = |a: &usize, b: &usize| key(a).partial_cmp(&key(b)).expect("finite distances");
     if k < idx.len() {
         idx.select_nth_unstable_by(k - 1, cmp);
         idx.truncate(k);

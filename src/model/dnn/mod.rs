@@ -491,11 +491,11 @@ impl Dnn {
 
     fn check_features(&self, features: &ArrayView2<'_, f32>) -> Result<()> {
         if features.ncols() != self.arch.feature_dim {
-            return Err(Error::invalid(format!(
-                "features have {} dimensions, the DNN expects {}",
-                features.ncols(),
-                self.arch.feature_dim
-            )));
+            return Err(Error::DimensionMismatch {
+                what: "the DNN",
+                expected: self.arch.feature_dim,
+                got: features.ncols(),
+            });
         }
         if let Front::Filterbank(_) = self.arch.front {
             front::check_power(features.view(), 0)?;
@@ -589,10 +589,8 @@ impl Classifier for Dnn {
         self.arch.num_params()
     }
 
-    /// Log-softmax outputs. Panics if the features do not have [`Classifier::input_dim`] columns
-    /// (callers check dimensions when they build the pipeline; see [`Dnn::log_posteriors`]).
-    fn log_scores(&self, features: ArrayView2<f32>) -> Array2<f32> {
+    /// Log-softmax outputs ([`Dnn::log_posteriors`]).
+    fn log_scores(&self, features: ArrayView2<f32>) -> Result<Array2<f32>> {
         self.log_posteriors(features)
-            .unwrap_or_else(|e| panic!("DNN log_scores: {e}"))
     }
 }

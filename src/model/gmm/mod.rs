@@ -226,10 +226,11 @@ impl StateGmms {
 
     fn check_dim(&self, dim: usize) -> Result<()> {
         if dim != self.input_dim() {
-            return Err(Error::invalid(format!(
-                "the GMM expects {}-dimensional features, got {dim}",
-                self.input_dim()
-            )));
+            return Err(Error::DimensionMismatch {
+                what: "the GMM",
+                expected: self.input_dim(),
+                got: dim,
+            });
         }
         Ok(())
     }
@@ -549,14 +550,10 @@ impl Classifier for GmmClassifier {
     fn num_params(&self) -> usize {
         self.gmms.num_params()
     }
-    /// Panics on a feature dimension other than [`input_dim`](Classifier::input_dim): callers
-    /// check it when they load the model ([`GmmClassifier::load_for_dim`]).
-    fn log_scores(&self, features: ArrayView2<f32>) -> Array2<f32> {
-        let mut ll = self
-            .gmms
-            .log_likelihoods(features)
-            .unwrap_or_else(|e| panic!("{e}"));
+    /// log p(x | state) + log P(state).
+    fn log_scores(&self, features: ArrayView2<f32>) -> Result<Array2<f32>> {
+        let mut ll = self.gmms.log_likelihoods(features)?;
         ll += &self.log_priors;
-        ll
+        Ok(ll)
     }
 }
