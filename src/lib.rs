@@ -12,6 +12,7 @@ pub mod cache;
 pub mod classifier;
 pub mod corpus;
 pub mod dataset;
+pub mod decode;
 pub mod error;
 pub mod eval;
 pub mod experiment;

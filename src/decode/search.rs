@@ -1,0 +1,273 @@
+//! Time-synchronous Viterbi beam search over a [`Graph`] (Kaldi's `FasterDecoder` scheme), shared
+//! by the phone-loop decoder and the aligner.
+//!
+//! Per frame t: every surviving token of frame t-1 takes its self-loop and its emitting arcs, and
+//! every live phone boundary (non-emitting token) its entry arcs, each adding the arc weight and
+//! `acoustic_scale x score[t, tied state]`; the best candidate per node is kept. Candidates are
+//! dropped on the fly once they fall `beam` below the best seen so far in the frame (the best
+//! survivor of t-1 goes first, so the estimate is good from the start). Then the frame is pruned
+//! to `beam` below its best and, when more than `max_active` remain, to the `max_active`-th best
+//! score (quickselect). Survivors then take their phone exits into the non-emitting boundary
+//! nodes, pruned with the same cutoff, which the next frame enters.
+//!
+//! Traceback memory: each survivor of each frame leaves one 8-byte record (its node, a "new phone"
+//! bit, and the index of its predecessor's record), so an utterance keeps
+//! O(frames x surviving tokens) records, and never the trellis of all nodes x frames. The best
+//! final token's chain of records is the path. No allocation per frame: buffers live in
+//! [`SearchScratch`] and are reused across utterances.
+
+use ndarray::ArrayView2;
+
+use super::graph::{Graph, NEW_PHONE};
+
+const NONE: u32 = u32::MAX;
+
+/// Beam and token cap of one search.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Pruning {
+    pub beam: f32,
+    pub max_active: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Token {
+    node: u32,
+    score: f32,
+    prev: u32,
+    entry: bool,
+}
+
+/// One traceback record: node (top bit: entered a new phone) and the predecessor's record.
+#[derive(Debug, Clone, Copy)]
+struct Record {
+    node: u32,
+    prev: u32,
+}
+
+/// Buffers of the search, reused across utterances (one per thread).
+#[derive(Debug, Default)]
+pub struct SearchScratch {
+    slot: Vec<u32>,
+    cur: Vec<(u32, f32, u32)>,
+    next: Vec<Token>,
+    eps_score: Vec<f32>,
+    eps_prev: Vec<u32>,
+    eps_active: Vec<u32>,
+    records: Vec<Record>,
+    select: Vec<f32>,
+    /// Most tokens alive in any frame of the last search (for diagnostics and benchmarks).
+    pub peak_active: usize,
+}
+
+/// The best path: the emitting node of every frame, where new phones start, and its score.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct BestPath {
+    pub nodes: Vec<u32>,
+    pub entries: Vec<bool>,
+    pub score: f64,
+    /// False when no surviving token could end the utterance (the best token is returned).
+    pub reached_final: bool,
+}
+
+/// The best path through `graph` for `scores` (frames x tied states, standard layout; finite),
+/// or `None` when the utterance has no frames or every token died.
+pub(crate) fn search(
+    graph: &Graph,
+    scores: ArrayView2<f32>,
+    acoustic_scale: f32,
+    pruning: Pruning,
+    scratch: &mut SearchScratch,
+) -> Option<BestPath> {
+    let frames = scores.nrows();
+    if frames == 0 {
+        return None;
+    }
+    let sc = scratch;
+    sc.slot.clear();
+    sc.slot.resize(graph.num_emitting(), NONE);
+    sc.eps_score.clear();
+    sc.eps_score
+        .resize(graph.num_nonemitting(), f32::NEG_INFINITY);
+    sc.eps_prev.clear();
+    sc.eps_prev.resize(graph.num_nonemitting(), NONE);
+    sc.eps_active.clear();
+    sc.records.clear();
+    sc.cur.clear();
+    sc.peak_active = 0;
+
+    sc.eps_score[graph.start as usize] = 0.0;
+    sc.eps_active.push(graph.start);
+    let beam = pruning.beam;
+    let ac = acoustic_scale;
+    let mut best_cur = 0usize;
+
+    for t in 0..frames {
+        let row = scores.row(t);
+        let row = row
+            .as_slice()
+            .expect("the caller passes scores in standard layout");
+        sc.next.clear();
+        let mut best = f32::NEG_INFINITY;
+        let (slot, next) = (&mut sc.slot, &mut sc.next);
+        let mut relax = |node: u32, score: f32, prev: u32, entry: bool, best: &mut f32| {
+            if score < *best - beam {
+                return;
+            }
+            if score > *best {
+                *best = score;
+            }
+            let s = &mut slot[node as usize];
+            if *s == NONE {
+                *s = next.len() as u32;
+                next.push(Token {
+                    node,
+                    score,
+                    prev,
+                    entry,
+                });
+            } else {
+                let tok = &mut next[*s as usize];
+                if score > tok.score {
+                    tok.score = score;
+                    tok.prev = prev;
+                    tok.entry = entry;
+                }
+            }
+        };
+
+        // Emitting tokens, the best first so that the running cutoff is tight from the start.
+        let n_cur = sc.cur.len();
+        for k in 0..n_cur {
+            let i = match k {
+                0 => best_cur,
+                k if k == best_cur => 0,
+                k => k,
+            };
+            let (u, s, rec) = sc.cur[i];
+            let ui = u as usize;
+            relax(
+                u,
+                s + graph.self_loop[ui] + ac * row[graph.leaf[ui] as usize],
+                rec,
+                false,
+                &mut best,
+            );
+            let arcs =
+                &graph.emit_arcs[graph.emit_begin[ui] as usize..graph.emit_begin[ui + 1] as usize];
+            for &(to, w) in arcs {
+                let v = to & !NEW_PHONE;
+                relax(
+                    v,
+                    s + w + ac * row[graph.leaf[v as usize] as usize],
+                    rec,
+                    to & NEW_PHONE != 0,
+                    &mut best,
+                );
+            }
+        }
+        // Phone entries from the boundaries reached after the previous frame.
+        for &b in &sc.eps_active {
+            let bi = b as usize;
+            let (s, prev) = (sc.eps_score[bi], sc.eps_prev[bi]);
+            sc.eps_score[bi] = f32::NEG_INFINITY;
+            let arcs = &graph.entry_arcs
+                [graph.entry_begin[bi] as usize..graph.entry_begin[bi + 1] as usize];
+            for &(v, w) in arcs {
+                relax(
+                    v,
+                    s + w + ac * row[graph.leaf[v as usize] as usize],
+                    prev,
+                    true,
+                    &mut best,
+                );
+            }
+        }
+        sc.eps_active.clear();
+        if sc.next.is_empty() {
+            return None;
+        }
+
+        // Prune: beam, then the token cap.
+        let mut cutoff = best - beam;
+        if sc.next.len() > pruning.max_active {
+            sc.select.clear();
+            sc.select.extend(sc.next.iter().map(|t| t.score));
+            let k = pruning.max_active.max(1) - 1;
+            let (_, kth, _) = sc.select.select_nth_unstable_by(k, |a, b| b.total_cmp(a));
+            cutoff = cutoff.max(*kth);
+        }
+        sc.cur.clear();
+        best_cur = 0;
+        let mut best_score = f32::NEG_INFINITY;
+        for tok in &sc.next {
+            sc.slot[tok.node as usize] = NONE;
+            if tok.score >= cutoff {
+                if tok.score > best_score {
+                    best_score = tok.score;
+                    best_cur = sc.cur.len();
+                }
+                let rec = sc.records.len() as u32;
+                sc.records.push(Record {
+                    node: tok.node | if tok.entry { NEW_PHONE } else { 0 },
+                    prev: tok.prev,
+                });
+                sc.cur.push((tok.node, tok.score, rec));
+            }
+        }
+        sc.peak_active = sc.peak_active.max(sc.cur.len());
+
+        // Phone exits into the boundaries, for the next frame.
+        if t + 1 < frames {
+            for &(u, s, rec) in &sc.cur {
+                let ui = u as usize;
+                let arcs = &graph.exit_arcs
+                    [graph.exit_begin[ui] as usize..graph.exit_begin[ui + 1] as usize];
+                for &(b, w) in arcs {
+                    let cand = s + w;
+                    let bi = b as usize;
+                    if cand >= cutoff && cand > sc.eps_score[bi] {
+                        if sc.eps_score[bi] == f32::NEG_INFINITY {
+                            sc.eps_active.push(b);
+                        }
+                        sc.eps_score[bi] = cand;
+                        sc.eps_prev[bi] = rec;
+                    }
+                }
+            }
+        }
+    }
+
+    // The best token that may end the utterance, else the best token.
+    let mut end: Option<(f32, u32)> = None;
+    for &(u, s, rec) in &sc.cur {
+        let f = graph.final_weight[u as usize];
+        if f > f32::NEG_INFINITY && end.is_none_or(|(b, _)| s + f > b) {
+            end = Some((s + f, rec));
+        }
+    }
+    let reached_final = end.is_some();
+    let (score, mut rec) = match end {
+        Some(e) => e,
+        None => {
+            let (_, s, rec) = sc.cur[best_cur];
+            (s, rec)
+        }
+    };
+    let mut nodes = Vec::with_capacity(frames);
+    let mut entries = Vec::with_capacity(frames);
+    while rec != NONE {
+        let r = sc.records[rec as usize];
+        nodes.push(r.node & !NEW_PHONE);
+        entries.push(r.node & NEW_PHONE != 0);
+        rec = r.prev;
+    }
+    nodes.reverse();
+    entries.reverse();
+    debug_assert_eq!(nodes.len(), frames);
+    Some(BestPath {
+        nodes,
+        entries,
+        score: score as f64,
+        reached_final,
+    })
+}
