@@ -45,6 +45,58 @@ pub(crate) struct Graph {
 }
 
 impl Graph {
+    /// The graph in OpenFst's text format (tropical costs = negated weights), for inspection with
+    /// OpenFst tools or decoding with Kaldi's decoders: states are the non-emitting nodes
+    /// (the start first), then the emitting ones; an arc's input label is the tied state it reads
+    /// plus 1 (0 = epsilon), its output label the phone it enters plus 1 (0 within a phone).
+    pub fn fst_text(&self) -> String {
+        use std::fmt::Write;
+        let b = self.num_nonemitting() as u32;
+        let mut out = String::new();
+        let mut line = |from: u32, to: u32, ilabel: u32, olabel: u32, w: f32| {
+            let _ = writeln!(out, "{from} {to} {ilabel} {olabel} {}", -w);
+        };
+        // OpenFst takes the first line's source as the start state: the start's arcs go first.
+        let mut eps: Vec<u32> = (0..b).collect();
+        eps.sort_by_key(|&e| e != self.start);
+        for e in eps {
+            let (lo, hi) = (
+                self.entry_begin[e as usize],
+                self.entry_begin[e as usize + 1],
+            );
+            for &(v, w) in &self.entry_arcs[lo as usize..hi as usize] {
+                let info = self.info[v as usize];
+                line(e, b + v, info.leaf + 1, info.phone as u32 + 1, w);
+            }
+        }
+        for u in 0..self.num_emitting() {
+            let info = self.info[u];
+            let us = b + u as u32;
+            line(us, us, info.leaf + 1, 0, self.self_loop[u]);
+            let (lo, hi) = (self.emit_begin[u], self.emit_begin[u + 1]);
+            for &(to, w) in &self.emit_arcs[lo as usize..hi as usize] {
+                let v = to & !NEW_PHONE;
+                let vi = self.info[v as usize];
+                let olabel = if to & NEW_PHONE != 0 {
+                    vi.phone as u32 + 1
+                } else {
+                    0
+                };
+                line(us, b + v, vi.leaf + 1, olabel, w);
+            }
+            let (lo, hi) = (self.exit_begin[u], self.exit_begin[u + 1]);
+            for &(e, w) in &self.exit_arcs[lo as usize..hi as usize] {
+                line(us, e, 0, 0, w);
+            }
+        }
+        for u in 0..self.num_emitting() {
+            if self.final_weight[u] > f32::NEG_INFINITY {
+                let _ = writeln!(out, "{} {}", b + u as u32, -self.final_weight[u]);
+            }
+        }
+        out
+    }
+
     pub fn num_emitting(&self) -> usize {
         self.leaf.len()
     }

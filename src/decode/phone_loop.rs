@@ -215,6 +215,13 @@ impl PhoneLoop {
         self.context_independent
     }
 
+    /// The graph in OpenFst's text format with the acoustic scale left out (apply it to the
+    /// scores): input labels are tied states + 1, output labels phone ids + 1 where a phone starts.
+    /// For inspection with OpenFst tools, or to decode the same graph with Kaldi's decoders.
+    pub fn fst_text(&self) -> String {
+        self.graph.fst_text()
+    }
+
     pub fn size(&self) -> GraphSize {
         GraphSize {
             emitting: self.graph.num_emitting(),
@@ -256,8 +263,8 @@ struct LoopBuilder<'a> {
     nodes: HashMap<Key, u32>,
     /// LM look-ahead of each emitting node.
     lookahead: Vec<f32>,
-    /// Non-emitting boundary node per (phone, next phone), created on first use.
-    boundary: Vec<u32>,
+    /// Phone exits `(last-state node, phone, next phone, weight)`, wired once the trees exist.
+    exits: Vec<(u32, u16, u16, f32)>,
     in_loop: Vec<bool>,
 }
 
@@ -281,7 +288,7 @@ impl<'a> LoopBuilder<'a> {
             start,
             nodes: HashMap::new(),
             lookahead: Vec::new(),
-            boundary: vec![NONE; p * p],
+            exits: Vec::new(),
             in_loop: vec![false; p],
         }
     }
@@ -375,7 +382,7 @@ impl<'a> LoopBuilder<'a> {
             roots[i] = tree;
         }
 
-        // Entries: from the start, and from each boundary into the next phone's tree.
+        // Entries from the start.
         let ins = self.cfg.insertion_penalty;
         for c in 0..p as u16 {
             let i = sil as usize * p + c as usize;
@@ -388,13 +395,32 @@ impl<'a> LoopBuilder<'a> {
                     .entry_arc(self.start, v, w + self.lookahead[v as usize]);
             }
         }
-        for (&b, tree) in self.boundary.iter().zip(&roots) {
-            if b == NONE {
+        // Exits into the next phone: through a shared boundary node (the best exit into each
+        // next phone is found once, then fans out to that phone's tree roots), or straight to the
+        // roots where that takes no more arcs (one root, or one exit), which saves a step.
+        let mut incoming = vec![0usize; p * p];
+        for &(_, c, r, _) in &self.exits {
+            incoming[c as usize * p + r as usize] += 1;
+        }
+        let mut boundary = vec![NONE; p * p];
+        for &(u, c, r, w) in &self.exits {
+            let i = c as usize * p + r as usize;
+            let k = roots[i].len();
+            if incoming[i] * k <= incoming[i] + k {
+                for &v in &roots[i] {
+                    let wv = w + ins + self.lookahead[v as usize];
+                    self.graph.arc(u, v, wv, true);
+                }
                 continue;
             }
-            for &v in tree {
-                self.graph.entry_arc(b, v, ins + self.lookahead[v as usize]);
+            if boundary[i] == NONE {
+                let b = self.graph.add_nonemitting();
+                boundary[i] = b;
+                for &v in &roots[i] {
+                    self.graph.entry_arc(b, v, ins + self.lookahead[v as usize]);
+                }
             }
+            self.graph.exit_arc(u, boundary[i], w);
         }
     }
 
@@ -465,11 +491,7 @@ impl<'a> LoopBuilder<'a> {
             if r as usize == self.p {
                 self.graph.set_final(id, w);
             } else {
-                let i = c as usize * self.p + r as usize;
-                if self.boundary[i] == NONE {
-                    self.boundary[i] = self.graph.add_nonemitting();
-                }
-                self.graph.exit_arc(id, self.boundary[i], w);
+                self.exits.push((id, c, r, w));
             }
         }
         self.nodes.insert(key, id);

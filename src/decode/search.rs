@@ -20,21 +20,14 @@ use ndarray::ArrayView2;
 
 use super::graph::{Graph, NEW_PHONE};
 
-const NONE: u32 = u32::MAX;
+/// "No predecessor" (the start); below the new-phone bit so that flags can be or-ed onto it.
+const NO_RECORD: u32 = !NEW_PHONE;
 
 /// Beam and token cap of one search.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Pruning {
     pub beam: f32,
     pub max_active: usize,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Token {
-    node: u32,
-    score: f32,
-    prev: u32,
-    entry: bool,
 }
 
 /// One traceback record: node (top bit: entered a new phone) and the predecessor's record.
@@ -47,9 +40,14 @@ struct Record {
 /// Buffers of the search, reused across utterances (one per thread).
 #[derive(Debug, Default)]
 pub struct SearchScratch {
-    slot: Vec<u32>,
+    /// Per emitting node: best score in the frame being built (`-inf`: not reached).
+    next_score: Vec<f32>,
+    /// Per emitting node: predecessor record, top bit set when the arc entered a new phone.
+    next_prev: Vec<u32>,
+    /// Nodes reached in the frame being built.
+    next_active: Vec<u32>,
+    /// Survivors of the last frame: node, score, record.
     cur: Vec<(u32, f32, u32)>,
-    next: Vec<Token>,
     eps_score: Vec<f32>,
     eps_prev: Vec<u32>,
     eps_active: Vec<u32>,
@@ -83,13 +81,17 @@ pub(crate) fn search(
         return None;
     }
     let sc = scratch;
-    sc.slot.clear();
-    sc.slot.resize(graph.num_emitting(), NONE);
+    let n = graph.num_emitting();
+    sc.next_score.clear();
+    sc.next_score.resize(n, f32::NEG_INFINITY);
+    sc.next_prev.clear();
+    sc.next_prev.resize(n, NO_RECORD);
+    sc.next_active.clear();
     sc.eps_score.clear();
     sc.eps_score
         .resize(graph.num_nonemitting(), f32::NEG_INFINITY);
     sc.eps_prev.clear();
-    sc.eps_prev.resize(graph.num_nonemitting(), NONE);
+    sc.eps_prev.resize(graph.num_nonemitting(), NO_RECORD);
     sc.eps_active.clear();
     sc.records.clear();
     sc.cur.clear();
@@ -106,32 +108,25 @@ pub(crate) fn search(
         let row = row
             .as_slice()
             .expect("the caller passes scores in standard layout");
-        sc.next.clear();
         let mut best = f32::NEG_INFINITY;
-        let (slot, next) = (&mut sc.slot, &mut sc.next);
-        let mut relax = |node: u32, score: f32, prev: u32, entry: bool, best: &mut f32| {
+        let (next_score, next_prev, next_active) =
+            (&mut sc.next_score, &mut sc.next_prev, &mut sc.next_active);
+        // `prev` carries the new-phone flag in its top bit.
+        let mut relax = |node: u32, score: f32, prev: u32, best: &mut f32| {
             if score < *best - beam {
                 return;
             }
             if score > *best {
                 *best = score;
             }
-            let s = &mut slot[node as usize];
-            if *s == NONE {
-                *s = next.len() as u32;
-                next.push(Token {
-                    node,
-                    score,
-                    prev,
-                    entry,
-                });
-            } else {
-                let tok = &mut next[*s as usize];
-                if score > tok.score {
-                    tok.score = score;
-                    tok.prev = prev;
-                    tok.entry = entry;
-                }
+            let v = node as usize;
+            let old = next_score[v];
+            if old == f32::NEG_INFINITY {
+                next_active.push(node);
+            }
+            if score > old {
+                next_score[v] = score;
+                next_prev[v] = prev;
             }
         };
 
@@ -149,7 +144,6 @@ pub(crate) fn search(
                 u,
                 s + graph.self_loop[ui] + ac * row[graph.leaf[ui] as usize],
                 rec,
-                false,
                 &mut best,
             );
             let arcs =
@@ -159,8 +153,7 @@ pub(crate) fn search(
                 relax(
                     v,
                     s + w + ac * row[graph.leaf[v as usize] as usize],
-                    rec,
-                    to & NEW_PHONE != 0,
+                    rec | (to & NEW_PHONE),
                     &mut best,
                 );
             }
@@ -176,22 +169,22 @@ pub(crate) fn search(
                 relax(
                     v,
                     s + w + ac * row[graph.leaf[v as usize] as usize],
-                    prev,
-                    true,
+                    prev | NEW_PHONE,
                     &mut best,
                 );
             }
         }
         sc.eps_active.clear();
-        if sc.next.is_empty() {
+        if sc.next_active.is_empty() {
             return None;
         }
 
         // Prune: beam, then the token cap.
         let mut cutoff = best - beam;
-        if sc.next.len() > pruning.max_active {
+        if sc.next_active.len() > pruning.max_active {
             sc.select.clear();
-            sc.select.extend(sc.next.iter().map(|t| t.score));
+            sc.select
+                .extend(sc.next_active.iter().map(|&v| sc.next_score[v as usize]));
             let k = pruning.max_active.max(1) - 1;
             let (_, kth, _) = sc.select.select_nth_unstable_by(k, |a, b| b.total_cmp(a));
             cutoff = cutoff.max(*kth);
@@ -199,21 +192,25 @@ pub(crate) fn search(
         sc.cur.clear();
         best_cur = 0;
         let mut best_score = f32::NEG_INFINITY;
-        for tok in &sc.next {
-            sc.slot[tok.node as usize] = NONE;
-            if tok.score >= cutoff {
-                if tok.score > best_score {
-                    best_score = tok.score;
+        for &v in &sc.next_active {
+            let vi = v as usize;
+            let score = sc.next_score[vi];
+            sc.next_score[vi] = f32::NEG_INFINITY;
+            if score >= cutoff {
+                if score > best_score {
+                    best_score = score;
                     best_cur = sc.cur.len();
                 }
+                let prev = sc.next_prev[vi];
                 let rec = sc.records.len() as u32;
                 sc.records.push(Record {
-                    node: tok.node | if tok.entry { NEW_PHONE } else { 0 },
-                    prev: tok.prev,
+                    node: v | (prev & NEW_PHONE),
+                    prev: prev & !NEW_PHONE,
                 });
-                sc.cur.push((tok.node, tok.score, rec));
+                sc.cur.push((v, score, rec));
             }
         }
+        sc.next_active.clear();
         sc.peak_active = sc.peak_active.max(sc.cur.len());
 
         // Phone exits into the boundaries, for the next frame.
@@ -255,7 +252,7 @@ pub(crate) fn search(
     };
     let mut nodes = Vec::with_capacity(frames);
     let mut entries = Vec::with_capacity(frames);
-    while rec != NONE {
+    while rec != NO_RECORD {
         let r = sc.records[rec as usize];
         nodes.push(r.node & !NEW_PHONE);
         entries.push(r.node & NEW_PHONE != 0);
