@@ -2,6 +2,9 @@
 //! without context dependence and LM, pruning off), constructed score matrices whose answer is
 //! known, equal alignment as Kaldi spreads it, and bad input.
 
+#[path = "../examples/bench_decode/synthetic.rs"]
+mod synthetic;
+
 use std::collections::HashMap;
 
 use asrpipe::decode::{
@@ -660,4 +663,40 @@ fn decode_and_align_options_refuse_nonsense() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("no frames"), "{e}");
+}
+
+#[test]
+fn decoding_a_constructed_score_matrix_recovers_the_phone_string() {
+    // The 48 TIMIT phones, monophone and tree-like tyings; scores where every frame's own tied
+    // state stands 30-50 nats above all others. Default options: the decoder must return the
+    // utterance's phones, and the aligner its states and boundaries, exactly.
+    for leaves in [144, 2000] {
+        let m = synthetic::model(leaves, 3);
+        let graph = PhoneLoop::build(&m.ctx, &m.trans, &m.lm, &DecodeConfig::default()).unwrap();
+        assert_eq!(graph.is_context_independent(), leaves == 144);
+        assert_eq!(graph.phones().len(), 48);
+        let aligner = Aligner::new(&m.ctx, &m.trans, &AlignConfig::default()).unwrap();
+        for seed in 0..3 {
+            let u = m.utterance(300, seed);
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let scores = Array2::from_shape_fn((u.frames.len(), m.ctx.num_leaves()), |(t, j)| {
+                if u.frames[t].leaf as usize == j {
+                    0.0
+                } else {
+                    -rng.random_range(30.0..50.0f32)
+                }
+            });
+            let got = graph.decode(scores.view()).unwrap();
+            assert!(got.reached_final);
+            assert_eq!(
+                got.phone_ids(),
+                u.phones,
+                "{leaves} tied states, seed {seed}"
+            );
+            assert_eq!(got.frames, u.frames);
+            let ali = aligner.align_phones(&u.phones, scores.view()).unwrap();
+            assert_eq!(ali.phones, u.spans);
+            assert_eq!(ali.frames, u.frames);
+        }
+    }
 }

@@ -236,10 +236,7 @@ impl<'a> Aligner<'a> {
             beams.push(self.cfg.retry_beam);
         }
         for (i, &beam) in beams.iter().enumerate() {
-            let pruning = Pruning {
-                beam,
-                max_active: usize::MAX,
-            };
+            let pruning = Pruning::new(beam, usize::MAX);
             let Some(path) = search(
                 &graph.graph,
                 scores.view(),

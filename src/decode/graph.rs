@@ -42,6 +42,11 @@ pub(crate) struct Graph {
     pub entry_arcs: Vec<(u32, f32)>,
     /// The start: a non-emitting node.
     pub start: u32,
+    /// Every arc into each emitting node, the self-loop included, CSR by target:
+    /// `(source | NEW_PHONE flag, weight)`, a source below `num_emitting` being an emitting node
+    /// and `num_emitting + b` the non-emitting node `b`. For the dense search of busy frames.
+    pub in_begin: Vec<u32>,
+    pub in_arcs: Vec<(u32, f32)>,
 }
 
 impl Graph {
@@ -176,6 +181,26 @@ impl GraphBuilder {
             }
             (begin, out)
         };
+        let e = n as u32;
+        let mut into: Vec<(u32, u32, f32)> =
+            Vec::with_capacity(n + self.emit.len() + self.entry.len());
+        into.extend(
+            self.self_loop
+                .iter()
+                .enumerate()
+                .map(|(v, &w)| (v as u32, v as u32, w)),
+        );
+        into.extend(
+            self.emit
+                .iter()
+                .map(|&(f, t, w)| (t & !NEW_PHONE, f | (t & NEW_PHONE), w)),
+        );
+        into.extend(
+            self.entry
+                .iter()
+                .map(|&(f, t, w)| (t, (e + f) | NEW_PHONE, w)),
+        );
+        let (in_begin, in_arcs) = csr(into, n);
         let (emit_begin, emit_arcs) = csr(self.emit, n);
         let (exit_begin, exit_arcs) = csr(self.exit, n);
         let (entry_begin, entry_arcs) = csr(self.entry, self.num_nonemitting as usize);
@@ -191,6 +216,8 @@ impl GraphBuilder {
             entry_begin,
             entry_arcs,
             start,
+            in_begin,
+            in_arcs,
         }
     }
 }

@@ -162,10 +162,7 @@ impl PhoneLoop {
         Ok(PhoneLoop {
             graph: b.graph.finish(start),
             acoustic_scale: cfg.acoustic_scale,
-            pruning: Pruning {
-                beam: cfg.beam,
-                max_active: cfg.max_active,
-            },
+            pruning: Pruning::new(cfg.beam, cfg.max_active),
             num_leaves: ctx.num_leaves(),
             context_independent: ctx.is_context_independent(),
             phones,
@@ -528,5 +525,60 @@ impl<'a> LoopBuilder<'a> {
         }
         self.nodes.insert(key, id);
         id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::hmm::Topology;
+    use ndarray::Array2;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// Busy frames are computed densely, quiet ones by pushing tokens: both must find the same
+    /// survivors and so the same path, whichever is used for which frame.
+    #[test]
+    fn dense_and_token_passing_frames_agree() {
+        let names = ["a", "b", "c", "sil"];
+        for seed in 0..6u64 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let topo = Topology::from_counts(vec![3, 2, 3, 1]).unwrap();
+            let leaves = 30;
+            let ctx = ContextTable::build(&names, 3, &topo, leaves, |l, c, r, s| {
+                Some((l as u32 * 7 + c as u32 * 5 + r as u32 * 3 + s as u32 * 11) % leaves as u32)
+            })
+            .unwrap();
+            let mut trans = Transitions::new(&names, &topo, 0.6).unwrap();
+            for c in 0..4u16 {
+                for s in 0..topo.states(c) as u8 {
+                    trans
+                        .set_self_loop_prob(c, s, rng.random_range(0.2..0.9))
+                        .unwrap();
+                }
+            }
+            let seqs: Vec<Vec<u16>> = (0..20)
+                .map(|_| (0..5).map(|_| rng.random_range(0..4u16)).collect())
+                .collect();
+            let lm = PhoneBigram::estimate(&names, seqs.iter().map(|s| s.as_slice())).unwrap();
+            let cfg = DecodeConfig {
+                beam: 3.0 + seed as f32,
+                max_active: 5 + 5 * seed as usize,
+                ..DecodeConfig::default()
+            };
+            let graph = PhoneLoop::build(&ctx, &trans, &lm, &cfg).unwrap();
+            let scores = Array2::from_shape_fn((60, leaves), |_| rng.random_range(-40.0..0.0f32));
+            let run = |dense_above: f32| {
+                let pruning = Pruning {
+                    dense_above,
+                    ..graph.pruning
+                };
+                let mut scratch = SearchScratch::default();
+                search(&graph.graph, scores.view(), 0.1, pruning, &mut scratch).unwrap()
+            };
+            let (dense, pushed, mixed) = (run(0.0), run(f32::INFINITY), run(0.5));
+            assert_eq!(dense, pushed, "seed {seed}");
+            assert_eq!(mixed, pushed, "seed {seed}");
+        }
     }
 }

@@ -28,6 +28,19 @@ const NO_RECORD: u32 = !NEW_PHONE;
 pub(crate) struct Pruning {
     pub beam: f32,
     pub max_active: usize,
+    /// A frame is computed densely (every node pulls from its predecessors) when more than this
+    /// fraction of the graph's nodes survived the previous frame; tokens are pushed otherwise.
+    pub dense_above: f32,
+}
+
+impl Pruning {
+    pub fn new(beam: f32, max_active: usize) -> Pruning {
+        Pruning {
+            beam,
+            max_active,
+            dense_above: 0.25,
+        }
+    }
 }
 
 /// One traceback record: node (top bit: entered a new phone) and the predecessor's record.
@@ -48,6 +61,9 @@ pub struct SearchScratch {
     next_active: Vec<u32>,
     /// Survivors of the last frame: node, score, record.
     cur: Vec<(u32, f32, u32)>,
+    /// Dense frames: score and record of every source (emitting nodes, then non-emitting).
+    src_score: Vec<f32>,
+    src_rec: Vec<u32>,
     eps_score: Vec<f32>,
     eps_prev: Vec<u32>,
     eps_active: Vec<u32>,
@@ -109,69 +125,109 @@ pub(crate) fn search(
             .as_slice()
             .expect("the caller passes scores in standard layout");
         let mut best = f32::NEG_INFINITY;
-        let (next_score, next_prev, next_active) =
-            (&mut sc.next_score, &mut sc.next_prev, &mut sc.next_active);
-        // `prev` carries the new-phone flag in its top bit.
-        let mut relax = |node: u32, score: f32, prev: u32, best: &mut f32| {
-            if score < *best - beam {
-                return;
+        if sc.cur.len() as f32 > pruning.dense_above * n as f32 {
+            // Busy frame: every node takes the best of its in-arcs, no token lists.
+            sc.src_score.clear();
+            sc.src_score
+                .resize(n + graph.num_nonemitting(), f32::NEG_INFINITY);
+            sc.src_rec.resize(n + graph.num_nonemitting(), NO_RECORD);
+            for &(u, s, rec) in &sc.cur {
+                sc.src_score[u as usize] = s;
+                sc.src_rec[u as usize] = rec;
             }
-            if score > *best {
-                *best = score;
+            for &b in &sc.eps_active {
+                let bi = b as usize;
+                sc.src_score[n + bi] = sc.eps_score[bi];
+                sc.src_rec[n + bi] = sc.eps_prev[bi];
+                sc.eps_score[bi] = f32::NEG_INFINITY;
             }
-            let v = node as usize;
-            let old = next_score[v];
-            if old == f32::NEG_INFINITY {
-                next_active.push(node);
+            for v in 0..n {
+                let arcs =
+                    &graph.in_arcs[graph.in_begin[v] as usize..graph.in_begin[v + 1] as usize];
+                let src_score = &sc.src_score;
+                let (top, arg) =
+                    arcs.iter()
+                        .fold((f32::NEG_INFINITY, 0u32), |(top, arg), &(src, w)| {
+                            let c = src_score[(src & !NEW_PHONE) as usize] + w;
+                            if c > top { (c, src) } else { (top, arg) }
+                        });
+                if top == f32::NEG_INFINITY {
+                    continue;
+                }
+                let score = top + ac * row[graph.leaf[v] as usize];
+                if score < best - beam {
+                    continue;
+                }
+                best = best.max(score);
+                sc.next_score[v] = score;
+                sc.next_prev[v] = sc.src_rec[(arg & !NEW_PHONE) as usize] | (arg & NEW_PHONE);
+                sc.next_active.push(v as u32);
             }
-            if score > old {
-                next_score[v] = score;
-                next_prev[v] = prev;
-            }
-        };
-
-        // Emitting tokens, the best first so that the running cutoff is tight from the start.
-        let n_cur = sc.cur.len();
-        for k in 0..n_cur {
-            let i = match k {
-                0 => best_cur,
-                k if k == best_cur => 0,
-                k => k,
+        } else {
+            let (next_score, next_prev, next_active) =
+                (&mut sc.next_score, &mut sc.next_prev, &mut sc.next_active);
+            // `prev` carries the new-phone flag in its top bit.
+            let mut relax = |node: u32, score: f32, prev: u32, best: &mut f32| {
+                if score < *best - beam {
+                    return;
+                }
+                if score > *best {
+                    *best = score;
+                }
+                let v = node as usize;
+                let old = next_score[v];
+                if old == f32::NEG_INFINITY {
+                    next_active.push(node);
+                }
+                if score > old {
+                    next_score[v] = score;
+                    next_prev[v] = prev;
+                }
             };
-            let (u, s, rec) = sc.cur[i];
-            let ui = u as usize;
-            relax(
-                u,
-                s + graph.self_loop[ui] + ac * row[graph.leaf[ui] as usize],
-                rec,
-                &mut best,
-            );
-            let arcs =
-                &graph.emit_arcs[graph.emit_begin[ui] as usize..graph.emit_begin[ui + 1] as usize];
-            for &(to, w) in arcs {
-                let v = to & !NEW_PHONE;
+
+            // Emitting tokens, the best first so that the running cutoff is tight from the start.
+            let n_cur = sc.cur.len();
+            for k in 0..n_cur {
+                let i = match k {
+                    0 => best_cur,
+                    k if k == best_cur => 0,
+                    k => k,
+                };
+                let (u, s, rec) = sc.cur[i];
+                let ui = u as usize;
                 relax(
-                    v,
-                    s + w + ac * row[graph.leaf[v as usize] as usize],
-                    rec | (to & NEW_PHONE),
+                    u,
+                    s + graph.self_loop[ui] + ac * row[graph.leaf[ui] as usize],
+                    rec,
                     &mut best,
                 );
+                let arcs = &graph.emit_arcs
+                    [graph.emit_begin[ui] as usize..graph.emit_begin[ui + 1] as usize];
+                for &(to, w) in arcs {
+                    let v = to & !NEW_PHONE;
+                    relax(
+                        v,
+                        s + w + ac * row[graph.leaf[v as usize] as usize],
+                        rec | (to & NEW_PHONE),
+                        &mut best,
+                    );
+                }
             }
-        }
-        // Phone entries from the boundaries reached after the previous frame.
-        for &b in &sc.eps_active {
-            let bi = b as usize;
-            let (s, prev) = (sc.eps_score[bi], sc.eps_prev[bi]);
-            sc.eps_score[bi] = f32::NEG_INFINITY;
-            let arcs = &graph.entry_arcs
-                [graph.entry_begin[bi] as usize..graph.entry_begin[bi + 1] as usize];
-            for &(v, w) in arcs {
-                relax(
-                    v,
-                    s + w + ac * row[graph.leaf[v as usize] as usize],
-                    prev | NEW_PHONE,
-                    &mut best,
-                );
+            // Phone entries from the boundaries reached after the previous frame.
+            for &b in &sc.eps_active {
+                let bi = b as usize;
+                let (s, prev) = (sc.eps_score[bi], sc.eps_prev[bi]);
+                sc.eps_score[bi] = f32::NEG_INFINITY;
+                let arcs = &graph.entry_arcs
+                    [graph.entry_begin[bi] as usize..graph.entry_begin[bi + 1] as usize];
+                for &(v, w) in arcs {
+                    relax(
+                        v,
+                        s + w + ac * row[graph.leaf[v as usize] as usize],
+                        prev | NEW_PHONE,
+                        &mut best,
+                    );
+                }
             }
         }
         sc.eps_active.clear();
