@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 
 use asrpipe::corpus::{Gender, PhoneSet, Segment, Utterance, frame_labels, timit};
 use asrpipe::decode::{
-    BoundaryErrors, EditCounts, EditOp, PerReport, PhoneBigram, PhoneSpan, boundary_sample,
-    edit_alignment, fold_to_39, format_phn, ids48, phones48, score_phones, spans_to_segments,
-    write_phn,
+    BoundaryErrors, EditCounts, EditOp, PRIOR_FLOOR, PerReport, PhoneBigram, PhoneSpan,
+    boundary_sample, edit_alignment, fold_to_39, format_phn, hybrid_scores, ids48, log_priors,
+    phones48, score_phones, spans_to_segments, write_phn,
 };
 use asrpipe::frontend::framing::FrameGeometry;
+use ndarray::array;
 
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-12
@@ -401,4 +402,29 @@ fn written_phn_files_read_back_frame_for_frame() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("spaces"), "{e}");
+}
+
+#[test]
+fn hybrid_scores_divide_posteriors_by_priors() {
+    // Counts 2, 0, 6: priors 1/4, (never seen: switched off), 3/4.
+    let lp = log_priors(&[2, 0, 6], PRIOR_FLOOR).unwrap();
+    let off = (f32::MAX as f64).sqrt().ln() as f32;
+    assert!((lp[0] - 0.25f32.ln()).abs() < 1e-6);
+    assert_eq!(lp[1], off);
+    assert!((lp[2] - 0.75f32.ln()).abs() < 1e-6);
+    let post = array![[0.5f32.ln(), 0.2f32.ln(), 0.3f32.ln()]];
+    let h = hybrid_scores(post.view(), &lp, 1.0).unwrap();
+    assert!((h[[0, 0]] - (0.5f32 / 0.25).ln()).abs() < 1e-5);
+    assert!((h[[0, 2]] - (0.3f32 / 0.75).ln()).abs() < 1e-5);
+    assert!(h[[0, 1]] < -40.0);
+    // Prior scale 0.5 divides by the square root of the prior.
+    let h = hybrid_scores(post.view(), &lp, 0.5).unwrap();
+    assert!((h[[0, 0]] - (0.5f32 / 0.25f32.sqrt()).ln()).abs() < 1e-5);
+    // Bad input.
+    assert!(log_priors(&[0, 0], PRIOR_FLOOR).is_err());
+    assert!(hybrid_scores(post.view(), &lp[..2], 1.0).is_err());
+    assert!(hybrid_scores(post.view(), &lp, f32::NAN).is_err());
+    let nan = array![[f32::NAN, 0.0, 0.0]];
+    let e = hybrid_scores(nan.view(), &lp, 1.0).unwrap_err().to_string();
+    assert!(e.contains("finite"), "{e}");
 }

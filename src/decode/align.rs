@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::graph::{Graph, GraphBuilder, NodeInfo};
 use super::path::{FrameState, PhoneSpan, count_transitions, frames_and_spans};
 use super::scores::check_scores;
-use super::search::{Pruning, SearchScratch, search};
+use super::search::{NoPath, Pruning, SearchScratch, search};
 use crate::error::{Error, Result};
 use crate::model::hmm::{ContextTable, TransitionCounts, Transitions};
 use crate::options;
@@ -103,8 +103,12 @@ pub enum AlignError {
         "no alignment reached the end of the transcript with beam {beam} (retry beam {retry_beam})"
     )]
     NoPath { beam: f32, retry_beam: f32 },
+    /// The score matrix does not fit the model (columns, non-finite values).
     #[error("{0}")]
     BadScores(String),
+    /// The search could not run to the end (e.g. a recording too long for the traceback).
+    #[error("{0}")]
+    Search(String),
 }
 
 impl AlignError {
@@ -237,14 +241,16 @@ impl<'a> Aligner<'a> {
         }
         for (i, &beam) in beams.iter().enumerate() {
             let pruning = Pruning::new(beam, usize::MAX);
-            let Some(path) = search(
+            let path = match search(
                 &graph.graph,
                 scores.view(),
                 self.cfg.acoustic_scale,
                 pruning,
                 scratch,
-            ) else {
-                continue;
+            ) {
+                Ok(path) => path,
+                Err(NoPath::Empty) => continue,
+                Err(e) => return Err(AlignError::Search(e.message().to_string())),
             };
             if !path.reached_final {
                 continue;
