@@ -172,7 +172,7 @@ fn transitions_and_topology_round_trip_through_json() {
     t.save(&path).unwrap();
     let back = Transitions::load(&path).unwrap();
     assert_eq!(back, t);
-    assert_eq!(back.topology(), topo);
+    assert_eq!(back.topology().unwrap(), topo);
     assert_eq!(serde_json::to_string(&topo).unwrap(), "[3,2,5]");
 
     // A damaged file names itself and the bad value.

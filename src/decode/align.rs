@@ -186,7 +186,7 @@ impl<'a> Aligner<'a> {
                 "the context table and the transitions are over different phone lists",
             ));
         }
-        if trans.topology() != *ctx.topology() {
+        if trans.topology()? != *ctx.topology() {
             return Err(Error::invalid(
                 "the transitions and the context table have different state counts per phone",
             ));

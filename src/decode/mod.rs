@@ -30,26 +30,31 @@
 //! let ctx = ContextTable::from_tying(&targets.tying, &set.p48, &topo)?;   // once per tying
 //! let mut trans = Transitions::from_config(set.p48.names(), &topo, &hmm_cfg)?;
 //!
-//! // Transcripts, LM:
-//! let seqs: Vec<Vec<u16>> = train.iter().map(|u| phones48(&u.phones, set, &u.phone_file)).collect()?;
-//! let lm = PhoneBigram::estimate(set.p48.names(), seqs.iter().map(|s| s.as_slice()))?;
+//! // Transcripts (48-set, q deleted) and the LM:
+//! let seq = phones48(&utt.phones, set, &utt.phone_file)?;
+//! let lm = PhoneBigram::estimate(set.p48.names(), train_seqs.iter().map(|s| s.as_slice()))?;
 //!
-//! // Flat start: equal alignment, then align / re-estimate in a loop.
-//! let ali = equal_align(&ctx, &seq, num_frames)?;            // ali.leaves(): frame targets
+//! // Flat start: equal alignment, then align / re-estimate in a loop (rayon over utterances,
+//! // one SearchScratch per thread; counts merged with TransitionCounts::merge).
+//! let ali = equal_align(&ctx, &seq, num_frames).map_err(AlignError::into_error)?;
+//! let targets_per_frame = ali.leaves();                       // for GMM / DNN training
 //! let aligner = Aligner::new(&ctx, &trans, &AlignConfig::default())?;
-//! let ali = aligner.align_phones(&seq, scores.view())?;     // Err(AlignError::..): skip + report
-//! let mut counts = trans.counts();
-//! ali.count_transitions(&mut counts)?;                       // over all utterances (merge)
+//! match aligner.align_phones(&seq, scores.view()) {
+//!     Ok(ali) => ali.count_transitions(&mut counts)?,        // counts = trans.counts()
+//!     Err(why) => skipped.push((utt.id.clone(), why)),       // TooFewFrames, NoPath, ...
+//! }
 //! trans.update_with(&counts, &hmm_cfg)?;
+//! // From hand labels instead: counts.add_segment(phone, &states_of_the_segment_frames).
 //!
 //! // Recognition and PER:
-//! let scores = hybrid_scores(log_post.view(), &log_priors(&targets.train_counts, PRIOR_FLOOR)?, cfg.prior_scale)?; // DNN only
-//! let graph = PhoneLoop::build(&ctx, &trans, &lm, &decode_cfg)?;        // once per model + options
-//! let hyp = graph.decode(scores.view())?;                               // rayon over utterances
-//! report.add(&utt.id, score_phones(&reference48, &hyp.phone_ids(), set));
+//! let priors = log_priors(&targets.train_counts, PRIOR_FLOOR)?;
+//! let scores = hybrid_scores(log_post.view(), &priors, decode_cfg.prior_scale)?; // DNN only
+//! let graph = PhoneLoop::build(&ctx, &trans, &lm, &decode_cfg)?;   // once per model + options
+//! let hyp = graph.decode(scores.view())?;
+//! report.add(&utt.id, score_phones(&seq, &hyp.phone_ids(), set));  // report.per()
 //!
 //! // Alignment quality and output:
-//! boundaries.add(&utt.phones, set, &ali.phones, &geom, utt.sample_rate)?;
+//! boundaries.add(&utt.phones, set, &ali.phones, &geom, utt.sample_rate)?;  // boundaries.summary()
 //! write_phn(&path, &spans_to_segments(&ali.phones, &labels, &geom, num_samples)?)?;
 //! ```
 //!

@@ -151,12 +151,13 @@ impl PhoneLoop {
         cfg: &DecodeConfig,
     ) -> Result<PhoneLoop> {
         cfg.validate()?;
+        lm.validate()?;
         if trans.phones() != ctx.names() || lm.phones() != ctx.names() {
             return Err(Error::invalid(
                 "the context table, the transitions and the phone LM are over different phone lists",
             ));
         }
-        if trans.topology() != *ctx.topology() {
+        if trans.topology()? != *ctx.topology() {
             return Err(Error::invalid(
                 "the transitions and the context table have different state counts per phone",
             ));

@@ -78,10 +78,10 @@ impl Transitions {
         &self.phones
     }
 
-    /// The topology these probabilities are for.
-    pub fn topology(&self) -> Topology {
+    /// The topology these probabilities are for (an error for a damaged table).
+    pub fn topology(&self) -> Result<Topology> {
+        self.validate()?;
         Topology::from_counts(self.self_loop.iter().map(|s| s.len() as u8).collect())
-            .expect("checked when built or loaded")
     }
 
     pub fn self_loop_prob(&self, phone: u16, state: u8) -> f64 {
