@@ -82,7 +82,19 @@ pub(crate) fn check_scores(scores: ArrayView2<f32>, num_leaves: usize) -> Result
 }
 
 fn check_finite(scores: ArrayView2<f32>) -> Result<()> {
-    if scores.iter().all(|x| x.is_finite()) {
+    // A value is not finite when its exponent bits are all set; or-ing that test over a chunk
+    // vectorises, where a short-circuiting `all(is_finite)` does not.
+    let non_finite = |c: &[f32]| {
+        c.iter()
+            .map(|x| u32::from(x.to_bits() & 0x7f80_0000 == 0x7f80_0000))
+            .fold(0, |a, b| a | b)
+            != 0
+    };
+    let ok = match scores.as_slice() {
+        Some(all) => !all.chunks(4096).any(non_finite),
+        None => scores.iter().all(|x| x.is_finite()),
+    };
+    if ok {
         return Ok(());
     }
     let ((t, j), x) = scores
