@@ -3,6 +3,7 @@
 
 pub mod dnn;
 pub mod gmm;
+pub mod hmm;
 pub mod matmul;
 pub mod tree;
 

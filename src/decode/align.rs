@@ -1,0 +1,462 @@
+//! Forced alignment: Viterbi through the concatenated phone HMMs of a known transcript (Kaldi's
+//! `gmm-align-compiled` on a training graph), with beam and retry.
+//!
+//! The transcript is a sequence of words, each a list of 48-set phones. With optional silence, a
+//! `sil` may or may not be inserted between words and at both ends (each choice weighted by
+//! `silence_prob`, as Kaldi's lexicon does); a TIMIT transcript already has its silences, so it is
+//! aligned as one word without ([`Aligner::align_phones`]). Contexts follow the frame labels:
+//! `sil` beyond the ends; at a word boundary the neighbour is the next word's phone or the optional
+//! `sil`, so a boundary phone gets one chain of states per context it may see.
+//!
+//! Search: the first try uses `beam` (Kaldi `--beam 10`); if no token reaches the end, it is
+//! retried once with `retry_beam` (`--retry-beam 40`); then the utterance fails with
+//! [`AlignError::NoPath`]. A transcript needing more frames than the utterance has (every state
+//! needs one) fails before searching with [`AlignError::TooFewFrames`]: a training layer skips
+//! such utterances and reports the reason.
+
+use ndarray::ArrayView2;
+use serde::{Deserialize, Serialize};
+
+use super::graph::{Graph, GraphBuilder, NodeInfo};
+use super::path::{FrameState, PhoneSpan, count_transitions, frames_and_spans};
+use super::scores::check_scores;
+use super::search::{NoPath, Pruning, SearchScratch, search};
+use crate::error::{Error, Result};
+use crate::model::hmm::{ContextTable, TransitionCounts, Transitions};
+use crate::options;
+
+options! {
+    /// Forced alignment: scales and beams.
+    pub struct AlignConfig {
+        /// Scale on the acoustic scores (Kaldi's --acoustic-scale 0.1).
+        acoustic_scale: f32 = 0.1,
+        /// Scale on transition log-probabilities (Kaldi's --self-loop-scale 0.1, which for this topology scales every transition).
+        transition_scale: f32 = 0.1,
+        /// Beam of the first try (Kaldi's --beam 10).
+        beam: f32 = 10.0,
+        /// Beam of the second try when the first reaches no end state (Kaldi's --retry-beam 40; 0 = no retry).
+        retry_beam: f32 = 40.0,
+        /// Probability of each optional silence, between words and at both ends (Kaldi's lexicon: 0.5).
+        silence_prob: f32 = 0.5,
+    }
+}
+
+impl AlignConfig {
+    /// Check value ranges; the error names the option and the allowed range.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |what: String| Err(Error::invalid(format!("align options: {what}")));
+        for (name, x) in [("acoustic_scale", self.acoustic_scale), ("beam", self.beam)] {
+            if !(x > 0.0 && x.is_finite()) {
+                return bad(format!("{name} must be a number > 0, got {x}"));
+            }
+        }
+        if !(self.transition_scale >= 0.0 && self.transition_scale.is_finite()) {
+            return bad(format!(
+                "transition_scale must be a number >= 0, got {}",
+                self.transition_scale
+            ));
+        }
+        if !(self.retry_beam == 0.0
+            || (self.retry_beam >= self.beam && self.retry_beam.is_finite()))
+        {
+            return bad(format!(
+                "retry_beam must be 0 (no retry) or a number >= beam ({}), got {}",
+                self.beam, self.retry_beam
+            ));
+        }
+        if !(self.silence_prob > 0.0 && self.silence_prob < 1.0) {
+            return bad(format!(
+                "silence_prob must be in (0, 1), got {}",
+                self.silence_prob
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Why an utterance could not be aligned (a training layer skips it and reports the reason).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AlignError {
+    #[error("empty transcript: no phones to align")]
+    EmptyTranscript,
+    #[error("word {word} of the transcript has no phones")]
+    EmptyWord { word: usize },
+    #[error("phone id {phone} is not one of the model's {num_phones} phones")]
+    UnknownPhone { phone: u16, num_phones: usize },
+    #[error(
+        "the transcript needs at least {needed} frames ({phones} phones, one frame per state) \
+         but the utterance has {frames}"
+    )]
+    TooFewFrames {
+        needed: usize,
+        phones: usize,
+        frames: usize,
+    },
+    #[error("the tying has no tied state for {phone} state {state} between {left} and {right}")]
+    NoTiedState {
+        phone: String,
+        state: u8,
+        left: String,
+        right: String,
+    },
+    #[error(
+        "no alignment reached the end of the transcript with beam {beam} (retry beam {retry_beam})"
+    )]
+    NoPath { beam: f32, retry_beam: f32 },
+    /// The score matrix does not fit the model (columns, non-finite values).
+    #[error("{0}")]
+    BadScores(String),
+    /// The search could not run to the end (e.g. a recording too long for the traceback).
+    #[error("{0}")]
+    Search(String),
+}
+
+impl AlignError {
+    /// As the crate's error (a `From` impl would make `?` ambiguous in closures elsewhere).
+    pub fn into_error(self) -> Error {
+        Error::invalid(self.to_string())
+    }
+}
+
+/// Where an aligned phone came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Source {
+    /// Phone `position` of word `word` of the transcript.
+    Word { word: usize, position: usize },
+    /// An optional silence the aligner inserted.
+    Silence,
+}
+
+/// A state-level alignment of one utterance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alignment {
+    /// The state of every frame: tied state (the classifiers' target) and (phone, state).
+    pub frames: Vec<FrameState>,
+    /// Phone occurrences in frames.
+    pub phones: Vec<PhoneSpan>,
+    /// Where each of `phones` came from.
+    pub sources: Vec<Source>,
+    /// Path score (as the decoder's, without LM terms); `None` for an equal alignment.
+    pub score: Option<f64>,
+    /// True when the first beam failed and the retry beam found the path.
+    pub retried: bool,
+}
+
+impl Alignment {
+    /// Tied state per frame: training targets for the GMM and the DNN.
+    pub fn leaves(&self) -> Vec<u32> {
+        self.frames.iter().map(|f| f.leaf).collect()
+    }
+
+    /// Add this alignment's transitions to `counts` (for [`Transitions::update`]).
+    pub fn count_transitions(&self, counts: &mut TransitionCounts) -> Result<()> {
+        count_transitions(&self.frames, &self.phones, counts)
+    }
+}
+
+/// Aligns utterances with one model (context table + transitions) and one set of options.
+#[derive(Debug, Clone)]
+pub struct Aligner<'a> {
+    ctx: &'a ContextTable,
+    trans: &'a Transitions,
+    cfg: AlignConfig,
+}
+
+/// A transcript compiled into its alignment graph.
+#[derive(Debug, Clone)]
+pub struct AlignGraph {
+    graph: Graph,
+    sources: Vec<Source>,
+    min_frames: usize,
+    num_phones: usize,
+}
+
+impl AlignGraph {
+    /// Fewest frames an alignment needs (one per state, optional silences left out).
+    pub fn min_frames(&self) -> usize {
+        self.min_frames
+    }
+}
+
+impl<'a> Aligner<'a> {
+    pub fn new(ctx: &'a ContextTable, trans: &'a Transitions, cfg: &AlignConfig) -> Result<Self> {
+        cfg.validate()?;
+        if trans.phones() != ctx.names() {
+            return Err(Error::invalid(
+                "the context table and the transitions are over different phone lists",
+            ));
+        }
+        if trans.topology()? != *ctx.topology() {
+            return Err(Error::invalid(
+                "the transitions and the context table have different state counts per phone",
+            ));
+        }
+        Ok(Aligner {
+            ctx,
+            trans,
+            cfg: cfg.clone(),
+        })
+    }
+
+    /// Align a phone sequence as it is (no optional silence): the TIMIT case.
+    pub fn align_phones(
+        &self,
+        phones: &[u16],
+        scores: ArrayView2<f32>,
+    ) -> Result<Alignment, AlignError> {
+        let graph = self.compile(&[phones], false)?;
+        self.align(&graph, scores, &mut SearchScratch::default())
+    }
+
+    /// Align words with an optional `sil` between them and at both ends.
+    pub fn align_words<W: AsRef<[u16]>>(
+        &self,
+        words: &[W],
+        scores: ArrayView2<f32>,
+    ) -> Result<Alignment, AlignError> {
+        let graph = self.compile(words, true)?;
+        self.align(&graph, scores, &mut SearchScratch::default())
+    }
+
+    /// Align with a compiled graph, reusing `scratch` (one per thread).
+    pub fn align(
+        &self,
+        graph: &AlignGraph,
+        scores: ArrayView2<f32>,
+        scratch: &mut SearchScratch,
+    ) -> Result<Alignment, AlignError> {
+        check_scores(scores, self.ctx.num_leaves())
+            .map_err(|e| AlignError::BadScores(e.to_string()))?;
+        if scores.nrows() < graph.min_frames {
+            return Err(AlignError::TooFewFrames {
+                needed: graph.min_frames,
+                phones: graph.num_phones,
+                frames: scores.nrows(),
+            });
+        }
+        let scores = scores.as_standard_layout();
+        let mut beams = vec![self.cfg.beam];
+        if self.cfg.retry_beam > self.cfg.beam {
+            beams.push(self.cfg.retry_beam);
+        }
+        for (i, &beam) in beams.iter().enumerate() {
+            let pruning = Pruning::new(beam, usize::MAX);
+            let path = match search(
+                &graph.graph,
+                scores.view(),
+                self.cfg.acoustic_scale,
+                pruning,
+                scratch,
+            ) {
+                Ok(path) => path,
+                Err(NoPath::Empty) => continue,
+                Err(e) => return Err(AlignError::Search(e.message().to_string())),
+            };
+            if !path.reached_final {
+                continue;
+            }
+            let (frames, phones, tags) = frames_and_spans(&graph.graph, &path);
+            return Ok(Alignment {
+                frames,
+                phones,
+                sources: tags.iter().map(|&t| graph.sources[t as usize]).collect(),
+                score: Some(path.score),
+                retried: i > 0,
+            });
+        }
+        Err(AlignError::NoPath {
+            beam: self.cfg.beam,
+            retry_beam: self.cfg.retry_beam,
+        })
+    }
+
+    /// Compile a transcript: `words` of phone ids, with or without optional silence.
+    pub fn compile<W: AsRef<[u16]>>(
+        &self,
+        words: &[W],
+        optional_silence: bool,
+    ) -> Result<AlignGraph, AlignError> {
+        let ctx = self.ctx;
+        let p = ctx.num_phones();
+        if words.iter().all(|w| w.as_ref().is_empty()) {
+            return Err(AlignError::EmptyTranscript);
+        }
+        if let Some(word) = words.iter().position(|w| w.as_ref().is_empty()) {
+            return Err(AlignError::EmptyWord { word });
+        }
+        for w in words {
+            if let Some(&phone) = w.as_ref().iter().find(|&&x| x as usize >= p) {
+                return Err(AlignError::UnknownPhone {
+                    phone,
+                    num_phones: p,
+                });
+            }
+        }
+        let sil = ctx.silence();
+        let ts = self.cfg.transition_scale;
+        let (sil_yes, sil_no) = if optional_silence {
+            let sp = self.cfg.silence_prob as f64;
+            (sp.ln() as f32, (1.0 - sp).ln() as f32)
+        } else {
+            (f32::NEG_INFINITY, 0.0)
+        };
+        let mut b = GraphBuilder::default();
+        let start = b.add_nonemitting();
+        let mut sources = vec![Source::Silence];
+        let num_words = words.len();
+
+        // A chain of states for `c` between `left` and `right`: (first node, last node, exit weight).
+        let chain = |b: &mut GraphBuilder,
+                     left: u16,
+                     c: u16,
+                     right: u16,
+                     tag: u32|
+         -> Result<(u32, u32, f32), AlignError> {
+            let n = ctx.topology().states(c);
+            let mut first = 0;
+            let mut prev: Option<u32> = None;
+            for s in 0..n as u8 {
+                let leaf = ctx
+                    .leaf(left, c, right, s)
+                    .ok_or_else(|| AlignError::NoTiedState {
+                        phone: ctx.name(c).to_string(),
+                        state: s,
+                        left: ctx.name(left).to_string(),
+                        right: ctx.name(right).to_string(),
+                    })?;
+                let node = b.add_emitting(
+                    NodeInfo {
+                        leaf,
+                        phone: c,
+                        state: s,
+                        tag,
+                    },
+                    ts * self.trans.log_self_loop(c, s) as f32,
+                );
+                match prev {
+                    None => first = node,
+                    Some(u) => b.arc(u, node, ts * self.trans.log_forward(c, s - 1) as f32, false),
+                }
+                prev = Some(node);
+            }
+            let last = prev.expect("a phone has at least one state");
+            let exit = ts * self.trans.log_forward(c, n as u8 - 1) as f32;
+            Ok((first, last, exit))
+        };
+
+        // Phone instances per position: (first node, last node, exit weight, left via silence,
+        // right via silence). Built word by word; `pending` holds the exits into the next
+        // position: (node, weight, via silence).
+        let mut pending: Vec<(u32, f32, bool)> = Vec::new();
+        let mut from_start: Vec<(u32, f32)> = Vec::new();
+        let mut min_frames = 0;
+        let mut num_phones = 0;
+        for (w, word) in words.iter().enumerate() {
+            let word = word.as_ref();
+            let prev_last = (w > 0).then(|| *words[w - 1].as_ref().last().unwrap());
+            let next_first = (w + 1 < num_words).then(|| words[w + 1].as_ref()[0]);
+            // Optional silence before this word (leading, or between words).
+            let mut sil_into_word: Option<(u32, f32)> = None;
+            if optional_silence {
+                // Tag 0 is `Source::Silence`.
+                let (f, l, exit) = chain(&mut b, prev_last.unwrap_or(sil), sil, word[0], 0)?;
+                if w == 0 {
+                    from_start.push((f, sil_yes));
+                } else {
+                    for &(u, wt, via_sil) in &pending {
+                        if via_sil {
+                            b.arc(u, f, wt + sil_yes, true);
+                        }
+                    }
+                }
+                sil_into_word = Some((l, exit));
+            }
+            let mut next_pending: Vec<(u32, f32, bool)> = Vec::new();
+            for (k, &c) in word.iter().enumerate() {
+                sources.push(Source::Word {
+                    word: w,
+                    position: k,
+                });
+                let tag = sources.len() as u32 - 1;
+                min_frames += ctx.topology().states(c);
+                num_phones += 1;
+                // Left contexts: (phone, via silence).
+                let lefts: Vec<(u16, bool)> = if k > 0 {
+                    vec![(word[k - 1], false)]
+                } else if w == 0 {
+                    vec![(sil, true)]
+                } else if optional_silence {
+                    vec![(prev_last.unwrap(), false), (sil, true)]
+                } else {
+                    vec![(prev_last.unwrap(), false)]
+                };
+                let rights: Vec<(u16, bool)> = if k + 1 < word.len() {
+                    vec![(word[k + 1], false)]
+                } else if w + 1 == num_words {
+                    vec![(sil, true)]
+                } else if optional_silence {
+                    vec![(next_first.unwrap(), false), (sil, true)]
+                } else {
+                    vec![(next_first.unwrap(), false)]
+                };
+                let mut exits: Vec<(u32, f32, bool)> = Vec::new();
+                for &(l, l_sil) in &lefts {
+                    for &(r, r_sil) in &rights {
+                        let (f, last, exit) = chain(&mut b, l, c, r, tag)?;
+                        // Arcs into this instance.
+                        if k == 0 && w == 0 {
+                            from_start.push((f, sil_no));
+                            if let Some((sl, sexit)) = sil_into_word {
+                                b.arc(sl, f, sexit, true);
+                            }
+                        } else if k == 0 {
+                            if l_sil {
+                                if let Some((sl, sexit)) = sil_into_word {
+                                    b.arc(sl, f, sexit, true);
+                                }
+                            } else {
+                                for &(u, wt, via_sil) in &pending {
+                                    if !via_sil {
+                                        b.arc(u, f, wt + sil_no, true);
+                                    }
+                                }
+                            }
+                        } else {
+                            for &(u, wt, _) in &pending {
+                                b.arc(u, f, wt, true);
+                            }
+                        }
+                        exits.push((last, exit, r_sil));
+                    }
+                }
+                if k + 1 < word.len() {
+                    pending = exits;
+                } else {
+                    next_pending = exits;
+                }
+            }
+            pending = next_pending;
+        }
+        // The end: directly, or through a trailing optional silence.
+        let last_phone = *words[num_words - 1].as_ref().last().unwrap();
+        for &(u, wt, _) in &pending {
+            b.set_final(u, wt + sil_no);
+        }
+        if optional_silence {
+            let (f, l, exit) = chain(&mut b, last_phone, sil, sil, 0)?;
+            for &(u, wt, _) in &pending {
+                b.arc(u, f, wt + sil_yes, true);
+            }
+            b.set_final(l, exit);
+        }
+        for (v, w) in from_start {
+            b.entry_arc(start, v, w);
+        }
+        Ok(AlignGraph {
+            graph: b.finish(start),
+            sources,
+            min_frames,
+            num_phones,
+        })
+    }
+}
