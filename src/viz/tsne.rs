@@ -208,7 +208,7 @@ fn optimise(
     rate: f64,
 ) -> Vec<[f64; 2]> {
     let n = p.len();
-    // `original[i]` is the caller's index of point i (see `RENUMBER`).
+    // `original[i]` is the caller's index of point i (see `RENUMBER_EVERY`).
     let mut original: Vec<u32> = (0..n as u32).collect();
     let early = EARLY_EPOCHS.min(epochs / 2);
     let theta_sq = theta * theta;
