@@ -141,7 +141,8 @@ def main():
         "same start model.",
         "DNN: 8x1000 ReLU, 440 inputs, 2000 outputs, batch 256, SGD momentum 0.9.",
         f"t-SNE: {points} points x {tdim} dims, perplexity 30, theta 0.5, exact neighbours, "
-        "PCA start; asrpipe's optimiser runs on 1 thread (its neighbour search on 2).",
+        "PCA start, learning rate max(n / 12, 200); asrpipe on 2 threads (scripts/bench-tsne.sh "
+        "adds quality and more data sets).",
     ]
     if kept:
         notes.append("t-SNE check: share of each point's 10 nearest neighbours kept in the map: "

@@ -198,6 +198,98 @@ fn tsne_keeps_separated_clusters_apart_and_is_reproducible() {
     assert!(knn_accuracy(a.view(), &labels, 5).unwrap() > 0.99);
 }
 
+/// `clusters` groups of `per` points in `dim` dimensions, each spread over a random
+/// `sheet`-dimensional plane around its centre (plus a little isotropic noise): data whose
+/// neighbourhoods a 2-D map can actually keep.
+fn sheets(
+    clusters: usize,
+    per: usize,
+    dim: usize,
+    sheet: usize,
+    seed: u64,
+) -> (Array2<f32>, Vec<usize>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut normal = || -> f32 { StandardNormal.sample(&mut rng) };
+    let mut x = Array2::zeros((clusters * per, dim));
+    let mut labels = Vec::new();
+    for c in 0..clusters {
+        let centre: Vec<f32> = (0..dim).map(|_| 6.0 * normal()).collect();
+        let basis = Array2::from_shape_fn((sheet, dim), |_| normal() / (dim as f32).sqrt());
+        for p in 0..per {
+            let i = c * per + p;
+            let w: Vec<f32> = (0..sheet).map(|_| 2.0 * normal()).collect();
+            for j in 0..dim {
+                let on_sheet: f32 = (0..sheet).map(|a| w[a] * basis[[a, j]]).sum();
+                x[[i, j]] = centre[j] + on_sheet + 0.1 * normal();
+            }
+            labels.push(c);
+        }
+    }
+    (x, labels)
+}
+
+/// Mean over points of the share of its `k` nearest neighbours in `x` that are also among its
+/// `k` nearest in the map `y`.
+fn neighbours_kept(x: &Array2<f32>, y: &Array2<f32>, k: usize) -> f64 {
+    let nx = nearest_neighbours(x.view(), k).unwrap();
+    let ny = nearest_neighbours(y.view(), k).unwrap();
+    let kept: usize = nx
+        .iter()
+        .zip(&ny)
+        .map(|(a, b)| {
+            a.iter()
+                .filter(|n| b.iter().any(|m| m.index == n.index))
+                .count()
+        })
+        .sum();
+    kept as f64 / (k * x.nrows()) as f64
+}
+
+#[test]
+fn tsne_keeps_the_neighbourhoods_of_low_dimensional_clusters() {
+    // 1000 points on ten 3-D sheets in 20-D. The map keeps 73 % of each point's 10 nearest
+    // neighbours; the earlier optimiser (the `bhtsne` crate, whose gains stop at 2, with
+    // learning rate 50) stalled at 10 %.
+    let (x, labels) = sheets(10, 100, 20, 3, 7);
+    let y = viz::tsne(x.view(), &TsneOptions::default()).unwrap();
+    let kept = neighbours_kept(&x, &y, 10);
+    assert!(kept > 0.6, "10-NN kept {kept:.3}");
+    assert!(knn_accuracy(y.view(), &labels, 5).unwrap() > 0.99);
+}
+
+#[test]
+fn tsne_map_is_the_same_for_any_number_of_threads() {
+    let (x, _) = sheets(6, 100, 20, 3, 8);
+    let opts = TsneOptions {
+        epochs: 300,
+        ..TsneOptions::default()
+    };
+    let on = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| viz::tsne(x.view(), &opts).unwrap())
+    };
+    let one = on(1);
+    assert!(one.iter().all(|v| v.is_finite()));
+    assert_eq!(one, on(2), "2 threads");
+    assert_eq!(one, on(3), "3 threads");
+}
+
+#[test]
+fn tsne_rejects_a_bad_learning_rate() {
+    let (x, _) = blobs(2, 100, 5, 3.0, 0);
+    for rate in [0.0, -1.0, f32::NAN] {
+        let opts = TsneOptions {
+            learning_rate: Some(rate),
+            ..TsneOptions::default()
+        };
+        let err = viz::tsne(x.view(), &opts).unwrap_err();
+        assert!(err.to_string().contains("learning rate"), "{err}");
+    }
+}
+
 #[test]
 fn tsne_rejects_too_few_points_for_the_perplexity() {
     let (x, _) = blobs(2, 10, 5, 3.0, 0);
