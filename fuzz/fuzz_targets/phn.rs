@@ -45,7 +45,7 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(labels.frames.len(), geom.num_frames(num_samples as usize));
             assert!(labels.labelled() <= labels.frames.len());
         }
-        if let Ok(table) = utterance_labels(&utt, num_samples, &geom, phones) {
+        if let Ok(table) = utterance_labels(&utt, num_samples, &geom, utt.sample_rate, phones) {
             let _ = table.to_string();
         }
     }

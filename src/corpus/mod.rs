@@ -26,7 +26,8 @@ use crate::error::{Error, Result};
 
 pub use info::{CorpusInfo, corpus_info};
 pub use labels::{
-    FrameLabel, LabelRow, LabelTable, UtteranceLabels, frame_labels, utterance_labels,
+    FrameLabel, LabelRow, LabelTable, UtteranceLabels, frame_labels, frame_labels_at,
+    utterance_labels,
 };
 pub use phones::PhoneSet;
 pub use split::{Split, SplitOptions, SplitRule, Splits};
