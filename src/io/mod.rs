@@ -9,4 +9,4 @@ pub mod tensors;
 pub mod yaml;
 
 pub use json::{read_json, write_json};
-pub use tensors::{read_tensors, take, write_tensors};
+pub use tensors::{read_tensors, take, take_finite, write_tensors};

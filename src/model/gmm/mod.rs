@@ -484,7 +484,7 @@ impl GmmClassifier {
         }
         let mut t = io::read_tensors(&tensors_path)?;
         let mut take2 = |name: &str, shape: &[usize]| -> Result<ArrayD2> {
-            io::take(&tensors_path, &mut t, name, shape)
+            io::take_finite(&tensors_path, &mut t, name, shape)
         };
         let means = into2(take2("means", &[g, d])?);
         let vars = into2(take2("vars", &[g, d])?);
