@@ -5,6 +5,7 @@ pub mod atomic;
 pub mod cache;
 pub mod export;
 pub mod json;
+pub mod lock;
 pub mod tensors;
 pub mod yaml;
 

@@ -188,7 +188,9 @@ impl Experiment {
         e.path = path.to_path_buf();
         e.dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         let mut names = std::collections::BTreeSet::new();
-        for p in e.plan()? {
+        let plan = e.plan()?;
+        for p in &plan {
+            check_run_name(&p.name).map_err(|m| Error::format(path, m))?;
             if !names.insert(p.name.clone()) {
                 return Err(Error::format(
                     path,
@@ -196,18 +198,40 @@ impl Experiment {
                 ));
             }
         }
+        // The analyses are checked now, not after every run has trained.
         for (what, run) in [
             ("hidden", e.hidden.as_ref().map(|h| &h.run)),
             ("filters", e.filters.as_ref().map(|f| &f.run)),
         ] {
-            if let Some(r) = run
-                && !names.contains(r)
-            {
+            let Some(r) = run else { continue };
+            let Some(p) = plan.iter().find(|p| &p.name == r) else {
                 return Err(Error::format(
                     path,
                     format!("{what}.run: no run named `{r}`"),
                 ));
+            };
+            let c = p.pipeline.classifier.as_ref();
+            if c.and_then(|c| c.kind().ok()) != Some(ModelKind::Dnn) {
+                return Err(Error::format(
+                    path,
+                    format!("{what}.run: run `{r}` trains a GMM; the {what} analysis needs a DNN"),
+                ));
             }
+            let from = c.and_then(|c| c.from).unwrap_or(p.pipeline.output_kind());
+            if what == "filters" && from != StageKind::Spectrogram {
+                return Err(Error::format(
+                    path,
+                    format!(
+                        "filters.run: run `{r}` reads `{from}`; the filter plot needs a DNN fed \
+                         the spectrogram"
+                    ),
+                ));
+            }
+        }
+        if let Some(h) = &e.hidden {
+            h.options()
+                .validate()
+                .map_err(|err| Error::format(path, format!("hidden: {err}")))?;
         }
         Ok(e)
     }
@@ -311,6 +335,30 @@ impl Experiment {
             }
         }
         Ok(out)
+    }
+}
+
+/// A run's name becomes a directory under `runs/`: it must be a plain file name.
+fn check_run_name(name: &str) -> std::result::Result<(), String> {
+    let bad = if name.is_empty() {
+        Some("is empty")
+    } else if name == "." || name == ".." {
+        Some("is not a file name")
+    } else if name.contains(['/', '\\']) {
+        Some("contains a path separator")
+    } else if name.chars().any(char::is_control) {
+        Some("contains a control character")
+    } else if name.len() > 200 {
+        Some("is longer than 200 bytes")
+    } else {
+        None
+    };
+    match bad {
+        Some(why) => Err(format!(
+            "run name {name:?} {why}: run names become directories under runs/, so they must be \
+             plain file names"
+        )),
+        None => Ok(()),
     }
 }
 
