@@ -13,6 +13,8 @@
 pub mod error;
 /// Files in and out: atomic writes, JSON/YAML/safetensors, the feature cache, export formats.
 pub mod io;
+/// How much memory a command may take, checked before big allocations.
+pub mod memory;
 /// Option structs declared once with their defaults and help (`options!`).
 pub mod options;
 /// Plots and projections over plain arrays (PCA, t-SNE, k-NN, figures); knows no models.

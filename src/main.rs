@@ -45,6 +45,13 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Ctrl-C, SIGTERM, SIGHUP end the process without running destructors: remove the
+    // temporary outputs and lock files first, so that an interrupted command leaves nothing.
+    let _ = ctrlc::set_handler(|| {
+        asrpipe::io::atomic::remove_temporaries();
+        eprintln!("error: interrupted; nothing half-written was left");
+        std::process::exit(130);
+    });
     let result = match cli.command {
         Command::Features(a) => cli::features::run(a),
         Command::Stages => cli::features::stages(),

@@ -1457,3 +1457,373 @@ fn options_that_can_only_give_nan_or_absurd_work_are_refused_at_check() {
     assert!(r.ok, "{}", r.stderr);
     eprintln!("check with deltas window 1000, order 4: {:?}", t.elapsed());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Runs: memory, divergence, damaged parameters, outputs, run names, locks and signals.
+
+fn os(args: &[&str]) -> Vec<std::ffi::OsString> {
+    args.iter().map(|a| a.into()).collect()
+}
+
+#[test]
+fn runs_too_large_for_memory_are_refused_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m");
+    let o = out.to_str().unwrap();
+    for (args, names) in [
+        (
+            vec!["--dnn", "100x100000"],
+            vec!["100x100000", "TiB of memory", "more than the limit"],
+        ),
+        (vec!["--dnn", "1x100000000"], vec!["100000000", "limit"]),
+        (vec!["--match-params", "1000x100000"], vec!["limit"]),
+        (
+            vec!["--dnn", "2x16", "--max-memory", "1M"],
+            vec!["1.0 MiB (--max-memory)"],
+        ),
+        (
+            vec!["--dnn", "2x16", "--context", "100000"],
+            vec!["context", "at most 100"],
+        ),
+        (
+            vec!["--dnn", "2x16", "--batch", "100000000"],
+            vec!["batch", "1048576"],
+        ),
+    ] {
+        let mut a = vec!["train", "-q", "--corpus", "audio/demo", "-o", o];
+        a.extend(args);
+        let t = Instant::now();
+        fails(os(&a), &names);
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "{a:?} took {:?}",
+            t.elapsed()
+        );
+        left_nothing(&out);
+    }
+    // A size that is not one: clap's usage error, with the reason.
+    let r = asrpipe(os(&["train", "-q", "--max-memory", "lots", "-o", o]));
+    assert!(
+        !r.ok && r.stderr.contains("size `lots`: expected a number"),
+        "{}",
+        r.stderr
+    );
+    // The environment variable, read (and checked) at start.
+    let r = asrpipe_in(
+        Command::new(bin())
+            .env("ASRPIPE_MAX_MEMORY", "2 parsecs")
+            .args(["train", "-q", "--dnn", "2x16", "-o", o]),
+    );
+    assert!(
+        !r.ok && r.stderr.contains("ASRPIPE_MAX_MEMORY: size `2 parsecs`"),
+        "{}",
+        r.stderr
+    );
+    // A pipeline file alone that makes a net too large: refused at `check`, naming the line.
+    let yaml = write(
+        &dir.path().join("huge.yaml"),
+        format!("{PIPELINE}classifier:\n  dnn: {{ hidden: 64x100000 }}\n"),
+    );
+    fails(
+        os(&["check", yaml.to_str().unwrap()]),
+        &["huge.yaml:11", "limit"],
+    );
+}
+
+#[test]
+fn diverging_training_is_an_error_and_leaves_no_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m");
+    let line = fails(
+        os(&[
+            "train",
+            "-q",
+            "--corpus",
+            "audio/demo",
+            "--dnn",
+            "2x64",
+            "--lr",
+            "50",
+            "--epochs",
+            "3",
+            "-o",
+            out.to_str().unwrap(),
+        ]),
+        &["diverged", "epoch 1", "--lr 5e0"],
+    );
+    assert!(
+        line.contains("uniform guess") || line.contains("not finite"),
+        "{line}"
+    );
+    left_nothing(&out);
+}
+
+#[test]
+fn non_finite_parameters_are_refused_on_load() {
+    let m = models();
+    let dir = tempfile::tempdir().unwrap();
+    for (from, name, tensor, value) in [
+        (&m.dnn, "nan-dnn", "layers.0.weight", f32::NAN),
+        (&m.gmm, "inf-gmm", "means", f32::INFINITY),
+    ] {
+        let model = copy_model(from, dir.path(), name);
+        let file = model.join("model.safetensors");
+        let mut t = asrpipe::io::read_tensors(&file).unwrap();
+        let x = t
+            .get_mut(tensor)
+            .unwrap_or_else(|| panic!("{tensor} in {file:?}"));
+        x.as_slice_mut().unwrap()[3] = value;
+        let all: Vec<(&str, _)> = t.iter().map(|(k, v)| (k.as_str(), v.view())).collect();
+        asrpipe::io::write_tensors(&file, &all).unwrap();
+        model_fails(
+            &model,
+            from == &m.dnn,
+            &["model.safetensors", tensor, "finite"],
+        );
+    }
+}
+
+#[test]
+fn feature_outputs_never_overwrite_each_other_or_an_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let src = root().join("audio/demo/dr1-fslt0");
+    let copy = |from: &str, to: &str| {
+        std::fs::copy(src.join(from), d.join(to)).unwrap();
+        d.join(to).to_str().unwrap().to_string()
+    };
+    let s = copy("sa1.flac", "s.flac");
+    let ab1 = copy("sa1.flac", "a b.flac");
+    let ab2 = copy("sa2.flac", "a_b.flac");
+    let u1 = copy("sa1.flac", "ü.flac");
+    let u2 = copy("sa2.flac", "é.flac");
+    let out = |n: &str| d.join(n).to_str().unwrap().to_string();
+    let feat = |args: &[&str]| {
+        let mut a = vec!["features", "-q"];
+        a.extend(args);
+        os(&a)
+    };
+    // Two inputs that would get one key: refused naming both.
+    fails(
+        feat(&[&ab1, &ab2, "-o", &out("ab.npz")]),
+        &["a b.flac", "a_b.flac", "`a_b`"],
+    );
+    left_nothing(&d.join("ab.npz"));
+    // Unicode names stay apart (and readable) in every format.
+    for o in ["u.npz", "u.ark", "udir"] {
+        let r = asrpipe(feat(&[&u1, &u2, "-o", &out(o)]));
+        assert!(r.ok, "{o}: {}", r.stderr);
+    }
+    let keys: Vec<String> = std::fs::read_dir(d.join("udir"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(keys.contains(&"ü.npy".to_string()), "{keys:?}");
+    // The output is an input: refused, the audio untouched.
+    let before = std::fs::read(&s).unwrap();
+    fails(
+        feat(&[&s, "-o", &s, "--format", "npz"]),
+        &["s.flac", "one of the inputs"],
+    );
+    assert_eq!(std::fs::read(&s).unwrap(), before);
+    // Extensions: any case; unknown ones refused; .npy is one file for one input.
+    assert!(asrpipe(feat(&[&s, "-o", &out("x.NPZ")])).ok);
+    assert!(d.join("x.NPZ").is_file());
+    fails(
+        feat(&[&s, "-o", &out("x.xyz")]),
+        &["x.xyz", "unknown output extension `.xyz`"],
+    );
+    assert!(asrpipe(feat(&[&s, "-o", &out("one.npy")])).ok);
+    assert!(d.join("one.npy").is_file());
+    fails(
+        feat(&[&s, &u1, "-o", &out("two.npy")]),
+        &["two.npy", "one matrix, not 2"],
+    );
+    left_nothing(&d.join("two.npy"));
+    // Standard output: streams only; never a file named `-`.
+    fails(
+        feat(&[&s, "-o", "-", "--format", "npz"]),
+        &["standard output"],
+    );
+    let r = Command::new(bin())
+        .args(["features", "-q", &s, "-o", "-", "--format", "ark-text"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(r.status.success());
+    assert!(String::from_utf8_lossy(&r.stdout).starts_with("s  ["));
+    assert!(!d.join("-").exists());
+    // A non-empty npy directory: refused, kept as it was; replaced whole with --force.
+    let full = d.join("full");
+    std::fs::create_dir(&full).unwrap();
+    std::fs::write(full.join("stale.npy"), b"old").unwrap();
+    fails(
+        feat(&[&s, "-o", &out("full")]),
+        &["full", "not empty", "--force"],
+    );
+    assert!(full.join("stale.npy").exists());
+    assert!(asrpipe(feat(&[&s, "-o", &out("full"), "--force"])).ok);
+    let now: Vec<_> = std::fs::read_dir(&full)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(now, [std::ffi::OsString::from("s.npy")]);
+    left_nothing(&d.join("nothing-else"));
+}
+
+/// A one-run experiment file in `dir` with run `name`; returns its path.
+fn experiment_file(dir: &Path, name: &str, extra: &str) -> PathBuf {
+    let p = root().join("pipelines").display().to_string();
+    write(
+        &dir.join("exp.yaml"),
+        format!(
+            "name: t\nstates: {{ tied: 144 }}\ndefaults: {{ gmm: {{ iterations: 1, \
+             gaussians_per_state: 1 }} }}\nruns:\n  - {{ name: {name:?}, pipeline: \
+             {p}/kaldi-mfcc-gmm.yaml }}\n{extra}"
+        ),
+    )
+}
+
+#[test]
+fn experiment_runs_and_analyses_are_checked_before_any_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report");
+    let o = out.to_str().unwrap();
+    for (name, why) in [
+        ("../../evil", "path separator"),
+        ("", "is empty"),
+        ("..", "not a file name"),
+        ("a\tb", "control character"),
+    ] {
+        let e = experiment_file(dir.path(), name, "");
+        fails(
+            os(&["experiment", e.to_str().unwrap(), "-o", o]),
+            &["exp.yaml", why],
+        );
+        left_nothing(&out);
+        assert!(!dir.path().join("evil").exists());
+    }
+    let e = experiment_file(dir.path(), "g", "filters: { run: g }\n");
+    fails(
+        os(&["experiment", e.to_str().unwrap(), "-o", o]),
+        &["filters.run", "GMM"],
+    );
+    let e = experiment_file(dir.path(), "g", "hidden: { run: g }\n");
+    fails(
+        os(&["experiment", e.to_str().unwrap(), "-o", o]),
+        &["hidden.run", "GMM"],
+    );
+    let e = experiment_file(dir.path(), "g", "runs2: []\n");
+    fails(
+        os(&["experiment", e.to_str().unwrap(), "-o", o]),
+        &["exp.yaml", "runs2"],
+    );
+    left_nothing(&out);
+    // A pipeline that does not exist: the run that names it is named.
+    let p = write(
+        &dir.path().join("missing.yaml"),
+        "name: t\nruns:\n  - { name: lost, pipeline: nowhere.yaml }\n",
+    );
+    fails(
+        os(&["experiment", p.to_str().unwrap(), "-o", o]),
+        &["run `lost`", "nowhere.yaml"],
+    );
+}
+
+#[test]
+fn a_second_writer_is_refused_and_an_interrupted_one_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report");
+    std::fs::create_dir(&out).unwrap();
+    // Another live process (pid 1 always runs) holds the directory.
+    std::fs::write(out.join(".asrpipe.lock"), "1\n").unwrap();
+    let e = experiment_file(dir.path(), "g", "");
+    fails(
+        os(&[
+            "experiment",
+            e.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ]),
+        &["report", "another asrpipe (process 1)"],
+    );
+    std::fs::remove_file(out.join(".asrpipe.lock")).unwrap();
+    // SIGINT in the middle of training: exit 130, no lock file and no temporary file left.
+    let model = dir.path().join("model");
+    let mut child = Command::new(bin())
+        .current_dir(root())
+        .env("ASRPIPE_CACHE", cache())
+        .args(["train", "-q", "--dnn", "4x256", "--epochs", "1000", "-o"])
+        .arg(&model)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !model.join("checkpoints").exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "training never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(err.contains("interrupted"), "{err}");
+    assert!(!model.join(".asrpipe.lock").exists());
+    for e in walk(&model) {
+        assert!(!name(&e).starts_with(".asrpipe-"), "{} left", e.display());
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        }
+        out.push(p);
+    }
+    out
+}
+
+#[test]
+fn numeric_options_are_checked_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = dir.path().join("m");
+    let o = o.to_str().unwrap();
+    let t = Instant::now();
+    fails(
+        os(&["train", "-q", "--gmm", "2", "--epochs", "100000", "-o", o]),
+        &["iterations", "at most 1000"],
+    );
+    let m = models();
+    let dnn = m.dnn.to_str().unwrap();
+    let out = dir.path().join("h");
+    let h = out.to_str().unwrap();
+    for (flag, value, want) in [
+        ("--perplexity", "nan", "perplexity"),
+        ("--perplexity", "0", "perplexity"),
+        ("--k", "1000000", "k must be between 1 and 1000"),
+    ] {
+        fails(
+            os(&["plot", "hidden", "--model", dnn, flag, value, "-o", h]),
+            &[want],
+        );
+    }
+    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+    left_nothing(&out);
+}

@@ -2,7 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
+use asrpipe::io::lock::DirLock;
 use asrpipe::study::analyses::analyses;
 use asrpipe::study::experiment::{self, Experiment};
 use asrpipe::study::report;
@@ -47,9 +48,10 @@ pub fn demo(a: DemoArgs) -> Result<()> {
 }
 
 fn run(exp: &Experiment, data: &CorpusArgs, out: &Path) -> Result<()> {
+    // Taken first: a second writer, or a directory that cannot be written, is refused at once.
+    let _lock = DirLock::take(out)?;
     let session = data.open()?;
     let env = session.env();
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let rows = experiment::run_all(&env, exp, out, |msg| eprintln!("{msg}"))?;
     let extras = analyses(&env, exp, out, &rows)?;
     report::write(

@@ -25,9 +25,13 @@ pub struct Args {
     /// Output format: npy (a directory), npz, ark, ark-text, csv (default: from the extension).
     #[arg(long, value_parser = parse_format)]
     format: Option<Format>,
-    /// Output path.
+    /// Output path: a file (.npy for one input, .npz, .ark, .txt, .csv), a directory of .npy files
+    /// (no extension), or `-` for standard output (ark, ark-text or csv).
     #[arg(short, long)]
     output: PathBuf,
+    /// Replace an existing non-empty output directory.
+    #[arg(long)]
+    force: bool,
     /// Audio files (WAV, NIST SPHERE, FLAC).
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
@@ -74,14 +78,15 @@ pub fn run(a: Args) -> Result<()> {
         framing.channel = c;
     }
     let extractor = Extractor::new(&pipeline)?;
-    let keys = export::keys_for(&a.inputs)?;
+    let keys = export::unique_keys(&export::keys_for(&a.inputs)?, &a.inputs)?;
+    let output = export::Output::plan(&a.output, a.format, &a.inputs, a.inputs.len(), a.force)?;
     let bar = a.runtime.bar(a.inputs.len() as u64, "features");
     let feats = extractor.files(&a.inputs, || bar.inc(1))?;
     bar.finish_and_clear();
-    let format = a.format.unwrap_or_else(|| Format::from_path(&a.output));
     let items: Vec<(String, _)> = keys.into_iter().zip(feats).collect();
     let frames: usize = items.iter().map(|(_, m)| m.nrows()).sum();
-    export::write(&a.output, format, &items)
+    output
+        .write(&items)
         .with_context(|| format!("writing {}", a.output.display()))?;
     eprintln!(
         "{} utterances, {frames} frames x {} dims ({} after `{}`) -> {}",

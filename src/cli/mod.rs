@@ -23,11 +23,20 @@ pub struct Runtime {
     /// No progress bars (errors and results are still printed).
     #[arg(long, short)]
     quiet: bool,
+    /// Most memory the command may plan to take, e.g. `8G` (default: $ASRPIPE_MAX_MEMORY, else
+    /// 80% of the machine's memory). Larger requests are refused before any work.
+    #[arg(long, value_parser = |s: &str| asrpipe::memory::parse_size(s))]
+    max_memory: Option<u64>,
 }
 
 impl Runtime {
     /// Size the thread pool once, before any work.
     pub fn start(&self) -> Result<()> {
+        match self.max_memory {
+            Some(b) => asrpipe::memory::set_limit(b, "--max-memory"),
+            // An unreadable $ASRPIPE_MAX_MEMORY is reported now, not half-way through.
+            None => drop(asrpipe::memory::limit()?),
+        }
         if let Some(n) = self.threads {
             anyhow::ensure!(n >= 1, "--threads must be at least 1");
             rayon::ThreadPoolBuilder::new()

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use asrpipe::io::export::{self, Format};
+use asrpipe::io::export;
 use asrpipe::pipeline::extractor::Extractor;
 use asrpipe::study::filters;
 use asrpipe::study::hidden::{self, HiddenOptions};
@@ -94,7 +94,8 @@ pub struct ActivationsArgs {
     /// Utterance ids (e.g. dr1-fvmh0/sa1).
     #[arg(required = true)]
     utterances: Vec<String>,
-    /// Output (.npz, a directory of .npy, .ark, .csv; format from the extension).
+    /// Output (.npy for one utterance, .npz, a directory of .npy, .ark, .txt, .csv, or `-`;
+    /// format from the extension).
     #[arg(short, long)]
     output: PathBuf,
 }
@@ -102,6 +103,7 @@ pub struct ActivationsArgs {
 pub fn run(cmd: Command) -> Result<()> {
     match cmd {
         Command::Hidden(a) => {
+            a.options().validate()?;
             let trained = Trained::load(&a.model)?;
             let session = a.data.open()?;
             let rep = hidden::hidden_layers(&session.env(), &trained, &a.options(), &a.output)?;
@@ -146,14 +148,19 @@ pub fn activations(a: ActivationsArgs) -> Result<()> {
                 .with_context(|| format!("{}: no utterance `{id}`", corpus.root.display()))
         })
         .collect::<Result<Vec<_>>>()?;
+    let keys = export::unique_keys(&a.utterances, &[])?;
+    let audio: Vec<PathBuf> = utts.iter().map(|u| u.audio.clone()).collect();
+    let output = export::Output::plan(&a.output, None, &audio, utts.len(), false)?;
     // CMVN pools per speaker: features go through the pipeline with the corpus's speakers.
     let set = session.env().load("features", &utts, &extractor)?;
     let items = set
         .utts
         .iter()
-        .map(|u| Ok((u.id.clone(), dnn.activations(u.feats.view(), a.layer)?)))
+        .zip(keys)
+        .map(|(u, k)| Ok((k, dnn.activations(u.feats.view(), a.layer)?)))
         .collect::<asrpipe::Result<Vec<_>>>()?;
-    export::write(&a.output, Format::from_path(&a.output), &items)
+    output
+        .write(&items)
         .with_context(|| format!("writing {}", a.output.display()))?;
     let (n, d) = items.first().map_or((0, 0), |(_, m)| m.dim());
     eprintln!(

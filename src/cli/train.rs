@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use asrpipe::frontend::StageKind;
+use asrpipe::io::lock::DirLock;
 use asrpipe::model::ModelKind;
 use asrpipe::model::dnn::{DnnPatch, HiddenSpec};
 use asrpipe::model::gmm::GmmPatch;
@@ -121,6 +122,7 @@ impl ClassifierArgs {
 
 pub fn train(a: TrainArgs) -> Result<()> {
     let pipeline = a.c.pipeline()?;
+    let _lock = DirLock::take(&a.output)?;
     let session = a.c.data.open()?;
     let env = session.env();
     let cfg = pipeline.classifier.clone().unwrap_or_default();
@@ -146,6 +148,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
 
 pub fn eval(a: EvalArgs) -> Result<()> {
     let session = a.c.data.open()?;
+    let _lock = a.output.as_deref().map(DirLock::take).transpose()?;
     let env = session.env();
     let (trained, name) = match &a.model {
         Some(dir) => {

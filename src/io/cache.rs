@@ -1,9 +1,9 @@
 //! Feature cache: chain outputs stored as .npy, keyed by (audio file, pipeline chain), so that
 //! experiments running many classifiers on the same cut of the chain compute features once.
 //!
-//! Layout: `<dir>/<chain hash>/<hash of audio path, size, mtime>.npy`. The chain hash covers every
-//! stage option and the sample rate (the pipeline's `chain_hash`),
-//! so a changed option never reads stale features. Post-processing is not cached (it is cheap and
+//! Layout: `<dir>/<chain hash>/<blake3 hash of the audio file's bytes>.npy`. The chain hash covers
+//! every stage option, the channel and the sample rate (the pipeline's `chain_hash`), so a changed
+//! option never reads stale features, and the content hash means changed audio never does either. Post-processing is not cached (it is cheap and
 //! depends on which utterances are pooled).
 
 use std::path::{Path, PathBuf};
@@ -36,19 +36,15 @@ impl FeatureCache {
         &self.dir
     }
 
+    /// The entry of `audio` under `chain_hash`: named by a hash of the file's bytes, so that audio
+    /// replaced in place (even with the same size and modification time, as `cp -p` leaves it)
+    /// never serves the old features, and a file moved or copied elsewhere still hits. Hashing
+    /// reads the file once more (blake3, GB/s; the audio is read anyway to label its frames).
     fn entry(&self, audio: &Path, chain_hash: &str) -> Result<PathBuf> {
-        let meta = std::fs::metadata(audio).map_err(|e| Error::io(audio, e))?;
-        let mtime = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos());
-        let abs = std::fs::canonicalize(audio).map_err(|e| Error::io(audio, e))?;
+        let file = std::fs::File::open(audio).map_err(|e| Error::io(audio, e))?;
         let mut h = blake3::Hasher::new();
-        h.update(abs.to_string_lossy().as_bytes());
-        h.update(&meta.len().to_le_bytes());
-        h.update(&mtime.to_le_bytes());
-        let key = &h.finalize().to_hex()[..24];
+        h.update_reader(file).map_err(|e| Error::io(audio, e))?;
+        let key = &h.finalize().to_hex()[..32];
         Ok(self.dir.join(chain_hash).join(format!("{key}.npy")))
     }
 
@@ -96,5 +92,34 @@ mod tests {
             .get_or_compute(&audio, "h2", || Ok(ndarray::array![[3.0f32]]))
             .unwrap();
         assert_eq!(other, ndarray::array![[3.0f32]]);
+    }
+
+    #[test]
+    fn audio_replaced_with_the_same_size_and_time_is_recomputed() {
+        let dir = tempfile::tempdir().unwrap();
+        let audio = dir.path().join("a.wav");
+        std::fs::write(&audio, b"first version!").unwrap();
+        let mtime = std::fs::metadata(&audio).unwrap().modified().unwrap();
+        let cache = FeatureCache::new(dir.path().join("cache"));
+        let first = ndarray::array![[1.0f32]];
+        cache
+            .get_or_compute(&audio, "h", || Ok(first.clone()))
+            .unwrap();
+        // Same length, same modification time (what `cp -p` leaves), other bytes.
+        std::fs::write(&audio, b"second version").unwrap();
+        let f = std::fs::File::options().write(true).open(&audio).unwrap();
+        f.set_modified(mtime).unwrap();
+        let second = ndarray::array![[2.0f32]];
+        let got = cache
+            .get_or_compute(&audio, "h", || Ok(second.clone()))
+            .unwrap();
+        assert_eq!(got, second);
+        // The same bytes elsewhere share the entry.
+        let copy = dir.path().join("b.wav");
+        std::fs::copy(&audio, &copy).unwrap();
+        let got = cache
+            .get_or_compute(&copy, "h", || panic!("same bytes: from the cache"))
+            .unwrap();
+        assert_eq!(got, second);
     }
 }

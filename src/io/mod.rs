@@ -5,8 +5,9 @@ pub mod atomic;
 pub mod cache;
 pub mod export;
 pub mod json;
+pub mod lock;
 pub mod tensors;
 pub mod yaml;
 
 pub use json::{read_json, write_json};
-pub use tensors::{read_tensors, take, write_tensors};
+pub use tensors::{read_tensors, take, take_finite, write_tensors};

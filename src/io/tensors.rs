@@ -77,3 +77,39 @@ pub fn take(
     }
     Ok(t)
 }
+
+/// [`take`], then refuse a tensor holding NaN or an infinity, naming the file, the tensor and
+/// the first bad element: model parameters are finite, and one that is not would score every
+/// frame as NaN (or as nothing) without a word.
+pub fn take_finite(
+    path: &Path,
+    tensors: &mut BTreeMap<String, ArrayD<f32>>,
+    name: &str,
+    shape: &[usize],
+) -> Result<ArrayD<f32>> {
+    let t = take(path, tensors, name, shape)?;
+    check_finite(path, name, &t)?;
+    Ok(t)
+}
+
+/// Refuse a tensor with a non-finite element (see [`take_finite`]).
+pub fn check_finite(path: &Path, name: &str, t: &ArrayD<f32>) -> Result<()> {
+    if let Some(i) = t.iter().position(|v| !v.is_finite()) {
+        // Logical order: unravel the flat position into an index, last axis fastest.
+        let mut at = vec![0; t.ndim()];
+        let mut rest = i;
+        for (a, &n) in at.iter_mut().zip(t.shape()).rev() {
+            *a = rest % n;
+            rest /= n;
+        }
+        return Err(Error::format(
+            path,
+            format!(
+                "tensor {name} holds {} at {at:?}: model parameters must be finite (a damaged \
+                 file, or a model saved after training diverged)",
+                t.iter().nth(i).expect("found above")
+            ),
+        ));
+    }
+    Ok(())
+}

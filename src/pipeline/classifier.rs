@@ -244,7 +244,28 @@ impl Pipeline {
             .map_err(|e| Error::invalid(format!("classifier: {e}")))?;
         let mut p = self.clone();
         p.classifier = Some(c);
+        p.check_classifier_memory()
+            .map_err(|e| Error::invalid(format!("classifier: {e}")))?;
         Ok(p)
+    }
+
+    /// Refuse a DNN that the classifier section alone makes too large to train in memory
+    /// ([`crate::memory`]): its parameters on the classifier's input, over at most `states.tied`
+    /// states. Minibatches are counted when training, once the data's size caps them.
+    pub(crate) fn check_classifier_memory(&self) -> Result<()> {
+        let Some(c) = &self.classifier else {
+            return Ok(());
+        };
+        if c.kind()? != ModelKind::Dnn {
+            return Ok(());
+        }
+        let cut = match c.from {
+            Some(f) => self.until(f)?,
+            None => self.clone(),
+        };
+        let dim = Extractor::new(&cut)?.dim();
+        let d = c.resolve_dnn(dim, c.states.tied);
+        d.check_memory(dim, c.states.tied, None)
     }
 }
 

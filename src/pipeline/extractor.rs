@@ -100,12 +100,20 @@ impl Extractor {
 
     /// The feature-cache key of an utterance's chain output: the chain hash, which covers the
     /// pipeline's channel, and the utterance's own channel where that differs.
+    /// With dither on, the utterance id too: it seeds the noise, and the cache is keyed on the
+    /// audio's bytes, which two utterances may share.
     pub fn cache_key(&self, u: &Utterance) -> String {
-        let hash = self.pipeline.chain_hash();
-        match u.channel {
-            Some(c) if c != self.frontend.framing.opts.channel => format!("{hash}-channel-{c}"),
-            _ => hash,
+        let mut key = self.pipeline.chain_hash();
+        if let Some(c) = u
+            .channel
+            .filter(|&c| c != self.frontend.framing.opts.channel)
+        {
+            key += &format!("-channel-{c}");
         }
+        if self.frontend.framing.opts.dither != 0.0 {
+            key += &format!("-dither-{}", &blake3::hash(u.id.as_bytes()).to_hex()[..16]);
+        }
+        key
     }
 
     /// Run the chain on one waveform; `name` (utterance id or file name) seeds the dither.

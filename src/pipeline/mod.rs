@@ -279,6 +279,9 @@ impl Pipeline {
                 0 => at(deltas_line, "deltas", e),
                 line => at(line, "splice", e),
             })?;
+        pipeline
+            .check_classifier_memory()
+            .map_err(|e| e.at(path, pipeline.classifier_line, "classifier: "))?;
         Ok(pipeline)
     }
 

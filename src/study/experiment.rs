@@ -1,6 +1,7 @@
 //! Experiments: a grid of runs defined in YAML, trained and scored on one corpus with shared
 //! tied-state targets, then tabulated. Finished runs are not redone: a run whose directory holds
-//! `results.json` and the same `spec.json` is read back instead of retrained.
+//! `results.json`, the same `spec.yaml` and the same `provenance.json` (corpus content, split,
+//! targets, asrpipe version: see [`crate::train::provenance`]) is read back instead of retrained.
 //!
 //! ```yaml
 //! name: why-deep
@@ -28,6 +29,7 @@ use crate::model::tree::StatesConfig;
 use crate::pipeline::Pipeline;
 use crate::pipeline::classifier::Overrides;
 use crate::study::hidden::HiddenOptions;
+use crate::train::provenance::{self, Provenance};
 use crate::train::{self as run, Env, RunResult, Trained};
 
 /// One run as written in the experiment file.
@@ -186,7 +188,9 @@ impl Experiment {
         e.path = path.to_path_buf();
         e.dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         let mut names = std::collections::BTreeSet::new();
-        for p in e.plan()? {
+        let plan = e.plan()?;
+        for p in &plan {
+            check_run_name(&p.name).map_err(|m| Error::format(path, m))?;
             if !names.insert(p.name.clone()) {
                 return Err(Error::format(
                     path,
@@ -194,18 +198,40 @@ impl Experiment {
                 ));
             }
         }
+        // The analyses are checked now, not after every run has trained.
         for (what, run) in [
             ("hidden", e.hidden.as_ref().map(|h| &h.run)),
             ("filters", e.filters.as_ref().map(|f| &f.run)),
         ] {
-            if let Some(r) = run
-                && !names.contains(r)
-            {
+            let Some(r) = run else { continue };
+            let Some(p) = plan.iter().find(|p| &p.name == r) else {
                 return Err(Error::format(
                     path,
                     format!("{what}.run: no run named `{r}`"),
                 ));
+            };
+            let c = p.pipeline.classifier.as_ref();
+            if c.and_then(|c| c.kind().ok()) != Some(ModelKind::Dnn) {
+                return Err(Error::format(
+                    path,
+                    format!("{what}.run: run `{r}` trains a GMM; the {what} analysis needs a DNN"),
+                ));
             }
+            let from = c.and_then(|c| c.from).unwrap_or(p.pipeline.output_kind());
+            if what == "filters" && from != StageKind::Spectrogram {
+                return Err(Error::format(
+                    path,
+                    format!(
+                        "filters.run: run `{r}` reads `{from}`; the filter plot needs a DNN fed \
+                         the spectrogram"
+                    ),
+                ));
+            }
+        }
+        if let Some(h) = &e.hidden {
+            h.options()
+                .validate()
+                .map_err(|err| Error::format(path, format!("hidden: {err}")))?;
         }
         Ok(e)
     }
@@ -312,6 +338,30 @@ impl Experiment {
     }
 }
 
+/// A run's name becomes a directory under `runs/`: it must be a plain file name.
+fn check_run_name(name: &str) -> std::result::Result<(), String> {
+    let bad = if name.is_empty() {
+        Some("is empty")
+    } else if name == "." || name == ".." {
+        Some("is not a file name")
+    } else if name.contains(['/', '\\']) {
+        Some("contains a path separator")
+    } else if name.chars().any(char::is_control) {
+        Some("contains a control character")
+    } else if name.len() > 200 {
+        Some("is longer than 200 bytes")
+    } else {
+        None
+    };
+    match bad {
+        Some(why) => Err(format!(
+            "run name {name:?} {why}: run names become directories under runs/, so they must be \
+             plain file names"
+        )),
+        None => Ok(()),
+    }
+}
+
 /// What was run, with its results (for results.json / results.csv).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Row {
@@ -330,30 +380,58 @@ pub fn run_all(
 ) -> Result<Vec<Row>> {
     let plan = exp.plan()?;
     let targets = env.targets(&exp.states)?;
+    let corpus_hash = provenance::corpus_hash(env)?;
     let mut rows = Vec::new();
     for (i, p) in plan.iter().enumerate() {
         let dir = out.join("runs").join(&p.name);
         let spec = p.pipeline.to_yaml();
         let spec_path = dir.join("spec.yaml");
         let results_path = dir.join("results.json");
-        let done = std::fs::read_to_string(&spec_path).is_ok_and(|s| s == spec)
-            && Trained::load(&dir.join("model")).is_ok();
-        let result: RunResult = if done && let Ok(r) = crate::io::json::read_json(&results_path) {
+        let provenance_path = dir.join("provenance.json");
+        let now = Provenance::new(env, &corpus_hash, &spec, &targets)?;
+        let head = format!("[{}/{}] {}", i + 1, plan.len(), p.name);
+        // A result is reused only when everything that decided it is unchanged.
+        let before: Option<Provenance> = crate::io::json::read_json(&provenance_path).ok();
+        let reusable = match &before {
+            Some(b) if now.changes(b).is_empty() => {
+                std::fs::read_to_string(&spec_path).is_ok_and(|s| s == spec)
+                    && Trained::load(&dir.join("model")).is_ok()
+            }
+            _ => false,
+        };
+        let previous: Option<RunResult> = if reusable {
+            crate::io::json::read_json(&results_path).ok()
+        } else {
+            None
+        };
+        let result: RunResult = if let Some(r) = previous {
             log(&format!(
-                "[{}/{}] {}: done before, skipped",
-                i + 1,
-                plan.len(),
-                p.name
+                "{head}: done before with the same inputs, skipped"
             ));
             r
         } else {
-            log(&format!("[{}/{}] {}: training", i + 1, plan.len(), p.name));
-            let _ = std::fs::remove_file(&results_path);
+            match &before {
+                Some(b) if !now.changes(b).is_empty() => log(&format!(
+                    "{head}: training again, changed since the last run: {}",
+                    now.changes(b).join(", ")
+                )),
+                _ => log(&format!("{head}: training")),
+            }
+            // Nothing of the old run may pass for the new one if this one is interrupted.
+            for stale in [&provenance_path, &results_path, &spec_path] {
+                match std::fs::remove_file(stale) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(Error::io(stale, e));
+                    }
+                    _ => {}
+                }
+            }
             let trained = run::train(env, &p.pipeline, &targets, Some(&dir.join("model")))?;
             let (e, secs) = run::evaluate(env, &trained)?;
             let r = RunResult::new(&p.name, &trained, &e, secs);
             run::write_run(&dir, &r, &e, &trained)?;
             crate::io::atomic::write_bytes(&spec_path, spec.as_bytes())?;
+            crate::io::json::write_json(&provenance_path, &now)?;
             r
         };
         rows.push(Row {

@@ -41,6 +41,42 @@ impl Default for HiddenOptions {
     }
 }
 
+impl HiddenOptions {
+    /// Refuse options that could only fail late or run away, before any work: at least one
+    /// sentence and layer, `k` in 1..=1000, perplexity finite in (0, 1000], stride 1..=10000.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::invalid(m));
+        if self.sentences.is_empty() || self.sentences.iter().any(|s| s.trim().is_empty()) {
+            return bad(format!(
+                "sentences {:?}: give at least one, none empty",
+                self.sentences
+            ));
+        }
+        if self.layers.is_empty() {
+            return bad("layers: give at least one (0 = the input)".into());
+        }
+        if !(1..=1000).contains(&self.k) {
+            return bad(format!(
+                "k must be between 1 and 1000 neighbours, got {}",
+                self.k
+            ));
+        }
+        if !(self.perplexity.is_finite() && self.perplexity > 0.0 && self.perplexity <= 1000.0) {
+            return bad(format!(
+                "perplexity must be a number in (0, 1000], got {}",
+                self.perplexity
+            ));
+        }
+        if !(1..=10_000).contains(&self.stride) {
+            return bad(format!(
+                "stride must be between 1 and 10000, got {}",
+                self.stride
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Per-layer numbers of the hidden-layer analysis.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LayerScore {
@@ -80,6 +116,7 @@ pub fn hidden_layers(
     opts: &HiddenOptions,
     stem: &Path,
 ) -> Result<HiddenReport> {
+    opts.validate()?;
     let dnn = dnn_of(trained, "the hidden-layer plot")?;
     let depth = dnn.layers().len() - 1;
     if let Some(&l) = opts.layers.iter().find(|&&l| l > depth) {

@@ -4,6 +4,7 @@ pub mod dataset;
 pub mod env;
 pub mod eval;
 pub mod model_dir;
+pub mod provenance;
 pub mod results;
 pub mod run;
 pub mod targets;

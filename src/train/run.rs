@@ -7,12 +7,12 @@ use std::time::Instant;
 
 use ndarray::{Axis, concatenate};
 
-use crate::corpus::Split;
+use crate::corpus::{Split, Utterance};
 use crate::error::{Error, Result};
 use crate::model::dnn::{self, Dnn, DnnConfig, EpochStats};
 use crate::model::gmm::{GmmClassifier, GmmConfig};
 use crate::pipeline::Pipeline;
-use crate::pipeline::classifier::ClassifierSpec;
+use crate::pipeline::classifier::{ClassifierConfig, ClassifierSpec};
 use crate::pipeline::extractor::Extractor;
 use crate::train::dataset::FrameSet;
 use crate::train::env::Env;
@@ -52,6 +52,7 @@ pub fn train(
         ));
     }
     let train_utts = env.utterances(Split::Train);
+    check_memory(env, &spec, &cfg, &extractor, &train_utts, targets)?;
     let train_set = env.load("train feats", &train_utts, &extractor)?;
     let started = Instant::now();
     let (model, epochs, seed, train_frames) = match spec {
@@ -89,6 +90,83 @@ pub fn train(
         targets: targets.clone(),
         about,
     })
+}
+
+/// Frames `extractor` makes of `utts`, from their lengths (no audio is read).
+fn frames_of(utts: &[&Utterance], extractor: &Extractor) -> f64 {
+    let geometry = extractor.frontend.framing.geometry;
+    let rate = f64::from(extractor.pipeline.sample_rate);
+    utts.iter()
+        .map(|u| {
+            let samples = u.length_samples() as f64 * rate / f64::from(u.sample_rate.max(1));
+            geometry.num_frames(samples.min(usize::MAX as f64) as usize) as f64
+        })
+        .sum()
+}
+
+/// Refuse, before any feature is computed, a run whose features and model cannot be held in
+/// memory ([`crate::memory`]): the figure and the limit, not an allocation abort hours in.
+fn check_memory(
+    env: &Env,
+    spec: &ClassifierSpec,
+    cfg: &ClassifierConfig,
+    extractor: &Extractor,
+    train_utts: &[&Utterance],
+    targets: &Targets,
+) -> Result<()> {
+    const F32: f64 = 4.0;
+    let mut frames = frames_of(train_utts, extractor);
+    if matches!(spec, ClassifierSpec::Dnn(_)) {
+        frames += frames_of(&env.utterances(Split::Dev), extractor);
+    }
+    let dim = extractor.dim() as f64;
+    // The chain's output and the post-processed copy.
+    let feats = frames * F32 * (extractor.chain_dim() as f64 + dim);
+    crate::memory::check(
+        &format!(
+            "the training features ({frames:.0} frames of {dim} values from `{}`)",
+            extractor.output_kind()
+        ),
+        feats,
+    )?;
+    match spec {
+        ClassifierSpec::Gmm(g) => {
+            // Gaussians as EM will grow them: per state at most n / (2 min_count) of its n frames.
+            let gaussians: f64 = targets
+                .train_counts
+                .iter()
+                .map(|&n| {
+                    let cap = if g.min_count > 0.0 {
+                        (n as f64 / (2.0 * f64::from(g.min_count))).floor()
+                    } else {
+                        n as f64
+                    };
+                    (g.gaussians_per_state as f64).min(cap.max(1.0))
+                })
+                .sum();
+            // Means and variances in f32 and f64, the score matrix [x², x, 1] (f32) and the
+            // statistics per Gaussian (f64, twice: per work group and summed); the frames pooled
+            // and grouped by state.
+            let e = 2.0 * dim + 1.0;
+            let model = gaussians * (dim * 2.0 * (F32 + 8.0) + e * (F32 + 16.0));
+            let pooled = 2.0 * frames * dim * F32;
+            crate::memory::check(
+                &format!(
+                    "the GMM ({gaussians:.0} Gaussians of {dim} dimensions, {frames:.0} training \
+                     frames)"
+                ),
+                feats + pooled + model,
+            )
+        }
+        ClassifierSpec::Dnn(_) => {
+            let d = cfg.resolve_dnn(extractor.dim(), targets.num_states());
+            d.validate()?;
+            let batch = d.batch.min(frames as usize).max(1);
+            let (what, bytes) =
+                d.training_memory(extractor.dim(), targets.num_states(), Some(batch));
+            crate::memory::check(&format!("{what} with its features"), feats + bytes)
+        }
+    }
 }
 
 /// Per-frame tied-state ids of a set (`NO_LABEL` where a frame has none).

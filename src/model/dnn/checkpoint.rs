@@ -227,6 +227,25 @@ pub(crate) fn save(
     Ok(())
 }
 
+/// Remove the checkpoint in `dir` (its JSON first, so a half-removed one is never resumed), and
+/// `dir` itself if nothing else is left in it.
+pub(crate) fn remove(dir: &Path) -> Result<()> {
+    let meta = dir.join(META);
+    if meta.exists() {
+        std::fs::remove_file(&meta).map_err(|e| Error::io(&meta, e))?;
+    }
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let f = entry.file_name().to_string_lossy().into_owned();
+            if f.starts_with("epoch-") && f.ends_with(".safetensors") {
+                std::fs::remove_file(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
+            }
+        }
+    }
+    let _ = std::fs::remove_dir(dir);
+    Ok(())
+}
+
 /// Load the checkpoint in `dir`, if there is one, checking it belongs to this configuration
 /// (only `epochs` may differ, so a finished run can be extended), architecture and data.
 pub(crate) fn load(
@@ -299,7 +318,7 @@ pub(crate) fn load(
             .zip(slot_names(&layer))
         {
             if !v.is_empty() {
-                *v = io::take(&path, &mut tensors, &n, &[v.len()])?
+                *v = io::take_finite(&path, &mut tensors, &n, &[v.len()])?
                     .into_raw_vec_and_offset()
                     .0;
             }

@@ -104,13 +104,13 @@ impl Dnn {
         let in_file = |e: Error| Error::format(path, e.to_string());
         if let Some(params) = front {
             let n = dnn.arch.frame_dim();
-            let mean = into_1d(io::take(path, tensors, FRONT_MEAN, &[n])?);
-            let std = into_1d(io::take(path, tensors, FRONT_STD, &[n])?);
+            let mean = into_1d(io::take_finite(path, tensors, FRONT_MEAN, &[n])?);
+            let std = into_1d(io::take_finite(path, tensors, FRONT_STD, &[n])?);
             dnn.set_front_normalisation(mean, std).map_err(in_file)?;
             dnn.front.as_mut().expect("built from arch").params = params;
         }
-        let mean = into_1d(io::take(path, tensors, "input_mean", &[d])?);
-        let std = into_1d(io::take(path, tensors, "input_std", &[d])?);
+        let mean = into_1d(io::take_finite(path, tensors, "input_mean", &[d])?);
+        let std = into_1d(io::take_finite(path, tensors, "input_std", &[d])?);
         dnn.set_normalisation(mean, std).map_err(in_file)?;
         Ok(dnn)
     }
@@ -134,10 +134,10 @@ pub(crate) fn take_front(
         Front::Timeconv(t) => (t.filters, t.taps, t.filters),
     };
     let name = format!("{prefix}{}", arch.front.weight_name());
-    let weight = into_2d(io::take(path, tensors, &name, &[rows, cols])?);
+    let weight = into_2d(io::take_finite(path, tensors, &name, &[rows, cols])?);
     let bias = match bias {
         0 => Array1::zeros(0),
-        n => into_1d(io::take(
+        n => into_1d(io::take_finite(
             path,
             tensors,
             &format!("{prefix}{FRONT_BIAS}"),
@@ -160,13 +160,13 @@ pub(crate) fn take_layers(
         .zip(names)
         .map(|(&(fan_in, fan_out), (w, b))| {
             Ok(Linear {
-                weight: into_2d(io::take(
+                weight: into_2d(io::take_finite(
                     path,
                     tensors,
                     &format!("{prefix}{w}"),
                     &[fan_out, fan_in],
                 )?),
-                bias: into_1d(io::take(
+                bias: into_1d(io::take_finite(
                     path,
                     tensors,
                     &format!("{prefix}{b}"),

@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+/// Most hidden layers a spec may name: far deeper than any MLP trained here, and small enough
+/// that the list of widths itself is never a memory problem (`1000000000x10` would be 8 GB).
+pub const MAX_HIDDEN_LAYERS: usize = 1000;
+
 /// Widths of the hidden layers, input side first.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -19,8 +23,14 @@ impl HiddenSpec {
         HiddenSpec(vec![width; layers])
     }
 
-    /// Layers of these widths (each at least 1).
+    /// Layers of these widths (each at least 1, at most [`MAX_HIDDEN_LAYERS`] of them).
     pub fn new(widths: Vec<usize>) -> Result<HiddenSpec> {
+        if widths.len() > MAX_HIDDEN_LAYERS {
+            return Err(Error::invalid(format!(
+                "{} hidden layers: at most {MAX_HIDDEN_LAYERS} are supported",
+                widths.len()
+            )));
+        }
         if widths.contains(&0) {
             return Err(Error::invalid(format!(
                 "hidden layer widths {widths:?}: sizes must be at least 1"
@@ -66,13 +76,14 @@ impl FromStr for HiddenSpec {
         };
         let mut widths = Vec::new();
         for item in s.split(',') {
-            match item.split_once(['x', 'X']) {
-                Some((n, w)) => {
-                    let (n, w) = (number(n)?, number(w)?);
-                    widths.extend(std::iter::repeat_n(w, n));
-                }
-                None => widths.push(number(item)?),
+            let (n, w) = match item.split_once(['x', 'X']) {
+                Some((n, w)) => (number(n)?, number(w)?),
+                None => (1, number(item)?),
+            };
+            if n > MAX_HIDDEN_LAYERS - widths.len() {
+                return Err(bad(&format!("more than {MAX_HIDDEN_LAYERS} hidden layers")));
             }
+            widths.extend(std::iter::repeat_n(w, n));
         }
         Ok(HiddenSpec(widths))
     }
@@ -112,12 +123,15 @@ pub fn hidden_spec(widths: &[usize]) -> String {
     }
 }
 
-/// Parameters of a stack of fully connected layers: sum of `in*out + out`.
+/// Parameters of a stack of fully connected layers: sum of `in*out + out` (saturating: a net
+/// too large to count is too large to train, which the memory check then says).
 pub fn count_params(input_dim: usize, hidden: &[usize], output_dim: usize) -> usize {
     let mut dims = vec![input_dim];
     dims.extend_from_slice(hidden);
     dims.push(output_dim);
-    dims.windows(2).map(|w| w[0] * w[1] + w[1]).sum()
+    dims.windows(2)
+        .map(|w| w[0].saturating_mul(w[1]).saturating_add(w[1]))
+        .fold(0, usize::saturating_add)
 }
 
 /// Width of the one-hidden-layer net whose parameter count is closest to that of `spec` (for the
@@ -127,7 +141,7 @@ pub fn match_params(spec: &HiddenSpec, input_dim: usize, output_dim: usize) -> u
     let target = count_params(input_dim, spec.widths(), output_dim);
     let per_unit = input_dim + output_dim + 1;
     let h = (target.saturating_sub(output_dim) / per_unit).max(1);
-    let count = |h: usize| h * per_unit + output_dim;
+    let count = |h: usize| h.saturating_mul(per_unit).saturating_add(output_dim);
     if target.abs_diff(count(h + 1)) < target.abs_diff(count(h)) {
         h + 1
     } else {

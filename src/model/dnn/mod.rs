@@ -76,6 +76,7 @@ mod front;
 mod hidden;
 mod history;
 mod layers;
+mod memory;
 mod optim;
 mod step;
 mod train;
@@ -94,7 +95,7 @@ pub use front::{
     Centre, FilterKind, FilterbankFront, FilterbankInit, Front, FrontFilters, Pooling, Positivity,
     Rectify, TimeConvFront, centre_order, centres,
 };
-pub use hidden::{HiddenSpec, count_params, hidden_spec, match_params};
+pub use hidden::{HiddenSpec, MAX_HIDDEN_LAYERS, count_params, hidden_spec, match_params};
 pub use history::{EpochStats, Outcome};
 pub use layers::{Activation, MatMul};
 pub use optim::Optimizer;
@@ -204,12 +205,13 @@ impl DnnConfig {
     /// Learned parameters of the whole network on `feature_dim`-wide frames: the front end's
     /// plus the MLP's.
     pub fn num_params(&self, feature_dim: usize, num_classes: usize) -> usize {
-        self.front.num_params(feature_dim)
-            + count_params(
+        self.front
+            .num_params(feature_dim)
+            .saturating_add(count_params(
                 self.mlp_input_dim(feature_dim),
                 self.hidden.widths(),
                 num_classes,
-            )
+            ))
     }
 }
 
@@ -256,8 +258,13 @@ impl Architecture {
 
     /// Learned parameters: the front end's plus the MLP's `sum(in*out + out)`.
     pub fn num_params(&self) -> usize {
-        self.front.num_params(self.feature_dim)
-            + count_params(self.input_dim(), &self.hidden, self.num_classes)
+        self.front
+            .num_params(self.feature_dim)
+            .saturating_add(count_params(
+                self.input_dim(),
+                &self.hidden,
+                self.num_classes,
+            ))
     }
 }
 

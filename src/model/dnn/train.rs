@@ -278,6 +278,14 @@ pub fn train(
     if train.num_labelled() == 0 {
         return Err(Error::invalid("no labelled training frames"));
     }
+    // A minibatch larger than the data is the whole data: the same updates, without a workspace
+    // sized for frames that do not exist.
+    let capped = DnnConfig {
+        batch: cfg.batch.min(train.num_labelled()),
+        ..cfg.clone()
+    };
+    let cfg = &capped;
+    cfg.check_memory(train.dim(), num_classes, Some(cfg.batch))?;
     train.check_labels(num_classes, "training")?;
     if let Some(dev) = dev {
         if dev.dim() != train.dim() {
@@ -421,20 +429,42 @@ pub fn train(
         }
         let seconds = start.elapsed().as_secs_f64();
         let n = train.num_labelled() as f64;
-        if !loss.is_finite() {
-            return Err(Error::invalid(format!(
-                "DNN training diverged: the training loss of epoch {} is {loss} (lower the \
-                 learning rate)",
+        // A uniform guess costs ln(classes) per frame; an epoch a hundred times worse than that
+        // means the weights blew up, even if they later settle on a finite, useless net.
+        let blown_up = 100.0 * (num_classes as f64).ln().max(1.0);
+        let mut diverged = if !loss.is_finite() {
+            Some(format!(
+                "the training loss of epoch {} is {loss}",
                 epoch + 1
-            )));
+            ))
+        } else if loss / n > blown_up {
+            Some(format!(
+                "the training loss of epoch {} is {:.3e} per frame, over 100 times that of a \
+                 uniform guess ({:.2})",
+                epoch + 1,
+                loss / n,
+                (num_classes as f64).ln()
+            ))
+        } else {
+            non_finite_parameter(&trainer.dnn)
+                .map(|what| format!("after epoch {} {what} is not finite", epoch + 1))
+        };
+        let dev_scores = match diverged {
+            None => dev.map(|d| evaluate(&mut trainer, d)),
+            Some(_) => None,
+        };
+        if let Some((l, _)) = dev_scores.filter(|(l, _)| !l.is_finite()) {
+            diverged = Some(format!("the dev loss of epoch {} is {l}", epoch + 1));
         }
-        let dev_scores = dev.map(|d| evaluate(&mut trainer, d));
-        if let Some((dev_loss, _)) = dev_scores
-            && !dev_loss.is_finite()
-        {
+        if let Some(what) = diverged {
+            // The last checkpoint would only diverge again: a rerun must start afresh.
+            if let Some(dir) = opts.checkpoint_dir {
+                checkpoint::remove(dir)?;
+            }
             return Err(Error::invalid(format!(
-                "DNN training diverged: the dev loss of epoch {} is {dev_loss}",
-                epoch + 1
+                "DNN training diverged: {what} (learning rate {lr:e}; try a smaller one, e.g. \
+                 --lr {:e})",
+                lr / 10.0
             )));
         }
         let mut stats = EpochStats {
@@ -478,6 +508,21 @@ pub fn train(
     }
     let outcome = state.schedule.outcome.unwrap_or(Outcome::Completed);
     Ok(state.finish(trainer, outcome))
+}
+
+/// The first weight or bias tensor of `dnn` holding NaN or an infinity, named as in model files.
+fn non_finite_parameter(dnn: &Dnn) -> Option<String> {
+    let bad = |v: &[f32]| v.iter().any(|x| !x.is_finite());
+    for (i, l) in dnn.layers.iter().enumerate() {
+        let w = l.weight.as_slice().is_none_or(bad);
+        if w || l.bias.as_slice().is_none_or(bad) {
+            let which = if w { "weight" } else { "bias" };
+            return Some(format!("layers.{i}.{which}"));
+        }
+    }
+    let front = dnn.front_params()?;
+    (front.weight.iter().any(|x| !x.is_finite()) || front.bias.iter().any(|x| !x.is_finite()))
+        .then(|| "the front end's parameters".to_string())
 }
 
 fn report(opts: &mut TrainOptions<'_>, p: &Progress<'_>) -> ControlFlow<()> {

@@ -256,7 +256,7 @@ impl StateGmms {
                 structure_changed: *changed,
             });
             *changed = replaced > 0;
-            Result::Ok(())
+            Result::Ok(ll)
         };
         for _ in 0..rounds {
             for (m, &t) in mixes.iter_mut().zip(&targets) {
@@ -271,8 +271,18 @@ impl StateGmms {
                 iterate(&mut model, &mut mixes, &mut changed)?;
             }
         }
+        // Converged: two iterations in a row on the same structure gain less than the tolerance.
+        let mut last: Option<f64> = None;
         for _ in 0..cfg.iterations {
-            iterate(&mut model, &mut mixes, &mut changed)?;
+            let fixed = !changed;
+            let ll = iterate(&mut model, &mut mixes, &mut changed)?;
+            if let Some(prev) = last
+                && fixed
+                && ll - prev < f64::from(cfg.tolerance)
+            {
+                break;
+            }
+            last = Some(ll);
         }
         Ok(model)
     }

@@ -51,8 +51,10 @@ options! {
     pub struct GmmConfig {
         /// Target number of Gaussians per state (a state with n frames gets at most n / (2 min_count)).
         gaussians_per_state: usize = 16,
-        /// EM iterations once the target count is reached.
+        /// EM iterations once the target count is reached (at most; see tolerance), 1 to 1000.
         iterations: usize = 10,
+        /// Stop those iterations early when the average log-likelihood per frame gains less than this (0 = never stop early).
+        tolerance: f32 = 1e-5,
         /// EM iterations after each splitting round (init split).
         split_iterations: usize = 4,
         /// Initialisation: split (grow from one Gaussian by splitting) or kmeans.
@@ -83,6 +85,19 @@ impl GmmConfig {
         }
         if self.iterations == 0 {
             return bad("iterations must be at least 1 (0 would write an untrained model)".into());
+        }
+        if self.iterations > 1000 || self.split_iterations > 1000 || self.kmeans_iterations > 1000 {
+            return bad(format!(
+                "iterations, split_iterations and kmeans_iterations must be at most 1000, got \
+                 {}, {} and {}",
+                self.iterations, self.split_iterations, self.kmeans_iterations
+            ));
+        }
+        if !(self.tolerance.is_finite() && self.tolerance >= 0.0) {
+            return bad(format!(
+                "tolerance must be a number >= 0, got {}",
+                self.tolerance
+            ));
         }
         if !(self.var_floor > 0.0 && self.var_floor <= 1.0) {
             return bad(format!(
@@ -484,7 +499,7 @@ impl GmmClassifier {
         }
         let mut t = io::read_tensors(&tensors_path)?;
         let mut take2 = |name: &str, shape: &[usize]| -> Result<ArrayD2> {
-            io::take(&tensors_path, &mut t, name, shape)
+            io::take_finite(&tensors_path, &mut t, name, shape)
         };
         let means = into2(take2("means", &[g, d])?);
         let vars = into2(take2("vars", &[g, d])?);
