@@ -32,42 +32,44 @@
 //! # Ok::<(), asrpipe::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 // The layers, lowest first. Each is its own group (blank lines) so that rustfmt keeps this order.
 
-/// The error type every layer returns: it names the file (and line) a problem is in.
+// The error type every layer returns: it names the file (and line) a problem is in.
 pub mod error;
 
-/// Option structs declared once with their defaults and help (`options!`).
+// Option structs declared once with their defaults and help (`options!`).
 pub mod options;
 
-/// Files in and out: atomic writes, JSON/YAML/safetensors, the feature cache, export formats.
+// Files in and out: atomic writes, JSON/YAML/safetensors, the feature cache, export formats.
 pub mod io;
 
-/// Plots and projections over plain arrays (PCA, t-SNE, k-NN, figures); knows no models.
+// Plots and projections over plain arrays (PCA, t-SNE, k-NN, figures); knows no models.
 pub mod viz;
 
-/// Reading audio files (WAV, NIST SPHERE, FLAC), channels and resampling.
+// Reading audio files (WAV, NIST SPHERE, FLAC), channels and resampling.
 pub mod audio;
 
-/// The hand-crafted boxes, one per file: framing, DFT, spectrogram, mel, log, DCT, CMVN, deltas.
+// The hand-crafted boxes, one per file: framing, DFT, spectrogram, mel, log, DCT, CMVN, deltas.
 pub mod frontend;
 
-/// Aligned speech: TIMIT and manifests, phone sets, frame labels, speaker splits.
+// Aligned speech: TIMIT and manifests, phone sets, frame labels, speaker splits.
 pub mod corpus;
 
-/// The learned boxes: GMM, DNN, the state-tying tree, and the HMM around the tied states.
+// The learned boxes: GMM, DNN, the state-tying tree, and the HMM around the tied states.
 pub mod model;
 
-/// Viterbi search over the HMM: phone-loop decoding, forced alignment, phone LM, PER.
+// Viterbi search over the HMM: phone-loop decoding, forced alignment, phone LM, PER.
 pub mod decode;
 
-/// Pipelines as YAML: stages, post-processing, the classifier section, the feature extractor.
+// Pipelines as YAML: stages, post-processing, the classifier section, the feature extractor.
 pub mod pipeline;
 
-/// From a corpus and a pipeline to trained, scored models: targets, datasets, model directories.
+// From a corpus and a pipeline to trained, scored models: targets, datasets, model directories.
 pub mod train;
 
-/// Experiments over many runs, analyses of trained networks, reports.
+// Experiments over many runs, analyses of trained networks, reports.
 pub mod study;
 
 pub use error::{Error, Result};

@@ -10,10 +10,12 @@ use ndarray_npy::{NpzWriter, WriteNpyExt};
 use crate::error::{Error, Result};
 use crate::io::atomic;
 
+/// A feature output format (`--format`, or guessed from the output's extension).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// A directory with one `<key>.npy` per utterance.
     NpyDir,
+    /// One NumPy `.npz`, an array per utterance.
     Npz,
     /// Kaldi binary archive.
     Ark,
@@ -24,8 +26,10 @@ pub enum Format {
 }
 
 impl Format {
+    /// The names `parse` accepts, for help and error messages.
     pub const NAMES: &'static str = "npy, npz, ark, ark-text, csv";
 
+    /// The format for a name in [`Format::NAMES`]; `None` for any other.
     pub fn parse(name: &str) -> Option<Format> {
         Some(match name {
             "npy" => Format::NpyDir,

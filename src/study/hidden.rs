@@ -22,9 +22,11 @@ pub struct HiddenOptions {
     pub layers: Vec<usize>,
     /// Neighbours of the k-NN scores.
     pub k: usize,
+    /// t-SNE perplexity.
     pub perplexity: f32,
     /// Keep every `stride`-th labelled frame in the 2-D maps (all frames are scored).
     pub stride: usize,
+    /// Seed of t-SNE and of the frame sampling.
     pub seed: u64,
 }
 
@@ -44,7 +46,9 @@ impl Default for HiddenOptions {
 /// Per-layer numbers of the hidden-layer analysis.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LayerScore {
+    /// 0 = the network's input, 1.. = hidden layers.
     pub layer: usize,
+    /// Units of the layer (input: spliced feature dimension).
     pub dim: usize,
     /// k-NN speaker identification accuracy among same-phone frames of other utterances
     /// (lower = more speaker-mixed).
@@ -56,8 +60,11 @@ pub struct LayerScore {
 /// The figures written and the per-layer scores.
 #[derive(Debug, Clone)]
 pub struct HiddenReport {
+    /// One per layer shown, in order.
     pub scores: Vec<LayerScore>,
+    /// Speakers of the plotted sentence, in plot order.
     pub speakers: Vec<String>,
+    /// Figure files written.
     pub figures: Vec<PathBuf>,
 }
 
