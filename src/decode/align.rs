@@ -112,7 +112,7 @@ pub enum AlignError {
     NoTiedState {
         /// Centre phone (48 set).
         phone: String,
-        /// State within the phone, 0..3.
+        /// State position within the phone, from 0.
         state: u8,
         /// Left context phone.
         left: String,

@@ -107,7 +107,7 @@ pub struct Frames {
 }
 
 impl Frames {
-    /// Rows.
+    /// Frames in the block (rows of `data`).
     pub fn num_frames(&self) -> usize {
         self.data.nrows()
     }

@@ -22,11 +22,11 @@ pub struct HiddenOptions {
     pub layers: Vec<usize>,
     /// Neighbours of the k-NN scores.
     pub k: usize,
-    /// t-SNE perplexity.
+    /// t-SNE perplexity (lowered to (points - 1) / 3 for small maps).
     pub perplexity: f32,
     /// Keep every `stride`-th labelled frame in the 2-D maps (all frames are scored).
     pub stride: usize,
-    /// Seed of t-SNE and of the frame sampling.
+    /// Seed of the t-SNE maps (frames are picked by `stride`, not at random).
     pub seed: u64,
 }
 
