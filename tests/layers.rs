@@ -158,54 +158,59 @@ fn scan(text: &str, module: &[String]) -> Vec<Use> {
             inline.push((i, end, test));
         }
     }
-    let mut uses = Vec::new();
-    for (i, l) in lines.iter().enumerate() {
+    // The text with plain `//` comment lines blanked (offsets kept), so that a `use` group may
+    // span lines; doc comments stay (a doc link is a reference too).
+    let mut code = String::with_capacity(text.len());
+    let mut starts = Vec::with_capacity(lines.len());
+    for l in text.split_inclusive('\n') {
+        starts.push(code.len());
         let t = l.trim_start();
         if t.starts_with("//") && !t.starts_with("///") && !t.starts_with("//!") {
+            code.extend(l.chars().map(|c| if c == '\n' { '\n' } else { ' ' }));
+        } else {
+            code.push_str(l);
+        }
+    }
+    let s = code.as_bytes();
+    let mut uses = Vec::new();
+    let mut k = 0;
+    while k < s.len() {
+        let prev_ok = k == 0 || !is_ident_char(s[k - 1]);
+        let is_crate = prev_ok && s[k..].starts_with(b"crate::");
+        let is_super = prev_ok && s[k..].starts_with(b"super::");
+        if !is_crate && !is_super {
+            k += 1;
             continue;
         }
+        // The line the path starts on, and the module that line is in.
+        let i = starts.partition_point(|&st| st <= k) - 1;
+        let t = lines.get(i).map_or("", |l| l.trim_start());
         let depth = inline.iter().filter(|(a, b, _)| *a < i && i < *b).count();
         let test = t.starts_with("///")
             || t.starts_with("//!")
             || inline.iter().any(|(a, b, t)| *t && *a < i && i < *b);
-        // The module this line is in, as a path from the crate root.
-        let mut here: Vec<String> = module.to_vec();
-        here.extend((0..depth).map(|_| "<inline>".to_string()));
-        let s = l.as_bytes();
-        let mut k = 0;
-        while k < s.len() {
-            let prev_ok = k == 0 || !is_ident_char(s[k - 1]);
-            if prev_ok && s[k..].starts_with(b"crate::") {
-                let mut pos = k + "crate::".len();
-                for path in parse_tree(s, &mut pos) {
-                    uses.push(Use {
-                        path,
-                        line: i + 1,
-                        test,
-                    });
-                }
-                k = pos.max(k + 1);
-            } else if prev_ok && s[k..].starts_with(b"super::") {
-                let mut pos = k;
-                let mut base = here.clone();
-                while s[pos..].starts_with(b"super::") {
-                    base.pop();
-                    pos += "super::".len();
-                }
-                for path in parse_tree(s, &mut pos) {
-                    let mut full = base.clone();
-                    full.extend(path);
-                    uses.push(Use {
-                        path: full,
-                        line: i + 1,
-                        test,
-                    });
-                }
-                k = pos.max(k + 1);
-            } else {
-                k += 1;
+        let mut base: Vec<String> = Vec::new();
+        let mut pos = k;
+        if is_crate {
+            pos += "crate::".len();
+        } else {
+            base = module.to_vec();
+            base.extend((0..depth).map(|_| "<inline>".to_string()));
+            while s[pos..].starts_with(b"super::") {
+                base.pop();
+                pos += "super::".len();
             }
         }
+        for path in parse_tree(s, &mut pos) {
+            let mut full = base.clone();
+            full.extend(path);
+            uses.push(Use {
+                path: full,
+                line: i + 1,
+                test,
+            });
+        }
+        k = pos.max(k + 1);
     }
     // `<inline>` segments only stand for depth; a path that still holds one stays in its file.
     uses.retain(|u| !u.path.iter().any(|s| s == "<inline>"));
@@ -400,7 +405,10 @@ fn the_checker_sees_use_trees_super_paths_and_doc_links() {
                 /// See [`x`](crate::study::report::Report).\n\
                 use super::super::tree::Tree;\n\
                 use super::kmeans::{self, KMeans};\n\
-                let a = crate::Error::Invalid;\n";
+                let a = crate::Error::Invalid;\n\
+                use crate::{\n\
+                    study::hidden,\n\
+                };\n";
     let uses: Vec<(String, usize)> = scan(text, &module)
         .into_iter()
         .map(|u| (u.path.join("::"), u.line))
@@ -414,6 +422,7 @@ fn the_checker_sees_use_trees_super_paths_and_doc_links() {
         ("model::gmm::kmeans::self", 5),
         ("model::gmm::kmeans::KMeans", 5),
         ("Error::Invalid", 6),
+        ("study::hidden", 7),
     ];
     let want: Vec<(String, usize)> = want.iter().map(|(p, l)| (p.to_string(), *l)).collect();
     assert_eq!(uses, want);
@@ -429,7 +438,7 @@ fn the_checker_sees_use_trees_super_paths_and_doc_links() {
         uses: scan(text, &["model".into(), "gmm".into(), "em".into()]),
     };
     let bad = upward(&layers, &[m]);
-    assert_eq!(bad.len(), 3, "{bad:?}");
+    assert_eq!(bad.len(), 4, "{bad:?}");
     assert!(
         bad[0].starts_with("src/model/gmm/em.rs:1: layer `model` uses `crate::train::run::Run`")
     );
