@@ -5,14 +5,17 @@
 /// One documented option, as `asrpipe stages` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OptionDoc {
+    /// Option name as written in YAML.
     pub name: &'static str,
+    /// One-line help, from the field's doc comment.
     pub help: &'static str,
     /// The default value rendered as YAML would read it.
     pub default: String,
 }
 
-/// Implemented by every options struct declared with [`options!`](crate::options).
+/// Implemented by every options struct declared with [`options!`](macro@crate::options).
 pub trait Describe {
+    /// Name, help and default of every field, in declaration order.
     fn option_docs() -> Vec<OptionDoc>;
 }
 
@@ -39,7 +42,7 @@ pub fn render_default<T: serde::Serialize>(value: &T) -> String {
 ///
 /// With `patch Name;` after the struct, also declare `Name`: the same fields, each optional, for
 /// settings that override some options of a section (command-line flags, experiment defaults and
-/// runs). [`Name::apply`] writes the given ones over a config; [`Name::over`] layers two patches.
+/// runs). `Name::apply` writes the given ones over a config; `Name::over` layers two patches.
 ///
 /// ```ignore
 /// options! {

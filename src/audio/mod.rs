@@ -50,10 +50,12 @@ use crate::error::{Error, Result};
 pub struct Waveform {
     /// Samples in 16-bit integer scale (see the module documentation).
     pub samples: Vec<f32>,
+    /// Samples per second, Hz.
     pub sample_rate: u32,
 }
 
 impl Waveform {
+    /// Length in seconds (`samples.len() / sample_rate`).
     pub fn duration_secs(&self) -> f64 {
         self.samples.len() as f64 / self.sample_rate as f64
     }
@@ -160,8 +162,11 @@ pub struct ReadOptions {
 /// The container formats [`read`] understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// RIFF WAVE: integer PCM, IEEE float, G.711 A-law and mu-law (also in `WAVE_FORMAT_EXTENSIBLE`).
     Wav,
+    /// NIST SPHERE (`NIST_1A` header), TIMIT's format.
     Sphere,
+    /// FLAC (decoded with `claxon`).
     Flac,
 }
 

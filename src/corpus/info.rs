@@ -14,15 +14,23 @@ use crate::frontend::framing::FrameGeometry;
 /// Counts for one split (or for the whole corpus, `split = "all"`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SplitInfo {
+    /// `train`, `dev`, `test` or `all`.
     pub split: String,
+    /// Distinct speakers.
     pub speakers: usize,
+    /// Speakers marked female.
     pub female: usize,
+    /// Speakers marked male.
     pub male: usize,
+    /// Utterances counted (SA ones only when `include_sa`).
     pub utterances: usize,
     /// SA utterances of this split's speakers that were left out.
     pub sa_left_out: usize,
+    /// Audio length, minutes.
     pub minutes: f64,
+    /// Frames at the pipeline's framing.
     pub frames: usize,
+    /// Frames with a phone label (all frames minus deleted and unaligned).
     pub labelled: usize,
     /// Frames in `q` segments (no 48-set phone).
     pub deleted: usize,
@@ -33,32 +41,52 @@ pub struct SplitInfo {
 /// How often a 61-set label occurs (segments) and what it folds to.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PhoneCount {
+    /// TIMIT 61-set label as written in the `.phn` files.
     pub phone61: String,
+    /// What it folds to in the 48-phone training set; `None` for a deleted label (`q`).
     pub phone48: Option<String>,
+    /// What it folds to in the 39-phone scoring set (Lee & Hon 1989); `None` for a deleted label.
     pub phone39: Option<String>,
+    /// Segments with this label in the whole corpus.
     pub segments: usize,
 }
 
+/// Summary of a corpus (what `asrpipe corpus info` prints, also as JSON).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CorpusInfo {
+    /// Corpus directory (or manifest) as given.
     pub root: String,
+    /// Layout the corpus was read as.
     pub kind: CorpusKind,
+    /// Distinct speakers in the corpus.
     pub speakers: usize,
+    /// Speakers marked female.
     pub female: usize,
+    /// Speakers marked male.
     pub male: usize,
+    /// All utterances, SA included.
     pub utterances: usize,
+    /// Utterances of the two dialect sentences (`sa1`, `sa2`) every TIMIT speaker reads.
     pub sa_utterances: usize,
+    /// Distinct prompts (sentence ids).
     pub sentences: usize,
+    /// Audio length of all utterances, minutes.
     pub minutes: f64,
     /// Utterances whose length came from the audio; the others count to their last phone end.
     pub lengths_from_audio: usize,
+    /// Frame length of the framing frames are counted with, samples.
     pub frame_length: usize,
+    /// Frame shift, samples.
     pub frame_shift: usize,
+    /// Kaldi's `snip_edges`: true drops frames that do not fit inside the audio.
     pub snip_edges: bool,
+    /// How speakers were split (the split rule's description).
     pub split_rule: String,
+    /// Whether SA utterances are counted in the splits.
     pub include_sa: bool,
     /// train, dev, test, all.
     pub splits: Vec<SplitInfo>,
+    /// Every 61-set label with its folds and segment count, in phone-set order.
     pub phones: Vec<PhoneCount>,
 }
 

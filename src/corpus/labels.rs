@@ -31,9 +31,13 @@ use crate::frontend::framing::FrameGeometry;
 /// Label of one frame: phone (48 set), state 0/1/2 (begin/middle/end), context phones (48 set).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub struct FrameLabel {
+    /// Phone, id in the 48-phone set.
     pub phone: u16,
+    /// State within the phone by frame position: 0 begin, 1 middle, 2 end.
     pub state: u8,
+    /// Left context phone (48 set); silence (`sil`) before the first phone.
     pub left: u16,
+    /// Right context phone (48 set); silence (`sil`) after the last phone.
     pub right: u16,
 }
 
@@ -51,6 +55,7 @@ pub struct UtteranceLabels {
 }
 
 impl UtteranceLabels {
+    /// Frames that carry a label.
     pub fn labelled(&self) -> usize {
         self.frames.len() - self.deleted - self.unaligned
     }
@@ -206,27 +211,40 @@ pub fn state_of(k: usize, n: usize) -> u8 {
 /// One printable row of [`utterance_labels`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LabelRow {
+    /// Frame index, from 0.
     pub frame: usize,
     /// Time of the frame's first sample, seconds (negative for early frames without snip_edges).
     pub start: f64,
     /// Time of the frame's centre, seconds.
     pub centre: f64,
+    /// Label of the segment the frame's centre lies in, 61 set (also for deleted `q`).
     pub phone61: Option<String>,
+    /// The frame's phone in the 48 set; `None` when deleted or in no segment.
     pub phone48: Option<String>,
+    /// The frame's phone folded to the 39 set.
     pub phone39: Option<String>,
+    /// State within the phone: 0 begin, 1 middle, 2 end.
     pub state: Option<u8>,
+    /// Left context phone, 48 set.
     pub left: Option<String>,
+    /// Right context phone, 48 set.
     pub right: Option<String>,
 }
 
 /// Frame-by-frame labels of one utterance, printable as TSV (`-` where a frame has no label).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LabelTable {
+    /// Utterance id.
     pub utterance: String,
+    /// Rate the frame times are counted at, Hz (the pipeline's).
     pub sample_rate: u32,
+    /// Length of the audio at `sample_rate`, samples.
     pub num_samples: u64,
+    /// Frames in `q` segments (no 48-set phone).
     pub deleted: usize,
+    /// Frames in no segment.
     pub unaligned: usize,
+    /// One row per frame, in order.
     pub rows: Vec<LabelRow>,
 }
 

@@ -35,18 +35,25 @@ pub use split::{Split, SplitOptions, SplitRule, Splits};
 /// A labelled span of audio, in samples at the audio's rate: `start..end`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Segment {
+    /// First sample of the span.
     pub start: u64,
+    /// One past the last sample (`end >= start`).
     pub end: u64,
+    /// Label as written in the file (TIMIT 61 set for phones, the word for words).
     pub label: String,
     /// 1-based line of the alignment file this segment came from (0 when not from a file), so that
     /// checks made later (against the audio length) can still name the line.
     pub line: usize,
 }
 
+/// Speaker's gender, from TIMIT's speaker folder letter (`f`/`m`) or a manifest column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Gender {
+    /// `f`.
     Female,
+    /// `m`.
     Male,
+    /// Not given (manifests may leave it out).
     Unknown,
 }
 
@@ -60,6 +67,7 @@ impl Gender {
         }
     }
 
+    /// One letter for tables: `f`, `m`, or `?` when unknown.
     pub fn letter(self) -> char {
         match self {
             Gender::Female => 'f',
@@ -76,17 +84,20 @@ pub struct Utterance {
     pub id: String,
     /// Speaker id; for TIMIT the speaker folder, `dr1-fvmh0`.
     pub speaker: String,
+    /// From the speaker folder's first letter (TIMIT) or the manifest.
     pub gender: Gender,
     /// Dialect region (`dr1`), empty when unknown.
     pub dialect: String,
     /// Sentence id shared by all speakers who read the same prompt (`sa1`).
     pub sentence: String,
+    /// Audio file (WAV, NIST SPHERE or FLAC).
     pub audio: PathBuf,
     /// Channel of `audio` that holds this utterance (a manifest's `channel` column); `None`: the
     /// pipeline's choice (`waveform: { channel }`).
     pub channel: Option<Channel>,
     /// Where the phone alignment was read from (named in errors).
     pub phone_file: PathBuf,
+    /// Phone segments (TIMIT 61 set), in time order, not overlapping; gaps allowed.
     pub phones: Vec<Segment>,
     /// Word segments; may overlap (TIMIT's .wrd does where words share a sound).
     pub words: Vec<Segment>,
@@ -151,8 +162,11 @@ pub enum CorpusKind {
 /// A set of utterances, in a fixed (sorted) order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Corpus {
+    /// Corpus directory, or the manifest file.
     pub root: PathBuf,
+    /// Layout the corpus was read as.
     pub kind: CorpusKind,
+    /// Every utterance, sorted by id.
     pub utterances: Vec<Utterance>,
 }
 
@@ -247,6 +261,7 @@ impl Corpus {
         set.into_iter().collect()
     }
 
+    /// The utterance with this id (binary search; `None` when absent).
     pub fn utterance(&self, id: &str) -> Option<&Utterance> {
         self.utterances
             .binary_search_by(|u| u.id.as_str().cmp(id))

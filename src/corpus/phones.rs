@@ -33,14 +33,17 @@ impl PhoneList {
         PhoneList { names, ids }
     }
 
+    /// Number of phones in the list.
     pub fn len(&self) -> usize {
         self.names.len()
     }
 
+    /// True when the list has no phones.
     pub fn is_empty(&self) -> bool {
         self.names.is_empty()
     }
 
+    /// Id of a phone name; `None` when the name is not in the list.
     pub fn id(&self, name: &str) -> Option<u16> {
         self.ids.get(name).copied()
     }
@@ -50,6 +53,7 @@ impl PhoneList {
         &self.names[id as usize]
     }
 
+    /// All names, indexed by id.
     pub fn names(&self) -> &[String] {
         &self.names
     }
@@ -162,10 +166,12 @@ impl PhoneSet {
         self.to48[id61 as usize]
     }
 
+    /// 39-set id of a 48-set id (Lee & Hon 1989 folding).
     pub fn fold_48_to_39(&self, id48: u16) -> u16 {
         self.to39[id48 as usize]
     }
 
+    /// 39-set id of a 61-set label; `None` for a deleted label (`q`).
     pub fn fold_61_to_39(&self, id61: u16) -> Option<u16> {
         self.fold_61_to_48(id61).map(|p| self.fold_48_to_39(p))
     }

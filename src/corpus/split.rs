@@ -28,17 +28,23 @@ const CORE_TEST: &str = include_str!("../../data/splits/timit-core-test.txt");
 const DEV: &str = include_str!("../../data/splits/timit-dev.txt");
 const SAMPLE: &str = include_str!("../../data/splits/timit-sample.tsv");
 
+/// One of the three disjoint speaker sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Split {
+    /// Training speakers (GMM/DNN estimation, tree, LM).
     Train,
+    /// Held-out speakers for early stopping and tuning.
     Dev,
+    /// Test speakers, scored once.
     Test,
 }
 
 impl Split {
+    /// The three splits in order.
     pub const ALL: [Split; 3] = [Split::Train, Split::Dev, Split::Test];
 
+    /// Lower-case name as in files and the CLI: `train`, `dev`, `test`.
     pub fn name(self) -> &'static str {
         match self {
             Split::Train => "train",
@@ -55,6 +61,7 @@ pub struct SplitOptions {
     pub include_sa: bool,
 }
 
+/// How the speakers of a corpus are assigned to splits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SplitRule {
     /// LDC TIMIT: TRAIN speakers / 50-speaker dev / 24-speaker core test.
@@ -66,6 +73,7 @@ pub enum SplitRule {
 }
 
 impl SplitRule {
+    /// One-line description for reports.
     pub fn describe(self) -> &'static str {
         match self {
             SplitRule::TimitStandard => {
@@ -82,6 +90,7 @@ impl SplitRule {
 /// The split of every speaker of a corpus.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Splits {
+    /// Rule the assignment was made by.
     pub rule: SplitRule,
     by_speaker: BTreeMap<String, Option<Split>>,
 }

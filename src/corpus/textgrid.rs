@@ -2,7 +2,7 @@
 //! phone and word segments.
 //!
 //! Praat's text format is a stream of values: numbers, "quoted strings" (a quote inside is doubled)
-//! and <flags>. The long format puts a label before each value (`xmin = 0`, `intervals: size = 3`,
+//! and `<flags>`. The long format puts a label before each value (`xmin = 0`, `intervals: size = 3`,
 //! `item [1]:`); the short format writes the values alone. Both read the same way here: words, `=`,
 //! `:`, `?`, `[...]` indices and `!` comments are skipped, values are kept with their line number.
 //! UTF-8 (with or without BOM) and UTF-16 with BOM (Praat's choice for non-ASCII text) are accepted.
@@ -19,26 +19,38 @@ use std::path::Path;
 use super::{PhoneSet, Segment};
 use crate::error::{Error, Result};
 
+/// One interval of an interval tier, times in seconds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Interval {
+    /// Start, seconds.
     pub xmin: f64,
+    /// End, seconds.
     pub xmax: f64,
+    /// Label, as written (unquoted, doubled quotes undone).
     pub text: String,
     /// Line of the interval's `xmin` in the file.
     pub line: usize,
 }
 
+/// A tier of a TextGrid.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Tier {
+    /// Labelled intervals covering the tier's time span.
     Interval {
+        /// Tier name (`phones`, `words`, `<speaker> - phones`).
         name: String,
+        /// In file order.
         intervals: Vec<Interval>,
     },
     /// Point tiers are read past but not kept.
-    Point { name: String },
+    Point {
+        /// Tier name.
+        name: String,
+    },
 }
 
 impl Tier {
+    /// Tier name.
     pub fn name(&self) -> &str {
         match self {
             Tier::Interval { name, .. } | Tier::Point { name } => name,
@@ -46,10 +58,14 @@ impl Tier {
     }
 }
 
+/// A parsed TextGrid (text format, long or short).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TextGrid {
+    /// Start of the whole grid, seconds.
     pub xmin: f64,
+    /// End of the whole grid, seconds.
     pub xmax: f64,
+    /// Tiers in file order.
     pub tiers: Vec<Tier>,
 }
 

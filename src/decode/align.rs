@@ -77,32 +77,58 @@ impl AlignConfig {
 /// Why an utterance could not be aligned (a training layer skips it and reports the reason).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum AlignError {
+    /// The transcript has no phones.
     #[error("empty transcript: no phones to align")]
     EmptyTranscript,
+    /// A word of the transcript has no phones.
     #[error("word {word} of the transcript has no phones")]
-    EmptyWord { word: usize },
+    EmptyWord {
+        /// Index of the word in the transcript, from 0.
+        word: usize,
+    },
+    /// A phone id outside the model's phone list.
     #[error("phone id {phone} is not one of the model's {num_phones} phones")]
-    UnknownPhone { phone: u16, num_phones: usize },
+    UnknownPhone {
+        /// The phone id given.
+        phone: u16,
+        /// Phones the model has.
+        num_phones: usize,
+    },
     #[error(
         "the transcript needs at least {needed} frames ({phones} phones, one frame per state) \
          but the utterance has {frames}"
     )]
+    /// Fewer frames than the transcript's emitting states (every state takes at least one frame).
     TooFewFrames {
+        /// Emitting states of the transcript's HMM sequence.
         needed: usize,
+        /// Phones in the transcript.
         phones: usize,
+        /// Frames of the utterance.
         frames: usize,
     },
+    /// The tying has no leaf for this context (a phone or context unseen when the tree was built).
     #[error("the tying has no tied state for {phone} state {state} between {left} and {right}")]
     NoTiedState {
+        /// Centre phone (48 set).
         phone: String,
+        /// State position within the phone, from 0.
         state: u8,
+        /// Left context phone.
         left: String,
+        /// Right context phone.
         right: String,
     },
     #[error(
         "no alignment reached the end of the transcript with beam {beam} (retry beam {retry_beam})"
     )]
-    NoPath { beam: f32, retry_beam: f32 },
+    /// Viterbi with the beam and then the retry beam found no path to the final state.
+    NoPath {
+        /// First beam (log-likelihood units).
+        beam: f32,
+        /// The wider beam tried next.
+        retry_beam: f32,
+    },
     /// The score matrix does not fit the model (columns, non-finite values).
     #[error("{0}")]
     BadScores(String),
@@ -122,7 +148,12 @@ impl AlignError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Source {
     /// Phone `position` of word `word` of the transcript.
-    Word { word: usize, position: usize },
+    Word {
+        /// Word index in the transcript, from 0.
+        word: usize,
+        /// Phone index within the word, from 0.
+        position: usize,
+    },
     /// An optional silence the aligner inserted.
     Silence,
 }
@@ -179,6 +210,8 @@ impl AlignGraph {
 }
 
 impl<'a> Aligner<'a> {
+    /// An aligner for one model (context table and transitions must name the same phones); checks
+    /// `cfg`.
     pub fn new(ctx: &'a ContextTable, trans: &'a Transitions, cfg: &AlignConfig) -> Result<Self> {
         cfg.validate()?;
         if trans.phones() != ctx.names() {

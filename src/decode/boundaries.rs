@@ -34,13 +34,18 @@ pub struct BoundarySummary {
     pub skipped: usize,
     /// % of boundaries with |error| <= 10 ms.
     pub within_10ms: f64,
+    /// % of boundaries with |error| <= 20 ms.
     pub within_20ms: f64,
+    /// % of boundaries with |error| <= 40 ms.
     pub within_40ms: f64,
+    /// Mean absolute boundary error, ms.
     pub mean_abs_ms: f64,
+    /// Median absolute boundary error, ms.
     pub median_abs_ms: f64,
 }
 
 impl BoundaryErrors {
+    /// Empty accumulator.
     pub fn new() -> Self {
         Self::default()
     }

@@ -32,6 +32,7 @@ pub enum Smoothing {
 /// (phone ids, then `</s>`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PhoneBigram {
+    /// How unseen bigrams get probability mass.
     pub smoothing: Smoothing,
     phones: Vec<String>,
     /// Bigram counts from the training sequences.
@@ -83,10 +84,12 @@ impl PhoneBigram {
         })
     }
 
+    /// Number of phones (tokens besides `<s>` and `</s>`).
     pub fn num_phones(&self) -> usize {
         self.phones.len()
     }
 
+    /// Phone names, indexed by id.
     pub fn phones(&self) -> &[String] {
         &self.phones
     }

@@ -24,15 +24,19 @@ pub struct FrameState {
 pub struct PhoneSpan {
     /// 48-set phone id.
     pub phone: u16,
+    /// First frame.
     pub start: usize,
+    /// One past the last frame.
     pub end: usize,
 }
 
 impl PhoneSpan {
+    /// Frames covered.
     pub fn len(&self) -> usize {
         self.end - self.start
     }
 
+    /// True for a span of no frames.
     pub fn is_empty(&self) -> bool {
         self.end == self.start
     }

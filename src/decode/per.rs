@@ -25,8 +25,11 @@ use crate::corpus::PhoneSet;
 pub struct EditCounts {
     /// Reference length N.
     pub reference: usize,
+    /// Reference tokens replaced by another (S).
     pub substitutions: usize,
+    /// Reference tokens missing from the hypothesis (D).
     pub deletions: usize,
+    /// Hypothesis tokens with no reference token (I).
     pub insertions: usize,
 }
 
@@ -54,9 +57,13 @@ impl std::ops::AddAssign for EditCounts {
 /// One step of an edit alignment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EditOp<T> {
+    /// Reference and hypothesis agree on this token.
     Match(T),
+    /// Reference token replaced by another.
     Substitution {
+        /// The reference token.
         reference: T,
+        /// What the hypothesis has instead.
         hypothesis: T,
     },
     /// A reference token the hypothesis lacks.
@@ -156,11 +163,14 @@ pub fn score_phones(reference48: &[u16], hypothesis48: &[u16], set: &PhoneSet) -
 /// PER over a test set: counts per utterance and their sum.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct PerReport {
+    /// Sum over all utterances (PER = (S + D + I) / N of this).
     pub total: EditCounts,
+    /// Utterance id and its counts, in the order added.
     pub utterances: Vec<(String, EditCounts)>,
 }
 
 impl PerReport {
+    /// Add one utterance's counts.
     pub fn add(&mut self, utterance: impl Into<String>, counts: EditCounts) {
         self.total += counts;
         self.utterances.push((utterance.into(), counts));

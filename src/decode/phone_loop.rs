@@ -137,8 +137,11 @@ pub struct PhoneLoop {
 /// Sizes of a built graph (for reports and benchmarks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GraphSize {
+    /// Emitting nodes (HMM state instances, each reading one tied state's score).
     pub emitting: usize,
+    /// Non-emitting nodes (phone boundaries and the start).
     pub boundaries: usize,
+    /// Arcs of all kinds (within phones, phone exits, phone entries).
     pub arcs: usize,
 }
 
@@ -228,6 +231,7 @@ impl PhoneLoop {
         self.graph.fst_text()
     }
 
+    /// Sizes of the built graph.
     pub fn size(&self) -> GraphSize {
         GraphSize {
             emitting: self.graph.num_emitting(),

@@ -10,9 +10,13 @@ use crate::options;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CmvnMode {
+    /// No normalisation.
     None,
+    /// Statistics of each utterance alone.
     Utterance,
+    /// Statistics pooled over each speaker's utterances (Kaldi's usual CMN for GMMs).
     Speaker,
+    /// One set of statistics over all utterances given.
     Global,
 }
 
@@ -29,12 +33,16 @@ options! {
 /// Sufficient statistics (count, sum, sum of squares), accumulated in f64.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CmvnStats {
+    /// Frames accumulated.
     pub count: f64,
+    /// Per-dimension sum of values.
     pub sum: Array1<f64>,
+    /// Per-dimension sum of squared values.
     pub sumsq: Array1<f64>,
 }
 
 impl CmvnStats {
+    /// Zero statistics for `dim`-dimensional frames.
     pub fn new(dim: usize) -> Self {
         CmvnStats {
             count: 0.0,
@@ -43,6 +51,7 @@ impl CmvnStats {
         }
     }
 
+    /// Add every row of `x` (frames x dims).
     pub fn accumulate(&mut self, x: ArrayView2<f32>) {
         self.count += x.nrows() as f64;
         for row in x.axis_iter(Axis(0)) {
@@ -54,6 +63,7 @@ impl CmvnStats {
         }
     }
 
+    /// Add another accumulator's statistics (same dimension).
     pub fn merge(&mut self, other: &CmvnStats) {
         self.count += other.count;
         self.sum += &other.sum;

@@ -27,11 +27,14 @@ options! {
 }
 
 impl DctOptions {
+    /// Which energy the framing stage must compute for this DCT (`use_energy`, `raw_energy`).
     pub fn energy_mode(&self) -> EnergyMode {
         energy_mode(self.use_energy, self.raw_energy)
     }
 }
 
+/// The DCT stage: DCT-II of the log-mel energies keeping `num_ceps`, with the cepstral lifter
+/// folded into one matrix, optionally c0 replaced by the log energy (Kaldi's `use_energy`).
 #[derive(Debug, Clone)]
 pub struct Dct {
     /// (input dim x num_ceps): DCT rows transposed, lifter folded in.
@@ -40,6 +43,7 @@ pub struct Dct {
 }
 
 impl Dct {
+    /// Build the matrix for `input_dim` mel bins; refuses `num_ceps` outside 1..=`input_dim`.
     pub fn new(opts: &DctOptions, input_dim: usize) -> Result<Self> {
         if opts.num_ceps == 0 || opts.num_ceps > input_dim {
             return Err(Error::invalid(format!(

@@ -50,6 +50,7 @@ pub struct Deltas {
 }
 
 impl Deltas {
+    /// Build the regression filters; refuses orders and windows out of range.
     pub fn new(opts: &DeltaOptions) -> Result<Self> {
         opts.check()?;
         Ok(Deltas {
@@ -57,6 +58,7 @@ impl Deltas {
         })
     }
 
+    /// Output dimension for `dim`-dimensional input: `dim * (order + 1)`.
     pub fn output_dim(&self, dim: usize) -> usize {
         dim * self.scales.len()
     }

@@ -33,6 +33,7 @@ impl std::fmt::Debug for Dft {
 }
 
 impl Dft {
+    /// Plan the FFT for frames of `frame_length` samples (padded to a power of two if asked).
     pub fn new(opts: &DftOptions, frame_length: usize) -> Result<Self> {
         if frame_length == 0 {
             return Err(Error::invalid("dft needs frames of at least one sample"));

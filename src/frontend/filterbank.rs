@@ -14,8 +14,11 @@ use crate::options;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MelScale {
+    /// mel = 1127 ln(1 + f / 700) (Kaldi).
     Kaldi,
+    /// mel = 2595 log10(1 + f / 700) (HTK; the same curve as Kaldi's).
     Htk,
+    /// Slaney's (librosa default): linear below 1 kHz, logarithmic above.
     Slaney,
 }
 
@@ -60,7 +63,9 @@ impl MelScale {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MelNorm {
+    /// Triangles of peak 1 (Kaldi, HTK).
     None,
+    /// Triangles of area 1: height 2 / bandwidth in Hz (Slaney, librosa's `norm="slaney"`).
     Slaney,
 }
 

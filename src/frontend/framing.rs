@@ -74,11 +74,16 @@ impl FrameGeometry {
 pub enum WindowType {
     /// Hann window raised to 0.85: Kaldi's default, goes to zero at the edges like Hann.
     Povey,
+    /// 0.54 - 0.46 cos(2 pi n / (N - 1)).
     Hamming,
+    /// 0.5 - 0.5 cos(2 pi n / (N - 1)).
     #[serde(alias = "hanning")]
     Hann,
+    /// All ones.
     Rectangular,
+    /// Kaldi's Blackman with `blackman_coeff` (0.42 is the classic window).
     Blackman,
+    /// sin(pi n / (N - 1)).
     Sine,
 }
 
@@ -120,7 +125,7 @@ options! {
         dither: f32 = 0.0,
         /// Subtract each frame's mean before anything else.
         remove_dc_offset: bool = true,
-        /// Pre-emphasis coefficient k, 0 to 1: x[i] -= k * x[i-1] (0 = off).
+        /// Pre-emphasis coefficient k, 0 to 1: `x[i] -= k * x[i-1]` (0 = off).
         preemph_coeff: f32 = 0.97,
         /// Window: povey, hamming, hann, rectangular, blackman, sine.
         window: WindowType = WindowType::Povey,
@@ -132,6 +137,7 @@ options! {
 /// Which log energy framing computes for a later stage's `use_energy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EnergyMode {
+    /// No energy needed.
     None,
     /// After dither and DC removal, before pre-emphasis and window (Kaldi `raw_energy`).
     Raw,
@@ -142,9 +148,13 @@ pub enum EnergyMode {
 /// The built framing stage: geometry, window table and energy mode fixed once.
 #[derive(Debug, Clone)]
 pub struct Framing {
+    /// The options it was built from.
     pub opts: FramingOptions,
+    /// Frame length and shift in samples, and the `snip_edges` rule.
     pub geometry: FrameGeometry,
+    /// Rate the geometry was computed for, Hz.
     pub sample_rate: u32,
+    /// Which log energy to compute beside the frames.
     pub energy: EnergyMode,
     window: Vec<f32>,
 }
@@ -160,6 +170,7 @@ pub const MAX_DITHER: f32 = 32768.0;
 pub const ENERGY_EPSILON: f32 = f32::EPSILON;
 
 impl Framing {
+    /// Fix the geometry at `sample_rate` and compute the window; refuses options out of range.
     pub fn new(opts: &FramingOptions, sample_rate: u32, energy: EnergyMode) -> Result<Self> {
         let geometry = FrameGeometry::from_ms(
             sample_rate,

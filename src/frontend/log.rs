@@ -26,6 +26,7 @@ options! {
 }
 
 impl LogOptions {
+    /// Which energy the framing stage must compute for this stage (`use_energy`, `raw_energy`).
     pub fn energy_mode(&self) -> EnergyMode {
         energy_mode(self.use_energy, self.raw_energy)
     }
@@ -70,6 +71,7 @@ pub(crate) fn floored_log_energy(log_energy: f32, energy_floor: f32) -> f32 {
     }
 }
 
+/// The log stage: natural log of each value after the floor, with an optional energy column.
 #[derive(Debug, Clone)]
 pub struct Log {
     opts: LogOptions,
@@ -77,6 +79,7 @@ pub struct Log {
 }
 
 impl Log {
+    /// A log stage for `input_dim`-dimensional input; refuses options that give non-finite output.
     pub fn new(opts: &LogOptions, input_dim: usize) -> Result<Self> {
         opts.check()?;
         Ok(Log {

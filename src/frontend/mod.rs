@@ -1,7 +1,7 @@
 //! The hand-crafted boxes of the production line, one file each.
 //!
 //! Every box is two small things (as in Kaldi's `src/feat`): an options struct declared with
-//! [`options!`](crate::options) (YAML schema, defaults and help in one place), and a stage that knows
+//! [`options!`](macro@crate::options) (YAML schema, defaults and help in one place), and a stage that knows
 //! its output dimension and turns a whole block of frames into the next block. Tables that depend
 //! only on the options (window, FFT plan, mel weights, DCT matrix) are built once when the chain is
 //! built and reused for every utterance.
@@ -43,6 +43,7 @@ pub enum StageKind {
 }
 
 impl StageKind {
+    /// Every stage in chain order.
     pub const ALL: [StageKind; 6] = [
         StageKind::Waveform,
         StageKind::Dft,
@@ -52,6 +53,7 @@ impl StageKind {
         StageKind::Dct,
     ];
 
+    /// The name used in YAML and by `--from` / `--until`.
     pub fn name(self) -> &'static str {
         match self {
             StageKind::Waveform => "waveform",
@@ -97,6 +99,7 @@ impl std::fmt::Display for StageKind {
 /// A block of frames flowing between stages: one row per frame.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Frames {
+    /// One row per frame, one column per output dimension.
     pub data: Array2<f32>,
     /// Log energy per frame, carried beside the data for Kaldi's `use_energy`. Framing computes it
     /// only when a later stage asked for it (raw: before pre-emphasis and window; else after).
@@ -104,6 +107,7 @@ pub struct Frames {
 }
 
 impl Frames {
+    /// Frames in the block (rows of `data`).
     pub fn num_frames(&self) -> usize {
         self.data.nrows()
     }
@@ -111,6 +115,7 @@ impl Frames {
 
 /// A box after framing: block of frames in, block of frames out.
 pub trait Stage: Send + Sync + std::fmt::Debug {
+    /// Which stage this is.
     fn kind(&self) -> StageKind;
     /// Output dimension (columns of the block this stage returns).
     fn dim(&self) -> usize;
@@ -121,7 +126,9 @@ pub trait Stage: Send + Sync + std::fmt::Debug {
 /// A built chain: framing, then the stages in order. Built once, used for every utterance.
 #[derive(Debug)]
 pub struct Frontend {
+    /// The first stage: waveform to windowed frames (and their energies).
     pub framing: framing::Framing,
+    /// The stages after framing, in order.
     pub stages: Vec<Box<dyn Stage>>,
 }
 

@@ -13,6 +13,7 @@ options! {
     }
 }
 
+/// The spectrogram stage: |X|^2 (or |X|) of each of the N/2 + 1 DFT bins.
 #[derive(Debug, Clone)]
 pub struct Spectrogram {
     power: bool,

@@ -22,6 +22,7 @@ options! {
 }
 
 impl SpliceOptions {
+    /// Refuses a context above [`MAX_CONTEXT`].
     pub fn check(&self) -> Result<()> {
         if self.context > MAX_CONTEXT {
             return Err(Error::invalid(format!(
@@ -57,6 +58,8 @@ pub fn splice_row(x: ArrayView2<f32>, f: usize, context: usize, out: &mut [f32])
     }
 }
 
+/// Each frame with its `context` neighbours on each side, left to right, edge frames repeated: (T x
+/// D) -> (T x D (2 context + 1)).
 pub fn splice(x: ArrayView2<f32>, context: usize) -> Array2<f32> {
     let (t, d) = x.dim();
     let mut out = Array2::zeros((t, d * (2 * context + 1)));

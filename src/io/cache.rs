@@ -14,12 +14,14 @@ use ndarray_npy::{ReadNpyExt, WriteNpyExt};
 use crate::error::{Error, Result};
 use crate::io::atomic;
 
+/// Chain outputs on disk as `.npy`, keyed by audio file and chain hash (see the module docs).
 #[derive(Debug, Clone)]
 pub struct FeatureCache {
     dir: PathBuf,
 }
 
 impl FeatureCache {
+    /// A cache rooted at `dir` (directories are made when features are stored).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         FeatureCache { dir: dir.into() }
     }
@@ -32,6 +34,7 @@ impl FeatureCache {
         FeatureCache::new(dir)
     }
 
+    /// Root directory.
     pub fn dir(&self) -> &Path {
         &self.dir
     }

@@ -26,8 +26,11 @@ use crate::pipeline::extractor::Extractor;
 pub struct ClassifierConfig {
     /// Stage whose output feeds the classifier; later stages are dropped.
     pub from: Option<StageKind>,
+    /// How many tied states, and how the tree that ties them is grown.
     pub states: StatesConfig,
+    /// GMM settings (used when the family is GMM).
     pub gmm: Option<GmmConfig>,
+    /// DNN settings (used when the family is DNN).
     pub dnn: Option<DnnConfig>,
     /// Size a one-hidden-layer DNN to the parameter count of this net (e.g. `4x1000`).
     pub match_params: Option<HiddenSpec>,
@@ -36,11 +39,14 @@ pub struct ClassifierConfig {
 /// Which learned box, with its settings.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClassifierSpec {
+    /// A GMM over tied states.
     Gmm(GmmConfig),
+    /// A DNN over tied states.
     Dnn(DnnConfig),
 }
 
 impl ClassifierSpec {
+    /// GMM or DNN.
     pub fn kind(&self) -> ModelKind {
         match self {
             ClassifierSpec::Gmm(_) => ModelKind::Gmm,
@@ -273,6 +279,7 @@ impl Pipeline {
 /// number of tied states, at most: for printing beside a DNN's parameter count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GmmBudget {
+    /// Largest Gaussian count per state (the built-in GMM's `gaussians_per_state`).
     pub gaussians_per_state: usize,
     /// Feature dimension (MFCC + deltas).
     pub dim: usize,

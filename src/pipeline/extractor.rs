@@ -19,7 +19,9 @@ use crate::pipeline::Pipeline;
 /// A built pipeline ready to turn audio into features.
 #[derive(Debug)]
 pub struct Extractor {
+    /// The pipeline it was built from.
     pub pipeline: Pipeline,
+    /// The built chain (framing and stages).
     pub frontend: Frontend,
     deltas: Deltas,
     /// Base seed for dither (mixed with each utterance's name).
@@ -27,6 +29,7 @@ pub struct Extractor {
 }
 
 impl Extractor {
+    /// Build the chain and post-processing once; refuses options out of range.
     pub fn new(pipeline: &Pipeline) -> Result<Self> {
         pipeline
             .post
@@ -58,6 +61,7 @@ impl Extractor {
         d * (2 * self.pipeline.post.splice.context + 1)
     }
 
+    /// How to read audio for this pipeline: its channel choice, its rate, resampling on or off.
     pub fn read_options(&self) -> ReadOptions {
         ReadOptions {
             channel: self.frontend.framing.opts.channel,

@@ -43,16 +43,23 @@ use crate::pipeline::classifier::ClassifierConfig;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
 pub enum StageConfig {
+    /// Framing: waveform to windowed frames.
     Waveform(FramingOptions),
+    /// Real DFT of each frame.
     Dft(DftOptions),
+    /// Power or magnitude spectrum.
     Spectrogram(SpectrogramOptions),
+    /// Mel filter bank.
     Filterbank(FilterbankOptions),
+    /// Natural log with a floor.
     Log(LogOptions),
+    /// DCT-II to cepstra (MFCC); also accepted as `mfcc`.
     #[serde(alias = "mfcc")]
     Dct(DctOptions),
 }
 
 impl StageConfig {
+    /// The stage this entry configures.
     pub fn kind(&self) -> StageKind {
         match self {
             StageConfig::Waveform(_) => StageKind::Waveform,
@@ -103,8 +110,11 @@ pub fn stage_docs() -> Vec<(StageKind, Vec<OptionDoc>)> {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PostConfig {
+    /// Mean (and variance) normalisation.
     pub cmvn: CmvnOptions,
+    /// Delta and delta-delta features.
     pub deltas: DeltaOptions,
+    /// Frame splicing.
     pub splice: SpliceOptions,
 }
 
@@ -169,14 +179,19 @@ impl PostFile {
 pub struct Pipeline {
     /// File the pipeline was read from (named in errors).
     path: PathBuf,
+    /// Short name (`name:`), used in reports and `about.json`.
     pub name: String,
+    /// One line saying what the pipeline computes (`description:`).
     pub description: String,
     /// Rate the chain is built for; audio at another rate is an error unless `resample`.
     pub sample_rate: u32,
+    /// Resample audio at another rate to `sample_rate` instead of refusing it.
     pub resample: bool,
+    /// The stages in chain order, starting with `waveform`.
     pub stages: Vec<StageConfig>,
     /// 1-based YAML line of each stage (0 when unknown).
     lines: Vec<usize>,
+    /// Post-processing after the chain.
     pub post: PostConfig,
     /// The learned box, if the file has a `classifier:` section.
     pub classifier: Option<ClassifierConfig>,
@@ -201,6 +216,7 @@ impl Pipeline {
         .expect("the built-in pipeline is valid")
     }
 
+    /// Read and validate a pipeline file.
     pub fn load(path: &Path) -> Result<Pipeline> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         Pipeline::parse(&text, path)

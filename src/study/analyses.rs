@@ -15,7 +15,9 @@ use crate::viz;
 pub struct Extras {
     /// (figure file, caption) in the order they appear.
     pub figures: Vec<(String, String)>,
+    /// Hidden-layer analysis: (run name, k of the k-NN scores, per-layer scores).
     pub hidden: Option<(String, usize, Vec<LayerScore>)>,
+    /// Paragraphs added at the end of the report.
     pub notes: Vec<String>,
 }
 

@@ -36,15 +36,20 @@ use crate::train::{self as run, Env, RunResult, Trained};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunEntry {
+    /// Run name, unique in the experiment (its directory under `runs/`).
     pub name: String,
     /// Pipeline file, relative to the experiment file.
     pub pipeline: PathBuf,
+    /// Cut the pipeline's chain at this stage (`--from`).
     #[serde(default)]
     pub from: Option<StageKind>,
+    /// GMM settings over the pipeline's and the experiment's defaults.
     #[serde(default)]
     pub gmm: Option<GmmPatch>,
+    /// DNN settings over the pipeline's and the experiment's defaults.
     #[serde(default)]
     pub dnn: Option<DnnPatch>,
+    /// Size a one-hidden-layer DNN to this net's parameter count.
     #[serde(default)]
     pub match_params: Option<HiddenSpec>,
 }
@@ -54,13 +59,19 @@ pub struct RunEntry {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DepthGrid {
+    /// Pipeline file, relative to the experiment file.
     pub pipeline: PathBuf,
+    /// Cut the pipeline's chain at this stage.
     #[serde(default)]
     pub from: Option<StageKind>,
+    /// Units per hidden layer of the deep nets.
     pub width: usize,
+    /// Hidden-layer counts, one deep run each.
     pub layers: Vec<usize>,
+    /// Also run a one-hidden-layer net of equal parameter count for each depth (default true).
     #[serde(default = "yes")]
     pub matched: bool,
+    /// DNN settings for every run of the grid.
     #[serde(default)]
     pub dnn: DnnPatch,
 }
@@ -73,10 +84,12 @@ fn yes() -> bool {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HiddenPlot {
+    /// Name of the run whose DNN is analysed.
     pub run: String,
     /// Sentences said by every speaker: the first is plotted, all are scored.
     #[serde(default)]
     pub sentences: Option<Vec<String>>,
+    /// Layers to show: 0 = the input, 1.. = hidden layers.
     #[serde(default)]
     pub layers: Option<Vec<usize>>,
     /// Neighbours of the k-NN scores.
@@ -111,31 +124,41 @@ impl HiddenPlot {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FilterPlot {
+    /// Name of the run whose DNN is plotted (it must read the spectrogram).
     pub run: String,
 }
 
+/// An experiment grid as read from YAML: runs, depth grid and analyses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Experiment {
+    /// Experiment name (report title).
     pub name: String,
+    /// One paragraph for the report.
     #[serde(default)]
     pub description: String,
+    /// Tied states shared by every run (one `targets.json` for all).
     #[serde(default)]
     pub states: StatesConfig,
     /// `dnn:` / `gmm:` settings merged under every run's own.
     #[serde(default)]
     pub defaults: Defaults,
+    /// Runs as listed.
     #[serde(default)]
     pub runs: Vec<RunEntry>,
+    /// Deep vs shallow grid, expanded into runs.
     #[serde(default)]
     pub depth: Option<DepthGrid>,
+    /// Hidden layers by speaker.
     #[serde(default)]
     pub hidden: Option<HiddenPlot>,
+    /// First-layer filters.
     #[serde(default)]
     pub filters: Option<FilterPlot>,
     /// Directory of the experiment file (pipelines are relative to it).
     #[serde(skip)]
     pub dir: PathBuf,
+    /// The experiment file (named in errors).
     #[serde(skip)]
     pub path: PathBuf,
 }
@@ -144,8 +167,10 @@ pub struct Experiment {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Defaults {
+    /// DNN defaults.
     #[serde(default)]
     pub dnn: DnnPatch,
+    /// GMM defaults.
     #[serde(default)]
     pub gmm: GmmPatch,
 }
@@ -154,12 +179,16 @@ pub struct Defaults {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Group {
+    /// Production line and learned suffixes (a run listed in `runs:`).
     Suffix,
+    /// A deep net of the depth grid.
     Deep,
+    /// The one-hidden-layer net matched to a deep net's parameter count.
     Shallow,
 }
 
 impl Group {
+    /// Lower-case name as in results files.
     pub fn name(self) -> &'static str {
         match self {
             Group::Suffix => "suffix",
@@ -172,14 +201,18 @@ impl Group {
 /// A run ready to train: its pipeline with the classifier section filled in.
 #[derive(Debug, Clone)]
 pub struct Planned {
+    /// Run name.
     pub name: String,
+    /// Which table it belongs to.
     pub group: Group,
     /// Hidden layers of the deep net (depth grid rows).
     pub layers: usize,
+    /// Pipeline with its `classifier:` section filled in.
     pub pipeline: Pipeline,
 }
 
 impl Experiment {
+    /// Read and validate an experiment file; runs' pipelines are read relative to it.
     pub fn load(path: &Path) -> Result<Experiment> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let mut e: Experiment =
@@ -365,8 +398,11 @@ fn check_run_name(name: &str) -> std::result::Result<(), String> {
 /// What was run, with its results (for results.json / results.csv).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Row {
+    /// Which table the run belongs to.
     pub group: Group,
+    /// Hidden layers of the deep net (depth-grid rows; 0 otherwise).
     pub layers: usize,
+    /// Model facts and test scores.
     #[serde(flatten)]
     pub result: RunResult,
 }

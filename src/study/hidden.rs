@@ -22,9 +22,11 @@ pub struct HiddenOptions {
     pub layers: Vec<usize>,
     /// Neighbours of the k-NN scores.
     pub k: usize,
+    /// t-SNE perplexity (lowered to (points - 1) / 3 for small maps).
     pub perplexity: f32,
     /// Keep every `stride`-th labelled frame in the 2-D maps (all frames are scored).
     pub stride: usize,
+    /// Seed of the t-SNE maps (frames are picked by `stride`, not at random).
     pub seed: u64,
 }
 
@@ -80,7 +82,9 @@ impl HiddenOptions {
 /// Per-layer numbers of the hidden-layer analysis.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LayerScore {
+    /// 0 = the network's input, 1.. = hidden layers.
     pub layer: usize,
+    /// Units of the layer (input: spliced feature dimension).
     pub dim: usize,
     /// k-NN speaker identification accuracy among same-phone frames of other utterances
     /// (lower = more speaker-mixed).
@@ -92,8 +96,11 @@ pub struct LayerScore {
 /// The figures written and the per-layer scores.
 #[derive(Debug, Clone)]
 pub struct HiddenReport {
+    /// One per layer shown, in order.
     pub scores: Vec<LayerScore>,
+    /// Speakers of the plotted sentence, in plot order.
     pub speakers: Vec<String>,
+    /// Figure files written.
     pub figures: Vec<PathBuf>,
 }
 

@@ -16,8 +16,11 @@ use crate::pipeline::extractor::Extractor;
 /// One utterance's frames.
 #[derive(Debug, Clone)]
 pub struct UttFrames {
+    /// Utterance id.
     pub id: String,
+    /// Speaker id.
     pub speaker: String,
+    /// Sentence (prompt) id.
     pub sentence: String,
     /// frames x dims, after post-processing (never spliced for the DNN: it splices per minibatch).
     pub feats: Array2<f32>,
@@ -28,15 +31,19 @@ pub struct UttFrames {
 /// A set of utterances ready for a classifier.
 #[derive(Debug, Clone, Default)]
 pub struct FrameSet {
+    /// Utterances in corpus order.
     pub utts: Vec<UttFrames>,
+    /// Feature dimension of every utterance.
     pub dim: usize,
 }
 
 impl FrameSet {
+    /// All frames, labelled or not.
     pub fn num_frames(&self) -> usize {
         self.utts.iter().map(|u| u.feats.nrows()).sum()
     }
 
+    /// Frames with a label.
     pub fn num_labelled(&self) -> usize {
         self.utts
             .iter()

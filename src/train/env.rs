@@ -12,6 +12,7 @@ pub trait Observer: Sync {
     fn begin(&self, _what: &str, _total: u64) {}
     /// One step done, with an optional status line.
     fn step(&self, _msg: Option<String>) {}
+    /// The phase is over.
     fn end(&self) {}
 }
 
@@ -21,12 +22,16 @@ impl Observer for Quiet {}
 
 /// Where a run reads from.
 pub struct Env<'a> {
+    /// The corpus read.
     pub corpus: &'a Corpus,
+    /// Where chain outputs are cached; `None` computes them every time.
     pub cache: Option<FeatureCache>,
+    /// Told about progress (a progress bar, or nothing).
     pub observer: &'a dyn Observer,
 }
 
 impl Env<'_> {
+    /// The utterances of `split` under the corpus's standard split rule.
     pub fn utterances(&self, split: Split) -> Vec<&Utterance> {
         Splits::for_corpus(self.corpus).utterances(self.corpus, split, &SplitOptions::default())
     }

@@ -22,7 +22,9 @@ use crate::train::targets::Targets;
 pub struct Evaluation {
     /// Labelled frames scored.
     pub frames: usize,
+    /// Frames whose predicted tied state is the reference's.
     pub state_correct: usize,
+    /// Frames whose predicted state's phone, folded to 39, is the reference phone's.
     pub phone_correct: usize,
     /// Labelled frames whose phone state has no tied state.
     pub unseen: usize,
@@ -32,10 +34,12 @@ pub struct Evaluation {
 }
 
 impl Evaluation {
+    /// Tied-state frame accuracy, 0..1.
     pub fn state_accuracy(&self) -> f64 {
         self.state_correct as f64 / self.frames.max(1) as f64
     }
 
+    /// Frame accuracy folded to the 39-phone set, 0..1.
     pub fn phone_accuracy(&self) -> f64 {
         self.phone_correct as f64 / self.frames.max(1) as f64
     }

@@ -19,11 +19,14 @@ use crate::train::targets::Targets;
 /// A trained classifier of either family.
 #[derive(Debug, Clone)]
 pub enum Model {
+    /// Diagonal GMMs with state priors.
     Gmm(Box<GmmClassifier>),
+    /// A network (MLP, optionally with a learned front end).
     Dnn(Box<Dnn>),
 }
 
 impl Model {
+    /// The model as a frame classifier.
     pub fn classifier(&self) -> &dyn Classifier {
         match self {
             Model::Gmm(m) => m.as_ref(),
@@ -31,6 +34,7 @@ impl Model {
         }
     }
 
+    /// GMM or DNN.
     pub fn kind(&self) -> ModelKind {
         match self {
             Model::Gmm(_) => ModelKind::Gmm,
@@ -67,17 +71,27 @@ impl Model {
 /// Facts about a trained model, stored as `about.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct About {
+    /// GMM or DNN.
     pub kind: ModelKind,
+    /// Size in a few words: Gaussians per state, or hidden layers and splicing context.
     pub spec: String,
     /// Stage the classifier reads.
     pub from: StageKind,
+    /// Pipeline name.
     pub pipeline: String,
+    /// Corpus the model was trained on.
     pub corpus: PathBuf,
+    /// Classifier input dimension (after post-processing, before the DNN's own splicing).
     pub input_dim: usize,
+    /// Output classes.
     pub tied_states: usize,
+    /// Learned parameters.
     pub params: usize,
+    /// Labelled training frames.
     pub train_frames: usize,
+    /// Training wall-clock time, seconds.
     pub train_seconds: f64,
+    /// Seed of every random choice in training.
     pub seed: u64,
     /// Per-epoch statistics (DNN only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -118,10 +132,13 @@ impl About {
 /// A model with everything needed to use it.
 #[derive(Debug, Clone)]
 pub struct Trained {
+    /// The classifier.
     pub model: Model,
     /// The chain the model reads (cut at `from`, post-processing included).
     pub pipeline: Pipeline,
+    /// The tied-state targets it predicts.
     pub targets: Targets,
+    /// Facts stored as `about.json`.
     pub about: About,
 }
 
@@ -135,6 +152,8 @@ fn files(dir: &Path) -> [PathBuf; 4] {
 }
 
 impl Trained {
+    /// Write the model directory (model, `pipeline.yaml`, `targets.json`, `about.json`), atomically
+    /// per file.
     pub fn save(&self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let [model, pipeline, targets, about] = files(dir);

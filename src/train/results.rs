@@ -12,18 +12,25 @@ use crate::train::model_dir::{About, Trained};
 /// One row of results: what was trained and how well it does on the test split.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunResult {
+    /// Run name.
     pub name: String,
+    /// The trained model's facts (flattened into the row).
     #[serde(flatten)]
     pub about: About,
+    /// Labelled test frames scored.
     pub test_frames: usize,
+    /// Tied-state frame accuracy on test, 0..1.
     pub state_accuracy: f64,
+    /// Frame accuracy folded to 39 phones on test, 0..1.
     pub phone_accuracy: f64,
     /// Test frames whose phone state never occurred in training.
     pub unseen_frames: usize,
+    /// Scoring wall-clock time, seconds.
     pub eval_seconds: f64,
 }
 
 impl RunResult {
+    /// A row from a trained model and its evaluation.
     pub fn new(name: &str, trained: &Trained, e: &Evaluation, eval_seconds: f64) -> RunResult {
         RunResult {
             name: name.into(),

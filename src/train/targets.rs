@@ -20,6 +20,7 @@ use crate::train::env::Env;
 /// A tying plus what scoring needs about each tied state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Targets {
+    /// The tying: tree or table.
     pub tying: Tying,
     /// 48-set phone id of each tied state's centre phone.
     pub leaf_phone48: Vec<u16>,
@@ -75,6 +76,7 @@ impl Targets {
         Ok(targets)
     }
 
+    /// Tied states.
     pub fn num_states(&self) -> usize {
         self.tying.num_leaves()
     }
@@ -109,10 +111,12 @@ impl Targets {
             .collect()
     }
 
+    /// Write as JSON (atomically).
     pub fn save(&self, path: &Path) -> Result<()> {
         crate::io::json::write_json(path, self)
     }
 
+    /// Read a `targets.json`, checking its per-state tables have one entry per tied state.
     pub fn load(path: &Path) -> Result<Targets> {
         let t: Targets = crate::io::json::read_json(path)?;
         if t.leaf_phone48.len() != t.num_states() || t.train_counts.len() != t.num_states() {

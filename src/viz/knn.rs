@@ -20,7 +20,9 @@ const BLOCK: usize = 256;
 /// One neighbour of a point: its row index and its Euclidean distance.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Neighbour {
+    /// Row index of the neighbour.
     pub index: usize,
+    /// Euclidean distance.
     pub distance: f32,
 }
 

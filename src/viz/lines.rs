@@ -18,11 +18,14 @@ const LEGEND_W: u32 = 240;
 /// One named curve; points are drawn in the order given.
 #[derive(Clone, Debug)]
 pub struct Series {
+    /// Legend entry.
     pub name: String,
+    /// (x, y) points, joined in the order given.
     pub points: Vec<(f64, f64)>,
 }
 
 impl Series {
+    /// A series named `name`.
     pub fn new(name: impl Into<String>, points: Vec<(f64, f64)>) -> Series {
         Series {
             name: name.into(),

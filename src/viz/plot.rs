@@ -1,7 +1,7 @@
 //! What every figure shares: the embedded font, PNG-or-SVG by extension, atomic output, the
 //! categorical palette and marker shapes, and a legend drawn in pixel space.
 //!
-//! A figure is a type implementing [`Figure`]; [`render`] picks the backend from the file
+//! A figure is a type implementing `Figure`; `render` picks the backend from the file
 //! extension, draws into a temporary file (PNG) or string (SVG) and renames it into place, so a
 //! failed or interrupted plot never leaves a half-written file.
 
@@ -39,7 +39,9 @@ pub fn register_fonts() {
 /// Output format, from the file extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// PNG bitmap.
     Png,
+    /// SVG vector graphics.
     Svg,
 }
 

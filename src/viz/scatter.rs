@@ -27,6 +27,7 @@ pub struct Panel {
     pub labels: Vec<usize>,
     /// Axis captions, e.g. "t-SNE 1" / "t-SNE 2".
     pub x_label: String,
+    /// Caption of the vertical axis.
     pub y_label: String,
 }
 

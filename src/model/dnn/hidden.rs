@@ -39,6 +39,7 @@ impl HiddenSpec {
         Ok(HiddenSpec(widths))
     }
 
+    /// Hidden-layer widths, input side first.
     pub fn widths(&self) -> &[usize] {
         &self.0
     }

@@ -60,12 +60,16 @@ impl MatMul {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Activation {
+    /// max(0, z); the default.
     Relu,
+    /// 1 / (1 + e^-z).
     Sigmoid,
+    /// tanh(z).
     Tanh,
 }
 
 impl Activation {
+    /// Name as in YAML and `about.json`.
     pub fn name(self) -> &'static str {
         match self {
             Activation::Relu => "relu",
@@ -74,6 +78,7 @@ impl Activation {
         }
     }
 
+    /// The nonlinearity at `z`.
     #[inline]
     pub fn apply(self, z: f32) -> f32 {
         match self {

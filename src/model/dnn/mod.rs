@@ -224,7 +224,9 @@ pub struct Architecture {
     pub context: usize,
     /// Hidden layer widths.
     pub hidden: Vec<usize>,
+    /// Hidden-layer nonlinearity.
     pub activation: Activation,
+    /// Output classes (tied states).
     pub num_classes: usize,
     /// Learned front end run on every frame before splicing (absent in files without one).
     #[serde(default, skip_serializing_if = "Front::is_none")]
@@ -454,6 +456,7 @@ impl Dnn {
         fw
     }
 
+    /// Layer sizes, splicing context and front end.
     pub fn arch(&self) -> &Architecture {
         &self.arch
     }
@@ -481,10 +484,13 @@ impl Dnn {
             .expect("first layer is [units, (2k+1)*frame_dim], standard layout")
     }
 
+    /// Per-dimension mean of the training features, subtracted before splicing.
     pub fn input_mean(&self) -> &Array1<f32> {
         &self.mean
     }
 
+    /// Per-dimension standard deviation of the training features (floored), divided by before
+    /// splicing.
     pub fn input_std(&self) -> &Array1<f32> {
         &self.std
     }

@@ -14,7 +14,9 @@ use super::Linear;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Optimizer {
+    /// Minibatch SGD with momentum.
     Sgd,
+    /// Adam (Kingma & Ba 2015; beta1 0.9, beta2 0.999).
     Adam,
 }
 

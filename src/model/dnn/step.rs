@@ -280,6 +280,7 @@ pub struct BatchStats {
     pub loss: f64,
     /// Frames whose most likely class was the label.
     pub correct: usize,
+    /// Labelled frames in the batch.
     pub frames: usize,
 }
 
@@ -322,10 +323,12 @@ impl Trainer {
         })
     }
 
+    /// The network as trained so far.
     pub fn dnn(&self) -> &Dnn {
         &self.dnn
     }
 
+    /// The trained network, dropping optimiser state and buffers.
     pub fn into_dnn(self) -> Dnn {
         self.dnn
     }
@@ -499,6 +502,7 @@ pub struct Gradients {
     pub loss: f64,
     /// Per MLP layer, in the weight's `[out, in]` layout.
     pub weights: Vec<Array2<f32>>,
+    /// Per MLP layer, `[out]`.
     pub biases: Vec<Array1<f32>>,
     /// The front end's, if the network has one.
     pub front: Option<FrontGradients>,
@@ -510,7 +514,9 @@ pub struct Gradients {
 /// bank with respect to `v`, not to the weights `positivity(v)`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FrontGradients {
+    /// Same layout as the front end's weight.
     pub weight: Array2<f32>,
+    /// Same layout as the front end's bias.
     pub bias: Array1<f32>,
 }
 

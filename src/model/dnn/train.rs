@@ -81,10 +81,12 @@ impl<'a> Dataset<'a> {
         })
     }
 
+    /// Feature dimension of every utterance.
     pub fn dim(&self) -> usize {
         self.dim
     }
 
+    /// Utterances in the set.
     pub fn num_utterances(&self) -> usize {
         self.feats.len()
     }
@@ -224,12 +226,17 @@ impl<'a> Dataset<'a> {
 pub enum Progress<'a> {
     /// Every `progress_every` minibatches.
     Batch {
+        /// 1-based epoch.
         epoch: usize,
+        /// 1-based minibatch within the epoch.
         batch: usize,
+        /// Minibatches per epoch.
         batches: usize,
         /// Mean training loss over the epoch so far.
         train_loss: f64,
+        /// Training frames per second so far in the epoch.
         frames_per_sec: f64,
+        /// Learning rate in use.
         lr: f32,
     },
     /// After each epoch (and after its checkpoint was written).
@@ -246,7 +253,9 @@ pub struct TrainOptions<'a> {
     pub checkpoint_dir: Option<&'a Path>,
     /// Report [`Progress::Batch`] every this many minibatches (0 = never).
     pub progress_every: usize,
+    /// Called with [`Progress`] reports; may stop training.
     pub on_progress: Option<&'a mut ProgressFn<'a>>,
+    /// Which matrix product implementation the steps use.
     pub matmul: MatMul,
     /// The filter bank's starting matrix when its `init` is `mel`: `[bins, filters]`, e.g.
     /// `frontend::filterbank::Filterbank::dense()` for the spectrogram the DNN is fed.
@@ -256,10 +265,13 @@ pub struct TrainOptions<'a> {
 /// The result: the best epoch's network (the last one without a dev set) and what happened.
 #[derive(Debug, Clone)]
 pub struct Trained {
+    /// The network of the kept epoch.
     pub dnn: Dnn,
+    /// One entry per epoch run, resumed ones included.
     pub history: Vec<EpochStats>,
     /// 1-based epoch whose weights were kept.
     pub best_epoch: Option<usize>,
+    /// Why training stopped.
     pub outcome: Outcome,
 }
 

@@ -211,6 +211,7 @@ impl StateGmms {
     pub fn input_dim(&self) -> usize {
         self.means.ncols()
     }
+    /// Number of states (each a mixture).
     pub fn num_states(&self) -> usize {
         self.offsets.len() - 1
     }
@@ -222,15 +223,20 @@ impl StateGmms {
     pub fn components(&self, s: usize) -> std::ops::Range<usize> {
         self.offsets[s]..self.offsets[s + 1]
     }
+    /// Gaussians in each state, by state.
     pub fn components_per_state(&self) -> Vec<usize> {
         self.offsets.windows(2).map(|r| r[1] - r[0]).collect()
     }
+    /// Means, one row per Gaussian, states' Gaussians contiguous (see
+    /// [`components`](Self::components)).
     pub fn means(&self) -> ArrayView2<'_, f32> {
         self.means.view()
     }
+    /// Diagonal variances, one row per Gaussian (floored when estimated).
     pub fn vars(&self) -> ArrayView2<'_, f32> {
         self.vars.view()
     }
+    /// Mixture weights, one per Gaussian; each state's sum to 1.
     pub fn weights(&self) -> ArrayView1<'_, f32> {
         self.weights.view()
     }
@@ -395,6 +401,7 @@ const FORMAT: &str = "asrpipe-gmm";
 /// State GMMs plus log state priors from the training labels: log p(x|s) + log P(s) per frame.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GmmClassifier {
+    /// One diagonal-covariance mixture per tied state.
     pub gmms: StateGmms,
     log_priors: Array1<f32>,
     /// How the model was trained (kept in the metadata file).
@@ -448,12 +455,13 @@ impl GmmClassifier {
         Ok(model)
     }
 
+    /// Log prior of each tied state, from its frame share in the training labels.
     pub fn log_priors(&self) -> ArrayView1<'_, f32> {
         self.log_priors.view()
     }
 
-    /// Write `<stem>.safetensors` (tensors `means`, `vars` [Gaussians, d], `weights` [Gaussians],
-    /// `log_priors` [states]) and `<stem>.json` (dimensions, components per state, config).
+    /// Write `<stem>.safetensors` (tensors `means`, `vars` `[Gaussians, d]`, `weights` `[Gaussians]`,
+    /// `log_priors` `[states]`) and `<stem>.json` (dimensions, components per state, config).
     /// `path` may name either file or the stem.
     pub fn save(&self, path: &Path) -> Result<()> {
         let (tensors, json) = model_paths(path);

@@ -192,10 +192,12 @@ impl ContextTable {
         self.usable[phone as usize]
     }
 
+    /// Phones the table covers (48 set as trained).
     pub fn num_phones(&self) -> usize {
         self.names.len()
     }
 
+    /// Tied states (leaves of the tying).
     pub fn num_leaves(&self) -> usize {
         self.num_leaves
     }
@@ -205,10 +207,12 @@ impl ContextTable {
         self.silence
     }
 
+    /// HMM states per phone.
     pub fn topology(&self) -> &Topology {
         &self.topology
     }
 
+    /// Phone names, indexed by id.
     pub fn names(&self) -> &[String] {
         &self.names
     }

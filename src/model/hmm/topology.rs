@@ -48,6 +48,7 @@ impl Topology {
         Ok(Topology { states })
     }
 
+    /// Phones the topology covers.
     pub fn num_phones(&self) -> usize {
         self.states.len()
     }

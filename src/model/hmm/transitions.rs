@@ -70,10 +70,12 @@ impl Transitions {
         Self::new(phones, topology, cfg.self_loop_prob)
     }
 
+    /// Phones covered.
     pub fn num_phones(&self) -> usize {
         self.phones.len()
     }
 
+    /// Phone names, indexed by id.
     pub fn phones(&self) -> &[String] {
         &self.phones
     }
@@ -84,6 +86,8 @@ impl Transitions {
         Topology::from_counts(self.self_loop.iter().map(|s| s.len() as u8).collect())
     }
 
+    /// Probability of staying in state `state` of `phone` (its self-loop); leaving has 1 minus
+    /// this.
     pub fn self_loop_prob(&self, phone: u16, state: u8) -> f64 {
         self.self_loop[phone as usize][state as usize]
     }

@@ -23,6 +23,7 @@ pub struct ContextAccumulator {
 }
 
 impl ContextAccumulator {
+    /// An empty accumulator (the dimension is taken from the first frames added).
     pub fn new() -> Self {
         Self::default()
     }

@@ -125,10 +125,12 @@ impl TyingMap {
         atomic::write_bytes(path, text.as_bytes())
     }
 
+    /// Tied states in the table.
     pub fn num_leaves(&self) -> usize {
         self.leaves.len()
     }
 
+    /// Centre phone and state position of a tied state.
     pub fn leaf_phone(&self, leaf: u32) -> (&str, u8) {
         let (c, s) = &self.leaves[leaf as usize];
         (c, *s)
@@ -152,17 +154,21 @@ impl TyingMap {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Tying {
+    /// A decision tree grown on the training data.
     Tree(Tree),
+    /// A table read from a file (`centre state left right leaf` lines).
     Map(TyingMap),
 }
 
 impl Tying {
+    /// Tied state of a context-dependent state; an error for a context the tying does not cover.
     pub fn leaf(&self, centre: &str, state: u8, left: &str, right: &str) -> Result<u32> {
         match self {
             Tying::Tree(t) => t.leaf(centre, state, left, right),
             Tying::Map(m) => m.leaf(centre, state, left, right),
         }
     }
+    /// Tied states (leaves).
     pub fn num_leaves(&self) -> usize {
         match self {
             Tying::Tree(t) => t.num_leaves(),

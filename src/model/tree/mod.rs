@@ -70,13 +70,19 @@ options! {
 /// Frames of one context-dependent state, summarised for a single diagonal Gaussian.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContextStats {
+    /// Centre phone (48 set).
     pub centre: String,
     /// Position of the state within the phone (0, 1, 2 for three-state phones).
     pub state: u8,
+    /// Left context phone.
     pub left: String,
+    /// Right context phone.
     pub right: String,
+    /// Frames summarised.
     pub count: f64,
+    /// Per-dimension sum of the frames.
     pub sum: Vec<f64>,
+    /// Per-dimension sum of squares.
     pub sum_sq: Vec<f64>,
 }
 
@@ -84,7 +90,9 @@ pub struct ContextStats {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Side {
+    /// The phone before.
     Left,
+    /// The phone after.
     Right,
 }
 
@@ -113,10 +121,15 @@ struct Root {
 /// One split made while growing, in the order it was made.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SplitRecord {
+    /// Centre phone of the root the split was made under.
     pub centre: String,
+    /// State position of that root.
     pub state: u8,
+    /// Which neighbour the question was asked of.
     pub side: Side,
+    /// Question name (from the question set).
     pub question: String,
+    /// Log-likelihood gain L(yes) + L(no) - L(node).
     pub gain: f64,
 }
 
@@ -129,6 +142,7 @@ pub struct Tree {
     nodes: Vec<Node>,
     /// (centre, state) of each leaf.
     leaves: Vec<(String, u8)>,
+    /// Every split made while growing, in order.
     pub history: Vec<SplitRecord>,
 }
 

@@ -21,7 +21,9 @@ const BUILTIN: &str = include_str!("../../../data/questions.txt");
 /// One question: is the context phone in `phones`?
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Question {
+    /// Name, unique in its set (e.g. `vowel`, `closure`).
     pub name: String,
+    /// Phones (48 set) for which the answer is yes.
     pub phones: BTreeSet<String>,
     /// Line in the file it came from (0 for generated questions).
     #[serde(skip)]
@@ -31,6 +33,7 @@ pub struct Question {
 /// An ordered list of questions; the order breaks ties between equally good splits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuestionSet {
+    /// In file order (the order breaks ties).
     pub questions: Vec<Question>,
     /// Where the questions came from, for error messages.
     pub source: PathBuf,

@@ -48,6 +48,7 @@ impl StatesConfig {
         Ok(())
     }
 
+    /// The tree-growing options these settings imply.
     pub fn tree_config(&self) -> TreeConfig {
         TreeConfig {
             num_leaves: self.tied,

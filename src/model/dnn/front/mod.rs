@@ -91,7 +91,9 @@ pub enum Rectify {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Pooling {
+    /// Largest output over the positions.
     Max,
+    /// Average output over the positions.
     Mean,
 }
 
@@ -143,6 +145,7 @@ crate::options! {
 }
 
 impl Front {
+    /// True when the network has no learned front end.
     pub fn is_none(&self) -> bool {
         matches!(self, Front::None)
     }

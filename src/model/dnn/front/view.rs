@@ -19,6 +19,7 @@ pub enum FilterKind {
 /// A front end's filters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FrontFilters {
+    /// Whether `weights` are filter-bank weights or convolution kernels.
     pub kind: FilterKind,
     /// `[N, bins]` non-negative weights, or `[N, taps]` kernels.
     pub weights: Array2<f32>,
