@@ -17,6 +17,7 @@
 
 pub mod classifier;
 pub mod extractor;
+pub mod online;
 
 use std::path::{Path, PathBuf};
 
@@ -383,6 +384,32 @@ impl Pipeline {
         cut.stages.truncate(pos + 1);
         cut.lines.truncate(pos + 1);
         Ok(cut)
+    }
+
+    /// A copy without post-processing (`post:`): the chain's frames as they are, which is what
+    /// the online extractor gives.
+    pub fn without_post(&self) -> Pipeline {
+        Pipeline {
+            post: PostConfig::default(),
+            ..self.clone()
+        }
+    }
+
+    /// The post-processing steps this pipeline applies, as written in YAML (`cmvn: utterance`,
+    /// `deltas: order 2`, `splice: context 5`); empty when it applies none.
+    pub fn post_steps(&self) -> Vec<String> {
+        let p = &self.post;
+        let mut steps = Vec::new();
+        if p.cmvn.mode != crate::frontend::cmvn::CmvnMode::None {
+            steps.push(format!("cmvn: {:?}", p.cmvn.mode).to_lowercase());
+        }
+        if p.deltas.order > 0 {
+            steps.push(format!("deltas: order {}", p.deltas.order));
+        }
+        if p.splice.context > 0 {
+            steps.push(format!("splice: context {}", p.splice.context));
+        }
+        steps
     }
 
     /// Build the chain: every table (window, FFT plan, mel weights, DCT) is made here, once.
