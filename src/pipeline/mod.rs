@@ -18,6 +18,7 @@
 pub mod classifier;
 pub mod extractor;
 pub mod online;
+pub mod stage_options;
 
 use std::path::{Path, PathBuf};
 
@@ -188,6 +189,9 @@ pub struct Pipeline {
 /// The built-in Kaldi MFCC pipeline, used when no pipeline is given.
 pub const KALDI_MFCC_YAML: &str = include_str!("../../pipelines/kaldi-mfcc.yaml");
 
+/// The built-in Kaldi log mel filter bank pipeline (23 bins).
+pub const KALDI_FBANK_YAML: &str = include_str!("../../pipelines/kaldi-fbank.yaml");
+
 /// The built-in production line with its GMM (MFCC + deltas, speaker CMN); also the features
 /// that grow the state-tying tree.
 pub const KALDI_MFCC_GMM_YAML: &str = include_str!("../../pipelines/kaldi-mfcc-gmm.yaml");
@@ -219,6 +223,12 @@ impl Pipeline {
     /// The default pipeline (Kaldi MFCC, 13 coefficients).
     pub fn kaldi_mfcc() -> Pipeline {
         Pipeline::parse(KALDI_MFCC_YAML, Path::new("pipelines/kaldi-mfcc.yaml"))
+            .expect("the built-in pipeline is valid")
+    }
+
+    /// Kaldi's log mel filter bank (`pipelines/kaldi-fbank.yaml`, 23 bins).
+    pub fn kaldi_fbank() -> Pipeline {
+        Pipeline::parse(KALDI_FBANK_YAML, Path::new("pipelines/kaldi-fbank.yaml"))
             .expect("the built-in pipeline is valid")
     }
 
