@@ -556,6 +556,27 @@ impl PyCorpus {
         self.corpus.utterances.len()
     }
 
+    /// The utterances of a split (`train`, `dev`, `test`) as `asrpipe train`/`eval` use them.
+    fn split(&self, name: &str) -> PyResult<Vec<PyUtterance>> {
+        let split = corpus::Split::ALL
+            .into_iter()
+            .find(|s| s.name() == name)
+            .ok_or_else(|| value_err(format!("unknown split `{name}` (train, dev, test)")))?;
+        let c = &self.corpus;
+        let utts = corpus::Splits::for_corpus(c).utterances(c, split, &Default::default());
+        Ok(utts
+            .into_iter()
+            .map(|u| PyUtterance {
+                corpus: c.clone(),
+                index: c
+                    .utterances
+                    .iter()
+                    .position(|v| std::ptr::eq(u, v))
+                    .expect("a split's utterances are the corpus's"),
+            })
+            .collect())
+    }
+
     /// The utterance at position `key` (int) or with id `key` (str).
     fn __getitem__(&self, key: &Bound<'_, PyAny>) -> PyResult<PyUtterance> {
         let n = self.corpus.utterances.len();
@@ -816,6 +837,33 @@ impl PyModel {
             row.mapv_inplace(|v| v / sum);
         }
         Ok(PyArray2::from_owned_array(py, s))
+    }
+
+    /// The tied state of each of `utterance`'s frames as the model's pipeline frames it, int64
+    /// [frames]; -1 for frames without a label or with a phone state the tying does not know.
+    /// `argmax(log_scores) == targets` over the labelled frames is `asrpipe eval`'s state accuracy.
+    fn targets<'py>(
+        &self,
+        py: Python<'py>,
+        utterance: &PyUtterance,
+    ) -> PyResult<Bound<'py, PyArray1<i64>>> {
+        let t = &self.trained;
+        let states = py
+            .detach(|| -> asrpipe::Result<Vec<Option<u32>>> {
+                let ex = Extractor::new(&t.pipeline)?;
+                let wav = ex.read_utterance(utterance.utt())?;
+                let labels = corpus::frame_labels_at(
+                    utterance.utt(),
+                    wav.samples.len() as u64,
+                    &ex.frontend.framing.geometry,
+                    wav.sample_rate,
+                    PhoneSet::timit(),
+                )?;
+                Ok(t.targets.frame_targets(&labels.frames))
+            })
+            .py()?;
+        let v: Vec<i64> = states.iter().map(|s| s.map_or(-1, i64::from)).collect();
+        Ok(PyArray1::from_vec(py, v))
     }
 
     /// Activations of a DNN at `layer` (0 = its normalised, spliced input; 1..=L = hidden layer

@@ -125,6 +125,8 @@ class Corpus:
     @property
     def speakers(self) -> list[str]: ...
     def __len__(self) -> int: ...
+    def split(self, name: Literal["train", "dev", "test"]) -> list[Utterance]:
+        """The utterances of a split as `asrpipe train`/`eval` use them."""
     def __getitem__(self, key: Union[int, str]) -> Utterance: ...
     def __iter__(self) -> Iterator[Utterance]: ...
 
@@ -148,5 +150,7 @@ class Model:
         """Log scores per frame and tied state (GMM log-likelihoods, DNN log posteriors)."""
     def posteriors(self, features: Features) -> Features:
         """Softmax of `log_scores` over states."""
+    def targets(self, utterance: Utterance) -> npt.NDArray[np.int64]:
+        """Tied state of each frame (-1: none); eval's state accuracy compares argmax(log_scores) with it."""
     def activations(self, features: Features, layer: int) -> Features:
         """DNN activations at `layer` (0 = input, 1..L = hidden layers)."""
