@@ -78,10 +78,20 @@ fn samples_of(x: &Bound<'_, PyAny>, scale: Option<SampleScale>) -> PyResult<Vec<
                 "scale \"unit\" is for float samples; int16 samples are 16-bit scale already",
             ));
         }
-        return Ok(a.readonly().as_array().iter().map(|&v| v as f32).collect());
+        return Ok(a
+            .try_readonly()
+            .map_err(|e| value_err(e.to_string()))?
+            .as_array()
+            .iter()
+            .map(|&v| v as f32)
+            .collect());
     }
     if let Ok(a) = x.cast::<PyArray1<f32>>() {
-        let mut v = a.readonly().as_array().to_vec();
+        let mut v = a
+            .try_readonly()
+            .map_err(|e| value_err(e.to_string()))?
+            .as_array()
+            .to_vec();
         to_int16_scale(&mut v, scale).py()?;
         return Ok(v);
     }
@@ -94,7 +104,7 @@ fn samples_of(x: &Bound<'_, PyAny>, scale: Option<SampleScale>) -> PyResult<Vec<
 /// A 2-D float32 feature matrix (frames x dims) from numpy.
 fn features_of<'py>(x: &Bound<'py, PyAny>) -> PyResult<PyReadonlyArray2<'py, f32>> {
     match x.cast::<PyArray2<f32>>() {
-        Ok(a) => Ok(a.readonly()),
+        Ok(a) => a.try_readonly().map_err(|e| value_err(e.to_string())),
         Err(_) => Err(value_err(match x.cast::<PyUntypedArray>() {
             Ok(a) => format!(
                 "features must be a 2-D float32 array (frames x dims), got {}-D {}",

@@ -74,3 +74,18 @@ def test_dnn_activations_equal_the_cli(trained, cli, demo):
         gmm.activations(f, 1)
     with pytest.raises(ValueError, match=r"features must be a 2-D float32 array"):
         model.log_scores(f.astype(np.float64))
+
+
+@pytest.mark.parametrize("kind", ["gmm", "dnn"])
+def test_any_memory_layout_and_wrong_widths(trained, demo, kind):
+    d, _ = trained
+    model = asrpipe.Model.load(d / kind / "model")
+    u = asrpipe.Corpus(demo).split("test")[0]
+    f = model.pipeline.without_post().compute(u.read_audio(model.pipeline), 16000)
+    f = np.ascontiguousarray(np.tile(f, (1, 3))[:, : model.input_dim])  # the model's width
+    ref = model.log_scores(f)
+    np.testing.assert_array_equal(model.log_scores(np.asfortranarray(f)), ref)
+    np.testing.assert_array_equal(model.log_scores(np.repeat(f, 2, axis=0)[::2]), ref)
+    assert model.log_scores(f[:0]).shape == (0, model.num_states)
+    with pytest.raises(ValueError, match=rf"expects {model.input_dim}-dimensional frames, got 5"):
+        model.log_scores(f[:, :5])
