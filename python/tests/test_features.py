@@ -96,34 +96,36 @@ def test_speaker_cmvn_pools_per_speaker(timit):
 
 def _knf_frames(cls, opts, x):
     f = cls(opts)
-    f.accept_waveform(16000, x.tolist())
+    f.accept_waveform(16000, x)
     f.input_finished()
     return np.stack([f.get_frame(i) for i in range(f.num_frames_ready)])
 
 
-# Measured on the first 20 files of the TIMIT sample: fbank max |diff| 2.3e-4, MFCC 6.4e-4
-# (float32 arithmetic in different orders); the bound leaves room for other files.
-KNF_TOLERANCE = 1e-3
+# Measured on all 160 files of the TIMIT sample. Filter bank: max |diff| 7.6e-4. MFCC: max
+# |diff| 2.4e-3, on the high cepstra, because Kaldi's lifter (1 + 11 sin(pi n / 22), up to 12)
+# multiplies each coefficient and its rounding error; before the lifter they agree within 2.25e-4
+# (c0, the log energy, exactly). The bounds: 1e-3 for the filter bank, 3e-4 x lifter for MFCC.
+FBANK_ATOL = 1e-3
+MFCC_ATOL = 3e-4 * (1 + 11 * np.sin(np.pi * np.arange(13) / 22))
 
 
 @pytest.mark.parametrize("kind", ["fbank", "mfcc"])
-def test_kaldi_native_fbank_agrees_within_1e_3(timit, kind):
+def test_kaldi_native_fbank_agrees_on_every_file(timit, kind):
     knf = pytest.importorskip(
         "kaldi_native_fbank", reason="kaldi-native-fbank is not installed (pip install kaldi-native-fbank)"
     )
-    paths = sorted(glob.glob(str(timit / "*" / "*.wav")))[:20]
-    worst = 0.0
-    for path in paths:
+    for path in sorted(glob.glob(str(timit / "*" / "*.wav"))):
         x, rate = asrpipe.read_audio(path)
         if kind == "fbank":
             o = knf.FbankOptions()
             o.frame_opts.dither = 0
             o.mel_opts.num_bins = 23
             ref, ours = _knf_frames(knf.OnlineFbank, o, x), asrpipe.Pipeline.kaldi_fbank().compute(x, rate)
+            bound = FBANK_ATOL
         else:
             o = knf.MfccOptions()
             o.frame_opts.dither = 0
             ref, ours = _knf_frames(knf.OnlineMfcc, o, x), asrpipe.Pipeline.kaldi_mfcc().compute(x, rate)
-        assert ref.shape == ours.shape
-        worst = max(worst, float(np.abs(ref - ours).max()))
-    assert worst < KNF_TOLERANCE, worst
+            bound = MFCC_ATOL
+        assert ref.shape == ours.shape, path
+        assert (np.abs(ours - ref) <= bound).all(), (path, np.abs(ours - ref).max(axis=0))
