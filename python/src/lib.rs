@@ -149,7 +149,16 @@ fn py_of<'py>(py: Python<'py>, v: &serde_json::Value) -> PyResult<Bound<'py, PyA
         Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
         Value::Number(n) => match n.as_i64() {
             Some(i) => i.into_pyobject(py)?.into_any(),
-            None => n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any(),
+            None => {
+                // Stage options are f32: show 0.42, not the f64 value of the f32 nearest it.
+                let x = n.as_f64().unwrap_or(f64::NAN);
+                let short = if (x as f32) as f64 == x {
+                    (x as f32).to_string().parse().unwrap_or(x)
+                } else {
+                    x
+                };
+                short.into_pyobject(py)?.into_any()
+            }
         },
         Value::String(s) => PyString::new(py, s).into_any(),
         Value::Array(a) => {
@@ -448,14 +457,21 @@ impl PyOnlineFeatures {
     }
 
     /// Append a chunk (1-D int16 or float32) at `sample_rate`, which must be the pipeline's.
-    fn accept_waveform(&mut self, sample_rate: u32, waveform: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn accept_waveform(
+        &mut self,
+        py: Python<'_>,
+        sample_rate: u32,
+        waveform: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
         let x = samples_of(waveform, self.scale)?;
-        self.inner.accept_waveform(sample_rate, &x).py()
+        let inner = &mut self.inner;
+        py.detach(|| inner.accept_waveform(sample_rate, &x)).py()
     }
 
     /// No more audio: compute the last frames.
-    fn input_finished(&mut self) -> PyResult<()> {
-        self.inner.input_finished().py()
+    fn input_finished(&mut self, py: Python<'_>) -> PyResult<()> {
+        let inner = &mut self.inner;
+        py.detach(|| inner.input_finished()).py()
     }
 
     /// Frames computed so far (popped ones included).

@@ -57,6 +57,7 @@ def test_yaml_options_and_cuts(repo):
     assert asrpipe.Pipeline.from_yaml(p.to_yaml()).to_yaml() == p.to_yaml()
     q = asrpipe.Pipeline.kaldi_mfcc(num_ceps=20, snip_edges=False)
     assert q.dim == 20 and q.stages[0][1]["snip_edges"] is False
+    assert q.stages[0][1]["preemph_coeff"] == 0.97 and q.stages[0][1]["window"] == "povey"
     assert q.until("log").dim == 23 and q.until("filterbank").output == "filterbank"
     g = asrpipe.Pipeline.from_yaml(repo / "pipelines" / "kaldi-mfcc-gmm.yaml")
     assert g.post == ["cmvn: speaker", "deltas: order 2"] and g.dim == 39
