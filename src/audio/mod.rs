@@ -34,6 +34,7 @@ mod flac;
 mod g711;
 mod pcm;
 mod resample;
+pub mod scale;
 mod sphere;
 mod wav;
 

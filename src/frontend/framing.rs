@@ -258,22 +258,46 @@ impl Framing {
                 self.geometry.length
             )));
         }
+        let mut rng = Self::dither_rng(seed);
+        self.frames(&wav.samples, 0, n, 0..num_frames, &mut rng)
+    }
+
+    /// The dither generator for `seed`; frames draw from it in order, so a stream that frames the
+    /// same signal in the same order (the online extractor) draws the same noise.
+    pub fn dither_rng(seed: u64) -> ChaCha8Rng {
+        ChaCha8Rng::seed_from_u64(seed)
+    }
+
+    /// Frames `range` of a signal `total` samples long of which `samples` holds the part from
+    /// sample `offset` on. The offline path passes the whole signal; the online extractor passes
+    /// what it still keeps, which must cover every sample (edge reflections included) of the
+    /// frames asked for: an error otherwise.
+    pub fn frames(
+        &self,
+        samples: &[f32],
+        offset: usize,
+        total: usize,
+        range: std::ops::Range<usize>,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Frames> {
         let len = self.geometry.length;
+        let num_frames = range.len();
         let mut data = Array2::<f32>::zeros((num_frames, len));
         let mut energy = match self.energy {
             EnergyMode::None => None,
             _ => Some(Array1::<f32>::zeros(num_frames)),
         };
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        for (f, mut row) in data.outer_iter_mut().enumerate() {
+        for (i, mut row) in data.outer_iter_mut().enumerate() {
             self.extract(
-                &wav.samples,
-                f,
+                samples,
+                offset,
+                total,
+                range.start + i,
                 row.as_slice_mut().expect("rows are contiguous"),
-            );
-            let e = self.process_frame(&mut row, &mut rng);
+            )?;
+            let e = self.process_frame(&mut row, rng);
             if let Some(energy) = energy.as_mut() {
-                energy[f] = e;
+                energy[i] = e;
             }
         }
         Ok(Frames {
@@ -283,12 +307,22 @@ impl Framing {
     }
 
     /// Copy frame `f`'s samples, reflecting at the edges when frames overhang (snip_edges = false).
-    fn extract(&self, samples: &[f32], f: usize, out: &mut [f32]) {
-        let n = samples.len() as i64;
+    /// `samples` starts at sample `offset` of a signal `total` samples long.
+    fn extract(
+        &self,
+        samples: &[f32],
+        offset: usize,
+        total: usize,
+        f: usize,
+        out: &mut [f32],
+    ) -> Result<()> {
+        let (n, offset) = (total as i64, offset as i64);
         let start = self.geometry.first_sample(f);
-        if start >= 0 && start + out.len() as i64 <= n {
-            out.copy_from_slice(&samples[start as usize..start as usize + out.len()]);
-            return;
+        let end = offset + samples.len() as i64;
+        if start >= offset && start + out.len() as i64 <= end {
+            let from = (start - offset) as usize;
+            out.copy_from_slice(&samples[from..from + out.len()]);
+            return Ok(());
         }
         for (i, o) in out.iter_mut().enumerate() {
             let mut s = start + i as i64;
@@ -296,8 +330,14 @@ impl Framing {
             while s < 0 || s >= n {
                 s = if s < 0 { -s - 1 } else { 2 * n - 1 - s };
             }
-            *o = samples[s as usize];
+            if s < offset || s >= end {
+                return Err(Error::invalid(format!(
+                    "frame {f} needs sample {s}, but only samples {offset}..{end} are kept"
+                )));
+            }
+            *o = samples[(s - offset) as usize];
         }
+        Ok(())
     }
 
     /// Kaldi's ProcessWindow for one frame; returns the log energy asked for (or 0).

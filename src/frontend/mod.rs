@@ -149,14 +149,21 @@ impl Frontend {
     /// Features are always finite: non-finite input samples, and input so extreme that a stage
     /// overflows f32 (a float file with samples near 1e30, say), are errors naming the frame.
     pub fn compute(&self, wav: &Waveform, seed: u64) -> Result<Frames> {
-        let mut frames = self.framing.process(wav, seed)?;
-        for stage in &self.stages {
-            frames = stage.process(frames);
-        }
+        let frames = self.run_stages(self.framing.process(wav, seed)?);
         match first_non_finite(&frames.data) {
             None => Ok(frames),
             Some(at) => Err(self.non_finite(wav, seed, at, &frames.data)),
         }
+    }
+
+    /// Run the stages after framing on a block of framed samples. Every stage works frame by
+    /// frame, so any split of an utterance's frames into blocks gives the same rows (the online
+    /// extractor relies on this).
+    pub fn run_stages(&self, mut frames: Frames) -> Frames {
+        for stage in &self.stages {
+            frames = stage.process(frames);
+        }
+        frames
     }
 
     /// The error for non-finite output: where it is, and which stage first made a non-finite
@@ -197,7 +204,7 @@ impl Frontend {
 }
 
 /// (frame, column) of the first NaN or infinity in `x`.
-fn first_non_finite(x: &Array2<f32>) -> Option<(usize, usize)> {
+pub fn first_non_finite(x: &Array2<f32>) -> Option<(usize, usize)> {
     let cols = x.ncols().max(1);
     match x.as_slice() {
         Some(v) => v

@@ -122,13 +122,18 @@ impl Extractor {
 
     /// Run the chain on one waveform; `name` (utterance id or file name) seeds the dither.
     pub fn chain(&self, wav: &Waveform, name: &str) -> Result<Array2<f32>> {
-        let seed = self.seed
+        Ok(self.frontend.compute(wav, self.utterance_seed(name))?.data)
+    }
+
+    /// The dither seed of the utterance called `name`: the base seed mixed with the name, so an
+    /// utterance's dither does not depend on the order utterances are processed in.
+    pub fn utterance_seed(&self, name: &str) -> u64 {
+        self.seed
             ^ u64::from_le_bytes(
                 blake3::hash(name.as_bytes()).as_bytes()[..8]
                     .try_into()
                     .expect("8 bytes"),
-            );
-        Ok(self.frontend.compute(wav, seed)?.data)
+            )
     }
 
     /// Read and run the chain on one file, naming the file in any error.

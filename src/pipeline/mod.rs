@@ -17,6 +17,8 @@
 
 pub mod classifier;
 pub mod extractor;
+pub mod online;
+pub mod stage_options;
 
 use std::path::{Path, PathBuf};
 
@@ -202,6 +204,9 @@ pub struct Pipeline {
 /// The built-in Kaldi MFCC pipeline, used when no pipeline is given.
 pub const KALDI_MFCC_YAML: &str = include_str!("../../pipelines/kaldi-mfcc.yaml");
 
+/// The built-in Kaldi log mel filter bank pipeline (23 bins).
+pub const KALDI_FBANK_YAML: &str = include_str!("../../pipelines/kaldi-fbank.yaml");
+
 /// The built-in production line with its GMM (MFCC + deltas, speaker CMN); also the features
 /// that grow the state-tying tree.
 pub const KALDI_MFCC_GMM_YAML: &str = include_str!("../../pipelines/kaldi-mfcc-gmm.yaml");
@@ -234,6 +239,12 @@ impl Pipeline {
     /// The default pipeline (Kaldi MFCC, 13 coefficients).
     pub fn kaldi_mfcc() -> Pipeline {
         Pipeline::parse(KALDI_MFCC_YAML, Path::new("pipelines/kaldi-mfcc.yaml"))
+            .expect("the built-in pipeline is valid")
+    }
+
+    /// Kaldi's log mel filter bank (`pipelines/kaldi-fbank.yaml`, 23 bins).
+    pub fn kaldi_fbank() -> Pipeline {
+        Pipeline::parse(KALDI_FBANK_YAML, Path::new("pipelines/kaldi-fbank.yaml"))
             .expect("the built-in pipeline is valid")
     }
 
@@ -402,6 +413,32 @@ impl Pipeline {
         cut.stages.truncate(pos + 1);
         cut.lines.truncate(pos + 1);
         Ok(cut)
+    }
+
+    /// A copy without post-processing (`post:`): the chain's frames as they are, which is what
+    /// the online extractor gives.
+    pub fn without_post(&self) -> Pipeline {
+        Pipeline {
+            post: PostConfig::default(),
+            ..self.clone()
+        }
+    }
+
+    /// The post-processing steps this pipeline applies, as written in YAML (`cmvn: utterance`,
+    /// `deltas: order 2`, `splice: context 5`); empty when it applies none.
+    pub fn post_steps(&self) -> Vec<String> {
+        let p = &self.post;
+        let mut steps = Vec::new();
+        if p.cmvn.mode != crate::frontend::cmvn::CmvnMode::None {
+            steps.push(format!("cmvn: {:?}", p.cmvn.mode).to_lowercase());
+        }
+        if p.deltas.order > 0 {
+            steps.push(format!("deltas: order {}", p.deltas.order));
+        }
+        if p.splice.context > 0 {
+            steps.push(format!("splice: context {}", p.splice.context));
+        }
+        steps
     }
 
     /// Build the chain: every table (window, FFT plan, mel weights, DCT) is made here, once.

@@ -168,6 +168,7 @@ impl Trained {
 
     /// Read a model directory, checking that its parts fit together.
     pub fn load(dir: &Path) -> Result<Trained> {
+        std::fs::metadata(dir).map_err(|e| Error::io(dir, e))?;
         if !dir.is_dir() {
             return Err(Error::format(
                 dir,
