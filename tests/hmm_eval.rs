@@ -10,7 +10,7 @@ use asrpipe::decode::{DecodeConfig, EditCounts, ids48, phones48, score_phones};
 use asrpipe::io::cache::FeatureCache;
 use asrpipe::pipeline::Pipeline;
 use asrpipe::pipeline::extractor::Extractor;
-use asrpipe::train::align::align_corpus;
+use asrpipe::train::align::{align_corpus, plot_alignment};
 use asrpipe::train::{self as run, Env, Quiet, Trained};
 
 fn corpus() -> &'static Corpus {
@@ -201,6 +201,12 @@ fn aligned_phn_files_read_back_and_agree_with_the_synthetic_times() {
             .unwrap();
         assert_eq!(tg.tiers[0].name(), "phones");
     }
+    // The figure of one aligned utterance; an utterance that was not aligned is an error.
+    let u = utts[0];
+    let png = out.path().join("one.png");
+    plot_alignment(u, &out.path().join(format!("{}.phn", u.id)), &png).unwrap();
+    assert!(std::fs::metadata(&png).unwrap().len() > 10_000);
+    assert!(plot_alignment(u, &out.path().join("missing.phn"), &png).is_err());
 }
 
 #[test]

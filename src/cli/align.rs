@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use asrpipe::corpus::{Split, SplitOptions, Splits};
 use asrpipe::train::Trained;
-use asrpipe::train::align::align_corpus;
+use asrpipe::train::align::{align_corpus, plot_alignment};
 
 use super::CorpusArgs;
 
@@ -22,6 +22,10 @@ pub struct AlignArgs {
     /// Output directory: per utterance .phn, .TextGrid and .states, and alignment.json.
     #[arg(short, long)]
     output: PathBuf,
+    /// Also draw these utterances (ids, comma-separated): spectrogram with hand and automatic
+    /// boundaries, `<OUTPUT>/<id>.png`.
+    #[arg(long, value_delimiter = ',')]
+    plot: Vec<String>,
 }
 
 pub fn run(a: AlignArgs) -> Result<()> {
@@ -68,6 +72,16 @@ pub fn run(a: AlignArgs) -> Result<()> {
         for k in &s.skipped {
             eprintln!("  {}: {}", k.utterance, k.reason);
         }
+    }
+    for id in &a.plot {
+        let utt = session
+            .corpus
+            .utterance(id)
+            .with_context(|| format!("--plot {id}: no such utterance in the corpus"))?;
+        let png = a.output.join(format!("{id}.png"));
+        plot_alignment(utt, &a.output.join(format!("{id}.phn")), &png)
+            .with_context(|| format!("plotting {id} (was it aligned?)"))?;
+        eprintln!("figure: {}", png.display());
     }
     match &s.boundaries {
         Some(b) => eprintln!(

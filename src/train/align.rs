@@ -319,3 +319,62 @@ fn textgrid(
     }
     format_textgrid(sec(num_samples), &tiers)
 }
+
+/// Draw `utt`'s log-mel spectrogram (Kaldi filter bank, 23 bins) with its hand-labelled phone
+/// boundaries and those of the aligned `.phn` file `aligned`, into the image `path`.
+pub fn plot_alignment(utt: &Utterance, aligned: &Path, path: &Path) -> Result<()> {
+    use crate::frontend::StageKind;
+    use crate::pipeline::Pipeline;
+    use crate::viz::{Labelled, spectrogram_with_boundaries};
+    let set = PhoneSet::timit();
+    let auto = crate::corpus::timit::read_phn(aligned, set)?;
+    let pipeline = Pipeline::kaldi_mfcc().until(StageKind::Log)?;
+    let extractor = Extractor::new(&pipeline)?;
+    let wav = extractor.read_utterance(utt)?;
+    if wav.sample_rate != utt.sample_rate {
+        return Err(Error::format(
+            &utt.audio,
+            format!(
+                "audio at {} Hz, labels at {} Hz: plot at the labels' rate only",
+                wav.sample_rate, utt.sample_rate
+            ),
+        ));
+    }
+    let feats = extractor.chain_read(&wav, &utt.id, &utt.audio)?;
+    let geom = extractor.frontend.framing.geometry;
+    let rate = utt.sample_rate as f64;
+    let tier = |segs: &[Segment]| -> Vec<Labelled> {
+        segs.iter()
+            .map(|s| Labelled {
+                start: s.start as f64 / rate,
+                end: s.end as f64 / rate,
+                label: s.label.clone(),
+            })
+            .collect()
+    };
+    let (hand, auto) = (tier(&utt.phones), tier(&auto));
+    // Frame t covers [t shift, t shift + length): drawn from its start, offset so that its centre
+    // lands where the labels put it.
+    let shift = geom.shift as f64 / rate;
+    let offset = (geom.centre(0) / rate) - shift / 2.0;
+    let shifted = |v: Vec<Labelled>| -> Vec<Labelled> {
+        v.into_iter()
+            .map(|l| Labelled {
+                start: l.start - offset,
+                end: l.end - offset,
+                ..l
+            })
+            .collect()
+    };
+    let (hand, auto) = (shifted(hand), shifted(auto));
+    spectrogram_with_boundaries(
+        path,
+        feats.view(),
+        shift,
+        &[("hand", &hand), ("automatic", &auto)],
+        &format!(
+            "{}: log mel spectrogram, hand (white, top) and automatic (red, bottom) phone boundaries",
+            utt.id
+        ),
+    )
+}
