@@ -29,6 +29,8 @@ enum Command {
     Train(cli::train::TrainArgs),
     /// Score a classifier on the test split (training it first unless --model is given).
     Eval(cli::train::EvalArgs),
+    /// Forced alignment of a corpus with a trained model: .phn, TextGrid, states, boundary agreement.
+    Align(cli::align::AlignArgs),
     /// Hidden-layer activations of a DNN for some utterances.
     Activations(cli::plot::ActivationsArgs),
     /// Plots of what trained networks do inside.
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
         Command::Corpus(c) => cli::corpus::run(c),
         Command::Train(a) => cli::train::train(a),
         Command::Eval(a) => cli::train::eval(a),
+        Command::Align(a) => cli::align::run(a),
         Command::Activations(a) => cli::plot::activations(a),
         Command::Plot(c) => cli::plot::run(c),
         Command::Experiment(a) => cli::experiment::experiment(a),

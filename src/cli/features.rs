@@ -113,6 +113,14 @@ pub fn stages() -> Result<()> {
         writeln!(out, "{name}:")?;
         print_docs(&mut out, &docs)?;
     }
+    writeln!(
+        out,
+        "\nphone HMMs (section `hmm:`; topology is trained with the model, decode and align are used by eval and align):"
+    )?;
+    for (name, docs) in pipeline::hmm::hmm_docs() {
+        writeln!(out, "{name}:")?;
+        print_docs(&mut out, &docs)?;
+    }
     Ok(())
 }
 
@@ -144,5 +152,6 @@ pub fn check(a: CheckArgs) -> Result<()> {
     if let Some(c) = p.describe_classifier()? {
         println!("  classifier: {c}");
     }
+    println!("  hmm: {}", p.describe_hmm());
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! One module per group of subcommands: argument structs and thin handlers.
 
+pub mod align;
 pub mod corpus;
 pub mod experiment;
 pub mod features;

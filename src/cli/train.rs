@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
+use asrpipe::decode::{DecodeConfig, DecodePatch};
 use asrpipe::frontend::StageKind;
 use asrpipe::io::lock::DirLock;
 use asrpipe::model::ModelKind;
@@ -10,7 +11,7 @@ use asrpipe::model::dnn::{DnnPatch, HiddenSpec};
 use asrpipe::model::gmm::GmmPatch;
 use asrpipe::pipeline::Pipeline;
 use asrpipe::pipeline::classifier::{Overrides, production_gmm_budget};
-use asrpipe::train::{self as run, RunResult, Trained};
+use asrpipe::train::{self as run, Trained};
 
 use super::CorpusArgs;
 use super::features::parse_stage;
@@ -71,9 +72,61 @@ pub struct EvalArgs {
     /// A trained model directory to evaluate (default: train one first).
     #[arg(long)]
     model: Option<PathBuf>,
-    /// Run directory: results.json, confusion.csv/png and the model.
+    /// Run directory: results.json, confusion.csv/png, hyp.txt, per-utt.tsv and the model.
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// Score frames only: do not decode the test set (no phone error rate).
+    #[arg(long)]
+    no_decode: bool,
+    #[command(flatten)]
+    decode: DecodeArgs,
+}
+
+/// Decoding options over the model's `hmm.decode` section.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct DecodeArgs {
+    /// Decoder beam (scaled log units).
+    #[arg(long, allow_hyphen_values = true)]
+    beam: Option<f32>,
+    /// Weight of the phone bigram.
+    #[arg(long, allow_hyphen_values = true)]
+    lm_weight: Option<f32>,
+    /// Added to the log score of every phone (negative: fewer phones).
+    #[arg(long, allow_hyphen_values = true)]
+    insertion_penalty: Option<f32>,
+    /// Scale on the acoustic scores.
+    #[arg(long, allow_hyphen_values = true)]
+    acoustic_scale: Option<f32>,
+    /// Scale on the log priors subtracted from DNN posteriors.
+    #[arg(long, allow_hyphen_values = true)]
+    prior_scale: Option<f32>,
+}
+
+impl DecodeArgs {
+    /// The flags as a patch, checked on their own (before any work) and against `--no-decode`.
+    pub fn patch(&self, no_decode: bool) -> Result<Option<DecodePatch>> {
+        let p = DecodePatch {
+            beam: self.beam,
+            lm_weight: self.lm_weight,
+            insertion_penalty: self.insertion_penalty,
+            acoustic_scale: self.acoustic_scale,
+            prior_scale: self.prior_scale,
+            ..DecodePatch::default()
+        };
+        if no_decode {
+            if !p.is_empty() {
+                bail!(
+                    "--no-decode turns decoding off: --beam, --lm-weight, --insertion-penalty, \
+                     --acoustic-scale and --prior-scale do not apply"
+                );
+            }
+            return Ok(None);
+        }
+        let mut check = DecodeConfig::default();
+        p.apply(&mut check);
+        check.validate().context("bad decoding flags")?;
+        Ok(Some(p))
+    }
 }
 
 impl ClassifierArgs {
@@ -147,6 +200,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
 }
 
 pub fn eval(a: EvalArgs) -> Result<()> {
+    let decode = a.decode.patch(a.no_decode)?;
     let session = a.c.data.open()?;
     let _lock = a.output.as_deref().map(DirLock::take).transpose()?;
     let env = session.env();
@@ -178,10 +232,16 @@ pub fn eval(a: EvalArgs) -> Result<()> {
             (t, name)
         }
     };
-    let (e, secs) = run::evaluate(&env, &trained)?;
-    let result = RunResult::new(&name, &trained, &e, secs);
+    let cfg = decode.map(|p| {
+        let mut c = trained.pipeline.hmm.decode.clone();
+        p.apply(&mut c);
+        c
+    });
+    let scored = run::score(&env, &trained, cfg.as_ref())?;
+    let result = scored.result(&name, &trained)?;
     if let Some(dir) = &a.output {
-        run::write_run(dir, &result, &e, &trained)
+        scored
+            .write(dir, &result, &trained)
             .with_context(|| format!("writing the run to {}", dir.display()))?;
     }
     super::emit(run::table(std::slice::from_ref(&result)))?;
@@ -192,6 +252,22 @@ pub fn eval(a: EvalArgs) -> Result<()> {
             "parameters: this DNN {}; the production line's GMM on the same {} states: at most {} \
              ({} Gaussians per state x (2 x {} + 1))",
             result.about.params, result.about.tied_states, g.params, g.gaussians_per_state, g.dim
+        );
+    }
+    if let (Some(per), Some(d)) = (result.per, &scored.decoding) {
+        let t = &d.totals;
+        eprintln!(
+            "PER {:.2}% on {} test utterances: {} reference phones (39-set), {} substitutions, \
+             {} deletions, {} insertions; LM weight {}, insertion penalty {}, acoustic scale {}",
+            100.0 * per,
+            d.utts.len(),
+            t.reference,
+            t.substitutions,
+            t.deletions,
+            t.insertions,
+            d.config.lm_weight,
+            d.config.insertion_penalty,
+            d.config.acoustic_scale
         );
     }
     eprintln!(

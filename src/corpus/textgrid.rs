@@ -456,3 +456,98 @@ pub fn alignment(
     }
     Ok((phone_segs, words))
 }
+
+/// A TextGrid in Praat's long text format with one interval tier per `(name, intervals)`:
+/// `intervals` in order, times in seconds within `0..xmax`; gaps are filled with empty intervals
+/// (Praat's tiers cover the whole grid). [`parse`] reads it back.
+pub fn format_textgrid(xmax: f64, tiers: &[(&str, &[Interval])]) -> String {
+    use std::fmt::Write as _;
+    let quote = |s: &str| s.replace('"', "\"\"");
+    let mut out = format!(
+        "File type = \"ooTextFile\"\nObject class = \"TextGrid\"\n\nxmin = 0\nxmax = {xmax}\n\
+         tiers? <exists>\nsize = {}\nitem []:\n",
+        tiers.len()
+    );
+    for (k, (name, intervals)) in tiers.iter().enumerate() {
+        let mut filled: Vec<(f64, f64, &str)> = Vec::with_capacity(intervals.len() + 2);
+        let mut t = 0.0;
+        for i in intervals.iter() {
+            if i.xmin > t {
+                filled.push((t, i.xmin, ""));
+            }
+            let start = i.xmin.max(t);
+            if i.xmax > start {
+                filled.push((start, i.xmax.min(xmax), &i.text));
+                t = i.xmax.min(xmax);
+            }
+        }
+        if t < xmax || filled.is_empty() {
+            filled.push((t, xmax, ""));
+        }
+        let _ = write!(
+            out,
+            "    item [{}]:\n        class = \"IntervalTier\"\n        name = \"{}\"\n        \
+             xmin = 0\n        xmax = {xmax}\n        intervals: size = {}\n",
+            k + 1,
+            quote(name),
+            filled.len()
+        );
+        for (j, (a, b, text)) in filled.iter().enumerate() {
+            let _ = write!(
+                out,
+                "        intervals [{}]:\n            xmin = {a}\n            xmax = {b}\n            \
+                 text = \"{}\"\n",
+                j + 1,
+                quote(text)
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn iv(xmin: f64, xmax: f64, text: &str) -> Interval {
+        Interval {
+            xmin,
+            xmax,
+            text: text.into(),
+            line: 0,
+        }
+    }
+
+    #[test]
+    fn written_textgrid_reads_back_with_gaps_filled_and_quotes_doubled() {
+        let phones = [iv(0.0, 0.1, "h#"), iv(0.1, 0.25, "sh"), iv(0.25, 0.5, "h#")];
+        let words = [iv(0.1, 0.25, "she \"x\"")];
+        let text = format_textgrid(0.5, &[("phones", &phones), ("words", &words)]);
+        let tg = parse(&text, Path::new("t.TextGrid")).unwrap();
+        assert_eq!((tg.xmin, tg.xmax), (0.0, 0.5));
+        let texts = |k: usize| match &tg.tiers[k] {
+            Tier::Interval { intervals, .. } => intervals
+                .iter()
+                .map(|i| (i.xmin, i.xmax, i.text.clone()))
+                .collect::<Vec<_>>(),
+            Tier::Point { .. } => panic!("point tier"),
+        };
+        assert_eq!(tg.tiers[0].name(), "phones");
+        assert_eq!(
+            texts(0),
+            vec![
+                (0.0, 0.1, "h#".into()),
+                (0.1, 0.25, "sh".into()),
+                (0.25, 0.5, "h#".into())
+            ]
+        );
+        assert_eq!(
+            texts(1),
+            vec![
+                (0.0, 0.1, String::new()),
+                (0.1, 0.25, "she \"x\"".into()),
+                (0.25, 0.5, String::new())
+            ]
+        );
+    }
+}

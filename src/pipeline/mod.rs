@@ -17,6 +17,7 @@
 
 pub mod classifier;
 pub mod extractor;
+pub mod hmm;
 pub mod online;
 pub mod stage_options;
 
@@ -40,6 +41,7 @@ use crate::io::yaml;
 use crate::model::ModelKind;
 use crate::options::{Describe, OptionDoc};
 use crate::pipeline::classifier::ClassifierConfig;
+use crate::pipeline::hmm::{HmmFile, HmmSection};
 
 /// One entry of `stages:`; the key is the stage name, the value its options.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -149,6 +151,8 @@ struct PipelineFile {
     post: PostFile,
     #[serde(default)]
     classifier: Option<Spanned<ClassifierConfig>>,
+    #[serde(default)]
+    hmm: Option<Spanned<HmmFile>>,
 }
 
 /// `post:` as written, with each step's line for errors.
@@ -199,6 +203,8 @@ pub struct Pipeline {
     pub classifier: Option<ClassifierConfig>,
     /// 1-based YAML line of the `classifier:` section (0 when absent).
     classifier_line: usize,
+    /// The phone HMMs around the classifier: topology, decoding, alignment (`hmm:`).
+    pub hmm: HmmSection,
 }
 
 /// The built-in Kaldi MFCC pipeline, used when no pipeline is given.
@@ -274,6 +280,13 @@ impl Pipeline {
             .collect();
         let stages: Vec<StageConfig> = file.stages.into_iter().map(|s| s.value).collect();
         let (post, deltas_line, splice_line) = file.post.split();
+        let hmm = match file.hmm {
+            None => HmmSection::default(),
+            Some(h) => h
+                .value
+                .resolve(h.referenced.line() as usize)
+                .map_err(|(line, prefix, e)| e.at(path, line, prefix))?,
+        };
         let pipeline = Pipeline {
             path: path.to_path_buf(),
             name: file.name.unwrap_or_else(|| {
@@ -291,6 +304,7 @@ impl Pipeline {
                 .as_ref()
                 .map_or(0, |c| c.referenced.line() as usize),
             classifier: file.classifier.map(|c| c.value),
+            hmm,
         };
         pipeline.check_order()?;
         pipeline.check_classifier()?;
@@ -367,6 +381,8 @@ impl Pipeline {
             post: &'a PostConfig,
             #[serde(skip_serializing_if = "Option::is_none")]
             classifier: Option<&'a ClassifierConfig>,
+            #[serde(skip_serializing_if = "HmmSection::is_default")]
+            hmm: &'a HmmSection,
         }
         serde_saphyr::to_string(&Out {
             name: &self.name,
@@ -376,6 +392,7 @@ impl Pipeline {
             stages: &self.stages,
             post: &self.post,
             classifier: self.classifier.as_ref(),
+            hmm: &self.hmm,
         })
         .expect("pipelines serialise")
     }

@@ -463,9 +463,9 @@ pub fn run_all(
                 }
             }
             let trained = run::train(env, &p.pipeline, &targets, Some(&dir.join("model")))?;
-            let (e, secs) = run::evaluate(env, &trained)?;
-            let r = RunResult::new(&p.name, &trained, &e, secs);
-            run::write_run(&dir, &r, &e, &trained)?;
+            let scored = run::score(env, &trained, Some(&trained.pipeline.hmm.decode))?;
+            let r = scored.result(&p.name, &trained)?;
+            scored.write(&dir, &r, &trained)?;
             crate::io::atomic::write_bytes(&spec_path, spec.as_bytes())?;
             crate::io::json::write_json(&provenance_path, &now)?;
             r
@@ -482,12 +482,12 @@ pub fn run_all(
 /// The rows as CSV (one line per run).
 pub fn csv(rows: &[Row]) -> String {
     let mut s = String::from(
-        "name,group,layers,kind,from,spec,params,tied_states,train_frames,test_frames,state_accuracy,phone_accuracy,train_seconds\n",
+        "name,group,layers,kind,from,spec,params,tied_states,train_frames,test_frames,state_accuracy,phone_accuracy,per,train_seconds\n",
     );
     for r in rows {
         let (x, a) = (&r.result, &r.result.about);
         s.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{:.5},{:.5},{:.2}\n",
+            "{},{},{},{},{},{},{},{},{},{},{:.5},{:.5},{},{:.2}\n",
             x.name,
             r.group.name(),
             r.layers,
@@ -500,6 +500,7 @@ pub fn csv(rows: &[Row]) -> String {
             x.test_frames,
             x.state_accuracy,
             x.phone_accuracy,
+            x.per.map_or(String::new(), |p| format!("{p:.5}")),
             a.train_seconds
         ));
     }

@@ -16,13 +16,13 @@ fn pct(x: f64) -> String {
 
 fn suffix_table(rows: &[&Row]) -> String {
     let mut s = String::from(
-        "| run | classifier | fed from | model | parameters | state acc % | 39-phone acc % | train s |\n|---|---|---|---|---:|---:|---:|---:|\n",
+        "| run | classifier | fed from | model | parameters | state acc % | 39-phone acc % | PER % | train s |\n|---|---|---|---|---:|---:|---:|---:|---:|\n",
     );
     for r in rows {
         let (x, a) = (&r.result, &r.result.about);
         let _ = writeln!(
             s,
-            "| {} | {} | `{}` | {} | {} | {} | {} | {:.1} |",
+            "| {} | {} | `{}` | {} | {} | {} | {} | {} | {:.1} |",
             x.name,
             a.kind.name().to_uppercase(),
             a.from,
@@ -30,6 +30,7 @@ fn suffix_table(rows: &[&Row]) -> String {
             a.params,
             pct(x.state_accuracy),
             pct(x.phone_accuracy),
+            x.per.map_or("-".into(), pct),
             a.train_seconds
         );
     }

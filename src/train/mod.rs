@@ -1,8 +1,11 @@
 //! From a corpus and a pipeline to trained, scored models.
 
+pub mod align;
 pub mod dataset;
+pub mod decode;
 pub mod env;
 pub mod eval;
+pub mod hmm;
 pub mod model_dir;
 pub mod provenance;
 pub mod results;
@@ -12,4 +15,4 @@ pub mod targets;
 pub use env::{Env, Observer, Quiet};
 pub use model_dir::{About, Model, Trained};
 pub use results::{RunResult, table, write_run};
-pub use run::{classifier_pipeline, evaluate, train};
+pub use run::{Scored, classifier_pipeline, evaluate, score, train};

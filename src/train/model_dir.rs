@@ -1,6 +1,7 @@
 //! Model directories: `model.safetensors` + `model.json` (the classifier's own files),
 //! `pipeline.yaml` (the chain it reads, already cut at `from`), `targets.json` (the tied states
-//! it predicts) and `about.json` (what it is, how it was trained).
+//! it predicts), `about.json` (what it is, how it was trained) and `hmm.json` + `lm.json` (the
+//! phone HMMs and bigram that decode and align with it; [`HmmModel`]).
 
 use std::path::{Path, PathBuf};
 
@@ -14,6 +15,7 @@ use crate::model::{Classifier, ModelKind};
 use crate::pipeline::Pipeline;
 use crate::pipeline::extractor::Extractor;
 use crate::train::env::Env;
+use crate::train::hmm::HmmModel;
 use crate::train::targets::Targets;
 
 /// A trained classifier of either family.
@@ -140,6 +142,10 @@ pub struct Trained {
     pub targets: Targets,
     /// Facts stored as `about.json`.
     pub about: About,
+    /// The phone HMMs; `None` for a model directory written before they were stored.
+    pub hmm: Option<HmmModel>,
+    /// Where the model was read from (named in errors), if it was.
+    pub dir: Option<PathBuf>,
 }
 
 fn files(dir: &Path) -> [PathBuf; 4] {
@@ -163,6 +169,9 @@ impl Trained {
         }
         crate::io::atomic::write_bytes(&pipeline, self.pipeline.to_yaml().as_bytes())?;
         self.targets.save(&targets)?;
+        if let Some(hmm) = &self.hmm {
+            hmm.save(dir)?;
+        }
         crate::io::json::write_json(&about, &self.about)
     }
 
@@ -197,11 +206,29 @@ impl Trained {
                 ),
             ));
         }
+        let hmm = HmmModel::load(dir, targets.num_states())?;
         Ok(Trained {
             model,
             pipeline,
             targets,
             about,
+            hmm,
+            dir: Some(dir.to_path_buf()),
+        })
+    }
+
+    /// The phone HMMs, or an error saying how to get them: models trained before the HMMs were
+    /// stored with them have none.
+    pub fn hmm(&self) -> Result<&HmmModel> {
+        self.hmm.as_ref().ok_or_else(|| {
+            let dir = self
+                .dir
+                .as_ref()
+                .map_or("the model".into(), |d| d.display().to_string());
+            Error::invalid(format!(
+                "{dir} has no phone HMMs (hmm.json, lm.json): it was trained before decoding was \
+                 added. Retrain it with `asrpipe train`, or score frames only with --no-decode"
+            ))
         })
     }
 }

@@ -5,7 +5,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::decode::DecodeConfig;
 use crate::error::{Error, Result};
+use crate::train::decode::PerSummary;
 use crate::train::eval::{self, Evaluation};
 use crate::train::model_dir::{About, Trained};
 
@@ -27,6 +29,30 @@ pub struct RunResult {
     pub unseen_frames: usize,
     /// Scoring wall-clock time, seconds.
     pub eval_seconds: f64,
+    /// Phone error rate of the decoded test set, 39 folded phones (absent: not decoded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per: Option<f64>,
+    /// S of the PER: substituted phones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub substitutions: Option<usize>,
+    /// D of the PER: deleted phones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletions: Option<usize>,
+    /// I of the PER: inserted phones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub insertions: Option<usize>,
+    /// N of the PER: reference phones (39-set, after folding).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ref_phones: Option<usize>,
+    /// Test utterances whose best path did not reach the end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial_paths: Option<usize>,
+    /// The decoding options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decode: Option<DecodeConfig>,
+    /// Wall-clock seconds of scoring and decoding the test set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decode_seconds: Option<f64>,
 }
 
 impl RunResult {
@@ -40,7 +66,28 @@ impl RunResult {
             phone_accuracy: e.phone_accuracy(),
             unseen_frames: e.unseen,
             eval_seconds,
+            per: None,
+            substitutions: None,
+            deletions: None,
+            insertions: None,
+            ref_phones: None,
+            partial_paths: None,
+            decode: None,
+            decode_seconds: None,
         }
+    }
+
+    /// This result with the decoding's phone error rate.
+    pub fn with_per(mut self, s: &PerSummary) -> RunResult {
+        self.per = Some(s.per);
+        self.substitutions = Some(s.substitutions);
+        self.deletions = Some(s.deletions);
+        self.insertions = Some(s.insertions);
+        self.ref_phones = Some(s.ref_phones);
+        self.partial_paths = Some(s.partial);
+        self.decode = Some(s.decode.clone());
+        self.decode_seconds = Some(s.decode_seconds);
+        self
     }
 }
 
@@ -73,14 +120,23 @@ pub fn table(results: &[RunResult]) -> String {
         .unwrap_or(3)
         .max(3);
     let mut s = format!(
-        "{:<w$}  {:<4}  {:<11}  {:<22}  {:>10}  {:>5}  {:>9}  {:>11}  {:>8}\n",
-        "run", "kind", "from", "model", "params", "tied", "state acc", "phone39 acc", "train s"
+        "{:<w$}  {:<4}  {:<11}  {:<22}  {:>10}  {:>5}  {:>9}  {:>11}  {:>6}  {:>8}\n",
+        "run",
+        "kind",
+        "from",
+        "model",
+        "params",
+        "tied",
+        "state acc",
+        "phone39 acc",
+        "PER",
+        "train s"
     );
     for r in results {
         let a = &r.about;
         let _ = writeln!(
             s,
-            "{:<w$}  {:<4}  {:<11}  {:<22}  {:>10}  {:>5}  {:>8.1}%  {:>10.1}%  {:>8.1}",
+            "{:<w$}  {:<4}  {:<11}  {:<22}  {:>10}  {:>5}  {:>8.1}%  {:>10.1}%  {:>6}  {:>8.1}",
             r.name,
             a.kind,
             a.from,
@@ -89,6 +145,7 @@ pub fn table(results: &[RunResult]) -> String {
             a.tied_states,
             100.0 * r.state_accuracy,
             100.0 * r.phone_accuracy,
+            r.per.map_or("-".into(), |p| format!("{:.1}%", 100.0 * p)),
             a.train_seconds
         );
     }

@@ -8,6 +8,7 @@ use std::time::Instant;
 use ndarray::{Axis, concatenate};
 
 use crate::corpus::{Split, Utterance};
+use crate::decode::DecodeConfig;
 use crate::error::{Error, Result};
 use crate::model::dnn::{self, Dnn, DnnConfig, EpochStats};
 use crate::model::gmm::{GmmClassifier, GmmConfig};
@@ -15,9 +16,12 @@ use crate::pipeline::Pipeline;
 use crate::pipeline::classifier::{ClassifierConfig, ClassifierSpec};
 use crate::pipeline::extractor::Extractor;
 use crate::train::dataset::FrameSet;
+use crate::train::decode::{Decoding, decode_set};
 use crate::train::env::Env;
 use crate::train::eval::{self, Evaluation};
+use crate::train::hmm::HmmModel;
 use crate::train::model_dir::{About, Model, Trained};
+use crate::train::results::RunResult;
 use crate::train::targets::Targets;
 
 /// The chain a classifier reads: `pipeline` cut at its `classifier.from`, if any.
@@ -55,6 +59,7 @@ pub fn train(
     check_memory(env, &spec, &cfg, &extractor, &train_utts, targets)?;
     let train_set = env.load("train feats", &train_utts, &extractor)?;
     let started = Instant::now();
+    let hmm = HmmModel::estimate(&pipeline.hmm.topology, &train_set, &train_utts, targets)?;
     let (model, epochs, seed, train_frames) = match spec {
         ClassifierSpec::Gmm(g) => {
             let frames = train_set.num_labelled();
@@ -89,6 +94,8 @@ pub fn train(
         pipeline,
         targets: targets.clone(),
         about,
+        hmm: Some(hmm),
+        dir: None,
     })
 }
 
@@ -276,4 +283,67 @@ pub fn evaluate(env: &Env, trained: &Trained) -> Result<(Evaluation, f64)> {
     let e = eval::evaluate(trained.model.classifier(), &set, &trained.targets);
     env.observer.end();
     Ok((e?, started.elapsed().as_secs_f64()))
+}
+
+/// A model scored on the test split: frame scores, and the decoding when one was asked for.
+#[derive(Debug, Clone)]
+pub struct Scored {
+    /// Frame accuracies.
+    pub evaluation: Evaluation,
+    /// Seconds of frame scoring.
+    pub eval_seconds: f64,
+    /// The decoded test set (absent with `--no-decode`).
+    pub decoding: Option<Decoding>,
+}
+
+impl Scored {
+    /// The results row named `name`, with the phone error rate when decoded.
+    pub fn result(&self, name: &str, trained: &Trained) -> Result<RunResult> {
+        let r = RunResult::new(name, trained, &self.evaluation, self.eval_seconds);
+        Ok(match &self.decoding {
+            Some(d) => r.with_per(&d.summary()?),
+            None => r,
+        })
+    }
+
+    /// Write the run directory ([`crate::train::write_run`]) and, when decoded, `hyp.txt` and
+    /// `per-utt.tsv`.
+    pub fn write(&self, dir: &Path, result: &RunResult, trained: &Trained) -> Result<()> {
+        crate::train::write_run(dir, result, &self.evaluation, trained)?;
+        match &self.decoding {
+            Some(d) => d.write(dir),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Score a trained model on the test split, frame by frame and, with `decode`, by decoding every
+/// utterance (phone error rate). The model's HMMs and the options are checked before any work.
+pub fn score(env: &Env, trained: &Trained, decode: Option<&DecodeConfig>) -> Result<Scored> {
+    if let Some(cfg) = decode {
+        cfg.validate()?;
+        trained.hmm()?;
+    }
+    let extractor = Extractor::new(&trained.pipeline)?;
+    let test = env.utterances(Split::Test);
+    let set = env.load("test feats", &test, &extractor)?;
+    let started = Instant::now();
+    env.observer.begin("scoring", 0);
+    let e = eval::evaluate(trained.model.classifier(), &set, &trained.targets);
+    env.observer.end();
+    let eval_seconds = started.elapsed().as_secs_f64();
+    let decoding = match decode {
+        Some(cfg) => {
+            env.observer.begin("decoding", 0);
+            let d = decode_set(trained, env.corpus, &set, cfg);
+            env.observer.end();
+            Some(d?)
+        }
+        None => None,
+    };
+    Ok(Scored {
+        evaluation: e?,
+        eval_seconds,
+        decoding,
+    })
 }

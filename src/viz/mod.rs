@@ -6,6 +6,7 @@
 //! Everything here takes plain arrays and strings, so it knows nothing about models or corpora.
 //! Every random choice takes a seed; the same seed gives the same numbers.
 
+pub mod boundaries;
 pub mod heatmap;
 pub mod knn;
 pub mod lines;
@@ -14,6 +15,7 @@ pub mod plot;
 pub mod scatter;
 pub mod tsne;
 
+pub use boundaries::{Labelled, spectrogram_with_boundaries};
 pub use heatmap::{confusion_matrix, filter_responses, magnitude_responses};
 pub use knn::{
     Neighbour, knn_accuracy, knn_predict_loo, nearest_neighbours, nearest_neighbours_where,

@@ -1,0 +1,101 @@
+//! `asrpipe align`: forced alignment of a corpus with a trained model.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use asrpipe::corpus::{Split, SplitOptions, Splits};
+use asrpipe::train::Trained;
+use asrpipe::train::align::{align_corpus, plot_alignment};
+
+use super::CorpusArgs;
+
+#[derive(clap::Args)]
+pub struct AlignArgs {
+    /// Trained model directory (with hmm.json and lm.json).
+    #[arg(long)]
+    model: PathBuf,
+    #[command(flatten)]
+    data: CorpusArgs,
+    /// Which utterances: train, dev, test, or all (every utterance of the corpus, SA included).
+    #[arg(long, default_value = "all")]
+    split: String,
+    /// Output directory: per utterance .phn, .TextGrid and .states, and alignment.json.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Also draw these utterances (ids, comma-separated): spectrogram with hand and automatic
+    /// boundaries, `<OUTPUT>/<id>.png`.
+    #[arg(long, value_delimiter = ',')]
+    plot: Vec<String>,
+}
+
+pub fn run(a: AlignArgs) -> Result<()> {
+    let split = match a.split.as_str() {
+        "all" => None,
+        s => Some(
+            Split::ALL
+                .into_iter()
+                .find(|x| x.name() == s)
+                .with_context(|| format!("--split {s}: expected train, dev, test or all"))?,
+        ),
+    };
+    let trained = Trained::load(&a.model)?;
+    trained.hmm()?;
+    let session = a.data.open()?;
+    let env = session.env();
+    let utts: Vec<_> = match split {
+        None => session.corpus.utterances.iter().collect(),
+        Some(s) => Splits::for_corpus(&session.corpus).utterances(
+            &session.corpus,
+            s,
+            &SplitOptions::default(),
+        ),
+    };
+    anyhow::ensure!(!utts.is_empty(), "no utterances in split `{}`", a.split);
+    let s = align_corpus(
+        &env,
+        &trained,
+        &utts,
+        &trained.pipeline.hmm.align,
+        &a.output,
+    )
+    .with_context(|| format!("aligning into {}", a.output.display()))?;
+    eprintln!(
+        "aligned {} of {} utterances ({} with the retry beam) in {:.1} s -> {}",
+        s.aligned,
+        s.utterances,
+        s.retried,
+        s.seconds,
+        a.output.display()
+    );
+    if !s.skipped.is_empty() {
+        eprintln!("skipped {}:", s.skipped.len());
+        for k in &s.skipped {
+            eprintln!("  {}: {}", k.utterance, k.reason);
+        }
+    }
+    for id in &a.plot {
+        let utt = session
+            .corpus
+            .utterance(id)
+            .with_context(|| format!("--plot {id}: no such utterance in the corpus"))?;
+        let png = a.output.join(format!("{id}.png"));
+        plot_alignment(utt, &a.output.join(format!("{id}.phn")), &png)
+            .with_context(|| format!("plotting {id} (was it aligned?)"))?;
+        eprintln!("figure: {}", png.display());
+    }
+    match &s.boundaries {
+        Some(b) => eprintln!(
+            "boundaries vs hand labels: {} compared ({} skipped: q or gaps); within 10/20/40 ms: \
+             {:.1}% / {:.1}% / {:.1}%; mean {:.1} ms, median {:.1} ms",
+            b.boundaries,
+            b.skipped,
+            b.within_10ms,
+            b.within_20ms,
+            b.within_40ms,
+            b.mean_abs_ms,
+            b.median_abs_ms
+        ),
+        None => eprintln!("no boundaries to compare with hand labels"),
+    }
+    Ok(())
+}

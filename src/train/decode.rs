@@ -1,0 +1,193 @@
+//! Phone recognition on a scored set: every utterance decoded with the phone-loop decoder over
+//! the model's tied states, scored against its transcript after folding both to 39 phones
+//! (Kaldi's TIMIT recipe), and written as `hyp.txt` and `per-utt.tsv`.
+//!
+//! Decoder input: a GMM's state log-likelihoods (without the state priors its frame
+//! classification adds), a DNN's hybrid scores (log posterior minus `prior_scale` x log prior).
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use ndarray::Array2;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::corpus::{Corpus, PhoneSet};
+use crate::decode::{
+    DecodeConfig, EditCounts, PhoneLoop, SearchScratch, hybrid_scores, phones48, score_phones,
+};
+use crate::error::{Error, Result};
+use crate::train::dataset::FrameSet;
+use crate::train::model_dir::{Model, Trained};
+
+/// One decoded utterance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UttDecode {
+    /// Utterance id.
+    pub id: String,
+    /// Recognised phones (48-set ids).
+    pub hyp: Vec<u16>,
+    /// Errors against the reference after folding to 39.
+    pub counts: EditCounts,
+    /// False when no path reached the end of the utterance (the best partial path was kept).
+    pub reached_final: bool,
+}
+
+/// A decoded set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoding {
+    /// The options decoded with.
+    pub config: DecodeConfig,
+    /// Per utterance, in the test split's order.
+    pub utts: Vec<UttDecode>,
+    /// Summed over utterances.
+    pub totals: EditCounts,
+    /// Wall-clock seconds of scoring and decoding.
+    pub seconds: f64,
+}
+
+/// What `results.json` gains from decoding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PerSummary {
+    /// Phone error rate, (S + D + I) / N on 39 folded phones.
+    pub per: f64,
+    /// S: reference phones recognised as another phone.
+    pub substitutions: usize,
+    /// D: reference phones missing from the hypothesis.
+    pub deletions: usize,
+    /// I: hypothesis phones matching no reference phone.
+    pub insertions: usize,
+    /// N: reference phones (39-set, after folding).
+    pub ref_phones: usize,
+    /// Utterances whose best path did not reach the end (partial paths scored).
+    pub partial: usize,
+    /// The decoding options.
+    pub decode: DecodeConfig,
+    /// Wall-clock seconds of scoring and decoding the test set.
+    pub decode_seconds: f64,
+}
+
+impl Decoding {
+    /// The summary for results; an error when nothing was scored.
+    pub fn summary(&self) -> Result<PerSummary> {
+        let t = &self.totals;
+        let per = t
+            .error_rate()
+            .filter(|p| p.is_finite())
+            .ok_or_else(|| Error::invalid("no reference phones to score the decoding against"))?;
+        Ok(PerSummary {
+            per,
+            substitutions: t.substitutions,
+            deletions: t.deletions,
+            insertions: t.insertions,
+            ref_phones: t.reference,
+            partial: self.utts.iter().filter(|u| !u.reached_final).count(),
+            decode: self.config.clone(),
+            decode_seconds: self.seconds,
+        })
+    }
+
+    /// Kaldi-style hypotheses: `utt-id phone phone ...` (48-set names), one line per utterance.
+    pub fn hyp_text(&self) -> String {
+        let names = PhoneSet::timit().p48.names();
+        let mut s = String::new();
+        for u in &self.utts {
+            s.push_str(&u.id);
+            for &p in &u.hyp {
+                s.push(' ');
+                s.push_str(&names[p as usize]);
+            }
+            s.push('\n');
+        }
+        s
+    }
+
+    /// Per-utterance scores as TSV: id, reference phones, S, D, I, PER (%), reached the end.
+    pub fn per_utt_tsv(&self) -> String {
+        let mut s = String::from("utterance\tref_phones\tsub\tdel\tins\tper\treached_final\n");
+        for u in &self.utts {
+            let c = &u.counts;
+            let _ = writeln!(
+                s,
+                "{}\t{}\t{}\t{}\t{}\t{:.2}\t{}",
+                u.id,
+                c.reference,
+                c.substitutions,
+                c.deletions,
+                c.insertions,
+                100.0 * c.error_rate().unwrap_or(0.0),
+                u.reached_final
+            );
+        }
+        s
+    }
+
+    /// Write `hyp.txt` and `per-utt.tsv` into `dir` (atomically).
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        crate::io::atomic::write_bytes(&dir.join("hyp.txt"), self.hyp_text().as_bytes())?;
+        crate::io::atomic::write_bytes(&dir.join("per-utt.tsv"), self.per_utt_tsv().as_bytes())
+    }
+}
+
+/// The scores the HMM search reads for one utterance's features: state log-likelihoods (GMM) or
+/// hybrid scores (DNN, with the model's priors scaled by `prior_scale`).
+pub fn search_scores(
+    trained: &Trained,
+    feats: ndarray::ArrayView2<f32>,
+    prior_scale: f32,
+) -> Result<Array2<f32>> {
+    match &trained.model {
+        Model::Gmm(m) => m.gmms.log_likelihoods(feats),
+        Model::Dnn(d) => {
+            let post = d.log_posteriors(feats)?;
+            hybrid_scores(post.view(), &trained.hmm()?.log_priors, prior_scale)
+        }
+    }
+}
+
+/// Decode every utterance of `set` (rayon over utterances, one search scratch per thread) and
+/// score it against its transcript in `corpus`.
+pub fn decode_set(
+    trained: &Trained,
+    corpus: &Corpus,
+    set: &FrameSet,
+    cfg: &DecodeConfig,
+) -> Result<Decoding> {
+    cfg.validate()?;
+    let started = std::time::Instant::now();
+    let hmm = trained.hmm()?;
+    let ctx = hmm.context_table(&trained.targets)?;
+    let graph = PhoneLoop::build(&ctx, &hmm.transitions, hmm.lm()?, cfg)?;
+    let phones = PhoneSet::timit();
+    let utts = set
+        .utts
+        .par_iter()
+        .map_init(SearchScratch::default, |scratch, u| -> Result<UttDecode> {
+            let utt = corpus.utterance(&u.id).ok_or_else(|| {
+                Error::invalid(format!("utterance {} is not in the corpus", u.id))
+            })?;
+            let reference = phones48(&utt.phones, phones, &utt.phone_file)?;
+            let scores = search_scores(trained, u.feats.view(), cfg.prior_scale)?;
+            let decoded = graph
+                .decode_with(scores.view(), scratch)
+                .map_err(|e| Error::invalid(format!("utterance {}: {e}", u.id)))?;
+            let hyp = decoded.phone_ids();
+            Ok(UttDecode {
+                id: u.id.clone(),
+                counts: score_phones(&reference, &hyp, phones),
+                hyp,
+                reached_final: decoded.reached_final,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut totals = EditCounts::default();
+    for u in &utts {
+        totals += u.counts;
+    }
+    Ok(Decoding {
+        config: cfg.clone(),
+        utts,
+        totals,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
