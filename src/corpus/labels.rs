@@ -19,6 +19,8 @@
 //!   0 to 119 samples before the audio does (one file 2802), and other corpora round the last
 //!   boundary up by a few samples; within the tolerance the part past the end is simply never
 //!   reached by a frame centre.
+//! - An utterance with a transcript but no alignment (a manifest row without times) has no
+//!   labelled frame: every frame counts as `unaligned`.
 
 use std::fmt;
 
@@ -70,6 +72,16 @@ pub fn frame_labels(
 ) -> Result<UtteranceLabels> {
     let file = &utt.phone_file;
     let segs = &utt.phones;
+    if segs.is_empty() && utt.transcript.is_some() {
+        // A transcript without times (a manifest row with no alignment): nothing is labelled.
+        let n = geom.num_frames(num_samples as usize);
+        return Ok(UtteranceLabels {
+            frames: vec![None; n],
+            phone61: vec![None; n],
+            deleted: 0,
+            unaligned: n,
+        });
+    }
     timit::check_phones(segs, file, phones)?;
     let limit = num_samples + end_tolerance(utt.sample_rate);
     if let Some(s) = segs.iter().find(|s| s.end > limit) {

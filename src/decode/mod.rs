@@ -82,7 +82,7 @@ pub use lm::PhoneBigram;
 pub use path::{FrameState, PhoneSpan, count_transitions};
 pub use per::{EditCounts, EditOp, PerReport, edit_alignment, fold_to_39, score_phones};
 pub use phn::{boundary_sample, format_phn, spans_to_segments, write_phn};
-pub use phone_loop::{DecodeConfig, Decoded, GraphSize, PhoneLoop};
+pub use phone_loop::{DecodeConfig, DecodePatch, Decoded, GraphSize, PhoneLoop};
 pub use scores::{PRIOR_FLOOR, hybrid_scores, log_priors};
 pub use search::SearchScratch;
 pub use transcript::{ids48, phones48};

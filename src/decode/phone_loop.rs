@@ -66,6 +66,7 @@ options! {
         /// Scale on the log state priors subtracted from DNN log posteriors (hybrid_scores; GMM scores ignore it).
         prior_scale: f32 = 1.0,
     }
+    patch DecodePatch;
 }
 
 impl DecodeConfig {
