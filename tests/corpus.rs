@@ -258,7 +258,7 @@ fn fvmh0_sa1_frames_match_its_phn() {
         ("sil", 2, "ax", "sil")
     );
 
-    let table = utterance_labels(u, 54_682, &g, p).unwrap();
+    let table = utterance_labels(u, 54_682, &g, 16_000, p).unwrap();
     let text = table.to_string();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
@@ -293,7 +293,7 @@ fn timit_sample_split_and_info() {
 
     // Lengths from the last phone end; totals checked against a brute-force count (every frame
     // centre tested against every segment) of the same files.
-    let info = corpus_info(&c, &kaldi_geometry(), &opts).unwrap();
+    let info = corpus_info(&c, &kaldi_geometry(), 16_000, &opts).unwrap();
     assert_eq!((info.speakers, info.female, info.male), (16, 8, 8));
     assert_eq!(
         (info.utterances, info.sa_utterances, info.sentences),
@@ -351,7 +351,7 @@ fn demo_corpus_balanced_split() {
         ["dr2-fslt1", "dr2-mked0", "dr5-fslt4", "dr5-mkal2"]
     );
     assert_eq!(s.speakers(Split::Train).len(), 8);
-    let info = corpus_info(&c, &kaldi_geometry(), &SplitOptions::default()).unwrap();
+    let info = corpus_info(&c, &kaldi_geometry(), 16_000, &SplitOptions::default()).unwrap();
     assert_eq!(info.utterances, c.utterances.len());
     assert_eq!(info.splits.last().unwrap().unaligned, 0);
 }
@@ -865,4 +865,93 @@ fn a_manifest_channel_column_picks_each_utterance_channel() {
     let c = Corpus::open(&m).unwrap();
     let e = err_text(extractor.read_utterance(&c.utterances[0]));
     assert!(e.contains("call.wav: the file has 2 channels"), "{e}");
+}
+
+/// A WAV of `secs` seconds at `rate` Hz: a 440 Hz tone, written analytically at that rate.
+fn write_tone(path: &Path, rate: u32, secs: f64) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    let n = (secs * rate as f64).round() as usize;
+    for i in 0..n {
+        let t = i as f64 / rate as f64;
+        w.write_sample((8000.0 * (2.0 * std::f64::consts::PI * 440.0 * t).sin()) as i16)
+            .unwrap();
+    }
+    w.finalize().unwrap();
+}
+
+#[test]
+fn audio_at_other_rates_is_labelled_at_the_pipelines_rate() {
+    // The same 0.5 s utterance (boundaries at 100, 230 and 370 ms) recorded at 8, 16 and 44.1 kHz,
+    // each alignment in samples of its own rate, read through one 16 kHz pipeline that resamples:
+    // every frame must get the same phone, and the same number of frames.
+    let dir = tempfile::tempdir().unwrap();
+    let bounds_ms = [0u64, 100, 230, 370, 500];
+    let labels = ["h#", "s", "iy", "h#"];
+    let mut manifest = String::from("audio\tspeaker\talignment\tsample_rate\n");
+    for rate in [8_000u32, 16_000, 44_100] {
+        write_tone(&dir.path().join(format!("r{rate}.wav")), rate, 0.5);
+        let phn: String = labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let s = |ms: u64| ms * rate as u64 / 1000;
+                format!("{} {} {l}\n", s(bounds_ms[i]), s(bounds_ms[i + 1]))
+            })
+            .collect();
+        write(&dir.path().join(format!("r{rate}.phn")), &phn);
+        manifest += &format!("r{rate}.wav\ts{rate}\tr{rate}.phn\t{rate}\n");
+    }
+    write(&dir.path().join("m.tsv"), &manifest);
+    let corpus = Corpus::open(&dir.path().join("m.tsv")).unwrap();
+    let mut pipeline = asrpipe::pipeline::Pipeline::kaldi_mfcc();
+    let extractor = asrpipe::pipeline::extractor::Extractor::new(&pipeline).unwrap();
+    // Without `resample`, the 8 and 44.1 kHz files are refused with both rates named.
+    let at_8k = corpus
+        .utterances
+        .iter()
+        .find(|u| u.sample_rate == 8_000)
+        .unwrap();
+    let e = match extractor.read_utterance(at_8k) {
+        Ok(_) => panic!("8 kHz audio read by a 16 kHz pipeline without resampling"),
+        Err(e) => e.to_string(),
+    };
+    assert!(e.contains("8000") && e.contains("16000"), "{e}");
+    pipeline.resample = true;
+    let extractor = asrpipe::pipeline::extractor::Extractor::new(&pipeline).unwrap();
+    let utts: Vec<_> = corpus.utterances.iter().collect();
+    let set = asrpipe::train::dataset::load(&corpus, &utts, &extractor, None, || {}).unwrap();
+    let phones_of = |rate: u32| -> Vec<Option<u16>> {
+        let u = set
+            .utts
+            .iter()
+            .find(|u| u.speaker == format!("s{rate}"))
+            .unwrap();
+        u.labels.iter().map(|l| l.map(|l| l.phone)).collect()
+    };
+    // (0.5 s - 25 ms) / 10 ms + 1 = 48 frames at 16 kHz, whatever the source rate.
+    for i in 0..3 {
+        assert_eq!(set.utts[i].feats.nrows(), 48, "{}", set.utts[i].id);
+    }
+    assert_eq!(phones_of(8_000), phones_of(16_000), "8 kHz vs 16 kHz");
+    assert_eq!(phones_of(44_100), phones_of(16_000), "44.1 kHz vs 16 kHz");
+    // And they are the phones the 16 kHz frame centres fall in: 12.5 ms + 10 ms * f.
+    let p = PhoneSet::timit();
+    let ids: Vec<u16> = labels
+        .iter()
+        .map(|l| p.fold_61_to_48(p.p61.id(l).unwrap()).unwrap())
+        .collect();
+    let expect: Vec<Option<u16>> = (0..48)
+        .map(|f| {
+            let c = 12.5 + 10.0 * f as f64;
+            let seg = bounds_ms.windows(2).position(|w| c < w[1] as f64).unwrap();
+            Some(ids[seg])
+        })
+        .collect();
+    assert_eq!(phones_of(16_000), expect);
 }

@@ -36,6 +36,7 @@ fuzz_target!(|data: &[u8]| {
         words: Vec::new(),
         text: None,
         transcript: None,
+        channel: None,
         sample_rate: TIMIT_RATE,
         num_samples: Some(num_samples),
         subset: None,
@@ -46,7 +47,7 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(labels.frames.len(), geom.num_frames(num_samples as usize));
             assert!(labels.labelled() <= labels.frames.len());
         }
-        if let Ok(table) = utterance_labels(&utt, num_samples, &geom, phones) {
+        if let Ok(table) = utterance_labels(&utt, num_samples, &geom, utt.sample_rate, phones) {
             let _ = table.to_string();
         }
     }

@@ -37,7 +37,7 @@ mod resample;
 mod sphere;
 mod wav;
 
-pub use resample::RESAMPLE_RATES;
+pub use resample::{RESAMPLE_RATES, resampled_len};
 
 use std::path::Path;
 
@@ -142,6 +142,10 @@ impl<'de> Deserialize<'de> for Channel {
     }
 }
 
+/// The rate assumed where none is given: a pipeline's `sample_rate`, a manifest's `sample_rate`
+/// column. 16 kHz is Kaldi's default and TIMIT's rate.
+pub const DEFAULT_RATE: u32 = 16_000;
+
 /// How to turn a file into a [`Waveform`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReadOptions {
@@ -211,6 +215,13 @@ pub fn decode(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Waveform>
             "the header gives a sample rate of 0 Hz",
         ));
     }
+    conform(path, wave, opts)
+}
+
+/// Bring audio read at its own rate to the rate `opts` asks for: unchanged when it already has
+/// it (or none is asked), resampled when `opts.resample`, else a [`Error::RateMismatch`] naming
+/// `path`.
+pub fn conform(path: &Path, wave: Waveform, opts: &ReadOptions) -> Result<Waveform> {
     match opts.sample_rate {
         Some(want) if want != wave.sample_rate => {
             if !opts.resample {

@@ -27,6 +27,11 @@ const CHUNK: usize = 4096;
 /// prime, would mean 17 GB of zeros), and the output grows with the ratio (at most 1000 here).
 pub const RESAMPLE_RATES: std::ops::RangeInclusive<u32> = 1000..=1_000_000;
 
+/// Length of `len` samples at `from` Hz once resampled to `to` Hz: `ceil(len * to / from)`.
+pub fn resampled_len(len: u64, from: u32, to: u32) -> u64 {
+    (len * u64::from(to)).div_ceil(u64::from(from).max(1))
+}
+
 /// Resample a mono signal from `from` Hz to `to` Hz. The output has `ceil(len * to / from)`
 /// samples and is aligned with the input: output sample `n` is the signal at time `n / to`
 /// seconds, so that sample-indexed labels (TIMIT's .phn) stay valid after scaling.
@@ -80,7 +85,7 @@ pub(super) fn resample(path: &Path, samples: &[f32], from: u32, to: u32) -> Resu
     let output = resampler
         .process_all(&input, padded.len(), None)
         .map_err(|e| fail(&e))?;
-    let want = (samples.len() as u64 * p).div_ceil(q) as usize;
+    let want = resampled_len(samples.len() as u64, from, to) as usize;
     let mut out = output.take_data();
     let skip = skip as usize;
     if out.len() < skip + want {

@@ -48,7 +48,7 @@ pub fn run(cmd: Command) -> Result<()> {
             let opts = SplitOptions {
                 include_sa: a.include_sa,
             };
-            let info = corpus_info(&corpus, &framing.geometry, &opts)?;
+            let info = corpus_info(&corpus, &framing.geometry, pipeline.sample_rate, &opts)?;
             if a.json {
                 super::emit(format!("{}\n", serde_json::to_string_pretty(&info)?))?;
             } else {
@@ -67,6 +67,7 @@ pub fn run(cmd: Command) -> Result<()> {
                 utt,
                 wav.samples.len() as u64,
                 &extractor.frontend.framing.geometry,
+                wav.sample_rate,
                 PhoneSet::timit(),
             )?;
             super::emit(&table)?;

@@ -5,8 +5,9 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::labels::frame_labels;
+use super::labels::frame_labels_at;
 use super::{Corpus, CorpusKind, Gender, PhoneSet, Split, SplitOptions, Splits};
+use crate::audio::resampled_len;
 use crate::error::Result;
 use crate::frontend::framing::FrameGeometry;
 
@@ -61,10 +62,12 @@ pub struct CorpusInfo {
     pub phones: Vec<PhoneCount>,
 }
 
-/// Summarise `corpus`, counting frames with `geom` (lengths: [`super::Utterance::length_samples`]).
+/// Summarise `corpus`, counting frames with `geom` at `rate` Hz (a pipeline's framing; audio at
+/// another rate counts as resampled to it; lengths: [`super::Utterance::length_samples`]).
 pub fn corpus_info(
     corpus: &Corpus,
     geom: &FrameGeometry,
+    rate: u32,
     opts: &SplitOptions,
 ) -> Result<CorpusInfo> {
     let phones = PhoneSet::timit();
@@ -72,7 +75,10 @@ pub fn corpus_info(
     let labels = corpus
         .utterances
         .iter()
-        .map(|u| frame_labels(u, u.length_samples(), geom, phones))
+        .map(|u| {
+            let len = resampled_len(u.length_samples(), u.sample_rate, rate);
+            frame_labels_at(u, len, geom, rate, phones)
+        })
         .collect::<Result<Vec<_>>>()?;
 
     let count = |name: &str, pick: &dyn Fn(usize) -> bool, sa_left_out: usize| {

@@ -63,11 +63,25 @@ pub fn end_tolerance(sample_rate: u32) -> u64 {
     sample_rate as u64 / 100
 }
 
-/// Label every frame of `utt`, whose audio has `num_samples` samples.
+/// Label every frame of `utt`, whose audio has `num_samples` samples at the utterance's own rate
+/// (the rate its segment times are counted in), framed by `geom` at that rate.
 pub fn frame_labels(
     utt: &Utterance,
     num_samples: u64,
     geom: &FrameGeometry,
+    phones: &PhoneSet,
+) -> Result<UtteranceLabels> {
+    frame_labels_at(utt, num_samples, geom, utt.sample_rate, phones)
+}
+
+/// Label every frame of `utt` when its audio was read at `rate` (e.g. resampled to a pipeline's
+/// rate): `num_samples` and `geom` count samples at `rate`, and the segment times, counted at the
+/// utterance's own rate, are converted to it.
+pub fn frame_labels_at(
+    utt: &Utterance,
+    num_samples: u64,
+    geom: &FrameGeometry,
+    rate: u32,
     phones: &PhoneSet,
 ) -> Result<UtteranceLabels> {
     let file = &utt.phone_file;
@@ -83,7 +97,19 @@ pub fn frame_labels(
         });
     }
     timit::check_phones(segs, file, phones)?;
-    let limit = num_samples + end_tolerance(utt.sample_rate);
+    if rate == 0 || utt.sample_rate == 0 {
+        return Err(Error::format(
+            file,
+            format!(
+                "sample rates must be positive (segments at {} Hz, frames at {rate} Hz)",
+                utt.sample_rate
+            ),
+        ));
+    }
+    // Segment times (utterance rate) -> samples at `rate`.
+    let scale = rate as f64 / utt.sample_rate as f64;
+    let audio_in_segment_units = (num_samples as f64 / scale).ceil() as u64;
+    let limit = audio_in_segment_units + end_tolerance(utt.sample_rate);
     if let Some(s) = segs.iter().find(|s| s.end > limit) {
         return Err(Error::at_line(
             file,
@@ -94,8 +120,8 @@ pub fn frame_labels(
                 s.label,
                 s.start,
                 s.end,
-                num_samples,
-                num_samples as f64 / utt.sample_rate as f64,
+                audio_in_segment_units,
+                num_samples as f64 / rate as f64,
                 utt.sample_rate,
                 end_tolerance(utt.sample_rate)
             ),
@@ -135,7 +161,8 @@ pub fn frame_labels(
     let mut seg_of = vec![None; n];
     let mut j = 0;
     for (f, slot) in seg_of.iter_mut().enumerate() {
-        let c = geom.centre(f);
+        // Compared in segment units, so that at the native rate nothing is rounded.
+        let c = geom.centre(f) / scale;
         while j < segs.len() && (segs[j].end as f64) <= c {
             j += 1;
         }
@@ -215,15 +242,18 @@ pub struct LabelTable {
     pub rows: Vec<LabelRow>,
 }
 
-/// The label of every frame of `utt` with its time and all three phone sets.
+/// The label of every frame of `utt` with its time and all three phone sets; `num_samples` and
+/// `geom` count samples at `rate` (see [`frame_labels_at`]).
 pub fn utterance_labels(
     utt: &Utterance,
     num_samples: u64,
     geom: &FrameGeometry,
+    rate: u32,
     phones: &PhoneSet,
 ) -> Result<LabelTable> {
-    let labels = frame_labels(utt, num_samples, geom, phones)?;
-    let rate = utt.sample_rate as f64;
+    let labels = frame_labels_at(utt, num_samples, geom, rate, phones)?;
+    let sample_rate = rate;
+    let rate = rate as f64;
     let name = |id: u16| phones.p48.name(id).to_string();
     let rows = (0..labels.frames.len())
         .map(|f| {
@@ -244,7 +274,7 @@ pub fn utterance_labels(
         .collect();
     Ok(LabelTable {
         utterance: utt.id.clone(),
-        sample_rate: utt.sample_rate,
+        sample_rate,
         num_samples,
         deleted: labels.deleted,
         unaligned: labels.unaligned,

@@ -33,9 +33,6 @@ use super::{Corpus, CorpusKind, Gender, PhoneSet, Utterance, textgrid, timit};
 use crate::audio::Channel;
 use crate::error::{Error, Result};
 
-/// Sample rate assumed when the manifest gives none.
-pub const DEFAULT_RATE: u32 = 16_000;
-
 const COLUMNS: [&str; 12] = [
     "audio",
     "channel",
@@ -198,7 +195,7 @@ pub fn read(path: &Path) -> Result<Corpus> {
             ));
         }
         let sample_rate = match get("sample_rate") {
-            None => DEFAULT_RATE,
+            None => crate::audio::DEFAULT_RATE,
             Some(s) => s.parse::<u32>().ok().filter(|&r| r > 0).ok_or_else(|| {
                 Error::at_line(
                     path,

@@ -27,7 +27,8 @@ use crate::error::{Error, Result};
 
 pub use info::{CorpusInfo, corpus_info};
 pub use labels::{
-    FrameLabel, LabelRow, LabelTable, UtteranceLabels, frame_labels, utterance_labels,
+    FrameLabel, LabelRow, LabelTable, UtteranceLabels, frame_labels, frame_labels_at,
+    utterance_labels,
 };
 pub use lexicon::Lexicon;
 pub use phones::{PhoneSet, PhoneToken};

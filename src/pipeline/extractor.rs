@@ -71,11 +71,31 @@ impl Extractor {
         audio::read(path, &self.read_options())
     }
 
-    /// Read an utterance's audio; its own channel (a manifest column) overrides the pipeline's.
+    /// Read an utterance's audio at the pipeline's rate; its own channel (a manifest column)
+    /// overrides the pipeline's. The audio must be at the rate the utterance's segment times are
+    /// counted in (TIMIT: 16 kHz; a manifest: its `sample_rate` column): labels are converted from
+    /// that rate, so a wrong one would stretch them.
     pub fn read_utterance(&self, u: &Utterance) -> Result<Waveform> {
         let mut opts = self.read_options();
         opts.channel = u.channel.unwrap_or(opts.channel);
-        audio::read(&u.audio, &opts)
+        let native = audio::read(
+            &u.audio,
+            &ReadOptions {
+                sample_rate: None,
+                ..opts.clone()
+            },
+        )?;
+        if native.sample_rate != u.sample_rate {
+            return Err(Error::format(
+                &u.audio,
+                format!(
+                    "the audio is at {} Hz but utterance `{}` counts its segment times at {} Hz \
+                     (a manifest's `sample_rate` column, 16000 when absent): give the audio's rate",
+                    native.sample_rate, u.id, u.sample_rate
+                ),
+            ));
+        }
+        audio::conform(&u.audio, native, &opts)
     }
 
     /// The feature-cache key of an utterance's chain output: the chain hash, which covers the

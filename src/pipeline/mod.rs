@@ -118,7 +118,7 @@ pub fn post_docs() -> Vec<(&'static str, Vec<OptionDoc>)> {
 }
 
 fn default_sample_rate() -> u32 {
-    16000
+    crate::audio::DEFAULT_RATE
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,7 +8,7 @@
 use ndarray::Array2;
 use rayon::prelude::*;
 
-use crate::corpus::{Corpus, FrameLabel, PhoneSet, Utterance, frame_labels};
+use crate::corpus::{Corpus, FrameLabel, PhoneSet, Utterance, frame_labels_at};
 use crate::error::{Error, Result};
 use crate::io::cache::FeatureCache;
 use crate::pipeline::extractor::Extractor;
@@ -86,7 +86,9 @@ pub fn load(
                 Some(c) => c.get_or_compute(&u.audio, &extractor.cache_key(u), compute)?,
                 None => compute()?,
             };
-            let labels = frame_labels(u, wav.samples.len() as u64, &geom, phones)?;
+            // The audio as read (resampled to the pipeline's rate if it asks for that).
+            let labels =
+                frame_labels_at(u, wav.samples.len() as u64, &geom, wav.sample_rate, phones)?;
             if labels.frames.len() != feats.nrows() {
                 return Err(Error::format(
                     &u.audio,
