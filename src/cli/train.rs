@@ -3,13 +3,17 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
+use asrpipe::corpus::Lexicon;
+use asrpipe::decode::AlignConfig;
 use asrpipe::frontend::StageKind;
 use asrpipe::model::ModelKind;
 use asrpipe::model::dnn::{DnnPatch, HiddenSpec};
 use asrpipe::model::gmm::GmmPatch;
+use asrpipe::model::hmm::{HmmConfig, Transitions};
 use asrpipe::pipeline::Pipeline;
 use asrpipe::pipeline::classifier::{Overrides, production_gmm_budget};
-use asrpipe::train::{self as run, RunResult, Trained};
+use asrpipe::train::flat_start::FlatStartConfig;
+use asrpipe::train::{self as run, Env, RunResult, Trained};
 
 use super::CorpusArgs;
 use super::features::parse_stage;
@@ -61,6 +65,17 @@ pub struct TrainArgs {
     /// Model directory to write.
     #[arg(short, long)]
     output: PathBuf,
+    /// Train on a flat start's alignments: monophones from the phone (or, with --lexicon, word)
+    /// sequences alone, hand times ignored; the alignments go to OUTPUT/flat_start/.
+    #[arg(long)]
+    flat_start: bool,
+    /// Train on the Viterbi alignment of this GMM model directory instead of hand times (e.g. a
+    /// DNN on a GMM's alignment).
+    #[arg(long, conflicts_with = "flat_start")]
+    align_with: Option<PathBuf>,
+    /// Pronunciation lexicon (CMUdict format) for transcripts of words.
+    #[arg(long)]
+    lexicon: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -123,9 +138,80 @@ pub fn train(a: TrainArgs) -> Result<()> {
     let pipeline = a.c.pipeline()?;
     let session = a.c.data.open()?;
     let env = session.env();
+    let lexicon = a.lexicon.as_deref().map(Lexicon::load).transpose()?;
+    if lexicon.is_some() && !a.flat_start && a.align_with.is_none() {
+        bail!("--lexicon is for --flat-start or --align-with");
+    }
+    let realigned = if a.flat_start {
+        let fs_cfg = FlatStartConfig {
+            seed: a.c.seed.unwrap_or(0),
+            ..FlatStartConfig::default()
+        };
+        let (fs, r) = env.flat_start(
+            lexicon.as_ref(),
+            &fs_cfg,
+            &HmmConfig::default(),
+            &AlignConfig::default(),
+        )?;
+        let dir = a.output.join("flat_start");
+        r.write_phn(&dir.join("alignments"), &r.aligned_ids)?;
+        fs.model.trans.save(&dir.join("transitions.json"))?;
+        let last = fs.history.last().map_or(0, |p| p.gaussians);
+        let what = format!(
+            "flat start: {} passes, {} monophone states, {last} Gaussians; {} utterances aligned",
+            fs.history.len(),
+            fs.model.ctx.num_leaves(),
+            r.aligned
+        );
+        Some((r, what))
+    } else if let Some(dir) = &a.align_with {
+        let gmm = Trained::load(dir)?;
+        let tpath = dir.join("flat_start").join("transitions.json");
+        let trans = tpath
+            .is_file()
+            .then(|| Transitions::load(&tpath))
+            .transpose()?;
+        let r = env.align_with(
+            &gmm,
+            trans.as_ref(),
+            lexicon.as_ref(),
+            &HmmConfig::default(),
+            &AlignConfig::default(),
+        )?;
+        let what = format!(
+            "Viterbi alignment of {}; {} utterances aligned",
+            dir.display(),
+            r.aligned
+        );
+        Some((r, what))
+    } else {
+        None
+    };
+    if let Some((r, what)) = &realigned {
+        eprintln!("{what}");
+        for (why, n) in r.skip_reasons() {
+            eprintln!("  skipped {n} utterances: {why}");
+        }
+        if let Some(b) = &r.boundaries {
+            eprintln!(
+                "  boundaries vs the hand times: {:.1}% within 20 ms, {:.1}% within 10 ms, mean \
+                 {:.1} ms, median {:.1} ms ({} boundaries)",
+                b.within_20ms, b.within_10ms, b.mean_abs_ms, b.median_abs_ms, b.boundaries
+            );
+        }
+    }
+    let env = match &realigned {
+        Some((r, _)) => Env {
+            corpus: &r.corpus,
+            cache: env.cache.clone(),
+            observer: env.observer,
+        },
+        None => env,
+    };
     let cfg = pipeline.classifier.clone().unwrap_or_default();
     let targets = env.targets(&cfg.states)?;
-    let trained = run::train(&env, &pipeline, &targets, Some(&a.output))?;
+    let mut trained = run::train(&env, &pipeline, &targets, Some(&a.output))?;
+    trained.about.labels = realigned.map(|(_, what)| what);
     trained
         .save(&a.output)
         .with_context(|| format!("writing the model to {}", a.output.display()))?;

@@ -3,7 +3,9 @@
 pub mod dataset;
 pub mod env;
 pub mod eval;
+pub mod flat_start;
 pub mod model_dir;
+pub mod realign;
 pub mod results;
 pub mod run;
 pub mod targets;
