@@ -216,3 +216,131 @@ fn lexicon_and_transcript_errors_name_the_problem() {
         Transcript::Phones(vec![id("sil"), id("ax"), id("cl"), id("sil")])
     );
 }
+
+fn asrpipe(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_asrpipe"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn train_flat_start_from_word_transcripts_then_a_dnn_on_its_alignment() {
+    // A manifest of the demo audio with words and no times, and a lexicon of the words as the
+    // hand labels pronounce them (several pronunciations where they differ).
+    let corpus = Corpus::open(&Corpus::demo_dir()).unwrap();
+    let set = PhoneSet::timit();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut manifest = String::from("audio\tspeaker\ttranscript\n");
+    let mut lexicon = String::new();
+    for u in corpus.utterances.iter().take(120) {
+        let words: Vec<&str> = u.words.iter().map(|w| w.label.as_str()).collect();
+        manifest += &format!(
+            "{}\t{}\t{}\n",
+            std::fs::canonicalize(&u.audio).unwrap().display(),
+            u.speaker,
+            words.join(" ")
+        );
+        for w in &u.words {
+            let pron: Vec<&str> = u
+                .phones
+                .iter()
+                .filter(|s| s.start >= w.start && s.start < w.end)
+                .filter_map(|s| set.fold_61_to_48(set.p61.id(&s.label).unwrap()))
+                .map(|p| set.p48.name(p))
+                .collect();
+            lexicon += &format!("{}  {}\n", w.label, pron.join(" "));
+        }
+    }
+    let m = tmp.path().join("manifest.tsv");
+    let lex = tmp.path().join("lexicon.txt");
+    std::fs::write(&m, manifest).unwrap();
+    std::fs::write(&lex, lexicon).unwrap();
+    let cache = tmp.path().join("cache");
+    let out = tmp.path().join("mono");
+    let run = asrpipe(&[
+        "train",
+        "-q",
+        "--corpus",
+        m.to_str().unwrap(),
+        "--cache",
+        cache.to_str().unwrap(),
+        "--flat-start",
+        "--lexicon",
+        lex.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    assert!(
+        err.contains("realigned once with the tied-state GMM"),
+        "{err}"
+    );
+    let about = std::fs::read_to_string(out.join("about.json")).unwrap();
+    assert!(
+        about.contains("\"labels\": \"flat start: 40 passes"),
+        "{about}"
+    );
+    assert!(out.join("flat_start/transitions.json").is_file());
+    let phn: Vec<_> = walk(&out.join("flat_start/alignments"));
+    assert!(phn.len() >= 80, "{}", phn.len());
+    // A missing word is named with its utterance count.
+    std::fs::write(&lex, "HELLO  HH AH0 L OW1\n").unwrap();
+    let run = asrpipe(&[
+        "train",
+        "-q",
+        "--corpus",
+        m.to_str().unwrap(),
+        "--cache",
+        cache.to_str().unwrap(),
+        "--flat-start",
+        "--lexicon",
+        lex.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        !run.status.success() && err.contains("not in the lexicon: `"),
+        "{err}"
+    );
+    assert!(err.contains("utterances)"), "{err}");
+    // A DNN trained on the GMM's alignment of the demo corpus (hand times ignored).
+    let dnn = tmp.path().join("dnn");
+    let run = asrpipe(&[
+        "train",
+        "-q",
+        "--cache",
+        cache.to_str().unwrap(),
+        "--align-with",
+        out.to_str().unwrap(),
+        "--dnn",
+        "1x64",
+        "--epochs",
+        "1",
+        "-o",
+        dnn.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    assert!(err.contains("boundaries vs the hand times"), "{err}");
+    let about = std::fs::read_to_string(dnn.join("about.json")).unwrap();
+    assert!(
+        about.contains("\"labels\": \"Viterbi alignment of"),
+        "{about}"
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use asrpipe::corpus::Lexicon;
+use asrpipe::corpus::{Lexicon, Split};
 use asrpipe::decode::AlignConfig;
 use asrpipe::frontend::StageKind;
 use asrpipe::model::ModelKind;
@@ -13,7 +13,8 @@ use asrpipe::model::hmm::{HmmConfig, Transitions};
 use asrpipe::pipeline::Pipeline;
 use asrpipe::pipeline::classifier::{Overrides, production_gmm_budget};
 use asrpipe::train::flat_start::FlatStartConfig;
-use asrpipe::train::{self as run, Env, RunResult, Trained};
+use asrpipe::train::realign::Realigned;
+use asrpipe::train::{self as run, RunResult, Trained};
 
 use super::CorpusArgs;
 use super::features::parse_stage;
@@ -142,20 +143,18 @@ pub fn train(a: TrainArgs) -> Result<()> {
     if lexicon.is_some() && !a.flat_start && a.align_with.is_none() {
         bail!("--lexicon is for --flat-start or --align-with");
     }
+    let hmm = HmmConfig::default();
+    let align = AlignConfig::default();
+    let fs_dir = a.output.join("flat_start");
+    // (alignment, what it is, the flat start's transitions)
     let realigned = if a.flat_start {
         let fs_cfg = FlatStartConfig {
             seed: a.c.seed.unwrap_or(0),
             ..FlatStartConfig::default()
         };
-        let (fs, r) = env.flat_start(
-            lexicon.as_ref(),
-            &fs_cfg,
-            &HmmConfig::default(),
-            &AlignConfig::default(),
-        )?;
-        let dir = a.output.join("flat_start");
-        r.write_phn(&dir.join("alignments"), &r.aligned_ids)?;
-        fs.model.trans.save(&dir.join("transitions.json"))?;
+        let (fs, r) = env.flat_start(lexicon.as_ref(), &fs_cfg, &hmm, &align)?;
+        r.write_phn(&fs_dir.join("mono"), &r.aligned_ids)?;
+        fs.model.trans.save(&fs_dir.join("transitions.json"))?;
         let last = fs.history.last().map_or(0, |p| p.gaussians);
         let what = format!(
             "flat start: {} passes, {} monophone states, {last} Gaussians; {} utterances aligned",
@@ -163,7 +162,14 @@ pub fn train(a: TrainArgs) -> Result<()> {
             fs.model.ctx.num_leaves(),
             r.aligned
         );
-        Some((r, what))
+        report(&r, &what);
+        // The test speakers too, when they have hand times to compare with.
+        let test = env.utterances(Split::Test);
+        if test.iter().any(|u| u.has_alignment()) {
+            let t = env.align_mono(&fs.model, Split::Test, lexicon.as_ref(), &align)?;
+            report(&t, "test speakers aligned with the flat-start monophones");
+        }
+        Some((r, what, Some(fs.model.trans)))
     } else if let Some(dir) = &a.align_with {
         let gmm = Trained::load(dir)?;
         let tpath = dir.join("flat_start").join("transitions.json");
@@ -171,47 +177,41 @@ pub fn train(a: TrainArgs) -> Result<()> {
             .is_file()
             .then(|| Transitions::load(&tpath))
             .transpose()?;
-        let r = env.align_with(
-            &gmm,
-            trans.as_ref(),
-            lexicon.as_ref(),
-            &HmmConfig::default(),
-            &AlignConfig::default(),
-        )?;
+        let r = env.align_with(&gmm, trans.as_ref(), lexicon.as_ref(), &hmm, &align)?;
         let what = format!(
             "Viterbi alignment of {}; {} utterances aligned",
             dir.display(),
             r.aligned
         );
-        Some((r, what))
+        report(&r, &what);
+        Some((r, what, None))
     } else {
         None
     };
-    if let Some((r, what)) = &realigned {
-        eprintln!("{what}");
-        for (why, n) in r.skip_reasons() {
-            eprintln!("  skipped {n} utterances: {why}");
-        }
-        if let Some(b) = &r.boundaries {
-            eprintln!(
-                "  boundaries vs the hand times: {:.1}% within 20 ms, {:.1}% within 10 ms, mean \
-                 {:.1} ms, median {:.1} ms ({} boundaries)",
-                b.within_20ms, b.within_10ms, b.mean_abs_ms, b.median_abs_ms, b.boundaries
-            );
-        }
-    }
-    let env = match &realigned {
-        Some((r, _)) => Env {
-            corpus: &r.corpus,
-            cache: env.cache.clone(),
-            observer: env.observer,
-        },
-        None => env,
-    };
     let cfg = pipeline.classifier.clone().unwrap_or_default();
-    let targets = env.targets(&cfg.states)?;
-    let mut trained = run::train(&env, &pipeline, &targets, Some(&a.output))?;
-    trained.about.labels = realigned.map(|(_, what)| what);
+    let train_on = |corpus| -> Result<Trained> {
+        let env = env.over(corpus);
+        let targets = env.targets(&cfg.states)?;
+        Ok(run::train(&env, &pipeline, &targets, Some(&a.output))?)
+    };
+    let mut trained = train_on(realigned.as_ref().map_or(env.corpus, |r| &r.0.corpus))?;
+    let mut labels = realigned.as_ref().map(|r| r.1.clone());
+    if let Some((_, what, Some(trans))) = &realigned
+        && trained.about.kind == ModelKind::Gmm
+    {
+        // Kaldi's tri1 on the monophone alignments: realigned once with the tied-state GMM, and
+        // trained again on that.
+        let r = env.align_with(&trained, Some(trans), lexicon.as_ref(), &hmm, &align)?;
+        let what = format!(
+            "{what}; realigned once with the tied-state GMM ({} utterances aligned)",
+            r.aligned
+        );
+        report(&r, &what);
+        r.write_phn(&fs_dir.join("alignments"), &r.aligned_ids)?;
+        trained = train_on(&r.corpus)?;
+        labels = Some(what);
+    }
+    trained.about.labels = labels;
     trained
         .save(&a.output)
         .with_context(|| format!("writing the model to {}", a.output.display()))?;
@@ -228,6 +228,21 @@ pub fn train(a: TrainArgs) -> Result<()> {
         a.output.display()
     );
     Ok(())
+}
+
+/// What an alignment step did: counts, reasons for skipping, agreement with the hand times.
+fn report(r: &Realigned, what: &str) {
+    eprintln!("{what}");
+    for (why, n) in r.skip_reasons() {
+        eprintln!("  skipped {n} utterances: {why}");
+    }
+    if let Some(b) = &r.boundaries {
+        eprintln!(
+            "  boundaries vs the hand times: {:.1}% within 20 ms, {:.1}% within 10 ms, mean \
+             {:.1} ms, median {:.1} ms ({} boundaries)",
+            b.within_20ms, b.within_10ms, b.mean_abs_ms, b.median_abs_ms, b.boundaries
+        );
+    }
 }
 
 pub fn eval(a: EvalArgs) -> Result<()> {

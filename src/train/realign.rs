@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::flat_start::{
-    FlatStart, FlatStartConfig, FlatStartUtt, Transcript, align_all, flat_start,
+    FlatStart, FlatStartConfig, FlatStartUtt, MonoModel, Transcript, align_all, flat_start,
 };
 use crate::corpus::{Corpus, Lexicon, PhoneSet, PhoneToken, Segment, Split, Utterance};
 use crate::decode::{
@@ -367,12 +367,57 @@ impl Env<'_> {
                 &default
             }
         };
-        let aligner = Aligner::new(&ctx, trans, align)?;
         let mut utts = self.utterances(Split::Train);
         utts.extend(self.utterances(Split::Dev));
-        let transcripts = transcripts(&utts, lexicon)?;
         let extractor = Extractor::new(&gmm.pipeline)?;
-        let set = self.load("align feats", &utts, &extractor)?;
+        self.align_utts(&utts, &extractor, &ctx, trans, lexicon, align, |f| {
+            model.gmms.log_likelihoods(f)
+        })
+    }
+
+    /// Align one split with a flat start's monophones (e.g. the test speakers, to score the
+    /// alignments against their hand times).
+    pub fn align_mono(
+        &self,
+        model: &MonoModel,
+        split: Split,
+        lexicon: Option<&Lexicon>,
+        align: &AlignConfig,
+    ) -> Result<Realigned> {
+        let utts = self.utterances(split);
+        if utts.is_empty() {
+            return Err(Error::format(
+                &self.corpus.root,
+                format!("the {split:?} split has no utterances to align"),
+            ));
+        }
+        let extractor = Extractor::new(&Pipeline::kaldi_mfcc_gmm())?;
+        self.align_utts(
+            &utts,
+            &extractor,
+            &model.ctx,
+            &model.trans,
+            lexicon,
+            align,
+            |f| model.gmms.log_likelihoods(f),
+        )
+    }
+
+    /// Viterbi-align `utts` through `extractor`'s features scored by `scores`.
+    #[allow(clippy::too_many_arguments)]
+    fn align_utts(
+        &self,
+        utts: &[&Utterance],
+        extractor: &Extractor,
+        ctx: &ContextTable,
+        trans: &Transitions,
+        lexicon: Option<&Lexicon>,
+        align: &AlignConfig,
+        scores: impl Fn(ndarray::ArrayView2<f32>) -> Result<ndarray::Array2<f32>> + Sync,
+    ) -> Result<Realigned> {
+        let aligner = Aligner::new(ctx, trans, align)?;
+        let transcripts = transcripts(utts, lexicon)?;
+        let set = self.load("align feats", utts, extractor)?;
         let fu: Vec<FlatStartUtt> = set
             .utts
             .iter()
@@ -383,13 +428,13 @@ impl Env<'_> {
             })
             .collect();
         self.observer.begin("aligning", 0);
-        let alis: Vec<_> = align_all(&aligner, &fu, |f| model.gmms.log_likelihoods(f), |_| true)
+        let alis: Vec<_> = align_all(&aligner, &fu, scores, |_| true)
             .into_iter()
             .map(|a| a.unwrap_or(Err(AlignError::EmptyTranscript)))
             .collect();
         self.observer.end();
         let geom = extractor.frontend.framing.geometry;
-        let compare = from_hand_labels(&utts, &transcripts);
-        apply(self.corpus, &utts, &set, &geom, alis, &compare)
+        let compare = from_hand_labels(utts, &transcripts);
+        apply(self.corpus, utts, &set, &geom, alis, &compare)
     }
 }
