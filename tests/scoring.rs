@@ -287,6 +287,7 @@ fn utterance(phones: Vec<Segment>, num_samples: u64) -> Utterance {
         phones,
         words: Vec::new(),
         text: None,
+        transcript: None,
         sample_rate: 16_000,
         num_samples: Some(num_samples),
         subset: None,

@@ -35,6 +35,7 @@ fuzz_target!(|data: &[u8]| {
         phones: segs,
         words: Vec::new(),
         text: None,
+        transcript: None,
         channel: None,
         sample_rate: TIMIT_RATE,
         num_samples: Some(num_samples),

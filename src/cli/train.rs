@@ -3,14 +3,18 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use asrpipe::decode::{DecodeConfig, DecodePatch};
+use asrpipe::corpus::{Lexicon, Split};
+use asrpipe::decode::{AlignConfig, DecodeConfig, DecodePatch};
 use asrpipe::frontend::StageKind;
 use asrpipe::io::lock::DirLock;
 use asrpipe::model::ModelKind;
 use asrpipe::model::dnn::{DnnPatch, HiddenSpec};
 use asrpipe::model::gmm::GmmPatch;
+use asrpipe::model::hmm::{HmmConfig, Transitions};
 use asrpipe::pipeline::Pipeline;
 use asrpipe::pipeline::classifier::{Overrides, production_gmm_budget};
+use asrpipe::train::flat_start::FlatStartConfig;
+use asrpipe::train::realign::Realigned;
 use asrpipe::train::{self as run, Trained};
 
 use super::CorpusArgs;
@@ -63,6 +67,17 @@ pub struct TrainArgs {
     /// Model directory to write.
     #[arg(short, long)]
     output: PathBuf,
+    /// Train on a flat start's alignments: monophones from the phone (or, with --lexicon, word)
+    /// sequences alone, hand times ignored; the alignments go to OUTPUT/flat_start/.
+    #[arg(long)]
+    flat_start: bool,
+    /// Train on the Viterbi alignment of this GMM model directory instead of hand times (e.g. a
+    /// DNN on a GMM's alignment).
+    #[arg(long, conflicts_with = "flat_start")]
+    align_with: Option<PathBuf>,
+    /// Pronunciation lexicon (CMUdict format) for transcripts of words.
+    #[arg(long)]
+    lexicon: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -178,9 +193,79 @@ pub fn train(a: TrainArgs) -> Result<()> {
     let _lock = DirLock::take(&a.output)?;
     let session = a.c.data.open()?;
     let env = session.env();
+    let lexicon = a.lexicon.as_deref().map(Lexicon::load).transpose()?;
+    if lexicon.is_some() && !a.flat_start && a.align_with.is_none() {
+        bail!("--lexicon is for --flat-start or --align-with");
+    }
+    let hmm = HmmConfig::default();
+    let align = AlignConfig::default();
+    let fs_dir = a.output.join("flat_start");
+    // (alignment, what it is, the flat start's transitions)
+    let realigned = if a.flat_start {
+        let fs_cfg = FlatStartConfig {
+            seed: a.c.seed.unwrap_or(0),
+            ..FlatStartConfig::default()
+        };
+        let (fs, r) = env.flat_start(lexicon.as_ref(), &fs_cfg, &hmm, &align)?;
+        r.write_phn(&fs_dir.join("mono"), &r.aligned_ids)?;
+        fs.model.trans.save(&fs_dir.join("transitions.json"))?;
+        let last = fs.history.last().map_or(0, |p| p.gaussians);
+        let what = format!(
+            "flat start: {} passes, {} monophone states, {last} Gaussians; {} utterances aligned",
+            fs.history.len(),
+            fs.model.ctx.num_leaves(),
+            r.aligned
+        );
+        report(&r, &what);
+        // The test speakers too, when they have hand times to compare with.
+        let test = env.utterances(Split::Test);
+        if test.iter().any(|u| u.has_alignment()) {
+            let t = env.align_mono(&fs.model, Split::Test, lexicon.as_ref(), &align)?;
+            report(&t, "test speakers aligned with the flat-start monophones");
+        }
+        Some((r, what, Some(fs.model.trans)))
+    } else if let Some(dir) = &a.align_with {
+        let gmm = Trained::load(dir)?;
+        let tpath = dir.join("flat_start").join("transitions.json");
+        let trans = tpath
+            .is_file()
+            .then(|| Transitions::load(&tpath))
+            .transpose()?;
+        let r = env.align_with(&gmm, trans.as_ref(), lexicon.as_ref(), &hmm, &align)?;
+        let what = format!(
+            "Viterbi alignment of {}; {} utterances aligned",
+            dir.display(),
+            r.aligned
+        );
+        report(&r, &what);
+        Some((r, what, None))
+    } else {
+        None
+    };
     let cfg = pipeline.classifier.clone().unwrap_or_default();
-    let targets = env.targets(&cfg.states)?;
-    let trained = run::train(&env, &pipeline, &targets, Some(&a.output))?;
+    let train_on = |corpus| -> Result<Trained> {
+        let env = env.over(corpus);
+        let targets = env.targets(&cfg.states)?;
+        Ok(run::train(&env, &pipeline, &targets, Some(&a.output))?)
+    };
+    let mut trained = train_on(realigned.as_ref().map_or(env.corpus, |r| &r.0.corpus))?;
+    let mut labels = realigned.as_ref().map(|r| r.1.clone());
+    if let Some((_, what, Some(trans))) = &realigned
+        && trained.about.kind == ModelKind::Gmm
+    {
+        // Kaldi's tri1 on the monophone alignments: realigned once with the tied-state GMM, and
+        // trained again on that.
+        let r = env.align_with(&trained, Some(trans), lexicon.as_ref(), &hmm, &align)?;
+        let what = format!(
+            "{what}; realigned once with the tied-state GMM ({} utterances aligned)",
+            r.aligned
+        );
+        report(&r, &what);
+        r.write_phn(&fs_dir.join("alignments"), &r.aligned_ids)?;
+        trained = train_on(&r.corpus)?;
+        labels = Some(what);
+    }
+    trained.about.labels = labels;
     trained
         .save(&a.output)
         .with_context(|| format!("writing the model to {}", a.output.display()))?;
@@ -197,6 +282,21 @@ pub fn train(a: TrainArgs) -> Result<()> {
         a.output.display()
     );
     Ok(())
+}
+
+/// What an alignment step did: counts, reasons for skipping, agreement with the hand times.
+fn report(r: &Realigned, what: &str) {
+    eprintln!("{what}");
+    for (why, n) in r.skip_reasons() {
+        eprintln!("  skipped {n} utterances: {why}");
+    }
+    if let Some(b) = &r.boundaries {
+        eprintln!(
+            "  boundaries vs the hand times: {:.1}% within 20 ms, {:.1}% within 10 ms, mean \
+             {:.1} ms, median {:.1} ms ({} boundaries)",
+            b.within_20ms, b.within_10ms, b.mean_abs_ms, b.median_abs_ms, b.boundaries
+        );
+    }
 }
 
 pub fn eval(a: EvalArgs) -> Result<()> {

@@ -19,6 +19,8 @@
 //!   0 to 119 samples before the audio does (one file 2802), and other corpora round the last
 //!   boundary up by a few samples; within the tolerance the part past the end is simply never
 //!   reached by a frame centre.
+//! - An utterance with a transcript but no alignment (a manifest row without times) has no
+//!   labelled frame: every frame counts as `unaligned`.
 
 use std::fmt;
 
@@ -89,6 +91,16 @@ pub fn frame_labels_at(
 ) -> Result<UtteranceLabels> {
     let file = &utt.phone_file;
     let segs = &utt.phones;
+    if segs.is_empty() && utt.transcript.is_some() {
+        // A transcript without times (a manifest row with no alignment): nothing is labelled.
+        let n = geom.num_frames(num_samples as usize);
+        return Ok(UtteranceLabels {
+            frames: vec![None; n],
+            phone61: vec![None; n],
+            deleted: 0,
+            unaligned: n,
+        });
+    }
     timit::check_phones(segs, file, phones)?;
     if rate == 0 || utt.sample_rate == 0 {
         return Err(Error::format(

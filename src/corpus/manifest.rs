@@ -7,7 +7,8 @@
 //! | `audio` | yes | audio file (WAV, SPHERE, FLAC) |
 //! | `channel` | no | channel of a multi-channel audio file: a number from 0, `mean` (average of all channels) or `mono` (the file must be mono); default: the pipeline's `waveform: { channel }` |
 //! | `speaker` | yes | speaker id |
-//! | `alignment` | yes | a `.TextGrid` (Praat text format, e.g. from the Montreal Forced Aligner) or a `.phn`-style file (`start end label` in samples) |
+//! | `alignment` | one of these two | a `.TextGrid` (Praat text format, e.g. from the Montreal Forced Aligner) or a `.phn`-style file (`start end label` in samples) |
+//! | `transcript` | one of these two | what was said, without times: phone names (TIMIT's 61 or the 48 training phones, ARPAbet stress digits allowed) or, for commands given a `--lexicon`, words |
 //! | `sentence` | no | id of the prompt, shared by speakers who read the same text (default: the audio file's stem) |
 //! | `gender` | no | `f`/`female`/`m`/`male` (default: unknown) |
 //! | `dialect` | no | any grouping label |
@@ -15,6 +16,11 @@
 //! | `num_samples` | no | audio length in samples, if known |
 //! | `text` | no | transcript |
 //! | `id` | no | utterance id (default: `<speaker>/<audio stem>`) |
+//!
+//! A manifest needs an `alignment` or a `transcript` column, and each row one of the two. Rows
+//! without an alignment have no times: commands that need them (training on hand labels, frame
+//! accuracy, boundary scores) report such utterances; flat-start training, alignment and
+//! decoding use the transcript.
 //!
 //! TSV when the header has a tab, CSV otherwise (fields may be "quoted", with "" for a quote).
 //! Relative paths are relative to the manifest's folder. Lines starting with `#` and blank lines are
@@ -27,11 +33,12 @@ use super::{Corpus, CorpusKind, Gender, PhoneSet, Utterance, textgrid, timit};
 use crate::audio::Channel;
 use crate::error::{Error, Result};
 
-const COLUMNS: [&str; 11] = [
+const COLUMNS: [&str; 12] = [
     "audio",
     "channel",
     "speaker",
     "alignment",
+    "transcript",
     "sentence",
     "gender",
     "dialect",
@@ -119,18 +126,26 @@ pub fn read(path: &Path) -> Result<Corpus> {
             ));
         }
     }
-    for req in ["audio", "speaker", "alignment"] {
+    for req in ["audio", "speaker"] {
         if !col.contains_key(req) {
             return Err(Error::at_line(
                 path,
                 hline,
                 format!(
-                    "missing column `{req}` (a manifest needs audio, speaker, alignment; \
-                     {} separated)",
+                    "missing column `{req}` (a manifest needs audio, speaker, and alignment or \
+                     transcript; {} separated)",
                     if tab { "tab" } else { "comma" }
                 ),
             ));
         }
+    }
+    if !col.contains_key("alignment") && !col.contains_key("transcript") {
+        return Err(Error::at_line(
+            path,
+            hline,
+            "missing column `alignment` or `transcript`: a manifest needs times (alignment) or \
+             at least what was said (transcript)",
+        ));
     }
 
     let mut utts = Vec::new();
@@ -166,7 +181,19 @@ pub fn read(path: &Path) -> Result<Corpus> {
             })
             .transpose()?;
         let speaker = need("speaker")?.to_string();
-        let alignment = base.join(need("alignment")?);
+        let alignment = get("alignment").map(|a| base.join(a));
+        let transcript = get("transcript").map(|t| super::TranscriptText {
+            text: t.to_string(),
+            file: path.to_path_buf(),
+            line,
+        });
+        if alignment.is_none() && transcript.is_none() {
+            return Err(Error::at_line(
+                path,
+                line,
+                "empty `alignment` and `transcript`: a row needs one of them",
+            ));
+        }
         let sample_rate = match get("sample_rate") {
             None => crate::audio::DEFAULT_RATE,
             Some(s) => s.parse::<u32>().ok().filter(|&r| r > 0).ok_or_else(|| {
@@ -200,7 +227,10 @@ pub fn read(path: &Path) -> Result<Corpus> {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let (phone_segs, words) = read_alignment(&alignment, sample_rate, phones)?;
+        let (phone_segs, words) = match &alignment {
+            Some(a) => read_alignment(a, sample_rate, phones)?,
+            None => (Vec::new(), Vec::new()),
+        };
         let id = get("id").map_or_else(|| format!("{speaker}/{stem}"), str::to_string);
         if let Some(prev) = seen.insert(id.clone(), line) {
             return Err(Error::at_line(
@@ -217,10 +247,11 @@ pub fn read(path: &Path) -> Result<Corpus> {
             sentence: get("sentence").unwrap_or(&stem).to_string(),
             audio,
             channel,
-            phone_file: alignment,
+            phone_file: alignment.unwrap_or_else(|| path.to_path_buf()),
             phones: phone_segs,
             words,
             text: get("text").map(str::to_string),
+            transcript,
             sample_rate,
             num_samples,
             subset: None,

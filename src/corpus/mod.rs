@@ -10,6 +10,7 @@
 
 pub mod info;
 pub mod labels;
+pub mod lexicon;
 pub mod manifest;
 pub mod phones;
 pub mod split;
@@ -29,7 +30,8 @@ pub use labels::{
     FrameLabel, LabelRow, LabelTable, UtteranceLabels, frame_labels, frame_labels_at,
     utterance_labels,
 };
-pub use phones::PhoneSet;
+pub use lexicon::Lexicon;
+pub use phones::{PhoneSet, PhoneToken};
 pub use split::{Split, SplitOptions, SplitRule, Splits};
 
 /// A labelled span of audio, in samples at the audio's rate: `start..end`.
@@ -103,6 +105,10 @@ pub struct Utterance {
     pub words: Vec<Segment>,
     /// Orthographic transcript, when the corpus has one.
     pub text: Option<String>,
+    /// A manifest's `transcript` column (phones, or words read through a lexicon), with the line
+    /// it came from; `None` when there is none.
+    #[serde(default)]
+    pub transcript: Option<TranscriptText>,
     /// Rate the segment times are counted in.
     pub sample_rate: u32,
     /// Length of the audio in samples when known without reading it (a manifest column, or filled
@@ -112,7 +118,31 @@ pub struct Utterance {
     pub subset: Option<String>,
 }
 
+/// A transcript as written in a corpus file: tokens separated by white space (phone names, or
+/// words), and where it was read (named in errors).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TranscriptText {
+    /// The tokens as written, separated by white space.
+    pub text: String,
+    /// The file the transcript was read from.
+    pub file: PathBuf,
+    /// Its line in that file (1-based).
+    pub line: usize,
+}
+
+impl TranscriptText {
+    /// The tokens, in order.
+    pub fn tokens(&self) -> impl Iterator<Item = &str> {
+        self.text.split_whitespace()
+    }
+}
+
 impl Utterance {
+    /// True when the utterance has a phone alignment (segments with times).
+    pub fn has_alignment(&self) -> bool {
+        !self.phones.is_empty()
+    }
+
     /// TIMIT's dialect sentences (`sa1`, `sa2`), read by every speaker. By convention they are left
     /// out of phone recognition training and scoring (they would over-weight their phones), but the
     /// speaker plots need exactly them.

@@ -59,6 +59,15 @@ impl PhoneList {
     }
 }
 
+/// What a transcript token stands for (see [`PhoneSet::token`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhoneToken {
+    /// A 48-set phone.
+    Phone(u16),
+    /// A label the 48 set deletes (`q`).
+    Deleted,
+}
+
 /// The three TIMIT phone sets and the folds between them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PhoneSet {
@@ -179,6 +188,44 @@ impl PhoneSet {
     /// `sil` in the 48 set: the context beyond either end of an utterance.
     pub fn silence48(&self) -> u16 {
         self.silence48
+    }
+
+    /// What a transcript or lexicon token names: a TIMIT label (folded to 48; `q` is deleted), a
+    /// 48-set name (`cl`, `vcl`, `sil`), or an ARPAbet phone with a stress digit (`AH0`), in any
+    /// letter case. `None` when it names no phone.
+    pub fn token(&self, token: &str) -> Option<PhoneToken> {
+        let lower = token.to_ascii_lowercase();
+        let bare = lower.trim_end_matches(|c: char| c.is_ascii_digit());
+        for name in [lower.as_str(), bare] {
+            if name.is_empty() {
+                continue;
+            }
+            if let Some(id61) = self.p61.id(name) {
+                return Some(match self.fold_61_to_48(id61) {
+                    Some(p) => PhoneToken::Phone(p),
+                    None => PhoneToken::Deleted,
+                });
+            }
+            if let Some(p) = self.p48.id(name) {
+                return Some(PhoneToken::Phone(p));
+            }
+        }
+        None
+    }
+
+    /// A TIMIT (61-set) label for a 48-set phone, for files the corpus reader reads back: the label
+    /// of the same name, `h#` for `sil` at an utterance edge and `pau` inside, `tcl` for `cl` and
+    /// `dcl` for `vcl` (each folds back to the phone it stands for).
+    pub fn label61(&self, id48: u16, at_edge: bool) -> &str {
+        let name = self.p48.name(id48);
+        match name {
+            "sil" if at_edge => "h#",
+            "sil" => "pau",
+            "cl" => "tcl",
+            "vcl" => "dcl",
+            // With the TIMIT table every other 48-set phone is also a 61-set label.
+            n => n,
+        }
     }
 
     /// Check a segment label, naming the file and line when it is not in the 61 set.

@@ -457,6 +457,130 @@ pub fn alignment(
     Ok((phone_segs, words))
 }
 
+impl TextGrid {
+    /// A TextGrid of interval tiers from segments in samples at `sample_rate`, spanning
+    /// `0..num_samples`. Praat wants every tier to cover the whole span without gaps, so gaps
+    /// (and the stretches before the first and after the last segment) become empty intervals,
+    /// which [`alignment`] reads as silence or skips.
+    pub fn from_segments(
+        num_samples: u64,
+        sample_rate: u32,
+        tiers: &[(&str, &[Segment])],
+    ) -> Result<TextGrid> {
+        if sample_rate == 0 {
+            return Err(Error::invalid("a TextGrid needs a sample rate above 0"));
+        }
+        let secs = |s: u64| s as f64 / sample_rate as f64;
+        let xmax = secs(num_samples);
+        let mut out = Vec::with_capacity(tiers.len());
+        for (name, segs) in tiers {
+            let mut intervals = Vec::with_capacity(segs.len() + 1);
+            let mut at = 0u64;
+            for s in segs.iter() {
+                if s.start < at || s.end < s.start || s.end > num_samples {
+                    return Err(Error::invalid(format!(
+                        "tier \"{name}\": segment `{}` {}..{} overlaps the previous one or lies \
+                         outside 0..{num_samples}",
+                        s.label, s.start, s.end
+                    )));
+                }
+                if s.start > at {
+                    intervals.push(Interval {
+                        xmin: secs(at),
+                        xmax: secs(s.start),
+                        text: String::new(),
+                        line: 0,
+                    });
+                }
+                if s.end > s.start {
+                    intervals.push(Interval {
+                        xmin: secs(s.start),
+                        xmax: secs(s.end),
+                        text: s.label.clone(),
+                        line: 0,
+                    });
+                }
+                at = s.end;
+            }
+            if at < num_samples || intervals.is_empty() {
+                intervals.push(Interval {
+                    xmin: secs(at),
+                    xmax,
+                    text: String::new(),
+                    line: 0,
+                });
+            }
+            out.push(Tier::Interval {
+                name: name.to_string(),
+                intervals,
+            });
+        }
+        Ok(TextGrid {
+            xmin: 0.0,
+            xmax,
+            tiers: out,
+        })
+    }
+
+    /// Praat's long text format (what Praat's "Save as text file" writes).
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write as _;
+        let q = |t: &str| t.replace('"', "\"\"");
+        let mut s = String::new();
+        let _ = write!(
+            s,
+            "File type = \"ooTextFile\"\nObject class = \"TextGrid\"\n\nxmin = {}\nxmax = {}\n\
+             tiers? <exists>\nsize = {}\nitem []:\n",
+            self.xmin,
+            self.xmax,
+            self.tiers.len()
+        );
+        for (i, tier) in self.tiers.iter().enumerate() {
+            let _ = writeln!(s, "    item [{}]:", i + 1);
+            match tier {
+                Tier::Interval { name, intervals } => {
+                    let _ = write!(
+                        s,
+                        "        class = \"IntervalTier\"\n        name = \"{}\"\n        \
+                         xmin = {}\n        xmax = {}\n        intervals: size = {}\n",
+                        q(name),
+                        self.xmin,
+                        self.xmax,
+                        intervals.len()
+                    );
+                    for (k, iv) in intervals.iter().enumerate() {
+                        let _ = write!(
+                            s,
+                            "        intervals [{}]:\n            xmin = {}\n            \
+                             xmax = {}\n            text = \"{}\"\n",
+                            k + 1,
+                            iv.xmin,
+                            iv.xmax,
+                            q(&iv.text)
+                        );
+                    }
+                }
+                Tier::Point { name } => {
+                    let _ = write!(
+                        s,
+                        "        class = \"TextTier\"\n        name = \"{}\"\n        xmin = {}\n        \
+                         xmax = {}\n        points: size = 0\n",
+                        q(name),
+                        self.xmin,
+                        self.xmax
+                    );
+                }
+            }
+        }
+        s
+    }
+
+    /// Write [`TextGrid::to_text`] atomically.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        crate::io::atomic::write_bytes(path, self.to_text().as_bytes())
+    }
+}
+
 /// A TextGrid in Praat's long text format with one interval tier per `(name, intervals)`:
 /// `intervals` in order, times in seconds within `0..xmax`; gaps are filled with empty intervals
 /// (Praat's tiers cover the whole grid). [`parse`] reads it back.

@@ -257,6 +257,7 @@ fn read_speaker(
             phones: phone_segs,
             words,
             text,
+            transcript: None,
             sample_rate: TIMIT_RATE,
             num_samples: None,
             subset: None,

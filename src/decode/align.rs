@@ -1,7 +1,9 @@
 //! Forced alignment: Viterbi through the concatenated phone HMMs of a known transcript (Kaldi's
 //! `gmm-align-compiled` on a training graph), with beam and retry.
 //!
-//! The transcript is a sequence of words, each a list of 48-set phones. With optional silence, a
+//! The transcript is a sequence of words, each a list of 48-set phones, or several such lists
+//! (a lexicon's alternative pronunciations, [`Aligner::align_alternatives`]: the path picks one per
+//! word). With optional silence, a
 //! `sil` may or may not be inserted between words and at both ends (each choice weighted by
 //! `silence_prob`, as Kaldi's lexicon does); a TIMIT transcript already has its silences, so it is
 //! aligned as one word without ([`Aligner::align_phones`]). Contexts follow the frame labels:
@@ -303,28 +305,78 @@ impl<'a> Aligner<'a> {
         })
     }
 
+    /// Align words that may each have several pronunciations (a lexicon's alternatives), with an
+    /// optional `sil` between words and at both ends; the best pronunciation is chosen per word.
+    pub fn align_alternatives(
+        &self,
+        words: &[Vec<Vec<u16>>],
+        scores: ArrayView2<f32>,
+    ) -> Result<Alignment, AlignError> {
+        let graph = self.compile_alternatives(words, true)?;
+        self.align(&graph, scores, &mut SearchScratch::default())
+    }
+
     /// Compile a transcript: `words` of phone ids, with or without optional silence.
     pub fn compile<W: AsRef<[u16]>>(
         &self,
         words: &[W],
         optional_silence: bool,
     ) -> Result<AlignGraph, AlignError> {
+        let words: Vec<Vec<Vec<u16>>> = words.iter().map(|w| vec![w.as_ref().to_vec()]).collect();
+        self.compile_alternatives(&words, optional_silence)
+    }
+
+    /// Compile a transcript whose words each list one or more pronunciations (phone ids), with
+    /// or without optional silence. A phone at a word edge gets one chain of states per context
+    /// it may see: the edge phones of the neighbouring word's pronunciations, or `sil`.
+    pub fn compile_alternatives(
+        &self,
+        words: &[Vec<Vec<u16>>],
+        optional_silence: bool,
+    ) -> Result<AlignGraph, AlignError> {
         let ctx = self.ctx;
         let p = ctx.num_phones();
-        if words.iter().all(|w| w.as_ref().is_empty()) {
+        if words.iter().all(|w| w.iter().all(|a| a.is_empty())) {
             return Err(AlignError::EmptyTranscript);
         }
-        if let Some(word) = words.iter().position(|w| w.as_ref().is_empty()) {
+        if let Some(word) = words
+            .iter()
+            .position(|w| w.is_empty() || w.iter().any(|a| a.is_empty()))
+        {
             return Err(AlignError::EmptyWord { word });
         }
         for w in words {
-            if let Some(&phone) = w.as_ref().iter().find(|&&x| x as usize >= p) {
+            if let Some(&phone) = w.iter().flatten().find(|&&x| x as usize >= p) {
                 return Err(AlignError::UnknownPhone {
                     phone,
                     num_phones: p,
                 });
             }
         }
+        // Each word's distinct pronunciations, in order.
+        let words: Vec<Vec<&[u16]>> = words
+            .iter()
+            .map(|w| {
+                let mut alts: Vec<&[u16]> = Vec::with_capacity(w.len());
+                for a in w {
+                    if !alts.contains(&a.as_slice()) {
+                        alts.push(a);
+                    }
+                }
+                alts
+            })
+            .collect();
+        let distinct = |xs: &mut dyn Iterator<Item = u16>| {
+            let mut v: Vec<u16> = Vec::new();
+            for x in xs {
+                if !v.contains(&x) {
+                    v.push(x);
+                }
+            }
+            v
+        };
+        let firsts = |w: usize| distinct(&mut words[w].iter().map(|a| a[0]));
+        let lasts = |w: usize| distinct(&mut words[w].iter().map(|a| a[a.len() - 1]));
         let sil = ctx.silence();
         let ts = self.cfg.transition_scale;
         let (sil_yes, sil_no) = if optional_silence {
@@ -377,110 +429,150 @@ impl<'a> Aligner<'a> {
             Ok((first, last, exit))
         };
 
-        // Phone instances per position: (first node, last node, exit weight, left via silence,
-        // right via silence). Built word by word; `pending` holds the exits into the next
-        // position: (node, weight, via silence).
-        let mut pending: Vec<(u32, f32, bool)> = Vec::new();
+        // `pending`: the exits of the previous word's last phones, each with the phone it ends
+        // with, the right context its chain was built for, and whether that context is the
+        // optional silence.
+        struct Exit {
+            node: u32,
+            weight: f32,
+            phone: u16,
+            right: u16,
+            via_sil: bool,
+        }
+        let mut pending: Vec<Exit> = Vec::new();
         let mut from_start: Vec<(u32, f32)> = Vec::new();
         let mut min_frames = 0;
         let mut num_phones = 0;
-        for (w, word) in words.iter().enumerate() {
-            let word = word.as_ref();
-            let prev_last = (w > 0).then(|| *words[w - 1].as_ref().last().unwrap());
-            let next_first = (w + 1 < num_words).then(|| words[w + 1].as_ref()[0]);
-            // Optional silence before this word (leading, or between words).
-            let mut sil_into_word: Option<(u32, f32)> = None;
+        for (w, alts) in words.iter().enumerate() {
+            min_frames += alts
+                .iter()
+                .map(|a| a.iter().map(|&c| ctx.topology().states(c)).sum::<usize>())
+                .min()
+                .unwrap_or(0);
+            num_phones += alts.iter().map(|a| a.len()).min().unwrap_or(0);
+            let prev_lasts = if w > 0 { lasts(w - 1) } else { Vec::new() };
+            let next_firsts = if w + 1 < num_words {
+                firsts(w + 1)
+            } else {
+                Vec::new()
+            };
+            // Optional silence before this word (leading, or between words): one chain per
+            // (phone before, first phone of a pronunciation). Tag 0 is `Source::Silence`.
+            let mut sil_into: Vec<(u16, u32, f32)> = Vec::new();
             if optional_silence {
-                // Tag 0 is `Source::Silence`.
-                let (f, l, exit) = chain(&mut b, prev_last.unwrap_or(sil), sil, word[0], 0)?;
-                if w == 0 {
-                    from_start.push((f, sil_yes));
+                let lefts = if w == 0 {
+                    vec![sil]
                 } else {
-                    for &(u, wt, via_sil) in &pending {
-                        if via_sil {
-                            b.arc(u, f, wt + sil_yes, true);
+                    prev_lasts.clone()
+                };
+                for &l in &lefts {
+                    for r in firsts(w) {
+                        let (f, last, exit) = chain(&mut b, l, sil, r, 0)?;
+                        if w == 0 {
+                            from_start.push((f, sil_yes));
+                        } else {
+                            for e in &pending {
+                                if e.via_sil && e.phone == l {
+                                    b.arc(e.node, f, e.weight + sil_yes, true);
+                                }
+                            }
                         }
+                        sil_into.push((r, last, exit));
                     }
                 }
-                sil_into_word = Some((l, exit));
             }
-            let mut next_pending: Vec<(u32, f32, bool)> = Vec::new();
-            for (k, &c) in word.iter().enumerate() {
-                sources.push(Source::Word {
-                    word: w,
-                    position: k,
-                });
-                let tag = sources.len() as u32 - 1;
-                min_frames += ctx.topology().states(c);
-                num_phones += 1;
-                // Left contexts: (phone, via silence).
-                let lefts: Vec<(u16, bool)> = if k > 0 {
-                    vec![(word[k - 1], false)]
-                } else if w == 0 {
-                    vec![(sil, true)]
-                } else if optional_silence {
-                    vec![(prev_last.unwrap(), false), (sil, true)]
-                } else {
-                    vec![(prev_last.unwrap(), false)]
-                };
-                let rights: Vec<(u16, bool)> = if k + 1 < word.len() {
-                    vec![(word[k + 1], false)]
-                } else if w + 1 == num_words {
-                    vec![(sil, true)]
-                } else if optional_silence {
-                    vec![(next_first.unwrap(), false), (sil, true)]
-                } else {
-                    vec![(next_first.unwrap(), false)]
-                };
-                let mut exits: Vec<(u32, f32, bool)> = Vec::new();
-                for &(l, l_sil) in &lefts {
-                    for &(r, r_sil) in &rights {
-                        let (f, last, exit) = chain(&mut b, l, c, r, tag)?;
-                        // Arcs into this instance.
-                        if k == 0 && w == 0 {
-                            from_start.push((f, sil_no));
-                            if let Some((sl, sexit)) = sil_into_word {
-                                b.arc(sl, f, sexit, true);
-                            }
-                        } else if k == 0 {
-                            if l_sil {
-                                if let Some((sl, sexit)) = sil_into_word {
-                                    b.arc(sl, f, sexit, true);
+            let mut next_pending: Vec<Exit> = Vec::new();
+            for alt in alts {
+                let n = alt.len();
+                let mut inner: Vec<(u32, f32)> = Vec::new();
+                for (k, &c) in alt.iter().enumerate() {
+                    sources.push(Source::Word {
+                        word: w,
+                        position: k,
+                    });
+                    let tag = sources.len() as u32 - 1;
+                    // Left contexts: (phone, via silence).
+                    let lefts: Vec<(u16, bool)> = if k > 0 {
+                        vec![(alt[k - 1], false)]
+                    } else if w == 0 {
+                        vec![(sil, true)]
+                    } else {
+                        let mut v: Vec<(u16, bool)> =
+                            prev_lasts.iter().map(|&l| (l, false)).collect();
+                        if optional_silence {
+                            v.push((sil, true));
+                        }
+                        v
+                    };
+                    let rights: Vec<(u16, bool)> = if k + 1 < n {
+                        vec![(alt[k + 1], false)]
+                    } else if w + 1 == num_words {
+                        vec![(sil, true)]
+                    } else {
+                        let mut v: Vec<(u16, bool)> =
+                            next_firsts.iter().map(|&r| (r, false)).collect();
+                        if optional_silence {
+                            v.push((sil, true));
+                        }
+                        v
+                    };
+                    let mut exits: Vec<Exit> = Vec::new();
+                    for &(l, l_sil) in &lefts {
+                        for &(r, r_sil) in &rights {
+                            let (f, last, exit) = chain(&mut b, l, c, r, tag)?;
+                            // Arcs into this instance.
+                            if k > 0 {
+                                for &(u, wt) in &inner {
+                                    b.arc(u, f, wt, true);
+                                }
+                            } else if w == 0 || l_sil {
+                                if w == 0 {
+                                    from_start.push((f, sil_no));
+                                }
+                                for &(r2, sl, sexit) in &sil_into {
+                                    if r2 == c {
+                                        b.arc(sl, f, sexit, true);
+                                    }
                                 }
                             } else {
-                                for &(u, wt, via_sil) in &pending {
-                                    if !via_sil {
-                                        b.arc(u, f, wt + sil_no, true);
+                                for e in &pending {
+                                    if !e.via_sil && e.phone == l && e.right == c {
+                                        b.arc(e.node, f, e.weight + sil_no, true);
                                     }
                                 }
                             }
-                        } else {
-                            for &(u, wt, _) in &pending {
-                                b.arc(u, f, wt, true);
-                            }
+                            exits.push(Exit {
+                                node: last,
+                                weight: exit,
+                                phone: c,
+                                right: r,
+                                via_sil: r_sil,
+                            });
                         }
-                        exits.push((last, exit, r_sil));
                     }
-                }
-                if k + 1 < word.len() {
-                    pending = exits;
-                } else {
-                    next_pending = exits;
+                    if k + 1 < n {
+                        inner = exits.iter().map(|e| (e.node, e.weight)).collect();
+                    } else {
+                        next_pending.extend(exits);
+                    }
                 }
             }
             pending = next_pending;
         }
         // The end: directly, or through a trailing optional silence.
-        let last_phone = *words[num_words - 1].as_ref().last().unwrap();
-        for &(u, wt, _) in &pending {
-            b.set_final(u, wt + sil_no);
+        for e in &pending {
+            b.set_final(e.node, e.weight + sil_no);
         }
         if optional_silence {
-            let (f, l, exit) = chain(&mut b, last_phone, sil, sil, 0)?;
-            for &(u, wt, _) in &pending {
-                b.arc(u, f, wt + sil_yes, true);
+            for l in lasts(num_words - 1) {
+                let (f, last, exit) = chain(&mut b, l, sil, sil, 0)?;
+                for e in &pending {
+                    if e.phone == l {
+                        b.arc(e.node, f, e.weight + sil_yes, true);
+                    }
+                }
+                b.set_final(last, exit);
             }
-            b.set_final(l, exit);
         }
         for (v, w) in from_start {
             b.entry_arc(start, v, w);

@@ -26,6 +26,10 @@ pub struct UttFrames {
     pub feats: Array2<f32>,
     /// One per frame; `None` where the frame has no label (TIMIT `q`, gaps).
     pub labels: Vec<Option<FrameLabel>>,
+    /// Length of the audio as read, in samples at `sample_rate`.
+    pub num_samples: u64,
+    /// Rate the audio was read at (the pipeline's, when it resamples): the frames' clock.
+    pub sample_rate: u32,
 }
 
 /// A set of utterances ready for a classifier.
@@ -84,7 +88,8 @@ pub fn load(
     }
     let phones = PhoneSet::timit();
     let geom = extractor.frontend.framing.geometry;
-    let chained: Vec<(Array2<f32>, Vec<Option<FrameLabel>>)> = utts
+    type Loaded = (Array2<f32>, (Vec<Option<FrameLabel>>, (u64, u32)));
+    let chained: Vec<Loaded> = utts
         .par_iter()
         .map(|u| {
             let wav = extractor.read_utterance(u)?;
@@ -108,7 +113,8 @@ pub fn load(
                 ));
             }
             progress();
-            Ok((feats, labels.frames))
+            let len = (wav.samples.len() as u64, wav.sample_rate);
+            Ok((feats, (labels.frames, len)))
         })
         .collect::<Result<_>>()?;
     let (feats, labels): (Vec<_>, Vec<_>) = chained.into_iter().unzip();
@@ -120,13 +126,17 @@ pub fn load(
             .iter()
             .zip(feats)
             .zip(labels)
-            .map(|((u, feats), labels)| UttFrames {
-                id: u.id.clone(),
-                speaker: u.speaker.clone(),
-                sentence: u.sentence.clone(),
-                feats,
-                labels,
-            })
+            .map(
+                |((u, feats), (labels, (num_samples, sample_rate)))| UttFrames {
+                    id: u.id.clone(),
+                    speaker: u.speaker.clone(),
+                    sentence: u.sentence.clone(),
+                    feats,
+                    labels,
+                    num_samples,
+                    sample_rate,
+                },
+            )
             .collect(),
     })
 }

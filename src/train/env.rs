@@ -31,6 +31,15 @@ pub struct Env<'a> {
 }
 
 impl Env<'_> {
+    /// The same cache and observer over another corpus (e.g. a realigned copy of this one).
+    pub fn over<'b>(&'b self, corpus: &'b Corpus) -> Env<'b> {
+        Env {
+            corpus,
+            cache: self.cache.clone(),
+            observer: self.observer,
+        }
+    }
+
     /// The utterances of `split` under the corpus's standard split rule.
     pub fn utterances(&self, split: Split) -> Vec<&Utterance> {
         Splits::for_corpus(self.corpus).utterances(self.corpus, split, &SplitOptions::default())

@@ -98,6 +98,9 @@ pub struct About {
     /// Per-epoch statistics (DNN only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub epochs: Vec<EpochStats>,
+    /// Where the training labels came from when not the corpus's hand times (e.g. a flat start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<String>,
 }
 
 impl About {
@@ -127,6 +130,7 @@ impl About {
             train_seconds,
             seed,
             epochs,
+            labels: None,
         }
     }
 }

@@ -143,6 +143,13 @@ impl Env<'_> {
             for u in &train {
                 h.update(u.id.as_bytes());
                 h.update(&[0]);
+                // The segments too: a realigned corpus has the same ids and other times.
+                for s in &u.phones {
+                    h.update(&s.start.to_le_bytes());
+                    h.update(&s.end.to_le_bytes());
+                    h.update(s.label.as_bytes());
+                    h.update(&[0]);
+                }
             }
             h.update(serde_json::to_string(cfg).expect("serialisable").as_bytes());
             h.update(tree_pipeline.chain_hash().as_bytes());

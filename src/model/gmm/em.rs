@@ -451,3 +451,43 @@ fn posteriors_in_place(row: &mut [f32]) -> f64 {
     row.iter_mut().for_each(|v| *v *= inv);
     max as f64 + (sum as f64).ln()
 }
+
+impl StateGmms {
+    /// Grow the mixtures by splitting (HTK `HHEd MU`, Kaldi `gmm-mixup`): state `s` ends with
+    /// `max(its count, targets[s])` Gaussians, its heaviest split first. Never removes one. The
+    /// model between EM passes of a training that also realigns (a flat start).
+    pub fn mix_up(&self, targets: &[usize]) -> Result<StateGmms> {
+        if targets.len() != self.num_states() {
+            return Err(Error::invalid(format!(
+                "{} mix-up targets for {} states",
+                targets.len(),
+                self.num_states()
+            )));
+        }
+        if let Some(&t) = targets
+            .iter()
+            .find(|&&t| t > super::MAX_GAUSSIANS_PER_STATE)
+        {
+            return Err(Error::invalid(format!(
+                "mix-up target {t} exceeds {} Gaussians per state",
+                super::MAX_GAUSSIANS_PER_STATE
+            )));
+        }
+        let mixes: Vec<Mixture> = (0..self.num_states())
+            .map(|s| {
+                let r = self.components(s);
+                let row = |a: &Array2<f32>, k: usize| a.row(k).iter().map(|&v| v as f64).collect();
+                let mut m = Mixture {
+                    weights: r.clone().map(|k| self.weights[k] as f64).collect(),
+                    means: r.clone().map(|k| row(&self.means, k)).collect(),
+                    vars: r.map(|k| row(&self.vars, k)).collect(),
+                };
+                while m.len() < targets[s] {
+                    m.split_heaviest();
+                }
+                m
+            })
+            .collect();
+        assemble(&mixes)
+    }
+}

@@ -1,0 +1,447 @@
+//! Flat start: monophone HMM-GMMs trained from transcripts without times, as Kaldi's
+//! `steps/train_mono.sh` does, ending in a Viterbi alignment of every utterance.
+//!
+//! 1. One context-independent HMM per phone (3 states, [`ContextTable`] with one tied state per
+//!    (phone, state)); only the phones the transcripts use (and `sil`) get states.
+//! 2. The equal alignment ([`equal_align`], Kaldi `align-equal-compiled`): a word transcript's
+//!    optional silences and pronunciations are drawn at random (seeded per utterance), as Kaldi's
+//!    `EqualAlign` draws a random path through the training graph.
+//! 3. `iterations` EM passes, each one pass of GMM re-estimation on the current alignment (the
+//!    first gives one Gaussian per state: `gmm-init-mono` + the first `gmm-est`), followed by
+//!    mix-up toward `total_gaussians`, shared out in proportion to occupancy^`power` and grown by
+//!    equal steps over the first `mixup_iterations` passes (`gmm-est --mix-up --power`).
+//! 4. Viterbi realignment ([`Aligner`], GMM log-likelihoods as scores) before passes
+//!    1-10, 12, 14, ..., 20, 23, 26, ..., 38 (Kaldi's `realign_iters`), transitions re-estimated
+//!    from the alignment counts each time.
+//!
+//! An utterance whose realignment fails keeps its previous alignment for the statistics (the
+//! counts stay comparable between passes); it is reported as failed when its last realignment
+//! failed. One that cannot even be equally aligned (too few frames, no phones) is left out from
+//! the start. Utterances go through rayon (one [`SearchScratch`] per thread); the GMM statistics
+//! are summed in a fixed order, so the result does not depend on the thread count.
+
+use ndarray::{Array2, ArrayView2, Axis, concatenate};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use crate::corpus::PhoneSet;
+use crate::decode::{
+    AlignConfig, AlignError, AlignGraph, Aligner, Alignment, SearchScratch, equal_align,
+};
+use crate::error::{Error, Result};
+use crate::model::gmm::{GmmConfig, GmmInit, StateGmms, TrainingFrames};
+use crate::model::hmm::{ContextTable, HmmConfig, TransitionCounts, Transitions};
+use crate::options;
+
+/// What was said in one utterance, as the aligner reads it (48-set phone ids).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transcript {
+    /// Phones as they are, silences included (TIMIT's transcripts): no optional silence.
+    Phones(Vec<u16>),
+    /// Words, each with one or more pronunciations; an optional `sil` between words and at both
+    /// ends.
+    Words(Vec<Vec<Vec<u16>>>),
+}
+
+impl Transcript {
+    /// Every phone id the transcript may use.
+    fn phones(&self) -> Box<dyn Iterator<Item = u16> + '_> {
+        match self {
+            Transcript::Phones(p) => Box::new(p.iter().copied()),
+            Transcript::Words(w) => Box::new(w.iter().flatten().flatten().copied()),
+        }
+    }
+
+    /// The transcript's alignment graph.
+    pub fn compile(&self, aligner: &Aligner) -> std::result::Result<AlignGraph, AlignError> {
+        match self {
+            Transcript::Phones(p) => aligner.compile(&[p], false),
+            Transcript::Words(w) => aligner.compile_alternatives(w, true),
+        }
+    }
+
+    /// One path through the transcript for the equal alignment: the phones as they are, or per
+    /// word a random pronunciation with an optional `sil` before it (and one at the end), each
+    /// taken with probability `silence_prob`.
+    fn equal_path(&self, sil: u16, silence_prob: f32, rng: &mut ChaCha8Rng) -> Vec<u16> {
+        match self {
+            Transcript::Phones(p) => p.clone(),
+            Transcript::Words(words) => {
+                let mut out = Vec::new();
+                for w in words {
+                    if rng.random::<f32>() < silence_prob {
+                        out.push(sil);
+                    }
+                    if !w.is_empty() {
+                        out.extend_from_slice(&w[rng.random_range(0..w.len())]);
+                    }
+                }
+                if rng.random::<f32>() < silence_prob {
+                    out.push(sil);
+                }
+                out
+            }
+        }
+    }
+}
+
+options! {
+    /// Flat-start monophone training (Kaldi steps/train_mono.sh).
+    pub struct FlatStartConfig {
+        /// EM passes, the first on the equal alignment (Kaldi num_iters 40).
+        iterations: usize = 40,
+        /// Passes over which the Gaussian count grows (Kaldi max_iter_inc 30).
+        mixup_iterations: usize = 30,
+        /// Gaussians over all states at the end of the growth (Kaldi totgauss 1000).
+        total_gaussians: usize = 1000,
+        /// Exponent on state occupancy when the Gaussians are shared out (Kaldi --power 0.25).
+        power: f64 = 0.25,
+        /// Frames per Gaussian a state needs to be given more on mix-up (Kaldi gmm-mixup --min-count 20).
+        mixup_min_count: f32 = 20.0,
+        /// Minimum occupancy of a Gaussian in EM (Kaldi --min-gaussian-occupancy 3).
+        min_count: f32 = 3.0,
+        /// Variance floor, as a fraction of the global per-dimension variance.
+        var_floor: f32 = 0.01,
+        /// Seed of the equal alignment's random choices (optional silences, pronunciations).
+        seed: u64 = 0,
+    }
+}
+
+impl FlatStartConfig {
+    /// Check value ranges; the error names the option.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |what: String| Err(Error::invalid(format!("flat-start options: {what}")));
+        if self.iterations == 0 {
+            return bad("iterations must be at least 1".into());
+        }
+        if self.mixup_iterations >= self.iterations {
+            return bad(format!(
+                "mixup_iterations ({}) must be below iterations ({})",
+                self.mixup_iterations, self.iterations
+            ));
+        }
+        if !(self.power >= 0.0 && self.power <= 1.0) {
+            return bad(format!("power must be in [0, 1], got {}", self.power));
+        }
+        for (name, x) in [
+            ("mixup_min_count", self.mixup_min_count),
+            ("min_count", self.min_count),
+        ] {
+            if !(x >= 0.0 && x.is_finite()) {
+                return bad(format!("{name} must be a number >= 0, got {x}"));
+            }
+        }
+        if !(self.var_floor > 0.0 && self.var_floor <= 1.0) {
+            return bad(format!(
+                "var_floor must be in (0, 1], got {}",
+                self.var_floor
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Kaldi's `realign_iters` for 40 passes, continued: 1-10, then every 2nd pass to 20, then every
+/// 3rd.
+pub fn realigns_before(pass: usize) -> bool {
+    (1..=10).contains(&pass)
+        || (pass > 10 && pass <= 20 && pass.is_multiple_of(2))
+        || (pass > 20 && (pass - 20).is_multiple_of(3))
+}
+
+/// One utterance to train on.
+#[derive(Debug, Clone, Copy)]
+pub struct FlatStartUtt<'a> {
+    /// Frames x dims (the pipeline's features, e.g. MFCC + deltas with CMVN).
+    pub feats: ArrayView2<'a, f32>,
+    /// What was said.
+    pub transcript: &'a Transcript,
+}
+
+/// Reported after every pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pass {
+    /// 0-based pass.
+    pub pass: usize,
+    /// Whether the utterances were realigned before it.
+    pub realigned: bool,
+    /// Utterances whose alignment in use failed its last realignment.
+    pub failed: usize,
+    /// Gaussians after the pass's mix-up.
+    pub gaussians: usize,
+    /// Average log-likelihood per frame of the alignment under the model the pass started from
+    /// (the first pass: under its own single Gaussians).
+    pub log_likelihood: f64,
+}
+
+/// The trained monophone model.
+#[derive(Debug, Clone)]
+pub struct MonoModel {
+    /// Context-independent tying: one tied state per (phone, state) of the phones used.
+    pub ctx: ContextTable,
+    /// Re-estimated transition probabilities.
+    pub trans: Transitions,
+    /// One GMM per tied state.
+    pub gmms: StateGmms,
+}
+
+/// What a flat start produces.
+#[derive(Debug, Clone)]
+pub struct FlatStart {
+    /// The model after the last pass.
+    pub model: MonoModel,
+    /// Per utterance, in input order: its last successful Viterbi alignment, or why it has none
+    /// (it could not be equally aligned, or its last realignment failed).
+    pub alignments: Vec<std::result::Result<Alignment, AlignError>>,
+    /// One entry per pass.
+    pub history: Vec<Pass>,
+}
+
+/// Train from `utts` (see the module comment); `progress` is called after every pass.
+pub fn flat_start(
+    utts: &[FlatStartUtt],
+    cfg: &FlatStartConfig,
+    hmm: &HmmConfig,
+    align: &AlignConfig,
+    mut progress: impl FnMut(&Pass),
+) -> Result<FlatStart> {
+    cfg.validate()?;
+    align.validate()?;
+    let set = PhoneSet::timit();
+    let names = set.p48.names();
+    let sil = set.silence48();
+    let topo = hmm.topology(names.len(), sil)?;
+    if utts.is_empty() {
+        return Err(Error::invalid("a flat start needs at least one utterance"));
+    }
+    let dim = utts[0].feats.ncols();
+    if let Some(u) = utts.iter().find(|u| u.feats.ncols() != dim) {
+        return Err(Error::DimensionMismatch {
+            what: "the flat start's features",
+            expected: dim,
+            got: u.feats.ncols(),
+        });
+    }
+    // States only for the phones in use (every state needs frames); `sil` always.
+    let mut first_leaf: Vec<Option<u32>> = vec![None; names.len()];
+    let mut used = vec![false; names.len()];
+    used[sil as usize] = true;
+    for u in utts {
+        for p in u.transcript.phones() {
+            match used.get_mut(p as usize) {
+                Some(x) => *x = true,
+                None => {
+                    return Err(Error::invalid(format!(
+                        "phone id {p} in a transcript is outside the {}-phone set",
+                        names.len()
+                    )));
+                }
+            }
+        }
+    }
+    let mut num_leaves = 0u32;
+    for (p, &u) in used.iter().enumerate() {
+        if u {
+            first_leaf[p] = Some(num_leaves);
+            num_leaves += topo.states(p as u16) as u32;
+        }
+    }
+    let ctx = ContextTable::build(names, sil, &topo, num_leaves as usize, |_, c, _, s| {
+        first_leaf[c as usize].map(|f| f + s as u32)
+    })?;
+    let mut trans = Transitions::from_config(names, &topo, hmm)?;
+
+    // Equal alignments (seeded per utterance, so the thread count does not matter). `current`:
+    // what the statistics use (the equal alignment, then the last successful realignment);
+    // `failed`: why an utterance has none, or why its last realignment failed.
+    let equal: Vec<std::result::Result<Alignment, AlignError>> = utts
+        .par_iter()
+        .enumerate()
+        .map(|(i, u)| {
+            let mut rng = ChaCha8Rng::seed_from_u64(
+                cfg.seed ^ (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            );
+            let path = u.transcript.equal_path(sil, align.silence_prob, &mut rng);
+            equal_align(&ctx, &path, u.feats.nrows())
+        })
+        .collect();
+    let (mut current, mut failed): (Vec<Option<Alignment>>, Vec<Option<AlignError>>) = equal
+        .into_iter()
+        .map(|a| match a {
+            Ok(a) => (Some(a), None),
+            Err(e) => (None, Some(e)),
+        })
+        .unzip();
+    if current.iter().all(Option::is_none) {
+        let why = failed.iter().flatten().next().cloned();
+        return Err(Error::invalid(format!(
+            "no utterance could be equally aligned{}",
+            why.map_or(String::new(), |w| format!(" (e.g. {w})"))
+        )));
+    }
+    let views: Vec<ArrayView2<f32>> = utts.iter().map(|u| u.feats).collect();
+    let x = concatenate(Axis(0), &views).map_err(|e| Error::invalid(e.to_string()))?;
+    let gcfg = GmmConfig {
+        gaussians_per_state: 1,
+        iterations: 1,
+        init: GmmInit::Split,
+        var_floor: cfg.var_floor,
+        min_count: cfg.min_count,
+        ..GmmConfig::default()
+    };
+    let n_states = num_leaves as usize;
+    let inc = cfg.total_gaussians.saturating_sub(n_states) / cfg.mixup_iterations.max(1);
+    let mut num_gauss = n_states;
+    let mut gmms: Option<StateGmms> = None;
+    let mut history = Vec::with_capacity(cfg.iterations);
+    for pass in 0..cfg.iterations {
+        let realigned = pass > 0 && realigns_before(pass);
+        if let (true, Some(model)) = (realigned, &gmms) {
+            let aligner = Aligner::new(&ctx, &trans, align)?;
+            let fresh = align_all(
+                &aligner,
+                utts,
+                |f| model.log_likelihoods(f),
+                |i| current[i].is_some(),
+            );
+            for (i, a) in fresh.into_iter().enumerate() {
+                match a {
+                    None => {}
+                    Some(Ok(a)) => {
+                        current[i] = Some(a);
+                        failed[i] = None;
+                    }
+                    Some(Err(e)) => failed[i] = Some(e),
+                }
+            }
+        }
+        if pass == 0 || realigned {
+            let counts = count_transitions(&current, &trans)?;
+            trans.update_with(&counts, hmm)?;
+        }
+        let labels: Vec<u32> = current
+            .iter()
+            .zip(utts)
+            .flat_map(|(a, u)| match a {
+                Some(a) => a.leaves(),
+                None => vec![u32::MAX; u.feats.nrows()],
+            })
+            .collect();
+        let data = TrainingFrames::new(x.view(), &labels, n_states, cfg.var_floor)?;
+        let (next, ll) = match &gmms {
+            None => {
+                let mut ll = 0.0;
+                let m = StateGmms::train_on(&data, &gcfg, |p| ll = p.log_likelihood)?;
+                (m, ll)
+            }
+            Some(m) => m.em_step(&data, &gcfg)?,
+        };
+        if !ll.is_finite() {
+            return Err(Error::invalid(format!(
+                "flat start pass {pass}: the log-likelihood is not finite"
+            )));
+        }
+        let targets = mixup_targets(&data.state_counts(), num_gauss, cfg);
+        let next = next.mix_up(&targets)?;
+        if pass >= 1 && pass <= cfg.mixup_iterations {
+            num_gauss += inc;
+        }
+        let p = Pass {
+            pass,
+            realigned,
+            failed: current
+                .iter()
+                .zip(&failed)
+                .filter(|(a, f)| a.is_some() && f.is_some())
+                .count(),
+            gaussians: next.num_gaussians(),
+            log_likelihood: ll,
+        };
+        progress(&p);
+        history.push(p);
+        gmms = Some(next);
+    }
+    let gmms = gmms.expect("at least one pass");
+    let alignments = current
+        .into_iter()
+        .zip(failed)
+        .map(|(a, f)| match (a, f) {
+            (_, Some(e)) => Err(e),
+            (Some(a), None) => Ok(a),
+            (None, None) => Err(AlignError::EmptyTranscript),
+        })
+        .collect();
+    Ok(FlatStart {
+        model: MonoModel { ctx, trans, gmms },
+        alignments,
+        history,
+    })
+}
+
+/// Viterbi-align the utterances `which` selects (rayon, one scratch per thread), `scores`
+/// giving each one's frames x tied-states log-likelihoods; `None` for the others.
+pub fn align_all(
+    aligner: &Aligner,
+    utts: &[FlatStartUtt],
+    scores: impl Fn(ArrayView2<f32>) -> Result<Array2<f32>> + Sync,
+    which: impl Fn(usize) -> bool + Sync,
+) -> Vec<Option<std::result::Result<Alignment, AlignError>>> {
+    utts.par_iter()
+        .enumerate()
+        .map_init(SearchScratch::default, |scratch, (i, u)| {
+            if !which(i) {
+                return None;
+            }
+            Some((|| {
+                let s = scores(u.feats).map_err(|e| AlignError::BadScores(e.to_string()))?;
+                let graph = u.transcript.compile(aligner)?;
+                aligner.align(&graph, s.view(), scratch)
+            })())
+        })
+        .collect()
+}
+
+/// Transition counts of the alignments in use (Viterbi ones; the equal alignment's at first).
+fn count_transitions(
+    current: &[Option<Alignment>],
+    trans: &Transitions,
+) -> Result<TransitionCounts> {
+    current
+        .par_iter()
+        .flatten()
+        .try_fold(
+            || trans.counts(),
+            |mut c, a| {
+                a.count_transitions(&mut c)?;
+                Ok(c)
+            },
+        )
+        .try_reduce(
+            || trans.counts(),
+            |mut a, b| {
+                a.merge(&b)?;
+                Ok(a)
+            },
+        )
+}
+
+/// Gaussians per state for a total of `total` (Kaldi `GetSplitTargets`): shares in proportion to
+/// occupancy^power, at most one per `mixup_min_count` frames (never fewer than one).
+fn mixup_targets(occupancy: &[f64], total: usize, cfg: &FlatStartConfig) -> Vec<usize> {
+    let w: Vec<f64> = occupancy.iter().map(|&o| o.powf(cfg.power)).collect();
+    let sum: f64 = w.iter().sum();
+    occupancy
+        .iter()
+        .zip(&w)
+        .map(|(&o, &w)| {
+            let share = (total as f64 * w / sum).round() as usize;
+            let cap = if cfg.mixup_min_count > 0.0 {
+                (o / cfg.mixup_min_count as f64).floor() as usize
+            } else {
+                usize::MAX
+            };
+            share.min(cap).max(1)
+        })
+        .collect()
+}
