@@ -3,18 +3,16 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use asrpipe::corpus::{Lexicon, Split};
-use asrpipe::decode::{AlignConfig, DecodeConfig, DecodePatch};
+use asrpipe::corpus::Lexicon;
+use asrpipe::decode::{DecodeConfig, DecodePatch};
 use asrpipe::frontend::StageKind;
 use asrpipe::io::lock::DirLock;
 use asrpipe::model::ModelKind;
 use asrpipe::model::dnn::{DnnPatch, HiddenSpec};
 use asrpipe::model::gmm::GmmPatch;
-use asrpipe::model::hmm::{HmmConfig, Transitions};
 use asrpipe::pipeline::Pipeline;
 use asrpipe::pipeline::classifier::{Overrides, production_gmm_budget};
-use asrpipe::train::flat_start::FlatStartConfig;
-use asrpipe::train::realign::Realigned;
+use asrpipe::train::recipe::{self, Labels};
 use asrpipe::train::{self as run, Trained};
 
 use super::CorpusArgs;
@@ -190,82 +188,29 @@ impl ClassifierArgs {
 
 pub fn train(a: TrainArgs) -> Result<()> {
     let pipeline = a.c.pipeline()?;
+    let lexicon = a.lexicon.as_deref().map(Lexicon::load).transpose()?;
+    let labels = match (&a.align_with, a.flat_start) {
+        (Some(dir), false) => Labels::AlignWith(dir.clone()),
+        (None, true) => Labels::FlatStart {
+            seed: a.c.seed.unwrap_or(0),
+        },
+        (None, false) if lexicon.is_some() => {
+            bail!("--lexicon is for --flat-start or --align-with")
+        }
+        (None, false) => Labels::Hand,
+        (Some(_), true) => bail!("--flat-start and --align-with: choose one source of labels"),
+    };
     let _lock = DirLock::take(&a.output)?;
     let session = a.c.data.open()?;
     let env = session.env();
-    let lexicon = a.lexicon.as_deref().map(Lexicon::load).transpose()?;
-    if lexicon.is_some() && !a.flat_start && a.align_with.is_none() {
-        bail!("--lexicon is for --flat-start or --align-with");
-    }
-    let hmm = HmmConfig::default();
-    let align = AlignConfig::default();
-    let fs_dir = a.output.join("flat_start");
-    // (alignment, what it is, the flat start's transitions)
-    let realigned = if a.flat_start {
-        let fs_cfg = FlatStartConfig {
-            seed: a.c.seed.unwrap_or(0),
-            ..FlatStartConfig::default()
-        };
-        let (fs, r) = env.flat_start(lexicon.as_ref(), &fs_cfg, &hmm, &align)?;
-        r.write_phn(&fs_dir.join("mono"), &r.aligned_ids)?;
-        fs.model.trans.save(&fs_dir.join("transitions.json"))?;
-        let last = fs.history.last().map_or(0, |p| p.gaussians);
-        let what = format!(
-            "flat start: {} passes, {} monophone states, {last} Gaussians; {} utterances aligned",
-            fs.history.len(),
-            fs.model.ctx.num_leaves(),
-            r.aligned
-        );
-        report(&r, &what);
-        // The test speakers too, when they have hand times to compare with.
-        let test = env.utterances(Split::Test);
-        if test.iter().any(|u| u.has_alignment()) {
-            let t = env.align_mono(&fs.model, Split::Test, lexicon.as_ref(), &align)?;
-            report(&t, "test speakers aligned with the flat-start monophones");
-        }
-        Some((r, what, Some(fs.model.trans)))
-    } else if let Some(dir) = &a.align_with {
-        let gmm = Trained::load(dir)?;
-        let tpath = dir.join("flat_start").join("transitions.json");
-        let trans = tpath
-            .is_file()
-            .then(|| Transitions::load(&tpath))
-            .transpose()?;
-        let r = env.align_with(&gmm, trans.as_ref(), lexicon.as_ref(), &hmm, &align)?;
-        let what = format!(
-            "Viterbi alignment of {}; {} utterances aligned",
-            dir.display(),
-            r.aligned
-        );
-        report(&r, &what);
-        Some((r, what, None))
-    } else {
-        None
-    };
-    let cfg = pipeline.classifier.clone().unwrap_or_default();
-    let train_on = |corpus| -> Result<Trained> {
-        let env = env.over(corpus);
-        let targets = env.targets(&cfg.states)?;
-        Ok(run::train(&env, &pipeline, &targets, Some(&a.output))?)
-    };
-    let mut trained = train_on(realigned.as_ref().map_or(env.corpus, |r| &r.0.corpus))?;
-    let mut labels = realigned.as_ref().map(|r| r.1.clone());
-    if let Some((_, what, Some(trans))) = &realigned
-        && trained.about.kind == ModelKind::Gmm
-    {
-        // Kaldi's tri1 on the monophone alignments: realigned once with the tied-state GMM, and
-        // trained again on that.
-        let r = env.align_with(&trained, Some(trans), lexicon.as_ref(), &hmm, &align)?;
-        let what = format!(
-            "{what}; realigned once with the tied-state GMM ({} utterances aligned)",
-            r.aligned
-        );
-        report(&r, &what);
-        r.write_phn(&fs_dir.join("alignments"), &r.aligned_ids)?;
-        trained = train_on(&r.corpus)?;
-        labels = Some(what);
-    }
-    trained.about.labels = labels;
+    let trained = recipe::train_with(
+        &env,
+        &pipeline,
+        &labels,
+        lexicon.as_ref(),
+        &a.output,
+        |line| eprintln!("{line}"),
+    )?;
     trained
         .save(&a.output)
         .with_context(|| format!("writing the model to {}", a.output.display()))?;
@@ -282,21 +227,6 @@ pub fn train(a: TrainArgs) -> Result<()> {
         a.output.display()
     );
     Ok(())
-}
-
-/// What an alignment step did: counts, reasons for skipping, agreement with the hand times.
-fn report(r: &Realigned, what: &str) {
-    eprintln!("{what}");
-    for (why, n) in r.skip_reasons() {
-        eprintln!("  skipped {n} utterances: {why}");
-    }
-    if let Some(b) = &r.boundaries {
-        eprintln!(
-            "  boundaries vs the hand times: {:.1}% within 20 ms, {:.1}% within 10 ms, mean \
-             {:.1} ms, median {:.1} ms ({} boundaries)",
-            b.within_20ms, b.within_10ms, b.mean_abs_ms, b.median_abs_ms, b.boundaries
-        );
-    }
 }
 
 pub fn eval(a: EvalArgs) -> Result<()> {

@@ -10,6 +10,7 @@ pub mod hmm;
 pub mod model_dir;
 pub mod provenance;
 pub mod realign;
+pub mod recipe;
 pub mod results;
 pub mod run;
 pub mod targets;
