@@ -57,6 +57,8 @@ fn config(init: GmmInit, per_state: usize) -> GmmConfig {
     GmmConfig {
         gaussians_per_state: per_state,
         iterations: 15,
+        // Every iteration runs (the convergence stop has a test of its own).
+        tolerance: 0.0,
         split_iterations: 5,
         init,
         seed: 7,
@@ -172,6 +174,46 @@ fn em_from_splitting_recovers_known_mixtures_and_reports_every_iteration() {
     assert_eq!(reports[10].gaussians, 5);
     // Splitting only adds likelihood here: the end beats one Gaussian per state by far.
     assert!(reports.last().unwrap().log_likelihood > reports[0].log_likelihood + 0.5);
+}
+
+#[test]
+fn em_stops_once_the_likelihood_stops_improving() {
+    let t = truths();
+    let (x, labels) = sample(&t, &[30_000, 20_000], 2);
+    let full = GmmConfig {
+        min_count: 20_000.0 / 4.0,
+        iterations: 200,
+        ..config(GmmInit::Split, 3)
+    };
+    let (_, all) = train(x.view(), &labels, &full);
+    assert_eq!(all.len(), 2 * 5 + 200);
+    let tol = 1e-4f32;
+    let (g, stopped) = train(
+        x.view(),
+        &labels,
+        &GmmConfig {
+            tolerance: tol,
+            ..full.clone()
+        },
+    );
+    // The same path until the stop: the first iteration whose gain over the previous one (on
+    // the same Gaussians) is below the tolerance is the last.
+    let n = stopped.len();
+    assert!(n < all.len(), "{n} iterations: never converged");
+    for i in 0..n {
+        assert_eq!(
+            stopped[i].log_likelihood, all[i].log_likelihood,
+            "iteration {i}"
+        );
+    }
+    let gain = |i: usize| all[i].log_likelihood - all[i - 1].log_likelihood;
+    assert!(
+        gain(n - 1) < f64::from(tol),
+        "stopped at a gain of {}",
+        gain(n - 1)
+    );
+    assert!((11..n - 1).all(|i| gain(i) >= f64::from(tol) || all[i].structure_changed));
+    assert_recovers(&g, &t);
 }
 
 /// log Σ_c w_c N(x; μ_c, σ²_c) the slow way, in f64.

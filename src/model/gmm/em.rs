@@ -278,6 +278,7 @@ impl StateGmms {
             let ll = iterate(&mut model, &mut mixes, &mut changed)?;
             if let Some(prev) = last
                 && fixed
+                && cfg.tolerance > 0.0
                 && ll - prev < f64::from(cfg.tolerance)
             {
                 break;
