@@ -38,6 +38,9 @@ pub struct HiddenArgs {
     /// Neighbours of the k-NN scores [default: 5].
     #[arg(long)]
     k: Option<usize>,
+    /// Speaker k-NN candidates of any phone of the other sentences (default: the same phone).
+    #[arg(long)]
+    any_phone: bool,
     /// t-SNE perplexity [default: 30].
     #[arg(long)]
     perplexity: Option<f32>,
@@ -65,6 +68,7 @@ impl HiddenArgs {
         if let Some(p) = self.perplexity {
             o.perplexity = p;
         }
+        o.same_phone = !self.any_phone;
         if let Some(s) = self.seed {
             o.seed = s;
         }

@@ -466,3 +466,19 @@ fn with_suffix(stem: &Path, suffix: &str) -> PathBuf {
     s.push(suffix);
     PathBuf::from(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shown_speakers_are_gender_balanced_and_spread() {
+        use Gender::{Female as F, Male as M};
+        let g = [F, M, F, M, F, F, M, F, M, M];
+        // Women 0 2 4 5 7, men 1 3 6 8 9: three of each, the 1st, 3rd and 5th of each list.
+        assert_eq!(pick_speakers(&g, 6), vec![0, 1, 4, 6, 7, 9]);
+        // Too few men: the rest are women (the 1st, 3rd and 4th of four).
+        assert_eq!(pick_speakers(&[F, F, F, F, M], 4), vec![0, 2, 3, 4]);
+        assert_eq!(pick_speakers(&[M, F], 6), vec![0, 1]);
+    }
+}

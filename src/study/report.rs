@@ -305,3 +305,29 @@ pub fn write(
     crate::io::atomic::write_bytes(&out.join("results.csv"), csv(rows).as_bytes())?;
     write_json(&out.join("results.json"), &rows)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_report_says_its_speech_is_synthetic_and_names_its_sentences() {
+        let corpus = Corpus::open(&Corpus::demo_dir()).unwrap();
+        let p = corpus_paragraph(&corpus);
+        assert!(p.starts_with("**Synthetic speech.**"), "{p}");
+        assert!(p.contains("`sa1` (\"She had your dark suit in greasy wash water all year.\")"));
+        assert!(p.contains("`sa2`"));
+        assert!(!p.contains("TIMIT"));
+    }
+
+    #[test]
+    fn a_real_corpus_is_not_called_synthetic() {
+        let Some(dir) = std::env::var_os("ASRPIPE_TIMIT_SAMPLE") else {
+            return;
+        };
+        let corpus = Corpus::open(Path::new(&dir)).unwrap();
+        let p = corpus_paragraph(&corpus);
+        assert!(!p.contains("Synthetic"), "{p}");
+        assert!(p.contains("`sa1`") && p.contains("`sa2`"), "{p}");
+    }
+}
