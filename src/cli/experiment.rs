@@ -54,13 +54,7 @@ fn run(exp: &Experiment, data: &CorpusArgs, out: &Path) -> Result<()> {
     let env = session.env();
     let rows = experiment::run_all(&env, exp, out, |msg| eprintln!("{msg}"))?;
     let extras = analyses(&env, exp, out, &rows)?;
-    report::write(
-        out,
-        exp,
-        &session.corpus.root.display().to_string(),
-        &rows,
-        &extras,
-    )?;
+    report::write(out, exp, &session.corpus, &rows, &extras)?;
     super::emit(asrpipe::train::table(
         &rows.iter().map(|r| r.result.clone()).collect::<Vec<_>>(),
     ))?;

@@ -14,7 +14,8 @@ use super::CorpusArgs;
 #[derive(clap::Subcommand)]
 pub enum Command {
     /// Hidden layers of several speakers saying one sentence: t-SNE and PCA panels by speaker,
-    /// and per layer the k-NN speaker and phone accuracies.
+    /// and per layer speaker k-NN (other sentence), linear speaker probe and phone k-NN, each with
+    /// its chance level, for the trained net and the same net at its random start.
     Hidden(HiddenArgs),
     /// First-layer weights of a DNN fed the spectrogram, beside the mel filter bank.
     Filters(FiltersArgs),
@@ -28,7 +29,7 @@ pub struct HiddenArgs {
     #[command(flatten)]
     data: CorpusArgs,
     /// Sentences said by every speaker, comma-separated: the first is plotted, all are scored
-    /// (k-NN neighbours come from other utterances) [default: sa1,sa2].
+    /// (speaker candidates come from the other sentences) [default: sa1,sa2].
     #[arg(long, value_delimiter = ',')]
     sentences: Option<Vec<String>>,
     /// Layers to show, comma-separated (0 = the network's input) [default: 0,1,2,4].
@@ -37,6 +38,9 @@ pub struct HiddenArgs {
     /// Neighbours of the k-NN scores [default: 5].
     #[arg(long)]
     k: Option<usize>,
+    /// Speaker k-NN candidates of any phone of the other sentences (default: the same phone).
+    #[arg(long)]
+    any_phone: bool,
     /// t-SNE perplexity [default: 30].
     #[arg(long)]
     perplexity: Option<f32>,
@@ -64,6 +68,7 @@ impl HiddenArgs {
         if let Some(p) = self.perplexity {
             o.perplexity = p;
         }
+        o.same_phone = !self.any_phone;
         if let Some(s) = self.seed {
             o.seed = s;
         }
@@ -107,12 +112,25 @@ pub fn run(cmd: Command) -> Result<()> {
             let trained = Trained::load(&a.model)?;
             let session = a.data.open()?;
             let rep = hidden::hidden_layers(&session.env(), &trained, &a.options(), &a.output)?;
-            let mut table = String::from("layer\tunits\tspeaker_knn\tphone_knn\n");
-            for s in &rep.scores {
-                table.push_str(&format!(
-                    "{}\t{}\t{:.4}\t{:.4}\n",
-                    s.layer, s.dim, s.speaker_knn, s.phone_knn
-                ));
+            let mut table = String::from(
+                "network\tlayer\tunits\tspeaker_knn\tchance\tchance_sd\tspeaker_probe\tchance\tphone_knn\tchance\n",
+            );
+            let rows = [("trained", &rep.scores), ("random-start", &rep.control)];
+            for (net, scores) in rows {
+                for s in scores {
+                    table.push_str(&format!(
+                        "{net}\t{}\t{}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\n",
+                        s.layer,
+                        s.dim,
+                        s.speaker_knn.accuracy,
+                        s.speaker_knn.chance,
+                        s.speaker_knn.chance_sd,
+                        s.speaker_probe.accuracy,
+                        s.speaker_probe.chance,
+                        s.phone_knn.accuracy,
+                        s.phone_knn.chance
+                    ));
+                }
             }
             super::emit(table)?;
             for f in &rep.figures {

@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::error::Result;
 use crate::study::experiment::{Experiment, Group, Row};
 use crate::study::filters::first_layer_filters;
-use crate::study::hidden::{LayerScore, hidden_layers};
+use crate::study::hidden::{HiddenOptions, LayerScore, hidden_layers};
 use crate::train::{Env, Trained};
 use crate::viz;
 
@@ -15,10 +15,29 @@ use crate::viz;
 pub struct Extras {
     /// (figure file, caption) in the order they appear.
     pub figures: Vec<(String, String)>,
-    /// Hidden-layer analysis: (run name, k of the k-NN scores, per-layer scores).
-    pub hidden: Option<(String, usize, Vec<LayerScore>)>,
+    /// The hidden-layer analysis, when the experiment asks for it.
+    pub hidden: Option<HiddenSummary>,
     /// Paragraphs added at the end of the report.
     pub notes: Vec<String>,
+}
+
+/// What the report needs of the hidden-layer analysis.
+#[derive(Debug, Clone)]
+pub struct HiddenSummary {
+    /// The run whose network was analysed.
+    pub run: String,
+    /// The settings it ran with.
+    pub options: HiddenOptions,
+    /// Speakers who say the analysed sentences.
+    pub speakers: usize,
+    /// The speakers drawn in the maps.
+    pub shown: Vec<String>,
+    /// Scores of the trained network, per layer.
+    pub scores: Vec<LayerScore>,
+    /// Scores of the same network at its random start.
+    pub control: Vec<LayerScore>,
+    /// Seed of that start.
+    pub control_seed: u64,
 }
 
 /// The figures and analyses an experiment asks for, from its finished runs in `out/runs/`:
@@ -82,15 +101,28 @@ pub fn analyses(env: &Env, exp: &Experiment, out: &Path, rows: &[Row]) -> Result
         extras.figures.push((
             "hidden-tsne.png".into(),
             format!(
-                "t-SNE of `{}` through `{}`, one colour per speaker, layer by layer.",
-                opts.sentences[0], h.run
+                "t-SNE of `{}` through `{}` for {} of the {} speakers, one colour per speaker, \
+                 circles women, triangles men, layer by layer; each panel's scores are over all \
+                 speakers, with their chance levels.",
+                opts.sentences[0],
+                h.run,
+                rep.shown.len(),
+                rep.speakers.len()
             ),
         ));
         extras.figures.push((
             "hidden-pca.png".into(),
             "The same frames projected on their first two principal components.".to_string(),
         ));
-        extras.hidden = Some((h.run.clone(), opts.k, rep.scores));
+        extras.hidden = Some(HiddenSummary {
+            run: h.run.clone(),
+            speakers: rep.speakers.len(),
+            shown: rep.shown,
+            scores: rep.scores,
+            control: rep.control,
+            control_seed: rep.control_seed,
+            options: opts,
+        });
     }
 
     if let Some(f) = &exp.filters {

@@ -98,6 +98,9 @@ pub struct HiddenPlot {
     /// t-SNE perplexity.
     #[serde(default)]
     pub perplexity: Option<f32>,
+    /// Speaker k-NN candidates only of the frame's own phone (default true).
+    #[serde(default)]
+    pub same_phone: Option<bool>,
 }
 
 impl HiddenPlot {
@@ -115,6 +118,9 @@ impl HiddenPlot {
         }
         if let Some(p) = self.perplexity {
             o.perplexity = p;
+        }
+        if let Some(b) = self.same_phone {
+            o.same_phone = b;
         }
         o
     }

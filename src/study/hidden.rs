@@ -1,32 +1,49 @@
 //! Hidden layers of several speakers saying the same sentences: projected to 2-D (t-SNE, PCA) and
-//! scored per layer by k-NN for speaker and phone identity.
+//! scored per layer for speaker and phone identity, beside the same network at its random start.
+//!
+//! Speaker measures are fair to every speaker: a frame of sentence `s` is compared only with
+//! frames of the *other* sentences, which every speaker says alike, so no speaker's candidates
+//! come from a different text than anyone else's. (Taking neighbours from any other utterance
+//! would offer a frame's own speaker only their other sentence while every other speaker offers
+//! the same sentence in the same context: same-speaker neighbours then come out rare whatever the
+//! representation.) The k-NN speaker score by default also keeps only candidates of the same
+//! phone, so that it asks whether the speaker can be told within a phone rather than measuring
+//! phonetic overlap between the sentences; its chance level is computed from those candidate sets
+//! (see [`crate::viz::chance`]). The linear probe is trained on the frames of all but one
+//! sentence and tested on the held-out one, for every sentence in turn.
 
 use std::path::{Path, PathBuf};
 
-use ndarray::{Array2, Axis, concatenate};
+use ndarray::{Array2, ArrayView2, Axis, concatenate};
 
-use crate::corpus::PhoneSet;
+use crate::corpus::{Gender, PhoneSet};
 use crate::error::{Error, Result};
 use crate::model::dnn::Dnn;
 use crate::pipeline::extractor::Extractor;
 use crate::train::{Env, Model, Trained};
-use crate::viz;
+use crate::viz::{self, ProbeOptions, ProbeScore, VoteScore};
 
 /// Settings of the hidden-layer analysis.
 #[derive(Debug, Clone)]
 pub struct HiddenOptions {
     /// Sentences said by every speaker (TIMIT `sa1`, `sa2`): the first is plotted, all are
-    /// scored, so that each speaker's frames have same-speaker neighbours in another utterance.
+    /// scored; a frame's speaker candidates come from the other sentences.
     pub sentences: Vec<String>,
     /// Layers to show: 0 = the network's (normalised, spliced) input, 1.. = hidden layers.
     pub layers: Vec<usize>,
     /// Neighbours of the k-NN scores.
     pub k: usize,
-    /// t-SNE perplexity (lowered to (points - 1) / 3 for small maps).
+    /// Speaker k-NN candidates only of the frame's own (39-)phone.
+    pub same_phone: bool,
+    /// The linear speaker probe.
+    pub probe: ProbeOptions,
+    /// Speakers drawn in the 2-D maps (half women, half men where the corpus has them).
+    pub shown_speakers: usize,
+    /// t-SNE perplexity.
     pub perplexity: f32,
     /// Keep every `stride`-th labelled frame in the 2-D maps (all frames are scored).
     pub stride: usize,
-    /// Seed of the t-SNE maps (frames are picked by `stride`, not at random).
+    /// Seed of the t-SNE maps.
     pub seed: u64,
 }
 
@@ -36,6 +53,9 @@ impl Default for HiddenOptions {
             sentences: vec!["sa1".into(), "sa2".into()],
             layers: vec![0, 1, 2, 4],
             k: 5,
+            same_phone: true,
+            probe: ProbeOptions::default(),
+            shown_speakers: 6,
             perplexity: 30.0,
             stride: 2,
             seed: 0,
@@ -79,28 +99,37 @@ impl HiddenOptions {
     }
 }
 
-/// Per-layer numbers of the hidden-layer analysis.
+/// Per-layer numbers of the hidden-layer analysis, each with its chance level.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LayerScore {
-    /// 0 = the network's input, 1.. = hidden layers.
+    /// 0 = input, 1.. = hidden layer.
     pub layer: usize,
-    /// Units of the layer (input: spliced feature dimension).
+    /// Units (dimensions) of the layer.
     pub dim: usize,
-    /// k-NN speaker identification accuracy among same-phone frames of other utterances
-    /// (lower = more speaker-mixed).
-    pub speaker_knn: f64,
-    /// Leave-one-out k-NN 39-phone accuracy (higher = more phonetic).
-    pub phone_knn: f64,
+    /// k-NN speaker identification, each frame's candidates taken from the other sentences (and
+    /// the same phone, when asked): lower = speakers more mixed.
+    pub speaker_knn: VoteScore,
+    /// Linear speaker probe, trained on the other sentences, tested on each held-out sentence;
+    /// chance = always the most frequent speaker of the test frames.
+    pub speaker_probe: ProbeScore,
+    /// k-NN 39-phone identification, candidates from other utterances (higher = more phonetic).
+    pub phone_knn: VoteScore,
 }
 
 /// The figures written and the per-layer scores.
 #[derive(Debug, Clone)]
 pub struct HiddenReport {
-    /// One per layer shown, in order.
+    /// Scores of the trained network.
     pub scores: Vec<LayerScore>,
-    /// Speakers of the plotted sentence, in plot order.
+    /// The same scores for the network of the same shape at its random start.
+    pub control: Vec<LayerScore>,
+    /// Seed of that random start (the training seed).
+    pub control_seed: u64,
+    /// Speakers who say the plotted sentence (all are scored).
     pub speakers: Vec<String>,
-    /// Figure files written.
+    /// The speakers drawn in the maps.
+    pub shown: Vec<String>,
+    /// Files written.
     pub figures: Vec<PathBuf>,
 }
 
@@ -113,10 +142,153 @@ pub(crate) fn dnn_of<'a>(trained: &'a Trained, what: &str) -> Result<&'a Dnn> {
     }
 }
 
+/// The network of `dnn`'s shape at its random start from `seed` (the training seed gives the
+/// very weights training began from), with `dnn`'s input normalisation. A front end started at
+/// the mel matrix is not restored: its filters are the random ones of the seed.
+pub fn random_start(dnn: &Dnn, seed: u64) -> Result<Dnn> {
+    let mut fresh = Dnn::new(dnn.arch().clone(), seed)?;
+    fresh.set_normalisation(dnn.input_mean().clone(), dnn.input_std().clone())?;
+    if let Some((mean, std)) = dnn.front_normalisation() {
+        fresh.set_front_normalisation(mean.clone(), std.clone())?;
+    }
+    Ok(fresh)
+}
+
+/// Labelled frames of the analysed sentences, in one order for every layer.
+pub struct Frames {
+    /// Utterance index of each frame.
+    pub utt: Vec<usize>,
+    /// Speaker index of each frame (into the speaker list; speakers who do not say the plotted
+    /// sentence get indices past it, one per utterance).
+    pub speaker: Vec<usize>,
+    /// Index of the frame's sentence in the analysed sentences.
+    pub sentence: Vec<usize>,
+    /// 39-phone of each frame.
+    pub phone: Vec<usize>,
+    /// Speakers with a list index (those who say the plotted sentence).
+    pub speakers: usize,
+}
+
+impl Frames {
+    /// Speaker k-NN, linear speaker probe and phone k-NN of the activations `x` (one row per
+    /// frame, in this order).
+    pub fn score(&self, x: ArrayView2<f32>, opts: &HiddenOptions) -> Result<LayerScore> {
+        let (utt, spk, sent, ph) = (&self.utt, &self.speaker, &self.sentence, &self.phone);
+        if x.nrows() != utt.len() {
+            return Err(Error::invalid(format!(
+                "{} activation rows for {} frames",
+                x.nrows(),
+                utt.len()
+            )));
+        }
+        let same_phone = opts.same_phone;
+        let speaker_ok = |i: usize, j: usize| sent[i] != sent[j] && (!same_phone || ph[i] == ph[j]);
+        // Frames of the same utterance share input samples (overlapping windows, spliced
+        // context) and would name the phone for free.
+        let phone_ok = |i: usize, j: usize| utt[i] != utt[j];
+        let nn = viz::nearest_neighbours_many(x, opts.k, &[&speaker_ok, &phone_ok])?;
+        let phones = ph.iter().max().map_or(1, |m| m + 1);
+        let speaker_key: Vec<usize> = (0..utt.len())
+            .map(|i| {
+                if same_phone {
+                    sent[i] * phones + ph[i]
+                } else {
+                    sent[i]
+                }
+            })
+            .collect();
+        let speaker_knn = viz::keyed_vote_score(&nn[0], spk, &speaker_key, opts.k, speaker_ok);
+        let phone_knn = viz::keyed_vote_score(&nn[1], ph, utt, opts.k, phone_ok);
+
+        let listed: Vec<usize> = (0..utt.len()).filter(|&i| spk[i] < self.speakers).collect();
+        let labels: Vec<usize> = listed.iter().map(|&i| spk[i]).collect();
+        let folds: Vec<Option<usize>> = listed.iter().map(|&i| Some(sent[i])).collect();
+        let speaker_probe = viz::probe_score(
+            x.select(Axis(0), &listed).view(),
+            &labels,
+            &folds,
+            &opts.probe,
+        )?;
+        Ok(LayerScore {
+            layer: 0,
+            dim: x.ncols(),
+            speaker_knn,
+            speaker_probe,
+            phone_knn,
+        })
+    }
+}
+
+/// Up to `n` speakers, half of them women and half men where there are enough of each (the rest
+/// from the other group), spread evenly over each group's sorted list: deterministic.
+fn pick_speakers(genders: &[Gender], n: usize) -> Vec<usize> {
+    let group =
+        |g: Gender| -> Vec<usize> { (0..genders.len()).filter(|&i| genders[i] == g).collect() };
+    let (women, men) = (group(Gender::Female), group(Gender::Male));
+    let other = group(Gender::Unknown);
+    let n = n.min(genders.len());
+    let want_w = (n / 2).min(women.len());
+    let want_m = (n - want_w).min(men.len());
+    let want_w = (n - want_m).min(women.len());
+    let spread = |v: &[usize], m: usize| -> Vec<usize> {
+        (0..m).map(|i| v[(2 * i + 1) * v.len() / (2 * m)]).collect()
+    };
+    let mut out = spread(&women, want_w);
+    out.extend(spread(&men, want_m));
+    out.extend(other.iter().take(n - out.len()));
+    out.sort_unstable();
+    out
+}
+
+fn layer_name(l: usize) -> String {
+    if l == 0 {
+        "input".to_string()
+    } else {
+        format!("layer {l}")
+    }
+}
+
+/// Panel title: the layer, then its scores with chance levels in brackets.
+fn panel_title(sc: &LayerScore) -> String {
+    format!(
+        "{} ({} dims)\nspeaker k-NN {:.1} % (chance {:.1}) · probe {:.1} % (chance {:.1})\nphone k-NN {:.1} % (chance {:.1})",
+        layer_name(sc.layer),
+        sc.dim,
+        100.0 * sc.speaker_knn.accuracy,
+        100.0 * sc.speaker_knn.chance,
+        100.0 * sc.speaker_probe.accuracy,
+        100.0 * sc.speaker_probe.chance,
+        100.0 * sc.phone_knn.accuracy,
+        100.0 * sc.phone_knn.chance,
+    )
+}
+
+/// Activations of every utterance of `set` at `layer`, labelled frames only, stacked.
+fn layer_rows(
+    dnn: &Dnn,
+    set: &crate::train::dataset::FrameSet,
+    layer: usize,
+) -> Result<Array2<f32>> {
+    let rows: Vec<Array2<f32>> = set
+        .utts
+        .iter()
+        .map(|u| {
+            let a = dnn.activations(u.feats.view(), layer)?;
+            let keep: Vec<usize> = (0..u.labels.len())
+                .filter(|&t| u.labels[t].is_some())
+                .collect();
+            Ok(a.select(Axis(0), &keep))
+        })
+        .collect::<Result<_>>()?;
+    let views: Vec<_> = rows.iter().map(|r| r.view()).collect();
+    concatenate(Axis(0), &views).map_err(|e| Error::invalid(e.to_string()))
+}
+
 /// Hidden layers of `trained` for every speaker of the corpus saying `opts.sentences`: per layer
-/// the k-NN speaker and phone accuracies over the frames of all those sentences (a speaker's
-/// other sentence is where its own neighbours can come from), and t-SNE and PCA maps of the
-/// first sentence coloured by speaker (`<stem>-tsne.png/.svg`, `<stem>-pca.png/.svg`).
+/// the speaker k-NN (candidates from the other sentences), the linear speaker probe and the
+/// phone k-NN, each with its chance level, for the trained network and for the same network at
+/// its random start; and t-SNE and PCA maps of the first sentence for a few speakers
+/// (`<stem>-tsne.png/.svg`, `<stem>-pca.png/.svg`).
 pub fn hidden_layers(
     env: &Env,
     trained: &Trained,
@@ -131,30 +303,39 @@ pub fn hidden_layers(
             "layer {l} does not exist: the network has {depth} hidden layers (0 = input)"
         )));
     }
-    let Some(plotted) = opts.sentences.first() else {
-        return Err(Error::invalid("no sentence to plot"));
+    if opts.k == 0 {
+        return Err(Error::invalid("the k-NN scores need k >= 1"));
+    }
+    if opts.sentences.len() < 2 {
+        return Err(Error::invalid(format!(
+            "the speaker measures compare sentences: give at least 2, got {:?}",
+            opts.sentences
+        )));
+    }
+    let plotted = &opts.sentences[0];
+    let sentence_of = |u: &str| {
+        opts.sentences
+            .iter()
+            .position(|s| s.eq_ignore_ascii_case(u))
     };
-    let said = |u: &&crate::corpus::Utterance, s: &str| u.sentence.eq_ignore_ascii_case(s);
     let utts: Vec<_> = env
         .corpus
         .utterances
         .iter()
-        .filter(|u| opts.sentences.iter().any(|s| said(u, s)))
+        .filter(|u| sentence_of(&u.sentence).is_some())
         .collect();
-    let speakers: Vec<String> = {
-        let mut v: Vec<String> = utts
-            .iter()
-            .filter(|u| said(u, plotted))
-            .map(|u| u.speaker.clone())
-            .collect();
-        v.dedup();
-        v
-    };
+    let mut speakers: Vec<(String, Gender)> = utts
+        .iter()
+        .filter(|u| sentence_of(&u.sentence) == Some(0))
+        .map(|u| (u.speaker.clone(), u.gender))
+        .collect();
+    speakers.sort();
+    speakers.dedup();
     if speakers.len() < 2 {
         return Err(Error::format(
             &env.corpus.root,
             format!(
-                "{} speaker(s) say sentence `{plotted}`: the plot needs at least 2",
+                "{} speaker(s) say sentence `{plotted}`: the analysis needs at least 2",
                 speakers.len()
             ),
         ));
@@ -163,59 +344,77 @@ pub fn hidden_layers(
     let set = env.load("sentence feats", &utts, &extractor)?;
     let phones = PhoneSet::timit();
 
-    // Labelled frames only: utterance, speaker, 39-phone, plotted or not.
-    let (mut utt, mut spk, mut ph, mut shown) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut frames = Frames {
+        utt: Vec::new(),
+        speaker: Vec::new(),
+        sentence: Vec::new(),
+        phone: Vec::new(),
+        speakers: speakers.len(),
+    };
     for (ui, u) in set.utts.iter().enumerate() {
-        let si = speakers.iter().position(|s| *s == u.speaker);
+        let si = speakers.iter().position(|s| s.0 == u.speaker);
+        let sent = sentence_of(&u.sentence).expect("only the analysed sentences were loaded");
         for l in u.labels.iter().flatten() {
-            utt.push(ui);
-            // Speakers who do not say the plotted sentence still count as other speakers.
-            spk.push(si.unwrap_or(speakers.len() + ui));
-            ph.push(phones.fold_48_to_39(l.phone) as usize);
-            shown.push(si.is_some() && u.sentence.eq_ignore_ascii_case(plotted));
+            frames.utt.push(ui);
+            frames.speaker.push(si.unwrap_or(speakers.len() + ui));
+            frames.sentence.push(sent);
+            frames.phone.push(phones.fold_48_to_39(l.phone) as usize);
         }
     }
-    let mut scores = Vec::new();
-    let mut mats = Vec::new();
+
+    let control_seed = trained.about.seed;
+    let fresh = random_start(dnn, control_seed)?;
+    let (mut scores, mut control, mut mats) = (Vec::new(), Vec::new(), Vec::new());
     for &layer in &opts.layers {
         env.observer.begin(&format!("layer {layer}"), 0);
-        let rows: Vec<Array2<f32>> = set
-            .utts
-            .iter()
-            .map(|u| {
-                let a = dnn.activations(u.feats.view(), layer)?;
-                let keep: Vec<usize> = (0..u.labels.len())
-                    .filter(|&t| u.labels[t].is_some())
-                    .collect();
-                Ok(a.select(Axis(0), &keep))
-            })
-            .collect::<Result<_>>()?;
-        let views: Vec<_> = rows.iter().map(|r| r.view()).collect();
-        let x = concatenate(Axis(0), &views).map_err(|e| Error::invalid(e.to_string()))?;
-        // Neighbours only from other utterances: frames of the same utterance share input samples
-        // (overlapping windows, spliced context) and would name speaker and phone for free. Phone
-        // identity from any such frame; speaker identity from frames of the same phone only, so
-        // that what is measured is the speaker, not the phone content.
-        let any = viz::nearest_neighbours_where(x.view(), opts.k, |i, j| utt[i] != utt[j])?;
-        let same_phone = viz::nearest_neighbours_where(x.view(), opts.k, |i, j| {
-            utt[i] != utt[j] && ph[i] == ph[j]
-        })?;
+        let x = layer_rows(dnn, &set, layer)?;
         scores.push(LayerScore {
             layer,
-            dim: x.ncols(),
-            speaker_knn: viz::vote_accuracy(&same_phone, &spk),
-            phone_knn: viz::vote_accuracy(&any, &ph),
+            ..frames.score(x.view(), opts)?
+        });
+        let r = layer_rows(&fresh, &set, layer)?;
+        control.push(LayerScore {
+            layer,
+            ..frames.score(r.view(), opts)?
         });
         env.observer.end();
         mats.push(x);
     }
 
-    // 2-D maps of every stride-th frame of the plotted sentence.
-    let pick: Vec<usize> = (0..utt.len())
-        .filter(|&i| shown[i])
+    // 2-D maps of every stride-th frame of the plotted sentence, for a few speakers.
+    let genders: Vec<Gender> = speakers.iter().map(|s| s.1).collect();
+    let shown = pick_speakers(&genders, opts.shown_speakers.max(1));
+    let pick: Vec<usize> = (0..frames.utt.len())
+        .filter(|&i| frames.sentence[i] == 0 && shown.contains(&frames.speaker[i]))
         .step_by(opts.stride.max(1))
         .collect();
-    let labels: Vec<usize> = pick.iter().map(|&i| spk[i]).collect();
+    let labels: Vec<usize> = pick
+        .iter()
+        .map(|&i| {
+            shown
+                .iter()
+                .position(|&s| s == frames.speaker[i])
+                .expect("picked")
+        })
+        .collect();
+    // Women take the even colours and men the odd ones: alike colours differ in shape too.
+    let count = |g: Gender| shown.iter().filter(|&&s| speakers[s].1 == g).count();
+    let pairs = 2 * count(Gender::Female).max(count(Gender::Male));
+    let (mut women, mut men, mut unknown) = (0, 0, 0);
+    let mut styles: Vec<viz::LabelStyle> = Vec::new();
+    for &s in &shown {
+        let (name, g) = (&speakers[s].0, speakers[s].1);
+        let (slot, shape) = match g {
+            Gender::Female => (2 * post_inc(&mut women), viz::Shape::Circle),
+            Gender::Male => (2 * post_inc(&mut men) + 1, viz::Shape::Triangle),
+            Gender::Unknown => (pairs + post_inc(&mut unknown), viz::Shape::Square),
+        };
+        styles.push(viz::LabelStyle {
+            name: format!("{name} ({})", gender_word(g)),
+            colour: viz::okabe_ito(slot),
+            shape,
+        });
+    }
     let sub: Vec<Array2<f32>> = mats.iter().map(|m| m.select(Axis(0), &pick)).collect();
     env.observer.begin("t-SNE", 0);
     let tsne_opts = viz::TsneOptions {
@@ -231,51 +430,45 @@ pub fn hidden_layers(
     );
     env.observer.end();
     let maps = maps?;
-    let title = |l: usize, sc: &LayerScore| {
-        let name = if l == 0 {
-            "input".to_string()
-        } else {
-            format!("layer {l}")
-        };
-        format!(
-            "{name}: speaker {:.0}%, phone {:.0}%",
-            100.0 * sc.speaker_knn,
-            100.0 * sc.phone_knn
-        )
-    };
     let tsne_panels: Vec<viz::Panel> = maps
         .into_iter()
-        .zip(opts.layers.iter().zip(&scores))
-        .map(|(p, (&l, sc))| {
-            viz::Panel::new(title(l, sc), p, labels.clone()).axes("t-SNE 1", "t-SNE 2")
+        .zip(&scores)
+        .map(|(p, sc)| {
+            viz::Panel::new(panel_title(sc), p, labels.clone()).axes("t-SNE 1", "t-SNE 2")
         })
         .collect();
     let pca_panels: Vec<viz::Panel> = sub
         .iter()
-        .zip(opts.layers.iter().zip(&scores))
-        .map(|(m, (&l, sc))| {
+        .zip(&scores)
+        .map(|(m, sc)| {
             Ok(
-                viz::Panel::new(title(l, sc), viz::pca(m.view(), 2)?, labels.clone())
+                viz::Panel::new(panel_title(sc), viz::pca(m.view(), 2)?, labels.clone())
                     .axes("PC 1", "PC 2"),
             )
         })
         .collect::<Result<_>>()?;
     let heading = format!(
-        "`{plotted}` said by {} speakers, through {} {} fed from `{}`",
+        "`{plotted}` by {} of {} speakers, {} {} fed from `{}`",
+        shown.len(),
         speakers.len(),
         trained.about.kind.name().to_uppercase(),
         trained.about.spec,
         trained.about.from
     );
+    let note = format!(
+        "scores over all {} speakers and {}; chance levels computed from the candidates (k-NN) and test frames (probe)",
+        speakers.len(),
+        opts.sentences.join(" + ")
+    );
     let mut figures = Vec::new();
     for (kind, name, panels) in [("tsne", "t-SNE", &tsne_panels), ("pca", "PCA", &pca_panels)] {
         for ext in ["png", "svg"] {
             let path = with_suffix(stem, &format!("-{kind}.{ext}"));
-            viz::scatter_panels(
+            viz::scatter_panels_styled(
                 &path,
                 panels,
-                &speakers,
-                &format!("{heading}: {name}"),
+                &styles,
+                &format!("{name} of {heading}\n{note}"),
                 "speaker",
             )?;
             figures.push(path);
@@ -283,13 +476,46 @@ pub fn hidden_layers(
     }
     Ok(HiddenReport {
         scores,
-        speakers,
+        control,
+        control_seed,
+        speakers: speakers.into_iter().map(|s| s.0).collect(),
+        shown: styles.into_iter().map(|s| s.name).collect(),
         figures,
     })
+}
+
+/// `*n`, then add one.
+fn post_inc(n: &mut usize) -> usize {
+    *n += 1;
+    *n - 1
+}
+
+fn gender_word(g: Gender) -> &'static str {
+    match g {
+        Gender::Female => "female",
+        Gender::Male => "male",
+        Gender::Unknown => "gender unknown",
+    }
 }
 
 fn with_suffix(stem: &Path, suffix: &str) -> PathBuf {
     let mut s = stem.as_os_str().to_owned();
     s.push(suffix);
     PathBuf::from(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shown_speakers_are_gender_balanced_and_spread() {
+        use Gender::{Female as F, Male as M};
+        let g = [F, M, F, M, F, F, M, F, M, M];
+        // Women 0 2 4 5 7, men 1 3 6 8 9: three of each, the 1st, 3rd and 5th of each list.
+        assert_eq!(pick_speakers(&g, 6), vec![0, 1, 4, 6, 7, 9]);
+        // Too few men: the rest are women (the 1st, 3rd and 4th of four).
+        assert_eq!(pick_speakers(&[F, F, F, F, M], 4), vec![0, 2, 3, 4]);
+        assert_eq!(pick_speakers(&[M, F], 6), vec![0, 1]);
+    }
 }

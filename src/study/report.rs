@@ -5,10 +5,12 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use crate::corpus::Corpus;
 use crate::error::Result;
 use crate::io::json::write_json;
-use crate::study::analyses::Extras;
+use crate::study::analyses::{Extras, HiddenSummary};
 use crate::study::experiment::{Experiment, Group, Row, csv};
+use crate::study::hidden::LayerScore;
 
 fn pct(x: f64) -> String {
     format!("{:.1}", 100.0 * x)
@@ -69,22 +71,174 @@ fn depth_table(rows: &[Row]) -> String {
     s
 }
 
+/// Sentences every speaker of `corpus` says, with their text where the corpus has it.
+fn common_sentences(corpus: &Corpus) -> Vec<(String, Option<String>)> {
+    let speakers = corpus.speakers();
+    corpus
+        .sentences()
+        .into_iter()
+        .filter(|s| {
+            speakers.iter().all(|sp| {
+                corpus
+                    .utterances
+                    .iter()
+                    .any(|u| u.speaker == *sp && u.sentence == *s)
+            })
+        })
+        .map(|s| {
+            let text = corpus
+                .utterances
+                .iter()
+                .find(|u| u.sentence == s && u.text.is_some())
+                .and_then(|u| u.text.clone());
+            (s.to_string(), text)
+        })
+        .collect()
+}
+
+fn quoted(sentences: &[(String, Option<String>)]) -> String {
+    sentences
+        .iter()
+        .map(|(id, text)| match text {
+            Some(t) => format!("`{id}` (\"{}\")", t.trim()),
+            None => format!("`{id}`"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What the corpus is: synthetic (the embedded demo corpus) or not, its size and its sentences.
+fn corpus_paragraph(corpus: &Corpus) -> String {
+    let canon = |p: &Path| std::fs::canonicalize(p).ok();
+    let demo = canon(&corpus.root).is_some_and(|r| Some(r) == canon(&Corpus::demo_dir()));
+    let common = common_sentences(corpus);
+    let mut s = String::new();
+    if demo {
+        let _ = writeln!(
+            s,
+            "**Synthetic speech.** The corpus is asrpipe's embedded demo corpus (`{}`): its \
+             speakers are speech synthesisers with altered duration, pitch and vocal-tract warp \
+             (see its README.md), not people. The numbers below show the tool at work on it; they \
+             say nothing of how well a recogniser hears people.\n",
+            corpus.root.display()
+        );
+    }
+    let _ = writeln!(
+        s,
+        "Corpus `{}`: {} speakers, {} utterances, {} distinct sentences; said by every speaker: {}.\n",
+        corpus.root.display(),
+        corpus.speakers().len(),
+        corpus.utterances.len(),
+        corpus.sentences().len(),
+        if common.is_empty() {
+            "none".to_string()
+        } else {
+            quoted(&common)
+        }
+    );
+    s
+}
+
+fn layer_row(md: &mut String, network: &str, s: &LayerScore) {
+    let _ = writeln!(
+        md,
+        "| {network} | {} | {} | {} | {} ± {} | {} | {} | {} | {} |",
+        if s.layer == 0 {
+            "input".to_string()
+        } else {
+            s.layer.to_string()
+        },
+        s.dim,
+        pct(s.speaker_knn.accuracy),
+        pct(s.speaker_knn.chance),
+        pct(s.speaker_knn.chance_sd),
+        pct(s.speaker_probe.accuracy),
+        pct(s.speaker_probe.chance),
+        pct(s.phone_knn.accuracy),
+        pct(s.phone_knn.chance),
+    );
+}
+
+fn hidden_section(h: &HiddenSummary, corpus: &Corpus) -> String {
+    let o = &h.options;
+    let mut md = String::from("## Hidden layers by speaker\n\n");
+    let texts: Vec<(String, Option<String>)> = o
+        .sentences
+        .iter()
+        .map(|id| {
+            let text = corpus
+                .utterances
+                .iter()
+                .find(|u| u.sentence.eq_ignore_ascii_case(id) && u.text.is_some())
+                .and_then(|u| u.text.clone());
+            (id.clone(), text)
+        })
+        .collect();
+    let scored = h.scores.first();
+    let _ = writeln!(
+        md,
+        "Activations of `{}` for the sentences {} said by {} speakers ({} labelled frames). Per \
+         layer, three measures, each beside its chance level, which is computed, not assumed:\n\n\
+         - **speaker k-NN**: {}-NN speaker identification where every frame's candidates are the \
+         frames of the *other* sentence(s){}, so that every speaker offers the same text \
+         ({} frames have candidates). Chance: the expected accuracy of the same vote when the \
+         neighbours are drawn at random from each frame's candidates (exact, hypergeometric), \
+         ± its standard deviation over frames taken as independent.\n\
+         - **speaker probe**: multinomial logistic regression on standardised activations (L2 \
+         {}, {} full-batch gradient steps), trained on all but one sentence and tested on the \
+         held-out one, each in turn ({} test frames). Chance: always guessing the most frequent \
+         speaker of the test frames.\n\
+         - **phone k-NN**: {}-NN 39-phone identification with candidates from other \
+         utterances (higher = more phonetic); chance as for the speaker k-NN.\n\n\
+         Rows *random start* are the same network shape at its initial weights (seed {}, the \
+         training seed) with the same input normalisation: what the layers do before training.\n",
+        h.run,
+        quoted(&texts),
+        h.speakers,
+        scored.map_or(0, |s| s.phone_knn.scored),
+        o.k,
+        if o.same_phone {
+            " of the same phone"
+        } else {
+            ""
+        },
+        scored.map_or(0, |s| s.speaker_knn.scored),
+        o.probe.l2,
+        o.probe.iterations,
+        scored.map_or(0, |s| s.speaker_probe.tested),
+        o.k,
+        h.control_seed,
+    );
+    md.push_str(
+        "| network | layer | units | speaker k-NN % | chance % | speaker probe % | chance % | phone k-NN % | chance % |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for s in &h.scores {
+        layer_row(&mut md, "trained", s);
+    }
+    for s in &h.control {
+        layer_row(&mut md, "random start", s);
+    }
+    md.push('\n');
+    md
+}
+
 /// Write report.md, results.csv and results.json into `out`.
 pub fn write(
     out: &Path,
     exp: &Experiment,
-    corpus: &str,
+    corpus: &Corpus,
     rows: &[Row],
     extras: &Extras,
 ) -> Result<()> {
     let mut md = format!("# {}\n\n", exp.name);
+    md.push_str(&corpus_paragraph(corpus));
     if !exp.description.is_empty() {
         let _ = writeln!(md, "{}\n", exp.description.trim());
     }
     let first = rows.first().map(|r| &r.result);
     let _ = writeln!(
         md,
-        "Corpus: `{corpus}`. Targets: {} tied states (decision tree on MFCC + Δ + ΔΔ of the training \
+        "Targets: {} tied states (decision tree on MFCC + Δ + ΔΔ of the training \
          split), {} training frames, {} test frames. Accuracies are per frame on the test speakers.\n",
         first.map_or(0, |r| r.about.tied_states),
         first.map_or(0, |r| r.about.train_frames),
@@ -134,32 +288,8 @@ pub fn write(
         }
     }
 
-    if let Some((run, k, scores)) = &extras.hidden {
-        md.push_str("## Hidden layers by speaker\n\n");
-        let _ = writeln!(
-            md,
-            "Activations of `{run}` for the sentences every speaker says (TIMIT's SA1 and SA2). \
-             Per layer, {k}-NN over all their labelled frames, each frame's neighbours taken only from \
-             *other* utterances (frames of the same utterance share input samples): speaker \
-             identification among frames of the same phone (chance ≈ 1 / speakers; lower = speakers \
-             more mixed) and 39-phone identification among all frames (higher = more phonetic).\n"
-        );
-        md.push_str("| layer | units | speaker k-NN % | phone k-NN % |\n|---:|---:|---:|---:|\n");
-        for s in scores {
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} | {} |",
-                if s.layer == 0 {
-                    "input".to_string()
-                } else {
-                    s.layer.to_string()
-                },
-                s.dim,
-                pct(s.speaker_knn),
-                pct(s.phone_knn)
-            );
-        }
-        md.push('\n');
+    if let Some(h) = &extras.hidden {
+        md.push_str(&hidden_section(h, corpus));
     }
 
     if !extras.figures.is_empty() {
@@ -175,4 +305,30 @@ pub fn write(
     crate::io::atomic::write_bytes(&out.join("report.md"), md.as_bytes())?;
     crate::io::atomic::write_bytes(&out.join("results.csv"), csv(rows).as_bytes())?;
     write_json(&out.join("results.json"), &rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_report_says_its_speech_is_synthetic_and_names_its_sentences() {
+        let corpus = Corpus::open(&Corpus::demo_dir()).unwrap();
+        let p = corpus_paragraph(&corpus);
+        assert!(p.starts_with("**Synthetic speech.**"), "{p}");
+        assert!(p.contains("`sa1` (\"She had your dark suit in greasy wash water all year.\")"));
+        assert!(p.contains("`sa2`"));
+        assert!(!p.contains("TIMIT"));
+    }
+
+    #[test]
+    fn a_real_corpus_is_not_called_synthetic() {
+        let Some(dir) = std::env::var_os("ASRPIPE_TIMIT_SAMPLE") else {
+            return;
+        };
+        let corpus = Corpus::open(Path::new(&dir)).unwrap();
+        let p = corpus_paragraph(&corpus);
+        assert!(!p.contains("Synthetic"), "{p}");
+        assert!(p.contains("`sa1`") && p.contains("`sa2`"), "{p}");
+    }
 }

@@ -104,6 +104,38 @@ pub fn nearest_neighbours_where(
     }))
 }
 
+/// Several neighbour searches over one distance computation: for every filter `f` in `filters`,
+/// the `k` nearest neighbours of every row `i` among the other rows `j` with `f(i, j)`, as
+/// [`nearest_neighbours_where`] gives them. Returned as `[filter][row]`.
+pub fn nearest_neighbours_many(
+    x: ArrayView2<f32>,
+    k: usize,
+    filters: &[&(dyn Fn(usize, usize) -> bool + Sync)],
+) -> Result<Vec<Vec<Vec<Neighbour>>>> {
+    check_finite(x, "nearest neighbours")?;
+    if k == 0 || filters.is_empty() {
+        return Err(Error::invalid(format!(
+            "nearest neighbours: k = {k} must be at least 1, with at least one filter ({})",
+            filters.len()
+        )));
+    }
+    let rows = map_distance_rows(x, |i, d| {
+        filters
+            .iter()
+            .map(|f| k_smallest(d, k, |j| j != i && f(i, j)))
+            .collect::<Vec<_>>()
+    });
+    let mut out: Vec<Vec<Vec<Neighbour>>> = (0..filters.len())
+        .map(|_| Vec::with_capacity(rows.len()))
+        .collect();
+    for per_filter in rows {
+        for (o, nb) in out.iter_mut().zip(per_filter) {
+            o.push(nb);
+        }
+    }
+    Ok(out)
+}
+
 /// The `k` smallest entries of `d` among indices `keep` accepts, by (distance, index), as
 /// Euclidean distances.
 fn k_smallest(d: &[f32], k: usize, keep: impl Fn(usize) -> bool) -> Vec<Neighbour> {

@@ -8,11 +8,14 @@ use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-use super::plot::{Drawn, Entry, FONT, Figure, colour, legend, marker, render, series_shape};
+use super::plot::{
+    Drawn, Entry, FONT, Figure, colour, legend, legend_width, marker, render, series_shape,
+};
 use crate::error::{Error, Result};
 
 /// Pixel size of a line plot.
 pub const LINES_SIZE: (u32, u32) = (1200, 800);
+/// Least width of the legend column on the right.
 const LEGEND_W: u32 = 240;
 
 /// One named curve; points are drawn in the order given.
@@ -166,7 +169,20 @@ impl Figure for Lines<'_> {
             .margin(10, 0, 0, 0)
             .titled(self.title, (FONT, 30).into_font().style(FontStyle::Bold))?;
         let (w, _) = titled.dim_in_pixel();
-        let (main, side) = titled.split_horizontally(w - LEGEND_W);
+        let entries: Vec<Entry> = self
+            .series
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Entry {
+                name: &s.name,
+                colour: colour(i),
+                shape: series_shape(i),
+                line: true,
+            })
+            .collect();
+        // Wide enough for the longest series name (up to 40 % of the figure).
+        let legend_w = legend_width(&entries, 18).clamp(LEGEND_W, w * 2 / 5);
+        let (main, side) = titled.split_horizontally(w - legend_w);
         let xs = self
             .series
             .iter()
@@ -182,17 +198,6 @@ impl Figure for Lines<'_> {
             let m = if hi > lo { 0.05 * (hi - lo) } else { 1.0 };
             self.draw_on(&main, lo - m..hi + m)?;
         }
-        let entries: Vec<Entry> = self
-            .series
-            .iter()
-            .enumerate()
-            .map(|(i, s)| Entry {
-                name: &s.name,
-                colour: colour(i),
-                shape: series_shape(i),
-                line: true,
-            })
-            .collect();
         legend(&side.margin(60, 0, 0, 0), "", &entries)
     }
 }

@@ -7,23 +7,28 @@
 //! Every random choice takes a seed; the same seed gives the same numbers.
 
 pub mod boundaries;
+pub mod chance;
 pub mod heatmap;
 pub mod knn;
 pub mod lines;
 pub mod pca;
 pub mod plot;
+pub mod probe;
 pub mod scatter;
 pub mod tsne;
 
 pub use boundaries::{Labelled, spectrogram_with_boundaries};
+pub use chance::{VoteScore, keyed_vote_score, vote_chance};
 pub use heatmap::{confusion_matrix, filter_responses, magnitude_responses};
 pub use knn::{
-    Neighbour, knn_accuracy, knn_predict_loo, nearest_neighbours, nearest_neighbours_where,
-    silhouette, vote, vote_accuracy,
+    Neighbour, knn_accuracy, knn_predict_loo, nearest_neighbours, nearest_neighbours_many,
+    nearest_neighbours_where, silhouette, vote, vote_accuracy,
 };
 pub use lines::{Series, accuracy_vs_params, line_plot};
 pub use pca::{Pca, pca};
-pub use scatter::{Panel, scatter_panels};
+pub use plot::{LabelStyle, Shape, okabe_ito};
+pub use probe::{LinearProbe, ProbeOptions, ProbeScore, probe_score};
+pub use scatter::{Panel, scatter_panels, scatter_panels_styled};
 pub use tsne::{TsneInit, TsneOptions, tsne, tsne_many};
 
 use ndarray::ArrayView2;

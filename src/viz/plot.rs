@@ -147,13 +147,49 @@ pub(crate) fn colour(i: usize) -> RGBColor {
     RGBColor(r, g, b)
 }
 
+/// Okabe & Ito's (2008) qualitative palette, told apart also with the common colour-vision
+/// deficiencies; its yellow (hard to see on white) is left out and black comes last.
+/// The order pairs the most alike colours (orange/vermillion, sky blue/blue) on neighbouring
+/// indices, so that two groups given the even and the odd indices never share a near-duplicate.
+const OKABE_ITO: [(u8, u8, u8); 7] = [
+    (230, 159, 0),   // orange
+    (213, 94, 0),    // vermillion
+    (86, 180, 233),  // sky blue
+    (0, 114, 178),   // blue
+    (0, 158, 115),   // bluish green
+    (204, 121, 167), // reddish purple
+    (0, 0, 0),       // black
+];
+
+/// Colour `i` of the Okabe-Ito palette (7 colours, then they repeat): for a handful of labels
+/// that must be told apart at a glance.
+pub fn okabe_ito(i: usize) -> RGBColor {
+    let (r, g, b) = OKABE_ITO[i % OKABE_ITO.len()];
+    RGBColor(r, g, b)
+}
+
+/// How one label is drawn in a scatter plot and its legend.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LabelStyle {
+    /// Legend text.
+    pub name: String,
+    /// Fill colour.
+    pub colour: RGBColor,
+    /// Marker shape.
+    pub shape: Shape,
+}
+
 /// Marker shapes; after the twenty colours are used up the shape changes, so 80 labels stay
 /// distinguishable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Shape {
+pub enum Shape {
+    /// Filled circle.
     Circle,
+    /// Filled triangle, point up.
     Triangle,
+    /// Filled square.
     Square,
+    /// Filled diamond.
     Diamond,
 }
 
@@ -215,7 +251,7 @@ pub(crate) struct Entry<'a> {
 }
 
 /// Draw a legend of `entries` inside `area` (in its own pixel space), top to bottom and then in
-/// further columns when it does not fit; the text shrinks when even that is not enough.
+/// further columns when it does not fit; the text shrinks until the widest name fits its column.
 pub(crate) fn legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     title: &str,
@@ -236,7 +272,13 @@ pub(crate) fn legend<DB: DrawingBackend>(
         rows = ((h - top) / row_h).max(1);
         let cols = (entries.len() as i32 + rows - 1) / rows;
         col_w = (w - 8) / cols.max(1);
-        if col_w >= 9 * font_px / 2 + 30 || font_px <= 9 {
+        // The widest name must fit its column (marker and gap take 30 pixels).
+        let style: TextStyle = (FONT, font_px).into_font().into();
+        let mut widest = 0;
+        for e in entries {
+            widest = widest.max(area.estimate_text_size(e.name, &style)?.0 as i32);
+        }
+        if col_w >= widest + 36 || font_px <= 9 {
             break;
         }
         font_px -= 1;
@@ -260,4 +302,18 @@ pub(crate) fn legend<DB: DrawingBackend>(
         ))?;
     }
     Ok(())
+}
+
+/// Pixel width a [`legend`] needs to show `entries` in one column at `font_px`: the widest name,
+/// the marker and margins.
+pub(crate) fn legend_width(entries: &[Entry], font_px: u32) -> u32 {
+    register_fonts();
+    let font = (FONT, font_px).into_font();
+    let widest = entries
+        .iter()
+        .filter_map(|e| font.box_size(e.name).ok())
+        .map(|(w, _)| w)
+        .max()
+        .unwrap_or(0);
+    widest + 52
 }

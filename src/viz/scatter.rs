@@ -6,14 +6,15 @@ use std::path::Path;
 use ndarray::Array2;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::FontStyle;
 
-use super::plot::{Drawn, Entry, FONT, Figure, colour, legend, marker, render, shape};
+use super::plot::{
+    Drawn, Entry, FONT, Figure, LabelStyle, colour, legend, legend_width, marker, render, shape,
+};
 use crate::error::{Error, Result};
 
 /// Pixel size of a panel figure.
 pub const PANELS_SIZE: (u32, u32) = (1600, 1000);
-/// Width of the legend column on the right.
+/// Width of the legend column on the right, unless its names need more (up to a third).
 const LEGEND_W: u32 = 260;
 
 /// One panel: a 2-D projection of some points and the label index of each.
@@ -53,18 +54,39 @@ impl Panel {
 
 struct Panels<'a> {
     panels: &'a [Panel],
-    label_names: &'a [String],
+    styles: Vec<LabelStyle>,
     title: &'a str,
     legend_title: &'a str,
 }
 
 /// Draw `panels` in a grid into `path` (PNG or SVG by extension, 1600 × 1000 pixels) under
 /// `title`, with a legend titled `legend_title` (e.g. "speaker") naming every label in
-/// `label_names`.
+/// `label_names` (label i in Tableau colour i, the shape changing every 20 labels).
 pub fn scatter_panels(
     path: &Path,
     panels: &[Panel],
     label_names: &[String],
+    title: &str,
+    legend_title: &str,
+) -> Result<()> {
+    let styles: Vec<LabelStyle> = label_names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| LabelStyle {
+            name: name.clone(),
+            colour: colour(i),
+            shape: shape(i),
+        })
+        .collect();
+    scatter_panels_styled(path, panels, &styles, title, legend_title)
+}
+
+/// [`scatter_panels`] with a chosen colour and marker per label (`styles[label]`). A panel title
+/// may hold several lines (separated by `\n`); each shrinks to fit the panel's width.
+pub fn scatter_panels_styled(
+    path: &Path,
+    panels: &[Panel],
+    styles: &[LabelStyle],
     title: &str,
     legend_title: &str,
 ) -> Result<()> {
@@ -85,12 +107,12 @@ pub fn scatter_panels(
                 p.labels.len()
             )));
         }
-        if let Some(&bad) = p.labels.iter().find(|&&l| l >= label_names.len()) {
+        if let Some(&bad) = p.labels.iter().find(|&&l| l >= styles.len()) {
             return Err(Error::invalid(format!(
                 "{}: panel '{}' uses label {bad} but only {} label names were given",
                 path.display(),
                 p.title,
-                label_names.len()
+                styles.len()
             )));
         }
         if p.points.iter().any(|v| !v.is_finite()) {
@@ -103,11 +125,41 @@ pub fn scatter_panels(
     }
     let figure = Panels {
         panels,
-        label_names,
+        styles: styles.to_vec(),
         title,
         legend_title,
     };
     render(path, PANELS_SIZE, &figure)
+}
+
+/// Draw the lines of `title` centred at the top of `cell`, each at `size` pixels or smaller so
+/// that it fits the width; returns the height used.
+fn draw_title<DB: DrawingBackend>(
+    cell: &DrawingArea<DB, Shift>,
+    title: &str,
+    size: u32,
+) -> std::result::Result<u32, DrawingAreaErrorKind<DB::ErrorType>> {
+    let (w, _) = cell.dim_in_pixel();
+    let mut y = 8;
+    for (n, line) in title.lines().enumerate() {
+        let mut px = if n == 0 { size } else { size * 4 / 5 };
+        let style = loop {
+            let style: TextStyle = (FONT, px).into_font().into();
+            let (tw, _) = cell.estimate_text_size(line, &style)?;
+            if tw + 16 <= w || px <= 9 {
+                break style;
+            }
+            px -= 1;
+        };
+        let (tw, _) = cell.estimate_text_size(line, &style)?;
+        cell.draw(&Text::new(
+            line.to_string(),
+            ((w as i32 - tw as i32) / 2, y as i32),
+            style,
+        ))?;
+        y += px + 6;
+    }
+    Ok(y)
 }
 
 /// Data range of one axis with a 5 % margin (and a unit range for constant data).
@@ -125,11 +177,21 @@ fn padded(values: impl Iterator<Item = f32>) -> std::ops::Range<f64> {
 
 impl Figure for Panels<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
-        let titled = root
-            .margin(10, 0, 0, 0)
-            .titled(self.title, (FONT, 30).into_font().style(FontStyle::Bold))?;
+        let top = draw_title(root, self.title, 28)?;
+        let titled = root.margin(top + 6, 0, 0, 0);
         let (w, _) = titled.dim_in_pixel();
-        let (grid, side) = titled.split_horizontally(w - LEGEND_W);
+        let entries: Vec<Entry> = self
+            .styles
+            .iter()
+            .map(|st| Entry {
+                name: &st.name,
+                colour: st.colour,
+                shape: st.shape,
+                line: false,
+            })
+            .collect();
+        let legend_w = legend_width(&entries, 18).clamp(LEGEND_W, w / 3);
+        let (grid, side) = titled.split_horizontally(w - legend_w);
 
         let n = self.panels.len();
         let cols = (n as f64).sqrt().ceil() as usize;
@@ -147,8 +209,9 @@ impl Figure for Panels<'_> {
             };
             let xr = padded(panel.points.column(0).iter().copied());
             let yr = padded(panel.points.column(1).iter().copied());
-            let mut chart = ChartBuilder::on(cell)
-                .caption(&panel.title, (FONT, 22))
+            let top = draw_title(cell, &panel.title, 22)?;
+            let inner = cell.margin(top, 0, 0, 0);
+            let mut chart = ChartBuilder::on(&inner)
                 .margin(8)
                 .x_label_area_size(40)
                 .y_label_area_size(56)
@@ -167,21 +230,11 @@ impl Figure for Panels<'_> {
             let (ox, oy) = cell.get_base_pixel();
             for (p, &l) in panel.points.rows().into_iter().zip(&panel.labels) {
                 let (px, py) = plot.map_coordinate(&(f64::from(p[0]), f64::from(p[1])));
-                marker(cell, (px - ox, py - oy), r, shape(l), colour(l))?;
+                let st = &self.styles[l];
+                marker(cell, (px - ox, py - oy), r, st.shape, st.colour)?;
             }
         }
 
-        let entries: Vec<Entry> = self
-            .label_names
-            .iter()
-            .enumerate()
-            .map(|(i, name)| Entry {
-                name,
-                colour: colour(i),
-                shape: shape(i),
-                line: false,
-            })
-            .collect();
         legend(&side, self.legend_title, &entries)
     }
 }
