@@ -24,7 +24,7 @@ use std::collections::HashMap;
 
 use super::knn::{Neighbour, vote};
 
-/// Probability that [`vote`](super::knn::vote) over `min(k, N)` neighbours drawn uniformly at
+/// Probability that [`vote`] over `min(k, N)` neighbours drawn uniformly at
 /// random from candidates with label counts `counts` (`N` = their sum) names label `own`. Zero
 /// when there are no candidates or none of label `own`.
 pub fn vote_chance(counts: &[usize], own: usize, k: usize) -> f64 {
