@@ -1827,3 +1827,65 @@ fn numeric_options_are_checked_before_any_work() {
     assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
     left_nothing(&out);
 }
+
+#[test]
+fn hostile_paths_and_counts_fail_fast() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = |n: &str| d.join(n).to_str().unwrap().to_string();
+    let flac = root().join("audio/demo/dr1-fslt0/sa1.flac");
+    let flac = flac.to_str().unwrap();
+    let t = Instant::now();
+    // Endless or special files are never read whole.
+    fails(
+        os(&["check", "/dev/zero"]),
+        &["/dev/zero", "not a regular file"],
+    );
+    fails(
+        os(&[
+            "train",
+            "-q",
+            "--flat-start",
+            "--lexicon",
+            "/dev/zero",
+            "-o",
+            &out("m"),
+        ]),
+        &["/dev/zero", "not a regular file"],
+    );
+    fails(
+        os(&[
+            "features",
+            "-q",
+            flac,
+            "--threads",
+            "100000",
+            "-o",
+            &out("x.npz"),
+        ]),
+        &["--threads must be between 1 and 1024"],
+    );
+    // An extension that contradicts --format.
+    fails(
+        os(&[
+            "features",
+            "-q",
+            flac,
+            "--format",
+            "npz",
+            "-o",
+            &out("x.csv"),
+        ]),
+        &["x.csv", "the extension says Csv but --format says Npz"],
+    );
+    // An experiment with nothing to run.
+    let e = write(&d.join("empty.yaml"), "name: x\nruns: []\n");
+    fails(
+        os(&["experiment", e.to_str().unwrap(), "-o", &out("e")]),
+        &["empty.yaml", "no runs"],
+    );
+    assert!(t.elapsed() < Duration::from_secs(20), "{:?}", t.elapsed());
+    for n in ["m", "x.npz", "x.csv", "e"] {
+        left_nothing(&d.join(n));
+    }
+}

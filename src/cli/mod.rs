@@ -39,7 +39,11 @@ impl Runtime {
             None => drop(asrpipe::memory::limit()?),
         }
         if let Some(n) = self.threads {
-            anyhow::ensure!(n >= 1, "--threads must be at least 1");
+            // Far more threads than cores only costs memory; 100000 would not even start.
+            anyhow::ensure!(
+                (1..=1024).contains(&n),
+                "--threads must be between 1 and 1024, got {n}"
+            );
             rayon::ThreadPoolBuilder::new()
                 .num_threads(n)
                 .build_global()

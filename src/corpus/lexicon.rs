@@ -14,6 +14,9 @@ use std::path::{Path, PathBuf};
 use super::{PhoneSet, PhoneToken};
 use crate::error::{Error, Result};
 
+/// Largest lexicon file read (CMUdict is under 4 MiB).
+pub const MAX_LEXICON_BYTES: u64 = 256 << 20;
+
 /// Words and their pronunciations (48-set phone ids).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lexicon {
@@ -25,6 +28,21 @@ pub struct Lexicon {
 impl Lexicon {
     /// Read and check a lexicon file; the error names the line of a malformed entry.
     pub fn load(path: &Path) -> Result<Lexicon> {
+        // Checked first: `/dev/zero` or a wrong path must not be read whole.
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        if !meta.is_file() {
+            return Err(Error::format(path, "is not a regular file"));
+        }
+        if meta.len() > MAX_LEXICON_BYTES {
+            return Err(Error::format(
+                path,
+                format!(
+                    "{} MiB: larger than any pronunciation lexicon ({} MiB at most)",
+                    meta.len() >> 20,
+                    MAX_LEXICON_BYTES >> 20
+                ),
+            ));
+        }
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         let text = String::from_utf8_lossy(&bytes);
         Lexicon::parse(&text, path)

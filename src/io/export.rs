@@ -122,7 +122,20 @@ impl Output {
             });
         }
         let mut format = match format {
-            Some(f) => f,
+            // An extension that names another format would mislead whoever opens the file.
+            Some(f) => match Format::from_path(path) {
+                Ok(named)
+                    if path.extension().is_some()
+                        && named != f
+                        && !(named == Format::Npy && f == Format::NpyDir) =>
+                {
+                    return Err(Error::format(
+                        path,
+                        format!("the extension says {named:?} but --format says {f:?}"),
+                    ));
+                }
+                _ => f,
+            },
             None => Format::from_path(path)?,
         };
         // `--format npy` with a `.npy` path and one matrix: that file.

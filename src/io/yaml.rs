@@ -3,7 +3,35 @@
 
 use std::path::Path;
 
-use crate::error::Error;
+use crate::error::{Error, Result};
+
+/// Largest hand-written file read whole (pipelines, experiments, tying maps, question sets): far
+/// above any real one, and a bound on what `/dev/zero` or a mistaken path can make us allocate.
+pub const MAX_TEXT_FILE: u64 = 16 << 20;
+
+/// Read a small text file whole: it must be a regular file of at most [`MAX_TEXT_FILE`] bytes.
+pub fn read_text(path: &Path) -> Result<String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    if !meta.is_file() {
+        return Err(Error::format(path, "is not a regular file"));
+    }
+    let mut text = String::new();
+    file.take(MAX_TEXT_FILE + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| Error::io(path, e))?;
+    if text.len() as u64 > MAX_TEXT_FILE {
+        return Err(Error::format(
+            path,
+            format!(
+                "larger than {} MiB: too large for a hand-written text file",
+                MAX_TEXT_FILE >> 20
+            ),
+        ));
+    }
+    Ok(text)
+}
 
 /// Parser limits for the small hand-written YAML files (pipelines, experiments): far above what
 /// such a file holds, far below what lets an alias bomb or a list of 40 000 stages cost seconds.

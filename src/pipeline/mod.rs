@@ -229,7 +229,7 @@ impl Pipeline {
 
     /// Read and validate a pipeline file.
     pub fn load(path: &Path) -> Result<Pipeline> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::io::yaml::read_text(path)?;
         Pipeline::parse(&text, path)
     }
 

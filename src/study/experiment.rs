@@ -220,7 +220,7 @@ pub struct Planned {
 impl Experiment {
     /// Read and validate an experiment file; runs' pipelines are read relative to it.
     pub fn load(path: &Path) -> Result<Experiment> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::io::yaml::read_text(path)?;
         let mut e: Experiment =
             serde_saphyr::from_str_with_options(&text, crate::io::yaml::options())
                 .map_err(|err| crate::io::yaml::error(&err, path))?;
@@ -228,6 +228,12 @@ impl Experiment {
         e.dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         let mut names = std::collections::BTreeSet::new();
         let plan = e.plan()?;
+        if plan.is_empty() {
+            return Err(Error::format(
+                path,
+                "no runs: give `runs:` or a `depth:` grid (an empty table would report nothing)",
+            ));
+        }
         for p in &plan {
             check_run_name(&p.name).map_err(|m| Error::format(path, m))?;
             if !names.insert(p.name.clone()) {

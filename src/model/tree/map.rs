@@ -26,7 +26,7 @@ pub struct TyingMap {
 impl TyingMap {
     /// Read a tying table.
     pub fn load(path: &Path) -> Result<TyingMap> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::io::yaml::read_text(path)?;
         Self::parse(&text, path)
     }
 

@@ -48,7 +48,7 @@ impl QuestionSet {
 
     /// Read a question file.
     pub fn load(path: &Path) -> Result<QuestionSet> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::io::yaml::read_text(path)?;
         Self::parse(&text, path)
     }
 
