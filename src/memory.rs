@@ -13,7 +13,6 @@
 
 use std::fmt;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
 
@@ -128,41 +127,6 @@ pub fn check_against(what: &str, needs: f64, limit: &Limit) -> Result<()> {
     Ok(())
 }
 
-/// A running total of memory taken by parts that arrive one by one (the files of `features`):
-/// each part is checked before it is allocated, against the limit less what came before.
-#[derive(Debug)]
-pub struct Budget {
-    limit: Limit,
-    used: AtomicU64,
-}
-
-impl Budget {
-    /// A budget of the limit in force ([`limit`]).
-    pub fn new() -> Result<Budget> {
-        Ok(Budget {
-            limit: limit()?,
-            used: AtomicU64::new(0),
-        })
-    }
-
-    /// Take `bytes` for `what`, or refuse naming what is already taken and the limit.
-    pub fn take(&self, what: &str, bytes: f64) -> Result<()> {
-        let add = bytes.min(u64::MAX as f64 / 2.0) as u64;
-        let before = self.used.fetch_add(add, Ordering::Relaxed);
-        let total = before.saturating_add(add);
-        if total > self.limit.bytes {
-            return Err(Error::invalid(format!(
-                "{what} needs about {} of memory on top of the {} already taken, more than the \
-                 limit of {}",
-                human(bytes),
-                human(before as f64),
-                self.limit
-            )));
-        }
-        Ok(())
-    }
-}
-
 /// `1.5 GiB`, `312.0 MiB`, `900 B`.
 pub fn human(bytes: f64) -> String {
     const UNITS: [&str; 7] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB"];
@@ -236,23 +200,5 @@ mod tests {
         assert_eq!(human(1536.0), "1.5 KiB");
         assert_eq!(human((3u64 << 30) as f64), "3.0 GiB");
         assert_eq!(human(f64::INFINITY), "an unbounded amount");
-    }
-
-    #[test]
-    fn a_budget_refuses_the_part_that_does_not_fit() {
-        let b = Budget {
-            limit: Limit {
-                bytes: 1000,
-                source: "test".into(),
-            },
-            used: AtomicU64::new(0),
-        };
-        b.take("a", 600.0).unwrap();
-        let e = b.take("b", 600.0).unwrap_err().to_string();
-        assert!(
-            e.contains("b needs about 600 B") && e.contains("600 B already"),
-            "{e}"
-        );
-        assert!(e.contains("1000 B (test)"), "{e}");
     }
 }

@@ -44,10 +44,7 @@ impl FeatureCache {
     /// never serves the old features, and a file moved or copied elsewhere still hits. Hashing
     /// reads the file once more (blake3, GB/s; the audio is read anyway to label its frames).
     fn entry(&self, audio: &Path, chain_hash: &str) -> Result<PathBuf> {
-        let file = std::fs::File::open(audio).map_err(|e| Error::io(audio, e))?;
-        let mut h = blake3::Hasher::new();
-        h.update_reader(file).map_err(|e| Error::io(audio, e))?;
-        let key = &h.finalize().to_hex()[..32];
+        let key = &file_hash(audio)?.to_hex()[..32];
         Ok(self.dir.join(chain_hash).join(format!("{key}.npy")))
     }
 
@@ -70,6 +67,14 @@ impl FeatureCache {
         let _ = atomic::write_file(&path, |w| x.write_npy(w).map_err(std::io::Error::other));
         Ok(x)
     }
+}
+
+/// The blake3 hash of a file's bytes: what the cache and an experiment's provenance know audio by.
+pub fn file_hash(path: &Path) -> Result<blake3::Hash> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut h = blake3::Hasher::new();
+    h.update_reader(file).map_err(|e| Error::io(path, e))?;
+    Ok(h.finalize())
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::corpus::Split;
 use crate::error::{Error, Result};
+use crate::io::cache::file_hash;
 use crate::train::env::Env;
 use crate::train::targets::Targets;
 
@@ -78,12 +79,7 @@ pub fn corpus_hash(env: &Env) -> Result<String> {
         .corpus
         .utterances
         .par_iter()
-        .map(|u| {
-            let f = std::fs::File::open(&u.audio).map_err(|e| Error::io(&u.audio, e))?;
-            let mut h = blake3::Hasher::new();
-            h.update_reader(f).map_err(|e| Error::io(&u.audio, e))?;
-            Ok(h.finalize())
-        })
+        .map(|u| file_hash(&u.audio))
         .collect::<Result<_>>()?;
     let mut h = blake3::Hasher::new();
     for (u, a) in env.corpus.utterances.iter().zip(&audio) {

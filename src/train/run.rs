@@ -273,16 +273,11 @@ fn views(set: &FrameSet) -> Vec<ndarray::ArrayView2<'_, f32>> {
     set.utts.iter().map(|u| u.feats.view()).collect()
 }
 
-/// Score a trained model on the corpus's test split.
+/// Score a trained model on the corpus's test split: frames only, with the scoring time in
+/// seconds ([`score`] without decoding).
 pub fn evaluate(env: &Env, trained: &Trained) -> Result<(Evaluation, f64)> {
-    let extractor = Extractor::new(&trained.pipeline)?;
-    let test = env.utterances(Split::Test);
-    let set = env.load("test feats", &test, &extractor)?;
-    let started = Instant::now();
-    env.observer.begin("scoring", 0);
-    let e = eval::evaluate(trained.model.classifier(), &set, &trained.targets);
-    env.observer.end();
-    Ok((e?, started.elapsed().as_secs_f64()))
+    let s = score(env, trained, None)?;
+    Ok((s.evaluation, s.eval_seconds))
 }
 
 /// A model scored on the test split: frame scores, and the decoding when one was asked for.
