@@ -13,6 +13,7 @@ use asrpipe::train::flat_start::{
     FlatStartConfig, FlatStartUtt, Transcript, flat_start, realigns_before,
 };
 use asrpipe::train::realign::transcripts;
+use asrpipe::train::targets::Targets;
 use asrpipe::train::{Env, Quiet};
 
 fn utterance(id: &str, transcript: Option<&str>, line: usize) -> Utterance {
@@ -333,6 +334,17 @@ fn train_flat_start_from_word_transcripts_then_a_dnn_on_its_alignment() {
     assert!(
         about.contains("\"labels\": \"Viterbi alignment of"),
         "{about}"
+    );
+    // Its tied states are the aligning GMM's (same tree), counted anew on the alignment of the
+    // demo corpus (which the GMM was not trained on: other counts).
+    let gmm_targets = Targets::load(&out.join("targets.json")).unwrap();
+    let dnn_targets = Targets::load(&dnn.join("targets.json")).unwrap();
+    assert_eq!(dnn_targets.tying, gmm_targets.tying);
+    assert_eq!(dnn_targets.leaf_phone48, gmm_targets.leaf_phone48);
+    assert_ne!(dnn_targets.train_counts, gmm_targets.train_counts);
+    assert!(
+        err.contains(&format!("its {} tied states", gmm_targets.num_states())),
+        "{err}"
     );
 }
 
