@@ -72,7 +72,7 @@ pub(crate) fn is_running(pid: u32) -> bool {
     !proc.is_dir() || proc.join(pid.to_string()).exists()
 }
 
-/// Remove the temporary files and directories ([`temp_prefix`]) in `dir`, and in its
+/// Remove the temporary files and directories (named `.asrpipe-<pid>-*`) in `dir`, and in its
 /// subdirectories down to `depth` levels, whose writer no longer runs: what a run killed
 /// without a chance to clean up (SIGKILL, power loss) left behind. Symbolic links are not
 /// followed. Returns what was removed; what cannot be removed is left (and not listed).
