@@ -1551,8 +1551,11 @@ fn diverging_training_is_an_error_and_leaves_no_model() {
         ]),
         &["diverged", "epoch 1", "--lr 5e0"],
     );
+    // Which check stops it depends on the data: a loss far worse than a uniform guess, weights
+    // that are not finite, or a loss that is NaN (the demo's labels since they take festival's
+    // 13 ms lag into account).
     assert!(
-        line.contains("uniform guess") || line.contains("not finite"),
+        line.contains("uniform guess") || line.contains("not finite") || line.contains("is NaN"),
         "{line}"
     );
     left_nothing(&out);

@@ -13,6 +13,7 @@ use asrpipe::train::flat_start::{
     FlatStartConfig, FlatStartUtt, Transcript, flat_start, realigns_before,
 };
 use asrpipe::train::realign::transcripts;
+use asrpipe::train::targets::Targets;
 use asrpipe::train::{Env, Quiet};
 
 fn utterance(id: &str, transcript: Option<&str>, line: usize) -> Utterance {
@@ -71,11 +72,15 @@ fn a_flat_start_that_never_saw_a_time_finds_the_demo_boundaries() {
     let b = r.boundaries.unwrap();
     eprintln!("demo flat start: {b:?}; last pass {:?}", fs.history.last());
     assert_eq!(b.boundaries, 4826, "{b:?}");
-    // The issue asks for >= 90 % within 20 ms; this reaches 69.9 % (95.0 % within 40 ms, mean
-    // 16.3 ms): the boundaries come out about 14 ms late on average (a bias, not scatter), so
-    // the bound asserted here is what is reached, kept so that a regression shows.
-    assert!(b.within_20ms >= 69.0 && b.within_40ms >= 94.0, "{b:?}");
-    assert!(b.mean_abs_ms < 17.0, "{b:?}");
+    // 86.9 % within 20 ms (97.6 % within 40 ms, mean 10.9 ms), with no overall bias (median
+    // signed error -0.5 ms). Short of the 90 % aimed at: the misses are voice-specific at pause
+    // edges (ked's speech -> pause boundaries come 20 ms early, where the audio's energy also
+    // drops well before festival's time) and conventions festival keeps between glides and
+    // vowels (aa-r, y-uw, l-ey), not scatter of the aligner. The bounds are what is reached, so
+    // that a regression shows. Before the labels took festival's 13 ms lag into account
+    // (scripts/make-demo-corpus.sh), this was 69.9 %, mean 16.3 ms, all of it a +14 ms bias.
+    assert!(b.within_20ms >= 86.5 && b.within_40ms >= 97.0, "{b:?}");
+    assert!(b.mean_abs_ms < 11.2, "{b:?}");
     // Mixtures grew toward 1000 Gaussians (capped by the frames of the rarer states).
     let g = fs.history.last().unwrap().gaussians;
     assert!(g > 2 * fs.model.ctx.num_leaves() && g <= 1100, "{g}");
@@ -329,6 +334,17 @@ fn train_flat_start_from_word_transcripts_then_a_dnn_on_its_alignment() {
     assert!(
         about.contains("\"labels\": \"Viterbi alignment of"),
         "{about}"
+    );
+    // Its tied states are the aligning GMM's (same tree), counted anew on the alignment of the
+    // demo corpus (which the GMM was not trained on: other counts).
+    let gmm_targets = Targets::load(&out.join("targets.json")).unwrap();
+    let dnn_targets = Targets::load(&dnn.join("targets.json")).unwrap();
+    assert_eq!(dnn_targets.tying, gmm_targets.tying);
+    assert_eq!(dnn_targets.leaf_phone48, gmm_targets.leaf_phone48);
+    assert_ne!(dnn_targets.train_counts, gmm_targets.train_counts);
+    assert!(
+        err.contains(&format!("its {} tied states", gmm_targets.num_states())),
+        "{err}"
     );
 }
 

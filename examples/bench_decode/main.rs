@@ -5,12 +5,14 @@
 //!
 //! Usage: bench_decode [--utts N] [--frames F] [--leaves 144,200,2000] [--beam B]
 //!                     [--max-active N] [--export DIR]
+//!        bench_decode --model DIR [--corpus C] [--beam B] [--max-active N]
 //!
 //! Prints one row per tying: graph size and build time, decoding speed (x real time at 100
 //! frames per second of audio; from the thread's CPU time, and from wall-clock time), tokens
 //! alive, PER and state accuracy against the true path, and forced-alignment speed and boundary
 //! accuracy.
 
+mod model;
 mod synthetic;
 
 use std::path::PathBuf;
@@ -34,16 +36,21 @@ fn thread_seconds(wall: Instant) -> f64 {
 
 /// `f`'s result and its seconds per run, (thread CPU, wall): `f` is repeated for at least a second
 /// of CPU time, since the kernel updates a running thread's CPU time only every few milliseconds.
-fn timed<T>(mut f: impl FnMut() -> T) -> (T, f64, f64) {
+fn timed<T>(f: impl FnMut() -> T) -> (T, f64, f64) {
+    timed_on(thread_seconds, f)
+}
+
+/// [`timed`] on another CPU clock (seconds, given the wall-clock start).
+fn timed_on<T>(clock: fn(Instant) -> f64, mut f: impl FnMut() -> T) -> (T, f64, f64) {
     let wall = Instant::now();
-    let cpu0 = thread_seconds(wall);
+    let cpu0 = clock(wall);
     let mut out = f();
     let mut runs = 1;
-    while thread_seconds(wall) - cpu0 < 1.0 {
+    while clock(wall) - cpu0 < 1.0 {
         out = f();
         runs += 1;
     }
-    let cpu = thread_seconds(wall) - cpu0;
+    let cpu = clock(wall) - cpu0;
     (
         out,
         cpu / runs as f64,
@@ -56,6 +63,8 @@ fn main() -> anyhow::Result<()> {
     let mut frames = 300usize;
     let mut leaves = vec![144usize, 200, 2000];
     let mut export: Option<PathBuf> = None;
+    let mut model_dir: Option<PathBuf> = None;
+    let mut corpus: Option<PathBuf> = None;
     let mut cfg = DecodeConfig::default();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -72,10 +81,15 @@ fn main() -> anyhow::Result<()> {
             "--beam" => cfg.beam = value()?.parse()?,
             "--max-active" => cfg.max_active = value()?.parse()?,
             "--export" => export = Some(PathBuf::from(value()?)),
+            "--model" => model_dir = Some(PathBuf::from(value()?)),
+            "--corpus" => corpus = Some(PathBuf::from(value()?)),
             _ => bail!("unknown argument {a}"),
         }
     }
     cfg.validate()?;
+    if let Some(dir) = &model_dir {
+        return model::run(dir, corpus.as_deref(), &cfg);
+    }
     let set = PhoneSet::timit();
     println!(
         "# {utts} utterances of ~{frames} frames per tying; beam {}, max_active {}; one thread",

@@ -33,6 +33,7 @@
 mod flac;
 mod g711;
 mod pcm;
+pub mod probe;
 mod resample;
 pub mod scale;
 mod sphere;

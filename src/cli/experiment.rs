@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use asrpipe::io::lock::DirLock;
 use asrpipe::study::analyses::analyses;
 use asrpipe::study::experiment::{self, Experiment};
 use asrpipe::study::report;
@@ -49,7 +48,7 @@ pub fn demo(a: DemoArgs) -> Result<()> {
 
 fn run(exp: &Experiment, data: &CorpusArgs, out: &Path) -> Result<()> {
     // Taken first: a second writer, or a directory that cannot be written, is refused at once.
-    let _lock = DirLock::take(out)?;
+    let _lock = super::lock_output(out)?;
     let session = data.open()?;
     let env = session.env();
     let rows = experiment::run_all(&env, exp, out, |msg| eprintln!("{msg}"))?;

@@ -4,8 +4,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use asrpipe::audio::Channel;
+use asrpipe::audio::{Channel, probe};
 use asrpipe::frontend::StageKind;
+use asrpipe::io::atomic;
 use asrpipe::io::export::{self, Format};
 use asrpipe::pipeline::extractor::Extractor;
 use asrpipe::pipeline::{self, Pipeline, StageConfig};
@@ -57,6 +58,39 @@ fn parse_format(s: &str) -> Result<Format, String> {
     Format::parse(s).ok_or_else(|| format!("unknown format `{s}` (formats: {})", Format::NAMES))
 }
 
+/// Refuse, before any file is read, inputs whose features need more memory than the limit: each
+/// file from its header (all files' outputs are held until they are written, and the threads
+/// work on several files at once).
+fn check_memory(extractor: &Extractor, inputs: &[PathBuf]) -> Result<()> {
+    let (mut outputs, mut largest) = (0.0f64, 0.0f64);
+    for path in inputs {
+        // A file that cannot be opened is refused by the reader, with its own message.
+        let Ok(size) = probe::probe(path) else {
+            continue;
+        };
+        let (bytes, frames) = extractor.file_memory(&size);
+        asrpipe::memory::check(
+            &format!(
+                "computing the features of {} ({} samples x {} channels: {frames:.0} frames x \
+                 {} dims)",
+                path.display(),
+                size.samples,
+                size.channels,
+                extractor.dim()
+            ),
+            bytes,
+        )?;
+        outputs += 4.0 * frames * extractor.dim() as f64;
+        largest = largest.max(bytes);
+    }
+    let threads = rayon::current_num_threads().min(inputs.len()) as f64;
+    asrpipe::memory::check(
+        &format!("the features of {} files", inputs.len()),
+        outputs + threads * largest,
+    )?;
+    Ok(())
+}
+
 /// The pipeline named on the command line, or the built-in default, cut at `until`.
 pub fn load_pipeline(path: Option<&Path>, until: Option<StageKind>) -> Result<Pipeline> {
     let p = match path {
@@ -80,6 +114,17 @@ pub fn run(a: Args) -> Result<()> {
     let extractor = Extractor::new(&pipeline)?;
     let keys = export::unique_keys(&export::keys_for(&a.inputs)?, &a.inputs)?;
     let output = export::Output::plan(&a.output, a.format, &a.inputs, a.inputs.len(), a.force)?;
+    // What a killed run left beside the output (its temporary files and directories).
+    if a.output.as_os_str() != "-" {
+        let dir = match a.output.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        if let Some(m) = atomic::leftovers_line(dir, &atomic::remove_leftovers(dir, 0)) {
+            eprintln!("{m}");
+        }
+    }
+    check_memory(&extractor, &a.inputs)?;
     let bar = a.runtime.bar(a.inputs.len() as u64, "features");
     let feats = extractor.files(&a.inputs, || bar.inc(1))?;
     bar.finish_and_clear();

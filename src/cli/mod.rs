@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use asrpipe::corpus::Corpus;
 use asrpipe::io::cache::FeatureCache;
+use asrpipe::io::lock::DirLock;
 use asrpipe::train::{Env, Observer, Quiet};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -118,6 +119,16 @@ impl Session {
 }
 
 /// A progress bar on stderr (hidden when stderr is not a terminal).
+/// Lock the output directory `dir` ([`DirLock::take`]), saying in one line what a killed earlier
+/// run left there and taking the lock removed.
+pub fn lock_output(dir: &std::path::Path) -> asrpipe::Result<DirLock> {
+    let lock = DirLock::take(dir)?;
+    if let Some(m) = lock.cleaned() {
+        eprintln!("{m}");
+    }
+    Ok(lock)
+}
+
 pub fn progress(len: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len);
     bar.set_style(

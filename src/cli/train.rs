@@ -6,7 +6,6 @@ use anyhow::{Context, Result, bail};
 use asrpipe::corpus::Lexicon;
 use asrpipe::decode::{DecodeConfig, DecodePatch};
 use asrpipe::frontend::StageKind;
-use asrpipe::io::lock::DirLock;
 use asrpipe::model::ModelKind;
 use asrpipe::model::dnn::{DnnPatch, HiddenSpec};
 use asrpipe::model::gmm::GmmPatch;
@@ -200,7 +199,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
         (None, false) => Labels::Hand,
         (Some(_), true) => bail!("--flat-start and --align-with: choose one source of labels"),
     };
-    let _lock = DirLock::take(&a.output)?;
+    let _lock = super::lock_output(&a.output)?;
     let session = a.c.data.open()?;
     let env = session.env();
     let trained = recipe::train_with(
@@ -232,7 +231,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
 pub fn eval(a: EvalArgs) -> Result<()> {
     let decode = a.decode.patch(a.no_decode)?;
     let session = a.c.data.open()?;
-    let _lock = a.output.as_deref().map(DirLock::take).transpose()?;
+    let _lock = a.output.as_deref().map(super::lock_output).transpose()?;
     let env = session.env();
     let (trained, name) = match &a.model {
         Some(dir) => {

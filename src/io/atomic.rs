@@ -45,6 +45,93 @@ pub fn remove_temporaries() {
     }
 }
 
+/// The name prefix of this process's temporary files and directories: `.asrpipe-<pid>-`. The
+/// process id lets a later run tell what a killed one left behind ([`remove_leftovers`]).
+pub(crate) fn temp_prefix() -> String {
+    format!(".asrpipe-{}-", std::process::id())
+}
+
+/// The writer of a temporary file or directory named by [`temp_prefix`], from its name.
+fn temp_owner(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(".asrpipe-")?;
+    let (pid, tail) = rest.split_once('-')?;
+    if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) || tail.is_empty() {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+/// Whether process `pid` runs (Linux: `/proc/<pid>` exists; elsewhere assumed to, so nothing of
+/// it is removed). This process counts as not running: what it finds of its own pid was left by
+/// an earlier process that had the same id.
+pub(crate) fn is_running(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return false;
+    }
+    let proc = Path::new("/proc");
+    !proc.is_dir() || proc.join(pid.to_string()).exists()
+}
+
+/// Remove the temporary files and directories (named `.asrpipe-<pid>-*`) in `dir`, and in its
+/// subdirectories down to `depth` levels, whose writer no longer runs: what a run killed
+/// without a chance to clean up (SIGKILL, power loss) left behind. Symbolic links are not
+/// followed. Returns what was removed; what cannot be removed is left (and not listed).
+pub fn remove_leftovers(dir: &Path, depth: usize) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return removed;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        let name = entry.file_name();
+        let owner = name.to_str().and_then(temp_owner);
+        match owner {
+            Some(pid) if !is_running(pid) => {
+                let gone = if kind.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+                if gone.is_ok() {
+                    removed.push(path);
+                }
+            }
+            Some(_) => {}
+            None if kind.is_dir() && depth > 0 => {
+                removed.extend(remove_leftovers(&path, depth - 1));
+            }
+            None => {}
+        }
+    }
+    removed
+}
+
+/// One line saying that `removed` ([`remove_leftovers`] in `dir`) went, or `None` when empty.
+pub fn leftovers_line(dir: &Path, removed: &[PathBuf]) -> Option<String> {
+    leftovers_message(dir, None, removed.len())
+}
+
+/// "removed what an interrupted run left in DIR: LOCK and N temporary files of killed runs".
+pub(crate) fn leftovers_message(dir: &Path, lock: Option<String>, temps: usize) -> Option<String> {
+    let temps = (temps > 0).then(|| {
+        format!(
+            "{temps} temporary file{} of killed runs",
+            if temps == 1 { "" } else { "s" }
+        )
+    });
+    let what: Vec<String> = lock.into_iter().chain(temps).collect();
+    (!what.is_empty()).then(|| {
+        format!(
+            "removed what an interrupted run left in {}: {}",
+            dir.display(),
+            what.join(" and ")
+        )
+    })
+}
+
 /// Write `path` through `fill`; on any error nothing is left at `path` (nor a temp file beside it).
 pub fn write_file<F>(path: &Path, fill: F) -> Result<()>
 where
@@ -66,7 +153,8 @@ where
     };
     create_dir_all(dir)?;
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".asrpipe-");
+    let prefix = temp_prefix();
+    builder.prefix(&prefix);
     // Temp files are created private (0600); outputs are ordinary files (0644 less the umask).
     #[cfg(unix)]
     {
@@ -108,4 +196,53 @@ pub fn create_dir_all(dir: &Path) -> Result<()> {
 /// Write bytes atomically.
 pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     write_file(path, |w| w.write_all(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leftovers_of_dead_writers_go_and_live_ones_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        // A pid beyond Linux's pid_max cannot run; pid 1 always does.
+        let dead = [".asrpipe-99999999-a1B2c3", ".asrpipe-99999999-x.png"];
+        for n in dead {
+            std::fs::write(d.join(n), b"partial").unwrap();
+        }
+        std::fs::create_dir_all(d.join(".asrpipe-99999999-tmpdir")).unwrap();
+        std::fs::write(d.join(".asrpipe-99999999-tmpdir/u.npy"), b"x").unwrap();
+        std::fs::create_dir_all(d.join("runs/a")).unwrap();
+        std::fs::write(d.join("runs/a/.asrpipe-99999999-q"), b"x").unwrap();
+        let keep = [
+            ".asrpipe-1-live",
+            ".asrpipe-notes",
+            ".asrpipe-12x-y",
+            ".asrpipe.lock",
+            "a.npy",
+        ];
+        for n in keep {
+            std::fs::write(d.join(n), b"keep").unwrap();
+        }
+        let mut removed = remove_leftovers(d, 2);
+        removed.sort();
+        let mut want: Vec<PathBuf> = dead.iter().map(|n| d.join(n)).collect();
+        want.push(d.join(".asrpipe-99999999-tmpdir"));
+        want.push(d.join("runs/a/.asrpipe-99999999-q"));
+        want.sort();
+        assert_eq!(removed, want);
+        for n in keep {
+            assert!(d.join(n).exists(), "{n}");
+        }
+        // Not deep enough: a leftover two levels down stays at depth 1.
+        std::fs::write(d.join("runs/a/.asrpipe-99999999-q"), b"x").unwrap();
+        assert!(remove_leftovers(d, 1).is_empty());
+        // Our own temporary names carry our pid (and need a tail after it).
+        assert_eq!(temp_owner(&temp_prefix()), None);
+        assert_eq!(
+            temp_owner(&format!("{}abc", temp_prefix())),
+            Some(std::process::id())
+        );
+    }
 }

@@ -358,7 +358,7 @@ fn write_npy_dir(dir: &Path, items: &[(String, Array2<f32>)], replace: bool) -> 
     atomic::create_dir_all(&parent)?;
     let temp = || {
         tempfile::Builder::new()
-            .prefix(".asrpipe-")
+            .prefix(&crate::io::atomic::temp_prefix())
             .tempdir_in(&parent)
             .map_err(|e| Error::io(&parent, e))
     };

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::io::atomic::{self, Tracked};
+use crate::io::atomic::{self, Tracked, is_running};
 
 /// The lock file's name inside the locked directory.
 pub const LOCK_FILE: &str = ".asrpipe.lock";
@@ -15,6 +15,8 @@ pub const LOCK_FILE: &str = ".asrpipe.lock";
 /// [`atomic::remove_temporaries`] when a signal ends the process.
 pub struct DirLock {
     path: PathBuf,
+    /// What a killed earlier writer left, removed on taking the lock (see [`DirLock::take`]).
+    cleaned: Option<String>,
     /// The directory, when taking the lock created it: removed again if left empty (a command
     /// that failed leaves nothing behind).
     created: Option<PathBuf>,
@@ -23,17 +25,24 @@ pub struct DirLock {
 
 impl DirLock {
     /// Lock `dir` (created if needed; an unwritable directory fails here, before any work).
-    /// A lock left by a process that no longer runs is taken over.
+    /// A lock left by a process that no longer runs is taken over. Once the lock is held, the
+    /// temporary files and directories of writers that no longer run are removed from `dir`
+    /// and its subdirectories down to [`LEFTOVER_DEPTH`] levels ([`atomic::remove_leftovers`]):
+    /// [`DirLock::cleaned`] says what went.
     pub fn take(dir: &Path) -> Result<DirLock> {
         let created = (!dir.exists()).then(|| dir.to_path_buf());
         atomic::create_dir_all(dir)?;
         let path = dir.join(LOCK_FILE);
+        let mut stale = None;
         for _ in 0..2 {
             match std::fs::File::create_new(&path) {
                 Ok(mut f) => {
                     writeln!(f, "{}", std::process::id()).map_err(|e| Error::io(&path, e))?;
+                    let tracked = Tracked::new(&path);
+                    let removed = atomic::remove_leftovers(dir, LEFTOVER_DEPTH);
                     return Ok(DirLock {
-                        _tracked: Tracked::new(&path),
+                        cleaned: cleaned_message(dir, stale, removed.len()),
+                        _tracked: tracked,
                         path,
                         created,
                     });
@@ -54,6 +63,7 @@ impl DirLock {
                     }
                     // Its writer is gone (killed without cleaning up): take it over.
                     std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+                    stale = Some(pid);
                 }
                 Err(e) => return Err(Error::io(&path, e)),
             }
@@ -65,6 +75,26 @@ impl DirLock {
     }
 }
 
+impl DirLock {
+    /// One line saying what a killed earlier run had left in the directory and taking the
+    /// lock removed (its lock, its temporary files), or `None` when there was nothing.
+    pub fn cleaned(&self) -> Option<&str> {
+        self.cleaned.as_deref()
+    }
+}
+
+/// How deep below a locked directory [`DirLock::take`] looks for leftovers: an experiment's
+/// `runs/<name>/` and a model's `flat_start/alignments/<speaker>/` are within it.
+pub const LEFTOVER_DEPTH: usize = 3;
+
+fn cleaned_message(dir: &Path, stale: Option<Option<u32>>, temps: usize) -> Option<String> {
+    let lock = stale.map(|pid| match pid {
+        Some(pid) => format!("the lock of process {pid}, which no longer runs"),
+        None => "an unreadable lock".to_string(),
+    });
+    atomic::leftovers_message(dir, lock, temps)
+}
+
 impl Drop for DirLock {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
@@ -73,16 +103,6 @@ impl Drop for DirLock {
             let _ = std::fs::remove_dir(dir);
         }
     }
-}
-
-/// Whether process `pid` runs (Linux: `/proc/<pid>` exists; elsewhere assumed to, so a stale
-/// lock is then removed by hand, as the message says).
-fn is_running(pid: u32) -> bool {
-    if pid == std::process::id() {
-        return false;
-    }
-    let proc = Path::new("/proc");
-    !proc.is_dir() || proc.join(pid.to_string()).exists()
 }
 
 #[cfg(test)]

@@ -61,6 +61,33 @@ impl Extractor {
         d * (2 * self.pipeline.post.splice.context + 1)
     }
 
+    /// Bytes that computing the chain on a file of `size` (its header, [`crate::audio::probe`])
+    /// may hold at once, and the frames it gives: the file's bytes, its samples decoded (every
+    /// channel, f32), the channel kept and, when resampled, its copy at the pipeline's rate, two
+    /// blocks (a stage's input and output) of the widest stage's frames, and the output. In
+    /// `f64`, so that an absurd header cannot overflow on the way to the comparison.
+    pub fn file_memory(&self, size: &crate::audio::probe::AudioSize) -> (f64, f64) {
+        let samples = size.samples as f64;
+        let rate = f64::from(self.pipeline.sample_rate);
+        let kept = match size.sample_rate {
+            Some(r) if r > 0 && self.pipeline.resample => samples * rate / f64::from(r),
+            _ => samples,
+        };
+        let geometry = &self.frontend.framing.geometry;
+        let frames = geometry.num_frames(kept.min(usize::MAX as f64) as usize) as f64;
+        let widest = self
+            .frontend
+            .stages
+            .iter()
+            .map(|s| s.dim())
+            .chain([self.frontend.framing.dim(), self.dim()])
+            .max()
+            .unwrap_or(1) as f64;
+        let f32s = samples * size.channels as f64 + 2.0 * kept + 2.0 * frames * widest;
+        let bytes = size.file_bytes as f64 + 4.0 * f32s + 4.0 * frames * self.dim() as f64;
+        (bytes, frames)
+    }
+
     /// How to read audio for this pipeline: its channel choice, its rate, resampling on or off.
     pub fn read_options(&self) -> ReadOptions {
         ReadOptions {

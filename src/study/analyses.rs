@@ -3,10 +3,12 @@
 
 use std::path::Path;
 
-use crate::error::Result;
-use crate::study::experiment::{Experiment, Group, Row};
+use crate::corpus::Split;
+use crate::error::{Error, Result};
+use crate::study::experiment::{AlignmentPlot, Experiment, Group, Row};
 use crate::study::filters::first_layer_filters;
 use crate::study::hidden::{HiddenOptions, LayerScore, hidden_layers};
+use crate::train::align::{align_corpus, plot_alignment, utt_path};
 use crate::train::{Env, Trained};
 use crate::viz;
 
@@ -136,6 +138,12 @@ pub fn analyses(env: &Env, exp: &Experiment, out: &Path, rows: &[Row]) -> Result
         ));
     }
 
+    if let Some(a) = &exp.alignment {
+        let (figure, note) = alignment(env, &load(&a.run)?, a, out)?;
+        extras.figures.push(figure);
+        extras.notes.push(note);
+    }
+
     if let Some(g) = rows
         .iter()
         .find(|r| r.result.about.kind == crate::model::ModelKind::Gmm)
@@ -152,4 +160,60 @@ pub fn analyses(env: &Env, exp: &Experiment, out: &Path, rows: &[Row]) -> Result
         }
     }
     Ok(extras)
+}
+
+/// Align the test speakers with `trained` into `out/alignment/`, and draw one of their
+/// utterances with its hand and automatic boundaries (`out/alignment.png`): the figure with its
+/// caption, and a paragraph with the agreement over all test utterances.
+fn alignment(
+    env: &Env,
+    trained: &Trained,
+    a: &AlignmentPlot,
+    out: &Path,
+) -> Result<((String, String), String)> {
+    let test = env.utterances(Split::Test);
+    let utt = match &a.utterance {
+        Some(id) => test.iter().find(|u| &u.id == id).ok_or_else(|| {
+            Error::invalid(format!(
+                "alignment.utterance: `{id}` is not a test utterance"
+            ))
+        })?,
+        None => test
+            .first()
+            .ok_or_else(|| Error::invalid("alignment: the corpus has no test utterances"))?,
+    };
+    let dir = out.join("alignment");
+    let summary = align_corpus(env, trained, &test, &trained.pipeline.hmm.align, &dir)?;
+    plot_alignment(
+        utt,
+        &utt_path(&dir, &utt.id, "phn")?,
+        &out.join("alignment.png"),
+    )?;
+    let agreement = match &summary.boundaries {
+        Some(b) => format!(
+            "{:.1} % of the {} phone boundaries lie within 20 ms of the hand boundaries ({:.1} % \
+             within 10 ms, {:.1} % within 40 ms; mean error {:.1} ms, median {:.1} ms)",
+            b.within_20ms,
+            b.boundaries,
+            b.within_10ms,
+            b.within_40ms,
+            b.mean_abs_ms,
+            b.median_abs_ms
+        ),
+        None => "no boundary could be compared with hand boundaries".to_string(),
+    };
+    let figure = (
+        "alignment.png".to_string(),
+        format!(
+            "Forced alignment of test utterance `{}` (a speaker never trained on) with `{}`: \
+             log-mel spectrogram, the hand phone boundaries above, the automatic ones below.",
+            utt.id, a.run
+        ),
+    );
+    let note = format!(
+        "**Forced alignment.** `{}` aligned {} of the {} test utterances to their phone \
+         transcripts (files in `alignment/`); {agreement}.",
+        a.run, summary.aligned, summary.utterances
+    );
+    Ok((figure, note))
 }

@@ -14,6 +14,7 @@
 //!   { pipeline: kaldi-fbank.yaml, from: log, width: 512, layers: [1, 2, 4], matched: true }
 //! hidden: { run: dnn-log, sentence: sa1, layers: [0, 1, 2, 4] }
 //! filters: { run: dnn-spectrogram }
+//! alignment: { run: gmm-mfcc }             # forced alignment of the test speakers, one figure
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -134,6 +135,18 @@ pub struct FilterPlot {
     pub run: String,
 }
 
+/// Forced alignment of the test speakers with one run's model, scored against their hand
+/// boundaries, and a spectrogram of one utterance with both sets of boundaries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlignmentPlot {
+    /// Name of the run whose model aligns.
+    pub run: String,
+    /// The utterance drawn (default: the first test utterance).
+    #[serde(default)]
+    pub utterance: Option<String>,
+}
+
 /// An experiment grid as read from YAML: runs, depth grid and analyses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -161,6 +174,9 @@ pub struct Experiment {
     /// First-layer filters.
     #[serde(default)]
     pub filters: Option<FilterPlot>,
+    /// Forced alignment of the test speakers and its figure.
+    #[serde(default)]
+    pub alignment: Option<AlignmentPlot>,
     /// Directory of the experiment file (pipelines are relative to it).
     #[serde(skip)]
     pub dir: PathBuf,
@@ -244,6 +260,14 @@ impl Experiment {
             }
         }
         // The analyses are checked now, not after every run has trained.
+        if let Some(a) = &e.alignment
+            && !plan.iter().any(|p| p.name == a.run)
+        {
+            return Err(Error::format(
+                path,
+                format!("alignment.run: no run named `{}`", a.run),
+            ));
+        }
         for (what, run) in [
             ("hidden", e.hidden.as_ref().map(|h| &h.run)),
             ("filters", e.filters.as_ref().map(|f| &f.run)),

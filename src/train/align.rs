@@ -106,7 +106,7 @@ pub fn check_output(out: &Path, inputs: &[&Path]) -> Result<()> {
 
 /// The output path of utterance `id` under `out` (ids like `dr1-fvmh0/sa1` become subfolders);
 /// an id that would leave `out` is an error.
-fn utt_path(out: &Path, id: &str, ext: &str) -> Result<PathBuf> {
+pub fn utt_path(out: &Path, id: &str, ext: &str) -> Result<PathBuf> {
     let rel = Path::new(id);
     if id.is_empty() || rel.components().any(|c| !matches!(c, Component::Normal(_))) {
         return Err(Error::invalid(format!(

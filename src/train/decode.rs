@@ -8,8 +8,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use ndarray::Array2;
-use rayon::prelude::*;
+use ndarray::{Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::corpus::{Corpus, PhoneSet};
@@ -17,7 +16,6 @@ use crate::decode::{
     DecodeConfig, EditCounts, PhoneLoop, SearchScratch, hybrid_scores, phones48, score_phones,
 };
 use crate::error::{Error, Result};
-use crate::train::dataset::FrameSet;
 use crate::train::model_dir::{Model, Trained};
 
 /// One decoded utterance.
@@ -136,58 +134,116 @@ pub fn search_scores(
     feats: ndarray::ArrayView2<f32>,
     prior_scale: f32,
 ) -> Result<Array2<f32>> {
-    match &trained.model {
-        Model::Gmm(m) => m.gmms.log_likelihoods(feats),
-        Model::Dnn(d) => {
-            let post = d.log_posteriors(feats)?;
-            hybrid_scores(post.view(), &trained.hmm()?.log_priors, prior_scale)
+    let raw = ModelOutput::of(trained, feats)?;
+    raw.search_scores(trained, prior_scale)
+}
+
+/// What the model computes once per utterance, for both frame classification and decoding:
+/// a GMM's state log-likelihoods (its frame scores add the state log priors), a DNN's log
+/// posteriors (its frame scores as they are).
+pub enum ModelOutput {
+    /// GMM state log-likelihoods, `[frames, states]`.
+    Gmm(Array2<f32>),
+    /// DNN log posteriors, `[frames, states]`.
+    Dnn(Array2<f32>),
+}
+
+impl ModelOutput {
+    /// Run `trained`'s classifier on `feats`.
+    pub fn of(trained: &Trained, feats: ArrayView2<f32>) -> Result<ModelOutput> {
+        Ok(match &trained.model {
+            Model::Gmm(m) => ModelOutput::Gmm(m.gmms.log_likelihoods(feats)?),
+            Model::Dnn(d) => ModelOutput::Dnn(d.log_posteriors(feats)?),
+        })
+    }
+
+    /// The output, and what to add to each row to get the classifier's frame scores
+    /// ([`crate::model::Classifier::log_scores`]): the GMM's log priors, nothing for a DNN.
+    pub fn frame_scores<'a>(
+        &'a self,
+        trained: &'a Trained,
+    ) -> (ArrayView2<'a, f32>, Option<ArrayView1<'a, f32>>) {
+        match (self, &trained.model) {
+            (ModelOutput::Gmm(ll), Model::Gmm(m)) => (ll.view(), Some(m.log_priors())),
+            (ModelOutput::Gmm(ll), _) | (ModelOutput::Dnn(ll), _) => (ll.view(), None),
+        }
+    }
+
+    /// The scores the HMM search reads (see [`search_scores`]); consumes a GMM's output.
+    pub fn search_scores(self, trained: &Trained, prior_scale: f32) -> Result<Array2<f32>> {
+        match self {
+            ModelOutput::Gmm(ll) => Ok(ll),
+            ModelOutput::Dnn(post) => {
+                hybrid_scores(post.view(), &trained.hmm()?.log_priors, prior_scale)
+            }
         }
     }
 }
 
-/// Decode every utterance of `set` (rayon over utterances, one search scratch per thread) and
-/// score it against its transcript in `corpus`.
-pub fn decode_set(
-    trained: &Trained,
-    corpus: &Corpus,
-    set: &FrameSet,
-    cfg: &DecodeConfig,
-) -> Result<Decoding> {
-    cfg.validate()?;
-    let started = std::time::Instant::now();
-    let hmm = trained.hmm()?;
-    let ctx = hmm.context_table(&trained.targets)?;
-    let graph = PhoneLoop::build(&ctx, &hmm.transitions, hmm.lm()?, cfg)?;
-    let phones = PhoneSet::timit();
-    let utts = set
-        .utts
-        .par_iter()
-        .map_init(SearchScratch::default, |scratch, u| -> Result<UttDecode> {
-            let utt = corpus.utterance(&u.id).ok_or_else(|| {
-                Error::invalid(format!("utterance {} is not in the corpus", u.id))
-            })?;
-            let reference = phones48(&utt.phones, phones, &utt.phone_file)?;
-            let scores = search_scores(trained, u.feats.view(), cfg.prior_scale)?;
-            let decoded = graph
-                .decode_with(scores.view(), scratch)
-                .map_err(|e| Error::invalid(format!("utterance {}: {e}", u.id)))?;
-            let hyp = decoded.phone_ids();
-            Ok(UttDecode {
-                id: u.id.clone(),
-                counts: score_phones(&reference, &hyp, phones),
-                hyp,
-                reached_final: decoded.reached_final,
-            })
+/// The phone-loop decoder of a trained model, built once, that decodes and scores one utterance
+/// at a time.
+pub struct PhoneDecoder {
+    graph: PhoneLoop,
+    config: DecodeConfig,
+}
+
+impl PhoneDecoder {
+    /// The phone loop over `trained`'s tied states, HMMs and LM; `cfg` is checked first.
+    pub fn new(trained: &Trained, cfg: &DecodeConfig) -> Result<PhoneDecoder> {
+        cfg.validate()?;
+        let hmm = trained.hmm()?;
+        let ctx = hmm.context_table(&trained.targets)?;
+        Ok(PhoneDecoder {
+            graph: PhoneLoop::build(&ctx, &hmm.transitions, hmm.lm()?, cfg)?,
+            config: cfg.clone(),
         })
-        .collect::<Result<Vec<_>>>()?;
-    let mut totals = EditCounts::default();
-    for u in &utts {
-        totals += u.counts;
     }
-    Ok(Decoding {
-        config: cfg.clone(),
-        utts,
-        totals,
-        seconds: started.elapsed().as_secs_f64(),
-    })
+
+    /// The options it decodes with.
+    pub fn config(&self) -> &DecodeConfig {
+        &self.config
+    }
+
+    /// Decode utterance `id` of `corpus` from its search `scores` and score it against the
+    /// utterance's transcript.
+    pub fn decode_utt(
+        &self,
+        corpus: &Corpus,
+        id: &str,
+        scores: ArrayView2<f32>,
+        scratch: &mut SearchScratch,
+    ) -> Result<UttDecode> {
+        let phones = PhoneSet::timit();
+        let utt = corpus
+            .utterance(id)
+            .ok_or_else(|| Error::invalid(format!("utterance {id} is not in the corpus")))?;
+        let reference = phones48(&utt.phones, phones, &utt.phone_file)?;
+        let decoded = self
+            .graph
+            .decode_with(scores, scratch)
+            .map_err(|e| Error::invalid(format!("utterance {id}: {e}")))?;
+        let hyp = decoded.phone_ids();
+        Ok(UttDecode {
+            id: id.to_string(),
+            counts: score_phones(&reference, &hyp, phones),
+            hyp,
+            reached_final: decoded.reached_final,
+        })
+    }
+}
+
+impl Decoding {
+    /// The decoding of a set from its utterances (in order), totalled.
+    pub fn new(config: DecodeConfig, utts: Vec<UttDecode>, seconds: f64) -> Decoding {
+        let mut totals = EditCounts::default();
+        for u in &utts {
+            totals += u.counts;
+        }
+        Decoding {
+            config,
+            utts,
+            totals,
+            seconds,
+        }
+    }
 }

@@ -7,11 +7,11 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use ndarray::Array2;
+use ndarray::{Array2, ArrayView1, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::corpus::PhoneSet;
+use crate::corpus::{FrameLabel, PhoneSet};
 use crate::error::{Error, Result};
 use crate::model::Classifier;
 use crate::train::dataset::FrameSet;
@@ -54,7 +54,8 @@ impl Evaluation {
         }
     }
 
-    fn merge(mut self, o: Evaluation) -> Evaluation {
+    /// Add another set's counts.
+    pub fn merge(mut self, o: Evaluation) -> Evaluation {
         self.frames += o.frames;
         self.state_correct += o.state_correct;
         self.phone_correct += o.phone_correct;
@@ -84,6 +85,21 @@ impl Evaluation {
 
 /// Score `model` on every labelled frame of `set` (rayon over utterances).
 pub fn evaluate(model: &dyn Classifier, set: &FrameSet, targets: &Targets) -> Result<Evaluation> {
+    check_shapes(model, set, targets)?;
+    let tally = Tally::new(targets);
+    set.utts
+        .par_iter()
+        .map(|u| -> Result<Evaluation> {
+            let mut e = tally.empty();
+            let scores = model.log_scores(u.feats.view())?;
+            tally.add(&mut e, &u.id, scores.view(), None, &u.labels)?;
+            Ok(e)
+        })
+        .try_reduce(|| tally.empty(), |a, b| Ok(a.merge(b)))
+}
+
+/// An error unless `model` predicts `targets`' tied states from `set`'s frames.
+pub fn check_shapes(model: &dyn Classifier, set: &FrameSet, targets: &Targets) -> Result<()> {
     if model.num_classes() != targets.num_states() {
         return Err(Error::invalid(format!(
             "the model predicts {} classes but the targets have {} tied states",
@@ -98,41 +114,83 @@ pub fn evaluate(model: &dyn Classifier, set: &FrameSet, targets: &Targets) -> Re
             set.dim
         )));
     }
-    let phones = PhoneSet::timit();
-    let leaf39 = targets.leaf_phone39();
-    let n39 = phones.p39.len();
-    set.utts
-        .par_iter()
-        .map(|u| -> Result<Evaluation> {
-            let mut e = Evaluation::empty(n39);
-            let scores = model.log_scores(u.feats.view())?;
-            if let Some((t, _)) = scores
-                .rows()
-                .into_iter()
-                .enumerate()
-                .find(|(_, r)| r.iter().any(|v| v.is_nan()))
-            {
-                return Err(Error::invalid(format!(
-                    "utterance {}: the model's scores are NaN at frame {t} (damaged model?)",
-                    u.id
-                )));
+    Ok(())
+}
+
+/// Counts one utterance's frames into an [`Evaluation`], from scores computed elsewhere (so that
+/// a caller that also decodes scores each frame once).
+pub struct Tally<'a> {
+    targets: &'a Targets,
+    phones: &'static PhoneSet,
+    leaf39: Vec<u16>,
+}
+
+impl<'a> Tally<'a> {
+    /// A tally over `targets`' tied states.
+    pub fn new(targets: &'a Targets) -> Tally<'a> {
+        Tally {
+            targets,
+            phones: PhoneSet::timit(),
+            leaf39: targets.leaf_phone39(),
+        }
+    }
+
+    /// An evaluation of nothing, to add utterances to.
+    pub fn empty(&self) -> Evaluation {
+        Evaluation::empty(self.phones.p39.len())
+    }
+
+    /// Add utterance `id`'s labelled frames: the predicted state of frame t is the argmax of
+    /// `scores[t] + offset` (`offset`: e.g. a GMM's log priors added to its likelihoods; the sum
+    /// is the classifier's own score, rounded the same way). NaN scores are an error.
+    pub fn add(
+        &self,
+        e: &mut Evaluation,
+        id: &str,
+        scores: ArrayView2<f32>,
+        offset: Option<ArrayView1<f32>>,
+        labels: &[Option<FrameLabel>],
+    ) -> Result<()> {
+        if let Some((t, _)) = scores
+            .rows()
+            .into_iter()
+            .enumerate()
+            .find(|(_, r)| r.iter().any(|v| v.is_nan()))
+        {
+            return Err(Error::invalid(format!(
+                "utterance {id}: the model's scores are NaN at frame {t} (damaged model?)"
+            )));
+        }
+        for (row, label) in scores.rows().into_iter().zip(labels) {
+            let Some(label) = label else { continue };
+            let best = match offset {
+                Some(o) => argmax_sum(row, o),
+                None => argmax(row.as_slice().expect("standard layout")),
+            } as u32;
+            let ref39 = self.phones.fold_48_to_39(label.phone) as usize;
+            let hyp39 = self.leaf39[best as usize] as usize;
+            e.frames += 1;
+            match self.targets.state_of(label) {
+                Some(t) => e.state_correct += usize::from(t == best),
+                None => e.unseen += 1,
             }
-            for (row, label) in scores.rows().into_iter().zip(&u.labels) {
-                let Some(label) = label else { continue };
-                let best = argmax(row.as_slice().expect("standard layout")) as u32;
-                let ref39 = phones.fold_48_to_39(label.phone) as usize;
-                let hyp39 = leaf39[best as usize] as usize;
-                e.frames += 1;
-                match targets.state_of(label) {
-                    Some(t) => e.state_correct += usize::from(t == best),
-                    None => e.unseen += 1,
-                }
-                e.phone_correct += usize::from(ref39 == hyp39);
-                e.confusion[[ref39, hyp39]] += 1;
-            }
-            Ok(e)
-        })
-        .try_reduce(|| Evaluation::empty(n39), |a, b| Ok(a.merge(b)))
+            e.phone_correct += usize::from(ref39 == hyp39);
+            e.confusion[[ref39, hyp39]] += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Index of the largest `a[i] + b[i]` (the first one on ties).
+fn argmax_sum(a: ArrayView1<f32>, b: ArrayView1<f32>) -> usize {
+    let mut best = (0, f32::NEG_INFINITY);
+    for (i, (&x, &y)) in a.iter().zip(b).enumerate() {
+        let v = x + y;
+        if i == 0 || v > best.1 {
+            best = (i, v);
+        }
+    }
+    best.0
 }
 
 /// Index of the largest score (the first one on ties).

@@ -9,6 +9,7 @@ use crate::corpus::{Lexicon, Split};
 use crate::error::Result;
 use crate::model::ModelKind;
 use crate::model::hmm::Transitions;
+use crate::model::tree::Tying;
 use crate::pipeline::Pipeline;
 use crate::train::env::Env;
 use crate::train::flat_start::FlatStartConfig;
@@ -45,9 +46,16 @@ pub fn train_with(
     let align = &pipeline.hmm.align;
     let fs_dir = out.join("flat_start");
     let cfg = pipeline.classifier.clone().unwrap_or_default();
-    let train_on = |corpus| -> Result<Trained> {
+    // A model trained on a GMM's alignment predicts that GMM's tied states (its tree, counted
+    // anew on the alignment), so that its states are the aligner's; otherwise the tree is grown
+    // on the labels trained on.
+    let mut tying: Option<Tying> = None;
+    let train_on = |corpus, tying: &Option<Tying>| -> Result<Trained> {
         let env = env.over(corpus);
-        let targets = env.targets(&cfg.states)?;
+        let targets = match tying {
+            Some(t) => env.targets_over(t.clone())?,
+            None => env.targets(&cfg.states)?,
+        };
         crate::train::run::train(&env, pipeline, &targets, Some(out))
     };
     // (alignment, what it is, the flat start's transitions)
@@ -94,15 +102,20 @@ pub fn train_with(
                 .transpose()?;
             let r = env.align_with(&gmm, trans.as_ref(), lexicon, hmm, align)?;
             let what = format!(
-                "Viterbi alignment of {}; {} utterances aligned",
+                "Viterbi alignment of {}; {} utterances aligned; its {} tied states",
                 dir.display(),
-                r.aligned
+                r.aligned,
+                gmm.targets.num_states()
             );
             report(&r, &what, &mut log);
+            tying = Some(gmm.targets.tying);
             Some((r, what, None))
         }
     };
-    let mut trained = train_on(realigned.as_ref().map_or(env.corpus, |r| &r.0.corpus))?;
+    let mut trained = train_on(
+        realigned.as_ref().map_or(env.corpus, |r| &r.0.corpus),
+        &tying,
+    )?;
     let mut source = realigned.as_ref().map(|r| r.1.clone());
     if let Some((_, what, Some(trans))) = &realigned
         && trained.about.kind == ModelKind::Gmm
@@ -116,7 +129,7 @@ pub fn train_with(
         );
         report(&r, &what, &mut log);
         r.write_phn(&fs_dir.join("alignments"), &r.aligned_ids)?;
-        trained = train_on(&r.corpus)?;
+        trained = train_on(&r.corpus, &None)?;
         source = Some(what);
     }
     trained.about.labels = source;

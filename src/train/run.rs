@@ -6,9 +6,11 @@ use std::path::Path;
 use std::time::Instant;
 
 use ndarray::{Axis, concatenate};
+use rayon::prelude::*;
 
 use crate::corpus::{Split, Utterance};
 use crate::decode::DecodeConfig;
+use crate::decode::SearchScratch;
 use crate::error::{Error, Result};
 use crate::model::dnn::{self, Dnn, DnnConfig, EpochStats};
 use crate::model::gmm::{GmmClassifier, GmmConfig};
@@ -16,7 +18,7 @@ use crate::pipeline::Pipeline;
 use crate::pipeline::classifier::{ClassifierConfig, ClassifierSpec};
 use crate::pipeline::extractor::Extractor;
 use crate::train::dataset::FrameSet;
-use crate::train::decode::{Decoding, decode_set};
+use crate::train::decode::{Decoding, ModelOutput, PhoneDecoder};
 use crate::train::env::Env;
 use crate::train::eval::{self, Evaluation};
 use crate::train::hmm::HmmModel;
@@ -314,31 +316,70 @@ impl Scored {
 
 /// Score a trained model on the test split, frame by frame and, with `decode`, by decoding every
 /// utterance (phone error rate). The model's HMMs and the options are checked before any work.
+/// Each utterance is scored by the model once; the frame classification and the search share
+/// the scores.
 pub fn score(env: &Env, trained: &Trained, decode: Option<&DecodeConfig>) -> Result<Scored> {
-    if let Some(cfg) = decode {
-        cfg.validate()?;
-        trained.hmm()?;
-    }
+    let decoder = decode
+        .map(|cfg| PhoneDecoder::new(trained, cfg))
+        .transpose()?;
     let extractor = Extractor::new(&trained.pipeline)?;
     let test = env.utterances(Split::Test);
     let set = env.load("test feats", &test, &extractor)?;
+    eval::check_shapes(trained.model.classifier(), &set, &trained.targets)?;
+    let tally = eval::Tally::new(&trained.targets);
+    let prior_scale = decode.map_or(1.0, |c| c.prior_scale);
     let started = Instant::now();
-    env.observer.begin("scoring", 0);
-    let e = eval::evaluate(trained.model.classifier(), &set, &trained.targets);
+    env.observer.begin(
+        if decoder.is_some() {
+            "scoring and decoding"
+        } else {
+            "scoring"
+        },
+        0,
+    );
+    // Per utterance: its frame counts, its decoding, and the seconds spent scoring frames.
+    let per_utt = set
+        .utts
+        .par_iter()
+        .map_init(SearchScratch::default, |scratch, u| {
+            let t0 = Instant::now();
+            let out = ModelOutput::of(trained, u.feats.view())?;
+            let mut e = tally.empty();
+            let (scores, offset) = out.frame_scores(trained);
+            tally.add(&mut e, &u.id, scores, offset, &u.labels)?;
+            let scoring = t0.elapsed().as_secs_f64();
+            let d = match &decoder {
+                Some(dec) => {
+                    let s = out.search_scores(trained, prior_scale)?;
+                    Some(dec.decode_utt(env.corpus, &u.id, s.view(), scratch)?)
+                }
+                None => None,
+            };
+            Ok((e, d, scoring, t0.elapsed().as_secs_f64()))
+        })
+        .collect::<Result<Vec<_>>>();
     env.observer.end();
-    let eval_seconds = started.elapsed().as_secs_f64();
-    let decoding = match decode {
-        Some(cfg) => {
-            env.observer.begin("decoding", 0);
-            let d = decode_set(trained, env.corpus, &set, cfg);
-            env.observer.end();
-            Some(d?)
-        }
-        None => None,
+    let per_utt = per_utt?;
+    let wall = started.elapsed().as_secs_f64();
+    // Wall time split between frame scoring and the search in proportion to their CPU time.
+    let (scoring, all): (f64, f64) = per_utt
+        .iter()
+        .map(|p| (p.2, p.3))
+        .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+    let eval_seconds = if all > 0.0 {
+        wall * scoring / all
+    } else {
+        wall
     };
+    let mut evaluation = tally.empty();
+    let mut utts = Vec::with_capacity(per_utt.len());
+    for (e, d, _, _) in per_utt {
+        evaluation = evaluation.merge(e);
+        utts.extend(d);
+    }
     Ok(Scored {
-        evaluation: e?,
+        evaluation,
         eval_seconds,
-        decoding,
+        decoding: decoder.map(|dec| Decoding::new(dec.config().clone(), utts, wall)),
     })
 }

@@ -6,12 +6,13 @@
 //! GMM on MFCC. A user-given tying table replaces the tree.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
 use crate::corpus::{FrameLabel, PhoneSet, Split};
 use crate::error::{Error, Result};
-use crate::model::tree::{QuestionSet, StatesConfig, Tree, Tying, TyingMap};
+use crate::model::tree::{QuestionSet, StatesConfig, Tree, Tying, TyingIds, TyingMap};
 use crate::pipeline::Pipeline;
 use crate::pipeline::extractor::Extractor;
 use crate::train::dataset::FrameSet;
@@ -26,6 +27,20 @@ pub struct Targets {
     pub leaf_phone48: Vec<u16>,
     /// Training frames per tied state (the GMM's priors; the DNN's class balance).
     pub train_counts: Vec<u64>,
+    /// The tying by 48-set phone ids, for the per-frame lookup; built on first use.
+    #[serde(skip)]
+    by_ids: ByIds,
+}
+
+/// A lazily built [`TyingIds`]: not stored, and no part of equality (it is a function of the
+/// tying).
+#[derive(Debug, Clone, Default)]
+struct ByIds(OnceLock<Option<TyingIds>>);
+
+impl PartialEq for ByIds {
+    fn eq(&self, _: &ByIds) -> bool {
+        true
+    }
 }
 
 impl Targets {
@@ -51,6 +66,13 @@ impl Targets {
                 )?)
             }
         };
+        Targets::from_tying(tying, train)
+    }
+
+    /// Targets over an existing `tying` (e.g. the tree of the GMM whose alignment gave `train`'s
+    /// labels), with the training counts of `train`.
+    pub fn from_tying(tying: Tying, train: &FrameSet) -> Result<Targets> {
+        let phones = PhoneSet::timit();
         let leaf_phone48 = (0..tying.num_leaves() as u32)
             .map(|leaf| {
                 let (name, _) = tying.leaf_phone(leaf);
@@ -65,6 +87,7 @@ impl Targets {
             tying,
             leaf_phone48,
             train_counts: Vec::new(),
+            by_ids: ByIds::default(),
         };
         let mut counts = vec![0u64; targets.num_states()];
         for u in &train.utts {
@@ -82,8 +105,17 @@ impl Targets {
     }
 
     /// Tied state of one labelled frame; `None` when its (phone, state) was never seen in training.
+    /// Looked up by phone ids, without strings; by names only for a tying the id lookup cannot
+    /// take.
     pub fn state_of(&self, label: &FrameLabel) -> Option<u32> {
         let p = &PhoneSet::timit().p48;
+        let ids = self
+            .by_ids
+            .0
+            .get_or_init(|| TyingIds::new(&self.tying, p).ok());
+        if let Some(ids) = ids {
+            return ids.leaf(label.left, label.phone, label.right, label.state);
+        }
         self.tying
             .leaf(
                 p.name(label.phone),
@@ -130,6 +162,14 @@ impl Targets {
 }
 
 impl Env<'_> {
+    /// Targets over `tying` with this corpus's training-split counts, counted on the frames the
+    /// tree is grown on (as [`Env::targets`] counts them).
+    pub fn targets_over(&self, tying: Tying) -> Result<Targets> {
+        let extractor = Extractor::new(&Pipeline::kaldi_mfcc_gmm())?;
+        let set = self.load("tree feats", &self.utterances(Split::Train), &extractor)?;
+        Targets::from_tying(tying, &set)
+    }
+
     /// The tied-state targets for this corpus, grown on its training split (cached by corpus,
     /// training utterances and settings).
     pub fn targets(&self, cfg: &StatesConfig) -> Result<Targets> {

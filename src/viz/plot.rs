@@ -90,7 +90,7 @@ pub(crate) fn render<F: Figure>(path: &Path, size: (u32, u32), figure: &F) -> Re
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
             // The bitmap backend encodes by the extension of the name it writes to.
             let tmp = tempfile::Builder::new()
-                .prefix(".asrpipe-")
+                .prefix(&crate::io::atomic::temp_prefix())
                 .suffix(".png")
                 .tempfile_in(dir)
                 .map_err(|e| Error::io(dir, e))?;

@@ -125,6 +125,13 @@ impl TyingMap {
         atomic::write_bytes(path, text.as_bytes())
     }
 
+    /// The table's entries: (centre, state, left, right, leaf), `*` for any context.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, u8, &str, &str, u32)> {
+        self.entries
+            .iter()
+            .map(|((c, s, l, r), leaf)| (c.as_str(), *s, l.as_str(), r.as_str(), *leaf))
+    }
+
     /// Tied states in the table.
     pub fn num_leaves(&self) -> usize {
         self.leaves.len()
@@ -136,11 +143,15 @@ impl TyingMap {
         (c, *s)
     }
 
-    /// The tied state of a context, trying exact then wildcard entries.
+    /// The tied state of a context, trying exact then wildcard entries (no allocation: the
+    /// sorted keys are compared as borrowed strings).
     pub fn leaf(&self, centre: &str, state: u8, left: &str, right: &str) -> Result<u32> {
         for (l, r) in [(left, right), (left, "*"), ("*", right), ("*", "*")] {
-            let key = (centre.to_string(), state, l.to_string(), r.to_string());
-            if let Ok(i) = self.entries.binary_search_by(|e| e.0.cmp(&key)) {
+            let key = (centre, state, l, r);
+            let found = self.entries.binary_search_by(|((c, s, el, er), _)| {
+                (c.as_str(), *s, el.as_str(), er.as_str()).cmp(&key)
+            });
+            if let Ok(i) = found {
                 return Ok(self.entries[i].1);
             }
         }

@@ -36,6 +36,7 @@
 //! [`Tree`], [`TyingMap`] and [`Tying`] (either of them) serialise with serde (JSON).
 
 pub mod context;
+pub mod ids;
 pub mod map;
 pub mod questions;
 pub mod states;
@@ -47,6 +48,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::options;
 pub use context::ContextAccumulator;
+pub use ids::TyingIds;
 pub use map::{Tying, TyingMap};
 pub use questions::{Question, QuestionSet};
 pub use states::StatesConfig;
