@@ -35,6 +35,7 @@ fn utterance(id: &str, transcript: Option<&str>, line: usize) -> Utterance {
         sample_rate: 16_000,
         num_samples: None,
         subset: None,
+        span: None,
         channel: None,
     }
 }

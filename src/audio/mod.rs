@@ -33,11 +33,13 @@
 mod flac;
 mod g711;
 mod pcm;
+mod probe;
 mod resample;
 pub mod scale;
 mod sphere;
 mod wav;
 
+pub use probe::{Info, probe};
 pub use resample::{RESAMPLE_RATES, resampled_len};
 
 use std::path::Path;

@@ -10,7 +10,7 @@ pub mod train;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use asrpipe::corpus::Corpus;
+use asrpipe::corpus::{Corpus, OpenOptions};
 use asrpipe::io::cache::FeatureCache;
 use asrpipe::train::{Env, Observer, Quiet};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -80,8 +80,19 @@ pub struct CorpusArgs {
     /// Feature cache directory (default: $ASRPIPE_CACHE or .cache/asrpipe).
     #[arg(long)]
     cache: Option<PathBuf>,
+    /// Run the command entries (`... |`) of a Kaldi data directory's wav.scp, with sh -c; their
+    /// audio is kept under the cache directory.
+    #[arg(long)]
+    pub allow_commands: bool,
     #[command(flatten)]
     pub runtime: Runtime,
+}
+
+/// How to open a corpus: commands allowed or not, their output kept under `cache`.
+pub fn open_options(allow_commands: bool, cache: &FeatureCache) -> OpenOptions {
+    OpenOptions {
+        command_output: allow_commands.then(|| cache.dir().join("wav-commands")),
+    }
 }
 
 /// What a corpus command works with: the opened corpus, the cache, the progress output.
@@ -95,12 +106,17 @@ impl CorpusArgs {
     /// Start the runtime and open the corpus.
     pub fn open(&self) -> Result<Session> {
         self.runtime.start()?;
+        let cache = self
+            .cache
+            .as_ref()
+            .map_or_else(FeatureCache::default_location, FeatureCache::new);
+        let corpus = match &self.corpus {
+            Some(p) => Corpus::open_with(p, &open_options(self.allow_commands, &cache))?,
+            None => Corpus::open_or_demo(None)?,
+        };
         Ok(Session {
-            corpus: Corpus::open_or_demo(self.corpus.as_deref())?,
-            cache: self
-                .cache
-                .as_ref()
-                .map_or_else(FeatureCache::default_location, FeatureCache::new),
+            corpus,
+            cache,
             observer: self.runtime.observer(),
         })
     }

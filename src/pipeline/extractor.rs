@@ -16,6 +16,26 @@ use crate::frontend::splice::splice;
 use crate::frontend::{Frontend, StageKind};
 use crate::pipeline::Pipeline;
 
+/// The part of `wave` (read at its own rate) that is utterance `u`: its span, or all of it.
+fn cut(u: &Utterance, mut wave: Waveform) -> Result<Waveform> {
+    let Some(span) = u.span else {
+        return Ok(wave);
+    };
+    let have = wave.samples.len() as u64;
+    if span.end > have || span.is_empty() {
+        return Err(Error::format(
+            &u.audio,
+            format!(
+                "utterance `{}` is samples {}..{} of this recording, which has {have}",
+                u.id, span.start, span.end
+            ),
+        ));
+    }
+    wave.samples.truncate(span.end as usize);
+    wave.samples.drain(..span.start as usize);
+    Ok(wave)
+}
+
 /// A built pipeline ready to turn audio into features.
 #[derive(Debug)]
 pub struct Extractor {
@@ -99,7 +119,7 @@ impl Extractor {
                 ),
             ));
         }
-        audio::conform(&u.audio, native, &opts)
+        audio::conform(&u.audio, cut(u, native)?, &opts)
     }
 
     /// The feature-cache key of an utterance's chain output: the chain hash, which covers the
@@ -113,6 +133,10 @@ impl Extractor {
             .filter(|&c| c != self.frontend.framing.opts.channel)
         {
             key += &format!("-channel-{c}");
+        }
+        // Utterances cut from one recording share its bytes, which the cache hashes.
+        if let Some(s) = u.span {
+            key += &format!("-span-{}-{}", s.start, s.end);
         }
         if self.frontend.framing.opts.dither != 0.0 {
             key += &format!("-dither-{}", &blake3::hash(u.id.as_bytes()).to_hex()[..16]);
