@@ -4,6 +4,7 @@ pub mod align;
 pub mod corpus;
 pub mod experiment;
 pub mod features;
+pub mod features_list;
 pub mod plot;
 pub mod train;
 

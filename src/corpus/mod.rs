@@ -16,6 +16,7 @@ pub mod labels;
 pub mod lexicon;
 pub mod manifest;
 pub mod phones;
+pub mod shard;
 pub mod split;
 pub mod textgrid;
 pub mod timit;
