@@ -1,11 +1,13 @@
 //! Kaldi archives with script files: byte-exact writing, reading back, truncated archives, and
 //! `asrpipe features --list --shard` giving, shard by shard, what one process gives.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
+
+mod common;
 
 use asrpipe::corpus::shard;
 use asrpipe::io::scp::{ScpReader, read_scp, read_scp_matrices, write_ark_scp};
+use common::{demo_list, features};
 use ndarray::{Array2, array};
 
 fn items() -> Vec<(String, Array2<f32>)> {
@@ -98,55 +100,6 @@ fn a_truncated_archive_or_a_bad_scp_line_is_named() {
     assert!(
         e.contains("feats.scp:2:") && e.contains("already given on line 1"),
         "{e}"
-    );
-}
-
-/// A wav.scp and utt2spk over the demo corpus in `dir`: `<speaker>_<sentence>` ids, sorted (so
-/// speakers are contiguous, as Kaldi requires).
-pub fn demo_list(dir: &Path) -> (PathBuf, Vec<(String, String)>) {
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("audio/demo");
-    let mut rows: Vec<(String, String, PathBuf)> = Vec::new();
-    for spk in std::fs::read_dir(&demo).unwrap() {
-        let spk = spk.unwrap().path();
-        if !spk.is_dir() {
-            continue;
-        }
-        for f in std::fs::read_dir(&spk).unwrap() {
-            let f = f.unwrap().path();
-            if f.extension().is_some_and(|e| e == "flac") {
-                let s = spk.file_name().unwrap().to_string_lossy().into_owned();
-                let u = format!("{s}_{}", f.file_stem().unwrap().to_string_lossy());
-                rows.push((u, s, f));
-            }
-        }
-    }
-    rows.sort();
-    let scp: String = rows
-        .iter()
-        .map(|(u, _, f)| format!("{u} {}\n", f.display()))
-        .collect();
-    let u2s: String = rows.iter().map(|(u, s, _)| format!("{u} {s}\n")).collect();
-    std::fs::write(dir.join("wav.scp"), scp).unwrap();
-    std::fs::write(dir.join("utt2spk"), u2s).unwrap();
-    (
-        dir.join("wav.scp"),
-        rows.into_iter().map(|(u, s, _)| (u, s)).collect(),
-    )
-}
-
-fn features(args: &[&std::ffi::OsStr]) {
-    let out = Command::new(env!("CARGO_BIN_EXE_asrpipe"))
-        .arg("features")
-        .arg("--quiet")
-        .args(["--pipeline", "pipelines/kaldi-mfcc-gmm.yaml"])
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
 }
 
