@@ -16,14 +16,7 @@ fn root() -> &'static Path {
 /// Features of the whole list in one process, as (key, matrix) in list order.
 fn single_process(list: &Path, dir: &Path) -> Vec<(String, ndarray::Array2<f32>)> {
     let (ark, scp) = (dir.join("one.ark"), dir.join("one.scp"));
-    common::features(&[
-        "--list".as_ref(),
-        list.as_os_str(),
-        "-o".as_ref(),
-        ark.as_os_str(),
-        "--scp".as_ref(),
-        scp.as_os_str(),
-    ]);
+    common::features_to_scp(list, &ark, &scp);
     read_scp_matrices(&scp).unwrap()
 }
 

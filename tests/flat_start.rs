@@ -57,6 +57,7 @@ fn a_flat_start_that_never_saw_a_time_finds_the_demo_boundaries() {
         corpus: &corpus,
         cache: Some(FeatureCache::new(tmp.path())),
         observer: &Quiet,
+        features: None,
     };
     let (fs, r) = env
         .flat_start(
@@ -99,6 +100,7 @@ fn the_same_seed_gives_the_same_alignments() {
         corpus: &corpus,
         cache: Some(FeatureCache::new(tmp.path())),
         observer: &Quiet,
+        features: None,
     };
     let utts: Vec<&Utterance> = corpus.utterances.iter().take(40).collect();
     let set = env

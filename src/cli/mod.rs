@@ -130,6 +130,7 @@ impl Session {
             corpus: &self.corpus,
             cache: Some(self.cache.clone()),
             observer: self.observer.as_ref(),
+            features: None,
         }
     }
 }

@@ -99,3 +99,16 @@ pub fn features(args: &[&std::ffi::OsStr]) {
             .args(args),
     );
 }
+
+/// `asrpipe features` (kaldi-mfcc-gmm) of the list `list` into the archive `ark` and its script
+/// file `scp`.
+pub fn features_to_scp(list: &Path, ark: &Path, scp: &Path) {
+    features(&[
+        "--list".as_ref(),
+        list.as_os_str(),
+        "-o".as_ref(),
+        ark.as_os_str(),
+        "--scp".as_ref(),
+        scp.as_os_str(),
+    ]);
+}
