@@ -36,6 +36,7 @@ fn utterance(id: &str, transcript: Option<&str>, line: usize) -> Utterance {
         num_samples: None,
         subset: None,
         span: None,
+        speed: None,
         channel: None,
     }
 }

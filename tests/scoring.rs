@@ -292,6 +292,7 @@ fn utterance(phones: Vec<Segment>, num_samples: u64) -> Utterance {
         num_samples: Some(num_samples),
         subset: None,
         span: None,
+        speed: None,
         channel: None,
     }
 }

@@ -85,6 +85,11 @@ pub struct CorpusArgs {
     /// audio is kept under the cache directory.
     #[arg(long)]
     pub allow_commands: bool,
+    /// Speed perturbation, off by default: add copies of every training utterance played at
+    /// these speeds (Kaldi's recipe: 0.9,1.0,1.1; 1.0 is the original) as pseudo-speakers
+    /// `sp0.9-SPK`, with their labels scaled.
+    #[arg(long, value_parser = |s: &str| asrpipe::corpus::perturb::parse_speeds(s))]
+    pub speed_perturb: Option<std::vec::Vec<u32>>,
     #[command(flatten)]
     pub runtime: Runtime,
 }
@@ -114,6 +119,10 @@ impl CorpusArgs {
         let corpus = match &self.corpus {
             Some(p) => Corpus::open_with(p, &open_options(self.allow_commands, &cache))?,
             None => Corpus::open_or_demo(None)?,
+        };
+        let corpus = match &self.speed_perturb {
+            Some(speeds) => asrpipe::corpus::perturb::speed_perturb(&corpus, speeds)?,
+            None => corpus,
         };
         Ok(Session {
             corpus,

@@ -433,6 +433,7 @@ pub fn read(dir: &Path, opts: &OpenOptions) -> Result<Corpus> {
             num_samples: Some(length),
             subset: None,
             span: c.span,
+            speed: None,
             id: c.id,
         });
     }

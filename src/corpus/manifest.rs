@@ -256,6 +256,7 @@ pub fn read(path: &Path) -> Result<Corpus> {
             num_samples,
             subset: None,
             span: None,
+            speed: None,
         });
     }
     Corpus::from_utterances(path, CorpusKind::Manifest, utts)

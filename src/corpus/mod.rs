@@ -15,6 +15,7 @@ pub mod kaldi_dir;
 pub mod labels;
 pub mod lexicon;
 pub mod manifest;
+pub mod perturb;
 pub mod phones;
 pub mod shard;
 pub mod split;
@@ -125,6 +126,11 @@ pub struct Utterance {
     /// Segment times and `num_samples` count from its start.
     #[serde(default)]
     pub span: Option<Span>,
+    /// A speed-perturbed copy ([`perturb`]): the audio played at this speed, in thousandths
+    /// (900: 0.9, slower and longer); segment times and `num_samples` are already scaled to it.
+    /// `None`: as recorded.
+    #[serde(default)]
+    pub speed: Option<u32>,
 }
 
 /// Samples `start..end` of an audio file, at the file's own rate (`Utterance::sample_rate`).

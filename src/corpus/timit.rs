@@ -262,6 +262,7 @@ fn read_speaker(
             num_samples: None,
             subset: None,
             span: None,
+            speed: None,
         });
     }
     Ok(utts)

@@ -36,6 +36,28 @@ fn cut(u: &Utterance, mut wave: Waveform) -> Result<Waveform> {
     Ok(wave)
 }
 
+/// `wave` played at the speed of a speed-perturbed copy (`sox speed`): taken as recorded at the
+/// speed times its rate and resampled to its rate.
+fn speed(u: &Utterance, wave: Waveform) -> Result<Waveform> {
+    match u.speed {
+        None | Some(1000) => Ok(wave),
+        Some(milli) => {
+            let rate = wave.sample_rate;
+            let played = Waveform {
+                sample_rate: crate::corpus::perturb::played_rate(rate, milli)
+                    .map_err(|e| e.in_file(&u.audio))?,
+                samples: wave.samples,
+            };
+            let opts = ReadOptions {
+                sample_rate: Some(rate),
+                resample: true,
+                ..ReadOptions::default()
+            };
+            audio::conform(&u.audio, played, &opts)
+        }
+    }
+}
+
 /// A built pipeline ready to turn audio into features.
 #[derive(Debug)]
 pub struct Extractor {
@@ -119,7 +141,8 @@ impl Extractor {
                 ),
             ));
         }
-        audio::conform(&u.audio, cut(u, native)?, &opts)
+        let wave = speed(u, cut(u, native)?)?;
+        audio::conform(&u.audio, wave, &opts)
     }
 
     /// The feature-cache key of an utterance's chain output: the chain hash, which covers the
@@ -137,6 +160,9 @@ impl Extractor {
         // Utterances cut from one recording share its bytes, which the cache hashes.
         if let Some(s) = u.span {
             key += &format!("-span-{}-{}", s.start, s.end);
+        }
+        if let Some(m) = u.speed {
+            key += &format!("-speed-{m}");
         }
         if self.frontend.framing.opts.dither != 0.0 {
             key += &format!("-dither-{}", &blake3::hash(u.id.as_bytes()).to_hex()[..16]);

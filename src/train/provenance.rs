@@ -66,7 +66,7 @@ impl Provenance {
 }
 
 /// A hash of everything in `env`'s corpus that decides a result: per utterance its id, speaker,
-/// sentence, split, sample rate, channel, span, phone segments and the bytes of its audio (each file
+/// sentence, split, sample rate, channel, span, speed, phone segments and the bytes of its audio (each file
 /// read once, hashed in parallel; blake3 runs at GB/s).
 pub fn corpus_hash(env: &Env) -> Result<String> {
     let mut split_of = std::collections::HashMap::new();
@@ -104,6 +104,9 @@ pub fn corpus_hash(env: &Env) -> Result<String> {
         h.update(line.as_bytes());
         if let Some(s) = u.span {
             h.update(format!("span {} {}\n", s.start, s.end).as_bytes());
+        }
+        if let Some(m) = u.speed {
+            h.update(format!("speed {m}\n").as_bytes());
         }
         for s in &u.phones {
             h.update(format!("{} {} {}\n", s.start, s.end, s.label).as_bytes());
