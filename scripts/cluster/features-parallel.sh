@@ -5,8 +5,8 @@
 #   scripts/cluster/features-parallel.sh [options] WAV_SCP N OUTDIR [-- ASRPIPE_FEATURES_ARGS...]
 #     -j JOBS          shards running at once (default: N)
 #     -S LOGINS        ssh logins for GNU parallel (`host1,2/host2`, see `man parallel`, --sshlogin);
-#                      the list, the audio, asrpipe and OUTDIR must be at the same paths there
-#                      (a shared file system)
+#                      the list, the audio, asrpipe, OUTDIR and the current directory must be at
+#                      the same paths there (a shared file system)
 #     --pipeline FILE  the pipeline YAML (default: asrpipe's built-in Kaldi MFCC)
 #   Everything after `--` goes to `asrpipe features` (e.g. `--threads 1`, `--allow-commands`).
 #
@@ -42,7 +42,9 @@ command -v parallel >/dev/null || {
 source "$(dirname "$0")/setup.sh"
 
 par=(--halt now,fail=1 --joblog "$out/log/parallel.joblog" -j "${jobs:-$n}")
-[[ -n $logins ]] && par+=(-S "$logins" --workdir "$out")
+# Remote shards start in this directory too, so wav.scp paths relative to it (as Kaldi writes
+# them) resolve there as here.
+[[ -n $logins ]] && par+=(-S "$logins" --workdir "$PWD")
 # shellcheck disable=SC2016
 parallel "${par[@]}" \
   "$asrpipe" features "${opts[@]}" --list "$list" --shard '{}'/"$n" \
