@@ -36,6 +36,8 @@ fn utterance(id: &str, transcript: Option<&str>, line: usize) -> Utterance {
         sample_rate: 16_000,
         num_samples: None,
         subset: None,
+        span: None,
+        speed: None,
         channel: None,
     }
 }
@@ -57,6 +59,7 @@ fn a_flat_start_that_never_saw_a_time_finds_the_demo_boundaries() {
         corpus: &corpus,
         cache: Some(FeatureCache::new(tmp.path())),
         observer: &Quiet,
+        features: None,
     };
     let (fs, r) = env
         .flat_start(
@@ -103,6 +106,7 @@ fn the_same_seed_gives_the_same_alignments() {
         corpus: &corpus,
         cache: Some(FeatureCache::new(tmp.path())),
         observer: &Quiet,
+        features: None,
     };
     let utts: Vec<&Utterance> = corpus.utterances.iter().take(40).collect();
     let set = env

@@ -28,6 +28,7 @@ fn env() -> Env<'static> {
         corpus: corpus(),
         cache: Some(FeatureCache::new(cache())),
         observer: &Quiet,
+        features: None,
     }
 }
 

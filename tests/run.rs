@@ -22,6 +22,7 @@ fn env<'a>(corpus: &'a Corpus, cache: &Path) -> Env<'a> {
         corpus,
         cache: Some(FeatureCache::new(cache)),
         observer: &Quiet,
+        features: None,
     }
 }
 

@@ -291,6 +291,8 @@ fn utterance(phones: Vec<Segment>, num_samples: u64) -> Utterance {
         sample_rate: 16_000,
         num_samples: Some(num_samples),
         subset: None,
+        span: None,
+        speed: None,
         channel: None,
     }
 }

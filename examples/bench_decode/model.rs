@@ -37,6 +37,7 @@ pub fn run(dir: &Path, corpus: Option<&Path>, cfg: &DecodeConfig) -> anyhow::Res
         corpus: &corpus,
         cache: None,
         observer: &Quiet,
+        features: None,
     };
     let utts = env.utterances(Split::Test);
     let extractor = Extractor::new(&trained.pipeline)?;

@@ -33,12 +33,13 @@
 mod flac;
 mod g711;
 mod pcm;
-pub mod probe;
+mod probe;
 mod resample;
 pub mod scale;
 mod sphere;
 mod wav;
 
+pub use probe::{Info, probe};
 pub use resample::{RESAMPLE_RATES, resampled_len};
 
 use std::path::Path;

@@ -1,186 +1,103 @@
-//! How much audio a file holds, from its header alone (the first bytes; no sample decoded), to
-//! plan memory before reading it. Any header this cannot make sense of is left to the decoder to
-//! refuse; the plan then falls back to a bound from the file's size.
+//! What an audio file holds (rate, channels, length) from its header alone, without decoding the
+//! samples: a corpus of long recordings cut by a `segments` file is checked when it is opened,
+//! which reading every recording whole would make slow.
 
 use std::io::Read;
 use std::path::Path;
 
+use super::{Format, SUPPORTED, detect, sphere, wav};
 use crate::error::{Error, Result};
 
-/// Bytes read to find the header: WAV chunks before `data`, SPHERE's text header, FLAC's
-/// STREAMINFO all fit in this in the files anyone makes.
-const HEAD: u64 = 64 * 1024;
-
-/// What a header says.
+/// An audio file's shape, as its header declares it (and the file's size confirms).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AudioSize {
-    /// The file's size in bytes.
-    pub file_bytes: u64,
-    /// Samples per channel; from the file's size (one byte per sample, at most) when the header
-    /// does not say.
-    pub samples: u64,
-    /// Channels (1 when the header does not say).
-    pub channels: u64,
-    /// Sample rate, when the header gives it.
-    pub sample_rate: Option<u32>,
+pub struct Info {
+    /// Samples per second per channel, Hz.
+    pub sample_rate: u32,
+    /// Channels interleaved in the file.
+    pub channels: usize,
+    /// Samples per channel.
+    pub frames: u64,
 }
 
-/// Read the header of `path` (WAV, NIST SPHERE or FLAC).
-pub fn probe(path: &Path) -> Result<AudioSize> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let file_bytes = file.metadata().map_err(|e| Error::io(path, e))?.len();
+/// Bytes read at most to find a SPHERE header (its size is declared in its first line).
+const SPHERE_HEAD: u64 = 1 << 16;
+
+/// Rate, channels and length of the audio file `path`, from its header. A header that declares
+/// more samples than the file holds is an error, as when the file is decoded.
+pub fn probe(path: &Path) -> Result<Info> {
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut magic = [0u8; 12];
+    let n = read_up_to(&mut file, &mut magic).map_err(|e| Error::io(path, e))?;
+    if n == 0 {
+        return Err(Error::format(
+            path,
+            format!("empty file (0 bytes); {SUPPORTED}"),
+        ));
+    }
+    match detect(&magic[..n]) {
+        Some(Format::Wav) => wav::probe(path, &mut file),
+        Some(Format::Sphere) => probe_sphere(path, file),
+        Some(Format::Flac) => {
+            let reader = claxon::FlacReader::open(path)
+                .map_err(|e| Error::format(path, format!("invalid FLAC header: {e}")))?;
+            let s = reader.streaminfo();
+            let frames = s.samples.ok_or_else(|| {
+                Error::format(path, "the FLAC stream info does not give the length")
+            })?;
+            Ok(Info {
+                sample_rate: s.sample_rate,
+                channels: s.channels as usize,
+                frames,
+            })
+        }
+        None => Err(Error::format(path, super::unknown_format(&magic[..n]))),
+    }
+}
+
+fn probe_sphere(path: &Path, file: std::fs::File) -> Result<Info> {
+    let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
     let mut head = Vec::new();
-    file.take(HEAD)
+    let mut file = file;
+    use std::io::Seek;
+    file.rewind().map_err(|e| Error::io(path, e))?;
+    file.take(SPHERE_HEAD.min(len))
         .read_to_end(&mut head)
         .map_err(|e| Error::io(path, e))?;
-    let bound = AudioSize {
-        file_bytes,
-        samples: file_bytes,
-        channels: 1,
-        sample_rate: None,
+    let h = sphere::parse_header(path, &head)?;
+    let need = |v: Option<u64>, name: &str| {
+        v.ok_or_else(|| Error::format(path, format!("SPHERE header lacks the `{name}` field")))
     };
-    Ok(match super::detect(&head) {
-        Some(super::Format::Wav) => wav(&head, file_bytes),
-        Some(super::Format::Sphere) => sphere(&head, file_bytes),
-        Some(super::Format::Flac) => flac(&head, file_bytes),
-        None => None,
+    let frames = need(h.sample_count, "sample_count")?;
+    let rate = need(h.sample_rate, "sample_rate")?;
+    let width = need(h.sample_n_bytes, "sample_n_bytes")?;
+    let channels = h.channel_count.unwrap_or(1);
+    let data = len - h.size as u64;
+    if frames.saturating_mul(width).saturating_mul(channels) > data {
+        return Err(Error::format(
+            path,
+            format!(
+                "truncated data: the header declares {frames} samples x {channels} channel(s) x \
+                 {width} bytes but only {data} bytes follow the {}-byte header",
+                h.size
+            ),
+        ));
     }
-    .unwrap_or(bound))
+    Ok(Info {
+        sample_rate: u32::try_from(rate)
+            .map_err(|_| Error::format(path, format!("sample_rate {rate} is out of range")))?,
+        channels: channels as usize,
+        frames,
+    })
 }
 
-fn le16(b: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from(u16::from_le_bytes(
-        b.get(at..at + 2)?.try_into().ok()?,
-    )))
-}
-
-fn le32(b: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from(u32::from_le_bytes(
-        b.get(at..at + 4)?.try_into().ok()?,
-    )))
-}
-
-/// RIFF chunks up to `data`: block size and channels from `fmt `, bytes from `data` (or the rest
-/// of the file, for a size left at 0 or 0xFFFFFFFF by a writer that streamed).
-fn wav(b: &[u8], file_bytes: u64) -> Option<AudioSize> {
-    let mut at = 12usize;
-    let mut fmt = None;
-    loop {
-        let id = b.get(at..at + 4)?;
-        let size = le32(b, at + 4)?;
-        if id == b"fmt " {
-            let channels = le16(b, at + 10)?;
-            let rate = le32(b, at + 12)? as u32;
-            let block = le16(b, at + 20)?;
-            fmt = Some((channels, rate, block));
-        } else if id == b"data" {
-            let (channels, rate, block) = fmt?;
-            let rest = file_bytes.saturating_sub(at as u64 + 8);
-            let bytes = if size == 0 || size == 0xFFFF_FFFF {
-                rest
-            } else {
-                size.min(rest)
-            };
-            if channels == 0 || block == 0 {
-                return None;
-            }
-            return Some(AudioSize {
-                file_bytes,
-                samples: bytes / block,
-                channels,
-                sample_rate: Some(rate),
-            });
+/// Fill as much of `buf` as the file has.
+fn read_up_to(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
         }
-        at = at.checked_add(8 + size as usize + (size as usize & 1))?;
     }
-}
-
-/// `sample_count` and `channel_count` of the text header.
-fn sphere(b: &[u8], file_bytes: u64) -> Option<AudioSize> {
-    let text = String::from_utf8_lossy(&b[..b.len().min(HEAD as usize)]);
-    let field = |name: &str| {
-        text.lines()
-            .take_while(|l| l.trim() != "end_head")
-            .find_map(|l| {
-                let mut w = l.split_whitespace();
-                (w.next()? == name && w.next()? == "-i")
-                    .then(|| w.next()?.parse::<u64>().ok())
-                    .flatten()
-            })
-    };
-    Some(AudioSize {
-        file_bytes,
-        samples: field("sample_count")?,
-        channels: field("channel_count").unwrap_or(1).max(1),
-        sample_rate: field("sample_rate").and_then(|r| u32::try_from(r).ok()),
-    })
-}
-
-/// STREAMINFO, the first metadata block: 20 bits of rate, 3 of channels - 1, 5 of bits - 1,
-/// 36 of total samples (0: unknown).
-fn flac(b: &[u8], file_bytes: u64) -> Option<AudioSize> {
-    if b.get(4)? & 0x7f != 0 {
-        return None;
-    }
-    let info = b.get(8..8 + 34)?;
-    let x = u64::from_be_bytes(info[10..18].try_into().ok()?);
-    let rate = (x >> 44) as u32;
-    let channels = ((x >> 41) & 0x7) + 1;
-    let samples = x & 0xF_FFFF_FFFF;
-    (samples > 0).then_some(AudioSize {
-        file_bytes,
-        samples,
-        channels,
-        sample_rate: Some(rate),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn headers_give_the_sample_counts_the_decoders_find() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        // FLAC (the demo corpus) against decoding it.
-        let flac = root.join("audio/demo/dr1-fslt0/sa1.flac");
-        let p = probe(&flac).unwrap();
-        let wav = super::super::read(&flac, &Default::default()).unwrap();
-        assert_eq!(p.samples, wav.samples.len() as u64);
-        assert_eq!((p.channels, p.sample_rate), (1, Some(16_000)));
-
-        // A 3-channel 16-bit WAV with an odd-sized chunk (and its pad byte) before `data`.
-        let dir = tempfile::tempdir().unwrap();
-        let mut b = b"RIFF\0\0\0\0WAVE".to_vec();
-        b.extend(b"fmt \x10\0\0\0\x01\0\x03\0\x80\x3e\0\0\0\0\0\0\x06\0\x10\0");
-        b.extend(b"LIST\x03\0\0\0abc\0");
-        b.extend(b"data\x3c\0\0\0");
-        b.extend([0u8; 60]);
-        let w = dir.path().join("a.wav");
-        std::fs::write(&w, &b).unwrap();
-        let p = probe(&w).unwrap();
-        assert_eq!(
-            (p.samples, p.channels, p.sample_rate),
-            (10, 3, Some(16_000))
-        );
-
-        // SPHERE: the header's counts.
-        let mut s = b"NIST_1A\n   1024\nsample_count -i 48000\nchannel_count -i 2\n\
-                      sample_rate -i 8000\nend_head\n"
-            .to_vec();
-        s.resize(1024, b' ');
-        let sph = dir.path().join("a.sph");
-        std::fs::write(&sph, &s).unwrap();
-        let p = probe(&sph).unwrap();
-        assert_eq!(
-            (p.samples, p.channels, p.sample_rate),
-            (48_000, 2, Some(8_000))
-        );
-
-        // Not audio: the file's size bounds it.
-        let junk = dir.path().join("junk.wav");
-        std::fs::write(&junk, [7u8; 100]).unwrap();
-        let p = probe(&junk).unwrap();
-        assert_eq!((p.samples, p.channels, p.sample_rate), (100, 1, None));
-    }
+    Ok(n)
 }

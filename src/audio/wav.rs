@@ -262,6 +262,70 @@ fn chunks<'a>(path: &Path, bytes: &'a [u8]) -> Result<(Fmt, &'a [u8])> {
     }
 }
 
+/// Rate, channels and frames of a WAV file from its headers alone: the chunks are walked with
+/// seeks, the samples are not read. A data chunk longer than the file is an error, as in
+/// [`decode`].
+pub(super) fn probe(path: &Path, file: &mut std::fs::File) -> Result<super::Info> {
+    use std::io::{Read, Seek, SeekFrom};
+    let fail = |msg: String| Error::format(path, msg);
+    let io = |e: std::io::Error| Error::io(path, e);
+    let len = file.seek(SeekFrom::End(0)).map_err(io)?;
+    let mut fmt: Option<Fmt> = None;
+    let mut pos = 12u64;
+    loop {
+        let mut head = [0u8; 8];
+        file.seek(SeekFrom::Start(pos)).map_err(io)?;
+        if pos + 8 > len || file.read_exact(&mut head).is_err() {
+            let what = if fmt.is_none() { "fmt" } else { "data" };
+            return Err(fail(format!(
+                "invalid WAV file: no {what} chunk in its {len} bytes"
+            )));
+        }
+        let id: [u8; 4] = head[..4].try_into().expect("4 bytes");
+        let size = u32::from_le_bytes(head[4..].try_into().expect("4 bytes"));
+        let body = pos + 8;
+        let left = len - body;
+        if &id == b"data" {
+            let fmt = fmt.ok_or_else(|| {
+                fail(format!(
+                    "invalid WAV header: the data chunk (at byte {pos}) comes before any fmt chunk"
+                ))
+            })?;
+            let frame = (fmt.width * fmt.channels) as u64;
+            let bytes = match size {
+                SIZE_UNKNOWN => left,
+                n if u64::from(n) <= left => u64::from(n),
+                n => {
+                    return Err(fail(format!(
+                        "truncated data: the data chunk declares {} samples but the file holds \
+                         only {}",
+                        u64::from(n) / frame,
+                        left / frame
+                    )));
+                }
+            };
+            return Ok(super::Info {
+                sample_rate: fmt.sample_rate,
+                channels: fmt.channels,
+                frames: bytes / frame,
+            });
+        }
+        if u64::from(size) > left {
+            return Err(fail(format!(
+                "truncated WAV header: chunk {} at byte {pos} declares {size} bytes but the \
+                 file ends {left} bytes after its header",
+                chunk_name(&id)
+            )));
+        }
+        if &id == b"fmt " && fmt.is_none() {
+            let mut b = vec![0u8; size as usize];
+            file.read_exact(&mut b).map_err(io)?;
+            fmt = Some(parse_fmt(path, &b)?);
+        }
+        pos = body + u64::from(size) + u64::from(size & 1);
+    }
+}
+
 /// A chunk id as text for messages: `fmt `, or its bytes when they are not printable.
 fn chunk_name(id: &[u8; 4]) -> String {
     if is_chunk_id(id) {

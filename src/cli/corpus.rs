@@ -27,6 +27,9 @@ pub struct InfoArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// Run the command entries (`... |`) of a Kaldi data directory's wav.scp, with sh -c.
+    #[arg(long)]
+    allow_commands: bool,
 }
 
 #[derive(clap::Args)]
@@ -42,7 +45,16 @@ pub struct LabelsArgs {
 pub fn run(cmd: Command) -> Result<()> {
     match cmd {
         Command::Info(a) => {
-            let corpus = Corpus::open_or_demo(a.corpus.as_deref())?;
+            let corpus = match &a.corpus {
+                Some(p) => Corpus::open_with(
+                    p,
+                    &super::open_options(
+                        a.allow_commands,
+                        &asrpipe::io::cache::FeatureCache::default_location(),
+                    ),
+                )?,
+                None => Corpus::open_or_demo(None)?,
+            };
             let pipeline = super::features::load_pipeline(a.pipeline.as_deref(), None)?;
             let framing = pipeline.frontend()?.framing;
             let opts = SplitOptions {

@@ -4,7 +4,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use asrpipe::audio::{Channel, probe};
+use asrpipe::audio::{self, Channel};
+use asrpipe::corpus::shard::Shard;
 use asrpipe::frontend::StageKind;
 use asrpipe::io::atomic;
 use asrpipe::io::export::{self, Format};
@@ -34,8 +35,24 @@ pub struct Args {
     #[arg(long)]
     force: bool,
     /// Audio files (WAV, NIST SPHERE, FLAC).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "list", conflicts_with = "list")]
     inputs: Vec<PathBuf>,
+    /// A list of utterances instead of files: `<utterance> <path>` per line (a Kaldi wav.scp;
+    /// paths as written, relative to the current directory). An utt2spk beside it gives the
+    /// speakers (shards by speaker, speaker CMVN).
+    #[arg(long)]
+    list: Option<PathBuf>,
+    /// Only shard K of N of the list (1-based, by the rule of Kaldi's split_data.sh: whole
+    /// speakers when there is an utt2spk).
+    #[arg(long, requires = "list")]
+    shard: Option<Shard>,
+    /// Run the list's command entries (`... |`) with sh -c.
+    #[arg(long, requires = "list")]
+    allow_commands: bool,
+    /// Also write a Kaldi script file indexing the archive (`-o` must be a binary .ark file):
+    /// `<utterance> <ark>:<offset>` lines, the ark path as given to -o.
+    #[arg(long)]
+    scp: Option<PathBuf>,
     #[command(flatten)]
     runtime: super::Runtime,
 }
@@ -65,17 +82,17 @@ fn check_memory(extractor: &Extractor, inputs: &[PathBuf]) -> Result<()> {
     let (mut outputs, mut largest) = (0.0f64, 0.0f64);
     for path in inputs {
         // A file that cannot be opened is refused by the reader, with its own message.
-        let Ok(size) = probe::probe(path) else {
+        let (Ok(info), Ok(meta)) = (audio::probe(path), std::fs::metadata(path)) else {
             continue;
         };
-        let (bytes, frames) = extractor.file_memory(&size);
+        let (bytes, frames) = extractor.file_memory(&info, meta.len());
         asrpipe::memory::check(
             &format!(
                 "computing the features of {} ({} samples x {} channels: {frames:.0} frames x \
                  {} dims)",
                 path.display(),
-                size.samples,
-                size.channels,
+                info.frames,
+                info.channels,
                 extractor.dim()
             ),
             bytes,
@@ -112,8 +129,15 @@ pub fn run(a: Args) -> Result<()> {
         framing.channel = c;
     }
     let extractor = Extractor::new(&pipeline)?;
-    let keys = export::unique_keys(&export::keys_for(&a.inputs)?, &a.inputs)?;
-    let output = export::Output::plan(&a.output, a.format, &a.inputs, a.inputs.len(), a.force)?;
+    let sources = a
+        .list
+        .as_ref()
+        .map_or_else(|| a.inputs.clone(), |l| vec![l.clone()]);
+    let count = if a.list.is_some() { 0 } else { a.inputs.len() };
+    let output = export::Output::plan(&a.output, a.format, &sources, count, a.force)?;
+    if a.scp.is_some() && (output.format != Format::Ark || a.output.as_os_str() == "-") {
+        anyhow::bail!("--scp indexes a binary archive: give -o a .ark file (or --format ark)");
+    }
     // What a killed run left beside the output (its temporary files and directories).
     if a.output.as_os_str() != "-" {
         let dir = match a.output.parent() {
@@ -124,15 +148,31 @@ pub fn run(a: Args) -> Result<()> {
             eprintln!("{m}");
         }
     }
-    check_memory(&extractor, &a.inputs)?;
-    let bar = a.runtime.bar(a.inputs.len() as u64, "features");
-    let feats = extractor.files(&a.inputs, || bar.inc(1))?;
-    bar.finish_and_clear();
-    let items: Vec<(String, _)> = keys.into_iter().zip(feats).collect();
+    let items: Vec<(String, _)> = if let Some(list) = &a.list {
+        let opts = super::open_options(
+            a.allow_commands,
+            &asrpipe::io::cache::FeatureCache::default_location(),
+        );
+        let bar = a.runtime.bar(0, "features");
+        let items =
+            super::features_list::features(list, a.shard, &opts, &extractor, || bar.inc(1))?;
+        bar.finish_and_clear();
+        items
+    } else {
+        let keys = export::unique_keys(&export::keys_for(&a.inputs)?, &a.inputs)?;
+        check_memory(&extractor, &a.inputs)?;
+        let bar = a.runtime.bar(a.inputs.len() as u64, "features");
+        let feats = extractor.files(&a.inputs, || bar.inc(1))?;
+        bar.finish_and_clear();
+        keys.into_iter().zip(feats).collect()
+    };
     let frames: usize = items.iter().map(|(_, m)| m.nrows()).sum();
-    output
-        .write(&items)
-        .with_context(|| format!("writing {}", a.output.display()))?;
+    match &a.scp {
+        Some(scp) => asrpipe::io::scp::write_ark_scp(&a.output, scp, &items)?,
+        None => output
+            .write(&items)
+            .with_context(|| format!("writing {}", a.output.display()))?,
+    }
     eprintln!(
         "{} utterances, {frames} frames x {} dims ({} after `{}`) -> {}",
         items.len(),

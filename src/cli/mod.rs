@@ -4,13 +4,14 @@ pub mod align;
 pub mod corpus;
 pub mod experiment;
 pub mod features;
+pub mod features_list;
 pub mod plot;
 pub mod train;
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use asrpipe::corpus::Corpus;
+use asrpipe::corpus::{Corpus, OpenOptions};
 use asrpipe::io::cache::FeatureCache;
 use asrpipe::io::lock::DirLock;
 use asrpipe::train::{Env, Observer, Quiet};
@@ -81,8 +82,24 @@ pub struct CorpusArgs {
     /// Feature cache directory (default: $ASRPIPE_CACHE or .cache/asrpipe).
     #[arg(long)]
     cache: Option<PathBuf>,
+    /// Run the command entries (`... |`) of a Kaldi data directory's wav.scp, with sh -c; their
+    /// audio is kept under the cache directory.
+    #[arg(long)]
+    pub allow_commands: bool,
+    /// Speed perturbation, off by default: add copies of every training utterance played at
+    /// these speeds (Kaldi's recipe: 0.9,1.0,1.1; 1.0 is the original) as pseudo-speakers
+    /// `sp0.9-SPK`, with their labels scaled.
+    #[arg(long, value_parser = |s: &str| asrpipe::corpus::perturb::parse_speeds(s))]
+    pub speed_perturb: Option<std::vec::Vec<u32>>,
     #[command(flatten)]
     pub runtime: Runtime,
+}
+
+/// How to open a corpus: commands allowed or not, their output kept under `cache`.
+pub fn open_options(allow_commands: bool, cache: &FeatureCache) -> OpenOptions {
+    OpenOptions {
+        command_output: allow_commands.then(|| cache.dir().join("wav-commands")),
+    }
 }
 
 /// What a corpus command works with: the opened corpus, the cache, the progress output.
@@ -96,12 +113,21 @@ impl CorpusArgs {
     /// Start the runtime and open the corpus.
     pub fn open(&self) -> Result<Session> {
         self.runtime.start()?;
+        let cache = self
+            .cache
+            .as_ref()
+            .map_or_else(FeatureCache::default_location, FeatureCache::new);
+        let corpus = match &self.corpus {
+            Some(p) => Corpus::open_with(p, &open_options(self.allow_commands, &cache))?,
+            None => Corpus::open_or_demo(None)?,
+        };
+        let corpus = match &self.speed_perturb {
+            Some(speeds) => asrpipe::corpus::perturb::speed_perturb(&corpus, speeds)?,
+            None => corpus,
+        };
         Ok(Session {
-            corpus: Corpus::open_or_demo(self.corpus.as_deref())?,
-            cache: self
-                .cache
-                .as_ref()
-                .map_or_else(FeatureCache::default_location, FeatureCache::new),
+            corpus,
+            cache,
             observer: self.runtime.observer(),
         })
     }
@@ -114,6 +140,7 @@ impl Session {
             corpus: &self.corpus,
             cache: Some(self.cache.clone()),
             observer: self.observer.as_ref(),
+            features: None,
         }
     }
 }

@@ -16,7 +16,7 @@ pub enum Command {
     /// Hidden layers of several speakers saying one sentence: t-SNE and PCA panels by speaker,
     /// and per layer speaker k-NN (other sentence), linear speaker probe and phone k-NN, each with
     /// its chance level, for the trained net and the same net at its random start.
-    Hidden(HiddenArgs),
+    Hidden(Box<HiddenArgs>),
     /// First-layer weights of a DNN fed the spectrogram, beside the mel filter bank.
     Filters(FiltersArgs),
 }

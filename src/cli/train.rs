@@ -11,6 +11,7 @@ use asrpipe::model::dnn::{DnnPatch, HiddenSpec};
 use asrpipe::model::gmm::GmmPatch;
 use asrpipe::pipeline::Pipeline;
 use asrpipe::pipeline::classifier::{Overrides, production_gmm_budget};
+use asrpipe::train::precomputed::Precomputed;
 use asrpipe::train::recipe::{self, Labels};
 use asrpipe::train::{self as run, Trained};
 
@@ -55,6 +56,10 @@ pub struct ClassifierArgs {
     /// Seed of every random choice in training.
     #[arg(long)]
     seed: Option<u64>,
+    /// Features computed elsewhere (a Kaldi feats.scp from `asrpipe features --list ... --scp`)
+    /// with the run's pipeline: read instead of computed; labels still come from the corpus.
+    #[arg(long)]
+    features: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -174,6 +179,15 @@ impl ClassifierArgs {
         })
     }
 
+    /// The `--features` script file, standing for `pipeline`'s features.
+    fn precomputed(&self, pipeline: &Pipeline) -> Result<Option<Precomputed>> {
+        Ok(self
+            .features
+            .as_deref()
+            .map(|f| Precomputed::open(f, pipeline))
+            .transpose()?)
+    }
+
     /// The pipeline file (or the default for the family asked for) with the flags applied.
     fn pipeline(&self) -> Result<Pipeline> {
         let o = self.overrides()?;
@@ -201,7 +215,9 @@ pub fn train(a: TrainArgs) -> Result<()> {
     };
     let _lock = super::lock_output(&a.output)?;
     let session = a.c.data.open()?;
-    let env = session.env();
+    let pre = a.c.precomputed(&pipeline)?;
+    let mut env = session.env();
+    env.features = pre.as_ref();
     let trained = recipe::train_with(
         &env,
         &pipeline,
@@ -232,7 +248,13 @@ pub fn eval(a: EvalArgs) -> Result<()> {
     let decode = a.decode.patch(a.no_decode)?;
     let session = a.c.data.open()?;
     let _lock = a.output.as_deref().map(super::lock_output).transpose()?;
-    let env = session.env();
+    let pre = match (&a.c.features, &a.model) {
+        (None, _) => None,
+        (Some(_), Some(dir)) => a.c.precomputed(&Trained::load(dir)?.pipeline)?,
+        (Some(_), None) => a.c.precomputed(&a.c.pipeline()?)?,
+    };
+    let mut env = session.env();
+    env.features = pre.as_ref();
     let (trained, name) = match &a.model {
         Some(dir) => {
             if a.c.pipeline.is_some() || a.c.overrides()? != Overrides::default() {

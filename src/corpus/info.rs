@@ -219,6 +219,7 @@ impl fmt::Display for CorpusInfo {
             CorpusKind::TimitSpeakers => "TIMIT layout, speaker folders",
             CorpusKind::TimitLdc => "TIMIT layout, LDC TRAIN/TEST",
             CorpusKind::Manifest => "manifest",
+            CorpusKind::KaldiDir => "Kaldi data directory",
         };
         writeln!(f, "corpus      {} ({kind})", self.root)?;
         writeln!(

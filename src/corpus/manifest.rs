@@ -255,6 +255,8 @@ pub fn read(path: &Path) -> Result<Corpus> {
             sample_rate,
             num_samples,
             subset: None,
+            span: None,
+            speed: None,
         });
     }
     Corpus::from_utterances(path, CorpusKind::Manifest, utts)

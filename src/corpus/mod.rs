@@ -3,16 +3,21 @@
 //! Two ways in, both through [`Corpus::open`]:
 //! - a directory in TIMIT's layout ([`timit`]): the NLTK sample or the demo corpus (speaker folders
 //!   `dr1-fvmh0/` at the top) or full LDC TIMIT (`TRAIN/DR1/FCJF0/`, either letter case);
-//! - a manifest file ([`manifest`]) listing audio, speaker and a `.phn` or TextGrid alignment per row.
+//! - a manifest file ([`manifest`]) listing audio, speaker and a `.phn` or TextGrid alignment per row;
+//! - a Kaldi data directory ([`kaldi_dir`]): `wav.scp`, `utt2spk`, optional `segments`, `text`,
+//!   alignments.
 //!
 //! Everything downstream sees the same [`Utterance`]s, sorted by id so that every run visits them in
 //! the same order.
 
 pub mod info;
+pub mod kaldi_dir;
 pub mod labels;
 pub mod lexicon;
 pub mod manifest;
+pub mod perturb;
 pub mod phones;
+pub mod shard;
 pub mod split;
 pub mod textgrid;
 pub mod timit;
@@ -26,6 +31,7 @@ use crate::audio::Channel;
 use crate::error::{Error, Result};
 
 pub use info::{CorpusInfo, corpus_info};
+pub use kaldi_dir::OpenOptions;
 pub use labels::{
     FrameLabel, LabelRow, LabelTable, UtteranceLabels, frame_labels, frame_labels_at,
     utterance_labels,
@@ -116,6 +122,36 @@ pub struct Utterance {
     pub num_samples: Option<u64>,
     /// `train` or `test` for full TIMIT (its top-level folder), `None` elsewhere.
     pub subset: Option<String>,
+    /// The part of `audio` this utterance is (a Kaldi `segments` line); `None`: the whole file.
+    /// Segment times and `num_samples` count from its start.
+    #[serde(default)]
+    pub span: Option<Span>,
+    /// A speed-perturbed copy ([`perturb`]): the audio played at this speed, in thousandths
+    /// (900: 0.9, slower and longer); segment times and `num_samples` are already scaled to it.
+    /// `None`: as recorded.
+    #[serde(default)]
+    pub speed: Option<u32>,
+}
+
+/// Samples `start..end` of an audio file, at the file's own rate (`Utterance::sample_rate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    /// First sample.
+    pub start: u64,
+    /// One past the last sample (`end > start`).
+    pub end: u64,
+}
+
+impl Span {
+    /// Samples in the span.
+    pub fn len(&self) -> u64 {
+        self.end - self.start
+    }
+
+    /// True when the span holds no sample.
+    pub fn is_empty(&self) -> bool {
+        self.end <= self.start
+    }
 }
 
 /// A transcript as written in a corpus file: tokens separated by white space (phone names, or
@@ -187,6 +223,8 @@ pub enum CorpusKind {
     TimitLdc,
     /// A CSV/TSV manifest.
     Manifest,
+    /// A Kaldi data directory (`wav.scp`, `utt2spk`, ...).
+    KaldiDir,
 }
 
 /// A set of utterances, in a fixed (sorted) order.
@@ -201,13 +239,26 @@ pub struct Corpus {
 }
 
 impl Corpus {
-    /// Open a corpus: a directory in TIMIT layout (sample or LDC spelling), a directory holding
+    /// Open a corpus: a Kaldi data directory (it has a `wav.scp`; `wav.scp` itself names its
+    /// directory), a directory in TIMIT layout (sample or LDC spelling), a directory holding
     /// `manifest.tsv` or `manifest.csv`, or a manifest file. Every alignment is read and checked
-    /// (phone names, order, overlaps); audio is not read.
+    /// (phone names, order, overlaps); audio is not read (a Kaldi directory's headers are).
+    /// `wav.scp` commands are refused: [`Corpus::open_with`] can allow them.
     pub fn open(path: &Path) -> Result<Corpus> {
+        Corpus::open_with(path, &OpenOptions::default())
+    }
+
+    /// [`Corpus::open`] with options (what a Kaldi data directory may run).
+    pub fn open_with(path: &Path, opts: &OpenOptions) -> Result<Corpus> {
         let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-        let corpus = if meta.is_dir() {
-            if let Some(c) = timit::open_dir(path)? {
+        let scp_dir = (path.file_name().is_some_and(|n| n == "wav.scp") && meta.is_file())
+            .then(|| path.parent().unwrap_or(Path::new(".")));
+        let corpus = if let Some(dir) = scp_dir {
+            kaldi_dir::read(dir, opts)?
+        } else if meta.is_dir() {
+            if kaldi_dir::is_data_dir(path) {
+                kaldi_dir::read(path, opts)?
+            } else if let Some(c) = timit::open_dir(path)? {
                 c
             } else if let Some(m) = ["manifest.tsv", "manifest.csv"]
                 .iter()
@@ -218,8 +269,9 @@ impl Corpus {
             } else {
                 return Err(Error::format(
                     path,
-                    "not a corpus: no speaker folders like `dr1-fvmh0/`, no `TRAIN/`/`TEST/` \
-                     (TIMIT layout) and no manifest.tsv/manifest.csv",
+                    "not a corpus: no wav.scp (Kaldi data directory), no speaker folders like \
+                     `dr1-fvmh0/`, no `TRAIN/`/`TEST/` (TIMIT layout) and no \
+                     manifest.tsv/manifest.csv",
                 ));
             }
         } else {

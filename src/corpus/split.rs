@@ -130,6 +130,27 @@ pub fn timit_sample() -> Vec<(&'static str, Split)> {
 impl Splits {
     /// Choose the rule for `corpus` (see the module notes) and assign every speaker.
     pub fn for_corpus(corpus: &Corpus) -> Splits {
+        // Speed-perturbed copies follow the speaker they copy; the rule sees the originals only.
+        if corpus.utterances.iter().any(|u| u.speed.is_some()) {
+            let originals = Corpus {
+                root: corpus.root.clone(),
+                kind: corpus.kind,
+                utterances: corpus
+                    .utterances
+                    .iter()
+                    .filter(|u| u.speed.is_none())
+                    .cloned()
+                    .collect(),
+            };
+            let mut splits = Splits::for_corpus(&originals);
+            for u in &corpus.utterances {
+                if let Some(base) = super::perturb::base_speaker(u) {
+                    let split = splits.of_speaker(base);
+                    splits.by_speaker.insert(u.speaker.clone(), split);
+                }
+            }
+            return splits;
+        }
         let speakers = corpus.speakers();
         let sample = timit_sample();
         let sample_set: BTreeSet<&str> = sample.iter().map(|(s, _)| *s).collect();

@@ -364,7 +364,7 @@ fn tier<'a>(tg: &'a TextGrid, name: &str, path: &Path) -> Result<Option<&'a [Int
 }
 
 /// Phone label as written -> TIMIT label, `None` to drop the interval.
-fn normalise(raw: &str, at_edge: bool) -> Option<String> {
+pub(crate) fn normalise(raw: &str, at_edge: bool) -> Option<String> {
     let l = raw.trim().to_lowercase();
     let l = l.trim_end_matches(|c: char| c.is_ascii_digit());
     match l {

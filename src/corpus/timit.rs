@@ -261,6 +261,8 @@ fn read_speaker(
             sample_rate: TIMIT_RATE,
             num_samples: None,
             subset: None,
+            span: None,
+            speed: None,
         });
     }
     Ok(utts)

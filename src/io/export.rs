@@ -295,14 +295,7 @@ fn write_stream(
     match format {
         Format::Ark => {
             for (k, m) in items {
-                write!(w, "{k} \0BFM ")?;
-                for n in [m.nrows(), m.ncols()] {
-                    w.write_all(&[4])?;
-                    w.write_all(&(n as i32).to_le_bytes())?;
-                }
-                for v in m.iter() {
-                    w.write_all(&v.to_le_bytes())?;
-                }
+                super::scp::write_entry(w, k, m)?;
             }
         }
         Format::ArkText => {

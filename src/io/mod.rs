@@ -1,11 +1,12 @@
-//! Files in and out: atomic writes, JSON, safetensors, the feature cache and feature export
-//! formats. Nothing here knows about speech; every layer above writes through it.
+//! Files in and out: atomic writes, JSON, safetensors, the feature cache, feature export
+//! formats and Kaldi script files. Nothing here knows about speech; every layer above writes through it.
 
 pub mod atomic;
 pub mod cache;
 pub mod export;
 pub mod json;
 pub mod lock;
+pub mod scp;
 pub mod tensors;
 pub mod yaml;
 

@@ -16,6 +16,48 @@ use crate::frontend::splice::splice;
 use crate::frontend::{Frontend, StageKind};
 use crate::pipeline::Pipeline;
 
+/// The part of `wave` (read at its own rate) that is utterance `u`: its span, or all of it.
+fn cut(u: &Utterance, mut wave: Waveform) -> Result<Waveform> {
+    let Some(span) = u.span else {
+        return Ok(wave);
+    };
+    let have = wave.samples.len() as u64;
+    if span.end > have || span.is_empty() {
+        return Err(Error::format(
+            &u.audio,
+            format!(
+                "utterance `{}` is samples {}..{} of this recording, which has {have}",
+                u.id, span.start, span.end
+            ),
+        ));
+    }
+    wave.samples.truncate(span.end as usize);
+    wave.samples.drain(..span.start as usize);
+    Ok(wave)
+}
+
+/// `wave` played at the speed of a speed-perturbed copy (`sox speed`): taken as recorded at the
+/// speed times its rate and resampled to its rate.
+fn speed(u: &Utterance, wave: Waveform) -> Result<Waveform> {
+    match u.speed {
+        None | Some(1000) => Ok(wave),
+        Some(milli) => {
+            let rate = wave.sample_rate;
+            let played = Waveform {
+                sample_rate: crate::corpus::perturb::played_rate(rate, milli)
+                    .map_err(|e| e.in_file(&u.audio))?,
+                samples: wave.samples,
+            };
+            let opts = ReadOptions {
+                sample_rate: Some(rate),
+                resample: true,
+                ..ReadOptions::default()
+            };
+            audio::conform(&u.audio, played, &opts)
+        }
+    }
+}
+
 /// A built pipeline ready to turn audio into features.
 #[derive(Debug)]
 pub struct Extractor {
@@ -61,16 +103,17 @@ impl Extractor {
         d * (2 * self.pipeline.post.splice.context + 1)
     }
 
-    /// Bytes that computing the chain on a file of `size` (its header, [`crate::audio::probe`])
+    /// Bytes that computing the chain on a file of `file_bytes` bytes whose header
+    /// ([`crate::audio::probe`]) says `info`
     /// may hold at once, and the frames it gives: the file's bytes, its samples decoded (every
     /// channel, f32), the channel kept and, when resampled, its copy at the pipeline's rate, two
     /// blocks (a stage's input and output) of the widest stage's frames, and the output. In
     /// `f64`, so that an absurd header cannot overflow on the way to the comparison.
-    pub fn file_memory(&self, size: &crate::audio::probe::AudioSize) -> (f64, f64) {
-        let samples = size.samples as f64;
+    pub fn file_memory(&self, info: &crate::audio::Info, file_bytes: u64) -> (f64, f64) {
+        let samples = info.frames as f64;
         let rate = f64::from(self.pipeline.sample_rate);
-        let kept = match size.sample_rate {
-            Some(r) if r > 0 && self.pipeline.resample => samples * rate / f64::from(r),
+        let kept = match info.sample_rate {
+            r if r > 0 && self.pipeline.resample => samples * rate / f64::from(r),
             _ => samples,
         };
         let geometry = &self.frontend.framing.geometry;
@@ -83,8 +126,8 @@ impl Extractor {
             .chain([self.frontend.framing.dim(), self.dim()])
             .max()
             .unwrap_or(1) as f64;
-        let f32s = samples * size.channels as f64 + 2.0 * kept + 2.0 * frames * widest;
-        let bytes = size.file_bytes as f64 + 4.0 * f32s + 4.0 * frames * self.dim() as f64;
+        let f32s = samples * info.channels as f64 + 2.0 * kept + 2.0 * frames * widest;
+        let bytes = file_bytes as f64 + 4.0 * f32s + 4.0 * frames * self.dim() as f64;
         (bytes, frames)
     }
 
@@ -126,7 +169,8 @@ impl Extractor {
                 ),
             ));
         }
-        audio::conform(&u.audio, native, &opts)
+        let wave = speed(u, cut(u, native)?)?;
+        audio::conform(&u.audio, wave, &opts)
     }
 
     /// The feature-cache key of an utterance's chain output: the chain hash, which covers the
@@ -140,6 +184,13 @@ impl Extractor {
             .filter(|&c| c != self.frontend.framing.opts.channel)
         {
             key += &format!("-channel-{c}");
+        }
+        // Utterances cut from one recording share its bytes, which the cache hashes.
+        if let Some(s) = u.span {
+            key += &format!("-span-{}-{}", s.start, s.end);
+        }
+        if let Some(m) = u.speed {
+            key += &format!("-speed-{m}");
         }
         if self.frontend.framing.opts.dither != 0.0 {
             key += &format!("-dither-{}", &blake3::hash(u.id.as_bytes()).to_hex()[..16]);

@@ -5,6 +5,7 @@ use crate::error::Result;
 use crate::io::cache::FeatureCache;
 use crate::pipeline::extractor::Extractor;
 use crate::train::dataset::{self, FrameSet};
+use crate::train::precomputed::Precomputed;
 
 /// What a run reports while it works; the CLI draws progress bars from it.
 pub trait Observer: Sync {
@@ -28,6 +29,8 @@ pub struct Env<'a> {
     pub cache: Option<FeatureCache>,
     /// Told about progress (a progress bar, or nothing).
     pub observer: &'a dyn Observer,
+    /// Features computed elsewhere, read instead of computing the pipeline's they stand for.
+    pub features: Option<&'a Precomputed>,
 }
 
 impl Env<'_> {
@@ -37,6 +40,7 @@ impl Env<'_> {
             corpus,
             cache: self.cache.clone(),
             observer: self.observer,
+            features: self.features,
         }
     }
 
@@ -48,9 +52,11 @@ impl Env<'_> {
     /// Features and labels of `utts` through `extractor`, with a progress phase.
     pub fn load(&self, what: &str, utts: &[&Utterance], extractor: &Extractor) -> Result<FrameSet> {
         self.observer.begin(what, utts.len() as u64);
-        let set = dataset::load(self.corpus, utts, extractor, self.cache.as_ref(), || {
-            self.observer.step(None)
-        });
+        let step = || self.observer.step(None);
+        let set = match self.features.filter(|p| p.serves(extractor)) {
+            Some(p) => p.load(utts, extractor, step),
+            None => dataset::load(self.corpus, utts, extractor, self.cache.as_ref(), step),
+        };
         self.observer.end();
         set
     }

@@ -8,6 +8,7 @@ pub mod eval;
 pub mod flat_start;
 pub mod hmm;
 pub mod model_dir;
+pub mod precomputed;
 pub mod provenance;
 pub mod realign;
 pub mod recipe;

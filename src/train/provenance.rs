@@ -66,8 +66,8 @@ impl Provenance {
 }
 
 /// A hash of everything in `env`'s corpus that decides a result: per utterance its id, speaker,
-/// sentence, split, sample rate, channel, phone segments and the bytes of its audio (read once, hashed in
-/// parallel; blake3 runs at GB/s).
+/// sentence, split, sample rate, channel, span, speed, phone segments and the bytes of its audio (each file
+/// read once, hashed in parallel; blake3 runs at GB/s).
 pub fn corpus_hash(env: &Env) -> Result<String> {
     let mut split_of = std::collections::HashMap::new();
     for split in Split::ALL {
@@ -75,14 +75,22 @@ pub fn corpus_hash(env: &Env) -> Result<String> {
             split_of.insert(u.id.as_str(), split);
         }
     }
-    let audio: Vec<blake3::Hash> = env
+    // Each file once: utterances cut from one recording (Kaldi `segments`) share it.
+    let files: Vec<&std::path::Path> = env
         .corpus
         .utterances
+        .iter()
+        .map(|u| u.audio.as_path())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let hashes: std::collections::HashMap<&std::path::Path, blake3::Hash> = files
         .par_iter()
-        .map(|u| file_hash(&u.audio))
+        .map(|&p| Ok((p, file_hash(p)?)))
         .collect::<Result<_>>()?;
     let mut h = blake3::Hasher::new();
-    for (u, a) in env.corpus.utterances.iter().zip(&audio) {
+    for u in &env.corpus.utterances {
+        let a = &hashes[u.audio.as_path()];
         let split = split_of.get(u.id.as_str()).map_or("-", |s| s.name());
         let line = format!(
             "{}\t{}\t{}\t{split}\t{}\t{:?}\t{}\n",
@@ -94,6 +102,12 @@ pub fn corpus_hash(env: &Env) -> Result<String> {
             a.to_hex()
         );
         h.update(line.as_bytes());
+        if let Some(s) = u.span {
+            h.update(format!("span {} {}\n", s.start, s.end).as_bytes());
+        }
+        if let Some(m) = u.speed {
+            h.update(format!("speed {m}\n").as_bytes());
+        }
         for s in &u.phones {
             h.update(format!("{} {} {}\n", s.start, s.end, s.label).as_bytes());
         }

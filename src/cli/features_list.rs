@@ -1,0 +1,102 @@
+//! `asrpipe features --list wav.scp [--shard K/N]`: the utterances of a Kaldi-style list (and the
+//! speakers of the `utt2spk` beside it), or one shard of them.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use asrpipe::corpus::OpenOptions;
+use asrpipe::corpus::kaldi_dir::{self, read_table};
+use asrpipe::corpus::shard::{self, Shard};
+use asrpipe::error::Error;
+use asrpipe::pipeline::extractor::Extractor;
+use ndarray::Array2;
+use rayon::prelude::*;
+
+/// Features of the list's utterances (of one shard when `shard` is given), keyed by utterance id,
+/// in list order within each speaker. Speaker-level CMVN pools each speaker of `utt2spk`.
+pub fn features(
+    list: &Path,
+    shard: Option<Shard>,
+    opts: &OpenOptions,
+    extractor: &Extractor,
+    progress: impl Fn() + Sync,
+) -> Result<Vec<(String, Array2<f32>)>> {
+    let entries = kaldi_dir::read_wav_scp(list)?;
+    if entries.is_empty() {
+        bail!("{}: the list is empty", list.display());
+    }
+    let dir = list.parent().unwrap_or(Path::new("."));
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    if dir.join("segments").is_file() {
+        bail!(
+            "{}: the list's directory has a segments file, whose utterances are parts of the \
+             list's recordings; --list computes whole recordings: cut them first (Kaldi's \
+             extract-segments) or give the directory as --corpus to commands that read corpora",
+            list.display()
+        );
+    }
+    let u2s = dir.join("utt2spk");
+    let speakers: Option<Vec<String>> = if u2s.is_file() {
+        let mut of: std::collections::HashMap<String, String> = read_table(&u2s)?
+            .into_iter()
+            .map(|t| (t.key, t.rest))
+            .collect();
+        Some(
+            entries
+                .iter()
+                .map(|e| {
+                    of.remove(&e.id).ok_or_else(|| {
+                        Error::at_line(
+                            list,
+                            e.line,
+                            format!(
+                                "utterance `{}` has no speaker: {} has no line for it",
+                                e.id,
+                                u2s.display()
+                            ),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        )
+    } else {
+        None
+    };
+    let chosen: Vec<usize> = match (shard, &speakers) {
+        (None, _) => (0..entries.len()).collect(),
+        (Some(s), Some(spk)) => {
+            let names: Vec<&str> = spk.iter().map(String::as_str).collect();
+            shard::by_speaker(&names, s.count)
+                .with_context(|| format!("splitting {} by {}", list.display(), u2s.display()))?
+                .swap_remove(s.index - 1)
+        }
+        (Some(s), None) => shard::by_lines(entries.len(), s.count)
+            .with_context(|| format!("splitting {}", list.display()))?
+            .swap_remove(s.index - 1)
+            .collect(),
+    };
+    let feats = chosen
+        .par_iter()
+        .map(|&i| {
+            let e = &entries[i];
+            let path = e.resolve(list, opts)?;
+            let wav = extractor.read_audio(&path)?;
+            let m = extractor.chain_read(&wav, &e.id, &path)?;
+            progress();
+            Ok(m)
+        })
+        .collect::<asrpipe::Result<Vec<_>>>()?;
+    let groups: Option<Vec<String>> = speakers
+        .as_ref()
+        .map(|s| chosen.iter().map(|&i| s[i].clone()).collect());
+    let feats = extractor.post(feats, groups.as_deref())?;
+    Ok(chosen
+        .iter()
+        .map(|&i| entries[i].id.clone())
+        .zip(feats)
+        .collect())
+}
