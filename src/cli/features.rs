@@ -5,10 +5,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use asrpipe::audio::Channel;
+use asrpipe::corpus::Corpus;
 use asrpipe::frontend::StageKind;
+use asrpipe::io::cache::FeatureCache;
 use asrpipe::io::export::{self, Format};
 use asrpipe::pipeline::extractor::Extractor;
 use asrpipe::pipeline::{self, Pipeline, StageConfig};
+use asrpipe::train::Env;
+use ndarray::Array2;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -32,9 +36,14 @@ pub struct Args {
     /// Replace an existing non-empty output directory.
     #[arg(long)]
     force: bool,
-    /// Audio files (WAV, NIST SPHERE, FLAC).
-    #[arg(required = true)]
+    /// Audio files (WAV, NIST SPHERE, FLAC); with --corpus, utterance ids (none: all of them).
+    #[arg(required_unless_present = "corpus")]
     inputs: Vec<PathBuf>,
+    /// Read utterances of this corpus (directory, manifest, or directory of audio files): keys
+    /// are utterance ids, and CMVN pools as the pipeline says over the corpus (a speaker's
+    /// utterances, the training split), whichever utterances are asked for.
+    #[arg(long)]
+    corpus: Option<PathBuf>,
     #[command(flatten)]
     runtime: super::Runtime,
 }
@@ -78,12 +87,19 @@ pub fn run(a: Args) -> Result<()> {
         framing.channel = c;
     }
     let extractor = Extractor::new(&pipeline)?;
-    let keys = export::unique_keys(&export::keys_for(&a.inputs)?, &a.inputs)?;
-    let output = export::Output::plan(&a.output, a.format, &a.inputs, a.inputs.len(), a.force)?;
-    let bar = a.runtime.bar(a.inputs.len() as u64, "features");
-    let feats = extractor.files(&a.inputs, || bar.inc(1))?;
-    bar.finish_and_clear();
-    let items: Vec<(String, _)> = keys.into_iter().zip(feats).collect();
+    let (output, items) = match &a.corpus {
+        Some(dir) => corpus_items(&a, dir, &extractor)?,
+        None => {
+            let output =
+                export::Output::plan(&a.output, a.format, &a.inputs, a.inputs.len(), a.force)?;
+            let keys = export::keys_for(&a.inputs)?;
+            let keys = export::unique_keys(output.format, &keys, &a.inputs)?;
+            let bar = a.runtime.bar(a.inputs.len() as u64, "features");
+            let feats = extractor.files(&a.inputs, || bar.inc(1))?;
+            bar.finish_and_clear();
+            (output, keys.into_iter().zip(feats).collect())
+        }
+    };
     let frames: usize = items.iter().map(|(_, m)| m.nrows()).sum();
     output
         .write(&items)
@@ -97,6 +113,42 @@ pub fn run(a: Args) -> Result<()> {
         a.output.display()
     );
     Ok(())
+}
+
+/// Matrices with their output keys.
+type Keyed = Vec<(String, Array2<f32>)>;
+
+/// `--corpus`: the utterances named (all without ids), keyed by id, through the corpus's CMVN
+/// sets and the feature cache.
+fn corpus_items(a: &Args, dir: &Path, extractor: &Extractor) -> Result<(export::Output, Keyed)> {
+    let corpus = Corpus::open(dir)?;
+    let ids: Vec<String> = a
+        .inputs
+        .iter()
+        .map(|p| p.to_string_lossy().into())
+        .collect();
+    let utts = if ids.is_empty() {
+        corpus.utterances.iter().collect()
+    } else {
+        corpus.utterances_by_id(&ids)?
+    };
+    let ids: Vec<String> = utts.iter().map(|u| u.id.clone()).collect();
+    let audio: Vec<PathBuf> = utts.iter().map(|u| u.audio.clone()).collect();
+    let output = export::Output::plan(&a.output, a.format, &audio, utts.len(), a.force)?;
+    let keys = export::unique_keys(output.format, &ids, &audio)?;
+    let observer = a.runtime.observer();
+    let env = Env {
+        corpus: &corpus,
+        cache: Some(FeatureCache::default_location()),
+        observer: observer.as_ref(),
+    };
+    let set = env.load("features", &utts, extractor)?;
+    Ok((
+        output,
+        keys.into_iter()
+            .zip(set.utts.into_iter().map(|u| u.feats))
+            .collect(),
+    ))
 }
 
 pub fn stages() -> Result<()> {
@@ -152,6 +204,12 @@ pub fn check(a: CheckArgs) -> Result<()> {
     if let Some(c) = p.describe_classifier()? {
         println!("  classifier: {c}");
     }
+    let cmvn = p.post.cmvn.mode;
+    println!(
+        "  cmvn: {} — {}",
+        format!("{cmvn:?}").to_lowercase(),
+        cmvn.scope()
+    );
     println!("  hmm: {}", p.describe_hmm());
     Ok(())
 }

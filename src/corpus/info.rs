@@ -219,6 +219,7 @@ impl fmt::Display for CorpusInfo {
             CorpusKind::TimitSpeakers => "TIMIT layout, speaker folders",
             CorpusKind::TimitLdc => "TIMIT layout, LDC TRAIN/TEST",
             CorpusKind::Manifest => "manifest",
+            CorpusKind::AudioDir => "directory of audio files, no labels",
         };
         writeln!(f, "corpus      {} ({kind})", self.root)?;
         writeln!(
