@@ -227,8 +227,8 @@ impl Extractor {
     }
 
     /// Chain + post-processing for a list of files, in parallel, in input order. Files have no
-    /// speaker and no training set: CMVN modes `speaker` and `global` are refused (a corpus, or
-    /// a trained model's stored statistics, define their sets).
+    /// speaker and no training set: CMVN mode `speaker` is refused, and `global` unless this
+    /// extractor holds a trained model's stored statistics (a corpus defines the other sets).
     pub fn files(
         &self,
         paths: &[impl AsRef<Path> + Sync],
