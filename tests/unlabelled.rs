@@ -74,8 +74,11 @@ fn npz(path: &Path, key: &str) -> Array2<f32> {
 /// A small DNN trained on the demo corpus with `pipeline` (one per pipeline per test process).
 fn model(pipeline: &str) -> PathBuf {
     static DIRS: OnceLock<TempDir> = OnceLock::new();
+    // Tests run in parallel: one trains, the others wait for its model.
+    static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let dir = DIRS.get_or_init(|| tempfile::tempdir().unwrap()).path();
     let out = dir.join(Path::new(pipeline).file_stem().unwrap());
+    let _one = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
     if !out.join("about.json").is_file() {
         let p = pipeline.to_string();
         let o = out.to_string_lossy().into_owned();
@@ -174,6 +177,20 @@ fn a_directory_of_audio_is_a_corpus() {
     copy_demo("dr1-mkal0", "sa2", &d.join("bob/bye.flac"));
     let c = Corpus::open(d).unwrap();
     assert_eq!(choose_sentences(&c).unwrap(), ["bye", "hello"]);
+    // Scoring needs alignments: of 3 speakers (gender unknown) the balanced split tests one,
+    // (2j + 1) * 3 / 2 = 1 of the sorted list: bob.
+    let m = model("pipelines/kaldi-mfcc-dnn.yaml");
+    let e = fails(&[
+        "eval",
+        "--model",
+        &m.to_string_lossy(),
+        "--corpus",
+        &d.to_string_lossy(),
+    ]);
+    assert!(
+        e.contains("2 of 2 (bob/bye, bob/hello) test utterances have no phone alignment"),
+        "{e}"
+    );
     // TIMIT's SA sentences when present.
     assert_eq!(
         choose_sentences(&Corpus::open(&demo()).unwrap()).unwrap(),

@@ -193,7 +193,8 @@ impl ClassifierArgs {
             }
             anyhow::ensure!(
                 !kept.utterances.is_empty(),
-                "{}: no utterance has the labels needed",
+                "{}: no utterance has the labels needed (features, activations and plot hidden \
+                 need none)",
                 session.corpus.root.display()
             );
             session.corpus = kept;

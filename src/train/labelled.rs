@@ -60,13 +60,15 @@ pub fn require(corpus: &Corpus, utts: &[&Utterance], need: Need, what: &str) -> 
     Err(Error::format(
         &corpus.root,
         format!(
-            "{} {what} utterances have no {}: {what} needs one for every utterance; give \
+            "{} {what} utterances have no {}, which every one needs here; give \
              --skip-unlabelled to leave them out{}",
             count_and_ids(&missing, utts.len()),
             need.noun(),
-            match need {
-                Need::Alignment => ", or train with --flat-start from transcripts",
-                Need::Transcript => "",
+            match (need, what) {
+                (Need::Alignment, "training") => {
+                    ", or train with --flat-start where they have transcripts"
+                }
+                _ => "",
             }
         ),
     ))
