@@ -708,7 +708,7 @@ fn bad_manifest_and_textgrid_input() {
 
     write(&dir.path().join("a.TextGrid"), TEXTGRID);
     for (manifest, at, msg) in [
-        ("audio\tspeaker\n", "m.tsv:1:", "missing column `alignment`"),
+        ("speaker\talignment\n", "m.tsv:1:", "missing column `audio`"),
         (
             "audio\tspeaker\talignment\tspeeker\n",
             "m.tsv:1:",

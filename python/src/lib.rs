@@ -9,6 +9,7 @@ use asrpipe::audio::scale::{SampleScale, to_int16_scale};
 use asrpipe::audio::{self, ReadOptions, Waveform};
 use asrpipe::corpus::{self, PhoneSet, Utterance};
 use asrpipe::frontend::StageKind;
+use asrpipe::frontend::cmvn::{CmvnMode, CmvnStats};
 use asrpipe::model::Classifier;
 use asrpipe::pipeline::Pipeline;
 use asrpipe::pipeline::extractor::Extractor;
@@ -347,16 +348,18 @@ impl PyPipeline {
             .detach(|| {
                 let wav = self.waveform(x, sample_rate)?;
                 let f = ex.chain(&wav, name)?;
-                ex.post(vec![f], None)
+                ex.post_one(f, ex.global_cmvn.as_ref())
             })
             .py()?;
-        let f = feats.into_iter().next().expect("one utterance in, one out");
-        Ok(PyArray2::from_owned_array(py, f))
+        Ok(PyArray2::from_owned_array(py, feats))
     }
 
     /// Features of many utterances, in parallel over utterances with the GIL released. Options
-    /// as `compute`; `names` seed the dither per utterance; `speakers` (one per utterance) pool
-    /// speaker CMVN.
+    /// as `compute`; `names` seed the dither per utterance. CMVN statistics are pooled over a
+    /// set this call defines: with `post.cmvn: speaker`, each speaker's utterances among those
+    /// given (`speakers`, one per utterance: pass all of a speaker's utterances, as the CLI
+    /// pools all of them in the corpus); with `global`, a model's stored statistics, else all
+    /// the utterances given.
     #[pyo3(signature = (samples, sample_rate, *, scale=None, names=None, speakers=None))]
     fn compute_many<'py>(
         &self,
@@ -397,7 +400,8 @@ impl PyPipeline {
                             .map_err(|e| asrpipe::Error::invalid(format!("utterance {i}: {e}")))
                     })
                     .collect::<asrpipe::Result<Vec<_>>>()?;
-                ex.post(chained, speakers.as_deref())
+                let pooled = pool_in_call(ex, &chained, speakers.as_deref())?;
+                ex.post(chained, pooled.as_deref())
             })
             .py()?;
         Ok(feats
@@ -416,6 +420,38 @@ impl PyPipeline {
             self.ex.dim()
         )
     }
+}
+
+/// CMVN statistics of `compute_many`: per speaker over the call's utterances of that speaker, or
+/// the global ones (a model's stored statistics, else all the call's utterances); `None` for the
+/// modes that pool nothing.
+fn pool_in_call(
+    ex: &Extractor,
+    feats: &[ndarray::Array2<f32>],
+    speakers: Option<&[String]>,
+) -> asrpipe::Result<Option<Vec<Option<CmvnStats>>>> {
+    let keys: Vec<&str> = match (ex.pipeline.post.cmvn.mode, speakers) {
+        (CmvnMode::None | CmvnMode::Utterance, _) => return Ok(None),
+        (CmvnMode::Global, _) if ex.global_cmvn.is_some() => {
+            return Ok(Some(vec![ex.global_cmvn.clone(); feats.len()]));
+        }
+        (CmvnMode::Global, _) => vec![""; feats.len()],
+        (CmvnMode::Speaker, Some(s)) => s.iter().map(String::as_str).collect(),
+        // post_one says what is missing.
+        (CmvnMode::Speaker, None) => return Ok(None),
+    };
+    // Per utterance, then merged in the order given: the CLI's sums, bit for bit, when the
+    // utterances are a speaker's in corpus order.
+    let mut pools = std::collections::BTreeMap::<&str, CmvnStats>::new();
+    for (x, k) in feats.iter().zip(&keys) {
+        let mut one = CmvnStats::new(x.ncols());
+        one.accumulate(x.view());
+        pools
+            .entry(k)
+            .or_insert_with(|| CmvnStats::new(x.ncols()))
+            .merge(&one);
+    }
+    Ok(Some(keys.iter().map(|k| Some(pools[k].clone())).collect()))
 }
 
 fn looks_like_path(s: &str) -> bool {
@@ -806,7 +842,10 @@ impl PyModel {
     /// The pipeline the model reads (cut where the classifier starts, post-processing included).
     #[getter]
     fn pipeline(&self) -> PyResult<PyPipeline> {
-        PyPipeline::new(&self.trained.pipeline)
+        // With the model's stored global CMVN statistics, where its pipeline uses them.
+        Ok(PyPipeline {
+            ex: Arc::new(self.trained.extractor().py()?),
+        })
     }
 
     /// `gmm` or `dnn`.
@@ -876,7 +915,7 @@ impl PyModel {
         let t = &self.trained;
         let states = py
             .detach(|| -> asrpipe::Result<Vec<Option<u32>>> {
-                let ex = Extractor::new(&t.pipeline)?;
+                let ex = t.extractor()?;
                 let wav = ex.read_utterance(utterance.utt())?;
                 let labels = corpus::frame_labels_at(
                     utterance.utt(),

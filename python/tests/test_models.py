@@ -33,11 +33,17 @@ def test_python_scores_reproduce_eval_state_accuracy(trained, demo, kind):
     results = json.loads((d / kind / "results.json").read_text())
     model = asrpipe.Model.load(d / kind / "model")
     assert model.kind == kind and model.num_states == 150
-    test = asrpipe.Corpus(demo).split("test")
+    corpus = asrpipe.Corpus(demo)
+    test = corpus.split("test")
     p = model.pipeline
-    xs = [u.read_audio(p) for u in test]
-    # Speaker CMVN (the GMM pipeline's) pools over the test utterances of each speaker, as eval does.
-    feats = p.compute_many(xs, p.sample_rate, speakers=[u.speaker for u in test], names=[u.id for u in test])
+    # Speaker CMVN (the GMM pipeline's) pools over all of each speaker's utterances in the corpus,
+    # as eval does: the SA sentences too, which the test split leaves out.
+    speakers = {u.speaker for u in test}
+    pool = [u for u in corpus if u.speaker in speakers]
+    xs = [u.read_audio(p) for u in pool]
+    pooled = p.compute_many(xs, p.sample_rate, speakers=[u.speaker for u in pool], names=[u.id for u in pool])
+    by_id = {u.id: f for u, f in zip(pool, pooled)}
+    feats = [by_id[u.id] for u in test]
     frames = correct = 0
     for u, f in zip(test, feats):
         t = model.targets(u)

@@ -76,8 +76,8 @@ pub fn run(a: AlignArgs) -> Result<()> {
     for id in &a.plot {
         let utt = session
             .corpus
-            .utterance(id)
-            .with_context(|| format!("--plot {id}: no such utterance in the corpus"))?;
+            .utterances_by_id(std::slice::from_ref(id))
+            .with_context(|| format!("--plot {id}"))?[0];
         let png = a.output.join(format!("{id}.png"));
         plot_alignment(utt, &a.output.join(format!("{id}.phn")), &png)
             .with_context(|| format!("plotting {id} (was it aligned?)"))?;

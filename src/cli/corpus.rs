@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use asrpipe::corpus::split::SplitOptions;
 use asrpipe::corpus::{Corpus, PhoneSet, corpus_info, utterance_labels};
 
@@ -69,9 +69,7 @@ pub fn run(cmd: Command) -> Result<()> {
         }
         Command::Labels(a) => {
             let corpus = Corpus::open(&a.corpus)?;
-            let utt = corpus.utterance(&a.utterance).with_context(|| {
-                format!("{}: no utterance `{}`", a.corpus.display(), a.utterance)
-            })?;
+            let utt = corpus.utterances_by_id(std::slice::from_ref(&a.utterance))?[0];
             let pipeline = super::features::load_pipeline(a.pipeline.as_deref(), None)?;
             let extractor = asrpipe::pipeline::extractor::Extractor::new(&pipeline)?;
             let wav = extractor.read_utterance(utt)?;

@@ -5,12 +5,16 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use asrpipe::audio::{self, Channel};
+use asrpipe::corpus::Corpus;
 use asrpipe::corpus::shard::Shard;
 use asrpipe::frontend::StageKind;
 use asrpipe::io::atomic;
+use asrpipe::io::cache::FeatureCache;
 use asrpipe::io::export::{self, Format};
 use asrpipe::pipeline::extractor::Extractor;
 use asrpipe::pipeline::{self, Pipeline, StageConfig};
+use asrpipe::train::Env;
+use ndarray::Array2;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -34,9 +38,14 @@ pub struct Args {
     /// Replace an existing non-empty output directory.
     #[arg(long)]
     force: bool,
-    /// Audio files (WAV, NIST SPHERE, FLAC).
-    #[arg(required_unless_present = "list", conflicts_with = "list")]
+    /// Audio files (WAV, NIST SPHERE, FLAC); with --corpus, utterance ids (none: all of them).
+    #[arg(required_unless_present_any = ["corpus", "list"], conflicts_with = "list")]
     inputs: Vec<PathBuf>,
+    /// Read utterances of this corpus (directory, manifest, or directory of audio files): keys
+    /// are utterance ids, and CMVN pools as the pipeline says over the corpus (a speaker's
+    /// utterances, the training split), whichever utterances are asked for.
+    #[arg(long, conflicts_with = "list")]
+    corpus: Option<PathBuf>,
     /// A list of utterances instead of files: `<utterance> <path>` per line (a Kaldi wav.scp;
     /// paths as written, relative to the current directory). An utt2spk beside it gives the
     /// speakers (shards by speaker, speaker CMVN).
@@ -129,15 +138,6 @@ pub fn run(a: Args) -> Result<()> {
         framing.channel = c;
     }
     let extractor = Extractor::new(&pipeline)?;
-    let sources = a
-        .list
-        .as_ref()
-        .map_or_else(|| a.inputs.clone(), |l| vec![l.clone()]);
-    let count = if a.list.is_some() { 0 } else { a.inputs.len() };
-    let output = export::Output::plan(&a.output, a.format, &sources, count, a.force)?;
-    if a.scp.is_some() && (output.format != Format::Ark || a.output.as_os_str() == "-") {
-        anyhow::bail!("--scp indexes a binary archive: give -o a .ark file (or --format ark)");
-    }
     // What a killed run left beside the output (its temporary files and directories).
     if a.output.as_os_str() != "-" {
         let dir = match a.output.parent() {
@@ -148,23 +148,38 @@ pub fn run(a: Args) -> Result<()> {
             eprintln!("{m}");
         }
     }
-    let items: Vec<(String, _)> = if let Some(list) = &a.list {
-        let opts = super::open_options(
-            a.allow_commands,
-            &asrpipe::io::cache::FeatureCache::default_location(),
+    let scp_check = |output: &export::Output| {
+        anyhow::ensure!(
+            a.scp.is_none() || (output.format == Format::Ark && a.output.as_os_str() != "-"),
+            "--scp indexes a binary archive: give -o a .ark file (or --format ark)"
         );
-        let bar = a.runtime.bar(0, "features");
-        let items =
-            super::features_list::features(list, a.shard, &opts, &extractor, || bar.inc(1))?;
-        bar.finish_and_clear();
-        items
-    } else {
-        let keys = export::unique_keys(&export::keys_for(&a.inputs)?, &a.inputs)?;
-        check_memory(&extractor, &a.inputs)?;
-        let bar = a.runtime.bar(a.inputs.len() as u64, "features");
-        let feats = extractor.files(&a.inputs, || bar.inc(1))?;
-        bar.finish_and_clear();
-        keys.into_iter().zip(feats).collect()
+        Ok(())
+    };
+    let (output, items) = match (&a.list, &a.corpus) {
+        (Some(list), _) => {
+            let output =
+                export::Output::plan(&a.output, a.format, std::slice::from_ref(list), 0, a.force)?;
+            scp_check(&output)?;
+            let opts = super::open_options(a.allow_commands, &FeatureCache::default_location());
+            let bar = a.runtime.bar(0, "features");
+            let items =
+                super::features_list::features(list, a.shard, &opts, &extractor, || bar.inc(1))?;
+            bar.finish_and_clear();
+            (output, items)
+        }
+        (None, Some(dir)) => corpus_items(&a, dir, &extractor, scp_check)?,
+        (None, None) => {
+            let output =
+                export::Output::plan(&a.output, a.format, &a.inputs, a.inputs.len(), a.force)?;
+            scp_check(&output)?;
+            let keys = export::keys_for(&a.inputs)?;
+            let keys = export::unique_keys(output.format, &keys, &a.inputs)?;
+            check_memory(&extractor, &a.inputs)?;
+            let bar = a.runtime.bar(a.inputs.len() as u64, "features");
+            let feats = extractor.files(&a.inputs, || bar.inc(1))?;
+            bar.finish_and_clear();
+            (output, keys.into_iter().zip(feats).collect())
+        }
     };
     let frames: usize = items.iter().map(|(_, m)| m.nrows()).sum();
     match &a.scp {
@@ -182,6 +197,49 @@ pub fn run(a: Args) -> Result<()> {
         a.output.display()
     );
     Ok(())
+}
+
+/// Matrices with their output keys.
+type Keyed = Vec<(String, Array2<f32>)>;
+
+/// `--corpus`: the utterances named (all without ids), keyed by id, through the corpus's CMVN
+/// sets and the feature cache.
+fn corpus_items(
+    a: &Args,
+    dir: &Path,
+    extractor: &Extractor,
+    check: impl Fn(&export::Output) -> Result<()>,
+) -> Result<(export::Output, Keyed)> {
+    let corpus = Corpus::open(dir)?;
+    let ids: Vec<String> = a
+        .inputs
+        .iter()
+        .map(|p| p.to_string_lossy().into())
+        .collect();
+    let utts = if ids.is_empty() {
+        corpus.utterances.iter().collect()
+    } else {
+        corpus.utterances_by_id(&ids)?
+    };
+    let ids: Vec<String> = utts.iter().map(|u| u.id.clone()).collect();
+    let audio: Vec<PathBuf> = utts.iter().map(|u| u.audio.clone()).collect();
+    let output = export::Output::plan(&a.output, a.format, &audio, utts.len(), a.force)?;
+    check(&output)?;
+    let keys = export::unique_keys(output.format, &ids, &audio)?;
+    let observer = a.runtime.observer();
+    let env = Env {
+        corpus: &corpus,
+        cache: Some(FeatureCache::default_location()),
+        observer: observer.as_ref(),
+        features: None,
+    };
+    let set = env.load("features", &utts, extractor)?;
+    Ok((
+        output,
+        keys.into_iter()
+            .zip(set.utts.into_iter().map(|u| u.feats))
+            .collect(),
+    ))
 }
 
 pub fn stages() -> Result<()> {
@@ -237,6 +295,12 @@ pub fn check(a: CheckArgs) -> Result<()> {
     if let Some(c) = p.describe_classifier()? {
         println!("  classifier: {c}");
     }
+    let cmvn = p.post.cmvn.mode;
+    println!(
+        "  cmvn: {} — {}",
+        format!("{cmvn:?}").to_lowercase(),
+        cmvn.scope()
+    );
     println!("  hmm: {}", p.describe_hmm());
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! `asrpipe features --list wav.scp [--shard K/N]`: the utterances of a Kaldi-style list (and the
 //! speakers of the `utt2spk` beside it), or one shard of them.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -8,12 +9,14 @@ use asrpipe::corpus::OpenOptions;
 use asrpipe::corpus::kaldi_dir::{self, read_table};
 use asrpipe::corpus::shard::{self, Shard};
 use asrpipe::error::Error;
+use asrpipe::frontend::cmvn::{CmvnMode, CmvnStats};
 use asrpipe::pipeline::extractor::Extractor;
 use ndarray::Array2;
 use rayon::prelude::*;
 
 /// Features of the list's utterances (of one shard when `shard` is given), keyed by utterance id,
-/// in list order within each speaker. Speaker-level CMVN pools each speaker of `utt2spk`.
+/// in list order within each speaker. Speaker CMVN pools each speaker's utterances in the list
+/// (shards keep speakers whole, so a shard gives the same features as the whole list).
 pub fn features(
     list: &Path,
     shard: Option<Shard>,
@@ -90,13 +93,58 @@ pub fn features(
             Ok(m)
         })
         .collect::<asrpipe::Result<Vec<_>>>()?;
-    let groups: Option<Vec<String>> = speakers
-        .as_ref()
-        .map(|s| chosen.iter().map(|&i| s[i].clone()).collect());
-    let feats = extractor.post(feats, groups.as_deref())?;
+    let pooled = pooled_stats(extractor, list, speakers.as_deref(), &chosen, &feats)?;
+    let feats = extractor.post(feats, pooled.as_deref())?;
     Ok(chosen
         .iter()
         .map(|&i| entries[i].id.clone())
         .zip(feats)
         .collect())
+}
+
+/// The CMVN statistics each chosen utterance is normalised with: for `speaker`, its speaker's
+/// utterances in the list, merged in list order (the same bits in any shard); for `global`, the
+/// statistics a trained model stored (a shard alone cannot pool the whole list).
+fn pooled_stats(
+    extractor: &Extractor,
+    list: &Path,
+    speakers: Option<&[String]>,
+    chosen: &[usize],
+    chained: &[Array2<f32>],
+) -> Result<Option<Vec<Option<CmvnStats>>>> {
+    Ok(match extractor.pipeline.post.cmvn.mode {
+        CmvnMode::None | CmvnMode::Utterance => None,
+        CmvnMode::Global => match &extractor.global_cmvn {
+            Some(g) => Some(vec![Some(g.clone()); chosen.len()]),
+            None => bail!(
+                "{}: post.cmvn mode `global` pools a training set, which a list (or one shard of \
+                 it) does not define: use a model's pipeline with stored statistics, or mode \
+                 `speaker`/`utterance`",
+                list.display()
+            ),
+        },
+        CmvnMode::Speaker => {
+            let Some(spk) = speakers else {
+                bail!(
+                    "{}: post.cmvn mode `speaker` needs the speakers: put an utt2spk beside the \
+                     list",
+                    list.display()
+                );
+            };
+            let mut by: HashMap<&str, CmvnStats> = HashMap::new();
+            for (&i, x) in chosen.iter().zip(chained) {
+                let mut st = CmvnStats::new(x.ncols());
+                st.accumulate(x.view());
+                by.entry(spk[i].as_str())
+                    .or_insert_with(|| CmvnStats::new(x.ncols()))
+                    .merge(&st);
+            }
+            Some(
+                chosen
+                    .iter()
+                    .map(|&i| by.get(spk[i].as_str()).cloned())
+                    .collect(),
+            )
+        }
+    })
 }

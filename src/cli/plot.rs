@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use asrpipe::io::export;
-use asrpipe::pipeline::extractor::Extractor;
 use asrpipe::study::filters;
 use asrpipe::study::hidden::{self, HiddenOptions};
 use asrpipe::train::{Model, Trained};
@@ -28,8 +27,10 @@ pub struct HiddenArgs {
     model: PathBuf,
     #[command(flatten)]
     data: CorpusArgs,
-    /// Sentences said by every speaker, comma-separated: the first is plotted, all are scored
-    /// (speaker candidates come from the other sentences) [default: sa1,sa2].
+    /// Sentences said by several speakers (the `sentence` column, or the file stem in a directory
+    /// of audio), comma-separated: the first is plotted, all are scored (speaker candidates come
+    /// from the other sentences) [default: sa1,sa2 where the corpus has them, else the two said
+    /// by the most speakers].
     #[arg(long, value_delimiter = ',')]
     sentences: Option<Vec<String>>,
     /// Layers to show, comma-separated (0 = the network's input) [default: 0,1,2,4].
@@ -55,10 +56,10 @@ pub struct HiddenArgs {
 impl HiddenArgs {
     /// The analysis settings: the flags given, the library's defaults for the rest.
     fn options(&self) -> HiddenOptions {
-        let mut o = HiddenOptions::default();
-        if let Some(s) = &self.sentences {
-            o.sentences = s.clone();
-        }
+        let mut o = HiddenOptions {
+            sentences: self.sentences.clone(),
+            ..HiddenOptions::default()
+        };
         if let Some(l) = &self.layers {
             o.layers = l.clone();
         }
@@ -96,7 +97,8 @@ pub struct ActivationsArgs {
     layer: usize,
     #[command(flatten)]
     data: CorpusArgs,
-    /// Utterance ids (e.g. dr1-fvmh0/sa1).
+    /// Utterance ids (e.g. dr1-fvmh0/sa1), looked up in --corpus (default: the embedded demo
+    /// corpus). Output keys keep them as written where the format allows (npz, ark, csv).
     #[arg(required = true)]
     utterances: Vec<String>,
     /// Output (.npy for one utterance, .npz, a directory of .npy, .ark, .txt, .csv, or `-`;
@@ -118,8 +120,13 @@ pub fn run(cmd: Command) -> Result<()> {
             let rows = [("trained", &rep.scores), ("random-start", &rep.control)];
             for (net, scores) in rows {
                 for s in scores {
+                    // No phone labels: the phone columns say `-`.
+                    let (phone, chance) =
+                        s.phone_knn.as_ref().map_or(("-".into(), "-".into()), |p| {
+                            (format!("{:.4}", p.accuracy), format!("{:.4}", p.chance))
+                        });
                     table.push_str(&format!(
-                        "{net}\t{}\t{}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\n",
+                        "{net}\t{}\t{}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{phone}\t{chance}\n",
                         s.layer,
                         s.dim,
                         s.speaker_knn.accuracy,
@@ -127,12 +134,19 @@ pub fn run(cmd: Command) -> Result<()> {
                         s.speaker_knn.chance_sd,
                         s.speaker_probe.accuracy,
                         s.speaker_probe.chance,
-                        s.phone_knn.accuracy,
-                        s.phone_knn.chance
                     ));
                 }
             }
             super::emit(table)?;
+            eprintln!(
+                "sentences: {} (the first plotted){}",
+                rep.sentences.join(", "),
+                if rep.unlabelled {
+                    "; no phone alignment: every frame used, no phone measures"
+                } else {
+                    ""
+                }
+            );
             for f in &rep.figures {
                 eprintln!("wrote {}", f.display());
             }
@@ -156,20 +170,13 @@ pub fn activations(a: ActivationsArgs) -> Result<()> {
     };
     let session = a.data.open()?;
     let corpus = &session.corpus;
-    let extractor = Extractor::new(&trained.pipeline)?;
-    let utts = a
-        .utterances
-        .iter()
-        .map(|id| {
-            corpus
-                .utterance(id)
-                .with_context(|| format!("{}: no utterance `{id}`", corpus.root.display()))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let keys = export::unique_keys(&a.utterances, &[])?;
+    let extractor = trained.extractor()?;
+    let utts = corpus.utterances_by_id(&a.utterances)?;
     let audio: Vec<PathBuf> = utts.iter().map(|u| u.audio.clone()).collect();
     let output = export::Output::plan(&a.output, None, &audio, utts.len(), false)?;
-    // CMVN pools per speaker: features go through the pipeline with the corpus's speakers.
+    let keys = export::unique_keys(output.format, &a.utterances, &audio)?;
+    // CMVN pools over the sets the pipeline names in the corpus (a speaker's utterances there,
+    // or the model's stored statistics), never over the utterances given here.
     let set = session.env().load("features", &utts, &extractor)?;
     let items = set
         .utts

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use asrpipe::corpus::Lexicon;
+use asrpipe::corpus::Split;
 use asrpipe::decode::{DecodeConfig, DecodePatch};
 use asrpipe::frontend::StageKind;
 use asrpipe::model::ModelKind;
@@ -11,6 +12,7 @@ use asrpipe::model::dnn::{DnnPatch, HiddenSpec};
 use asrpipe::model::gmm::GmmPatch;
 use asrpipe::pipeline::Pipeline;
 use asrpipe::pipeline::classifier::{Overrides, production_gmm_budget};
+use asrpipe::train::labelled::{self, Need};
 use asrpipe::train::precomputed::Precomputed;
 use asrpipe::train::recipe::{self, Labels};
 use asrpipe::train::{self as run, Trained};
@@ -60,6 +62,10 @@ pub struct ClassifierArgs {
     /// with the run's pipeline: read instead of computed; labels still come from the corpus.
     #[arg(long)]
     features: Option<PathBuf>,
+    /// Leave out the utterances that lack the labels this command needs (a phone alignment; a
+    /// transcript for --flat-start and --align-with) instead of refusing them; says how many.
+    #[arg(long)]
+    skip_unlabelled: bool,
 }
 
 #[derive(clap::Args)]
@@ -188,6 +194,35 @@ impl ClassifierArgs {
             .transpose()?)
     }
 
+    /// Open the corpus; with --skip-unlabelled, without the utterances that lack what `need`
+    /// asks for (said on stderr). Without it, `split` is checked now, before any work: one
+    /// error with the count and the first ids.
+    fn open_labelled(&self, need: Need, split: Split) -> Result<super::Session> {
+        let mut session = self.data.open()?;
+        if self.skip_unlabelled {
+            let (kept, note) = labelled::skip_lacking(&session.corpus, need);
+            if let Some(n) = note {
+                eprintln!("{n}");
+            }
+            anyhow::ensure!(
+                !kept.utterances.is_empty(),
+                "{}: no utterance has the labels needed (features, activations and plot hidden \
+                 need none)",
+                session.corpus.root.display()
+            );
+            session.corpus = kept;
+        } else {
+            let env = session.env();
+            let what = match split {
+                Split::Train => "training",
+                Split::Dev => "dev",
+                Split::Test => "test",
+            };
+            labelled::require(&session.corpus, &env.utterances(split), need, what)?;
+        }
+        Ok(session)
+    }
+
     /// The pipeline file (or the default for the family asked for) with the flags applied.
     fn pipeline(&self) -> Result<Pipeline> {
         let o = self.overrides()?;
@@ -214,7 +249,11 @@ pub fn train(a: TrainArgs) -> Result<()> {
         (Some(_), true) => bail!("--flat-start and --align-with: choose one source of labels"),
     };
     let _lock = super::lock_output(&a.output)?;
-    let session = a.c.data.open()?;
+    let need = match labels {
+        Labels::Hand => Need::Alignment,
+        Labels::FlatStart { .. } | Labels::AlignWith(_) => Need::Transcript,
+    };
+    let session = a.c.open_labelled(need, Split::Train)?;
     let pre = a.c.precomputed(&pipeline)?;
     let mut env = session.env();
     env.features = pre.as_ref();
@@ -246,7 +285,13 @@ pub fn train(a: TrainArgs) -> Result<()> {
 
 pub fn eval(a: EvalArgs) -> Result<()> {
     let decode = a.decode.patch(a.no_decode)?;
-    let session = a.c.data.open()?;
+    // With --model nothing is trained: the test split is what must be labelled.
+    let split = if a.model.is_some() {
+        Split::Test
+    } else {
+        Split::Train
+    };
+    let session = a.c.open_labelled(Need::Alignment, split)?;
     let _lock = a.output.as_deref().map(super::lock_output).transpose()?;
     let pre = match (&a.c.features, &a.model) {
         (None, _) => None,

@@ -220,6 +220,7 @@ impl fmt::Display for CorpusInfo {
             CorpusKind::TimitLdc => "TIMIT layout, LDC TRAIN/TEST",
             CorpusKind::Manifest => "manifest",
             CorpusKind::KaldiDir => "Kaldi data directory",
+            CorpusKind::AudioDir => "directory of audio files, no labels",
         };
         writeln!(f, "corpus      {} ({kind})", self.root)?;
         writeln!(
@@ -237,7 +238,15 @@ impl fmt::Display for CorpusInfo {
             n if n == self.utterances => "lengths from the audio".to_string(),
             n => format!("{n} lengths from the audio, the rest from the last phone end"),
         };
-        writeln!(f, "audio       {:.2} min ({src})", self.minutes)?;
+        if self.lengths_from_audio == 0 && self.minutes == 0.0 {
+            // A corpus without labels: nothing gives lengths until the audio is read.
+            writeln!(
+                f,
+                "audio       length unknown (no alignments or num_samples)"
+            )?;
+        } else {
+            writeln!(f, "audio       {:.2} min ({src})", self.minutes)?;
+        }
         writeln!(
             f,
             "frames      length {} / shift {} samples, snip_edges {}",

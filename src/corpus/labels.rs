@@ -91,8 +91,8 @@ pub fn frame_labels_at(
 ) -> Result<UtteranceLabels> {
     let file = &utt.phone_file;
     let segs = &utt.phones;
-    if segs.is_empty() && utt.transcript.is_some() {
-        // A transcript without times (a manifest row with no alignment): nothing is labelled.
+    if segs.is_empty() {
+        // No times (a transcript alone, or no labels at all): nothing is labelled.
         let n = geom.num_frames(num_samples as usize);
         return Ok(UtteranceLabels {
             frames: vec![None; n],

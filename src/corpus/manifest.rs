@@ -6,21 +6,21 @@
 //! | --- | --- | --- |
 //! | `audio` | yes | audio file (WAV, SPHERE, FLAC) |
 //! | `channel` | no | channel of a multi-channel audio file: a number from 0, `mean` (average of all channels) or `mono` (the file must be mono); default: the pipeline's `waveform: { channel }` |
-//! | `speaker` | yes | speaker id |
-//! | `alignment` | one of these two | a `.TextGrid` (Praat text format, e.g. from the Montreal Forced Aligner) or a `.phn`-style file (`start end label` in samples) |
-//! | `transcript` | one of these two | what was said, without times: phone names (TIMIT's 61 or the 48 training phones, ARPAbet stress digits allowed) or, for commands given a `--lexicon`, words |
+//! | `speaker` | no | speaker id (default: the utterance is its own speaker, so per-speaker CMVN is per utterance and speaker plots have one utterance per speaker) |
+//! | `alignment` | no | a `.TextGrid` (Praat text format, e.g. from the Montreal Forced Aligner) or a `.phn`-style file (`start end label` in samples) |
+//! | `transcript` | no | what was said, without times: phone names (TIMIT's 61 or the 48 training phones, ARPAbet stress digits allowed) or, for commands given a `--lexicon`, words |
 //! | `sentence` | no | id of the prompt, shared by speakers who read the same text (default: the audio file's stem) |
 //! | `gender` | no | `f`/`female`/`m`/`male` (default: unknown) |
 //! | `dialect` | no | any grouping label |
 //! | `sample_rate` | no | the audio's rate in Hz (alias `rate`): converts TextGrid seconds to samples; default 16000 |
 //! | `num_samples` | no | audio length in samples, if known |
 //! | `text` | no | transcript |
-//! | `id` | no | utterance id (default: `<speaker>/<audio stem>`) |
+//! | `id` | no | utterance id (default: `<speaker>/<audio stem>`, or the audio stem without a `speaker` column) |
 //!
-//! A manifest needs an `alignment` or a `transcript` column, and each row one of the two. Rows
-//! without an alignment have no times: commands that need them (training on hand labels, frame
-//! accuracy, boundary scores) report such utterances; flat-start training, alignment and
-//! decoding use the transcript.
+//! Only `audio` is required; any field but `audio` may be empty. Rows without an alignment have no
+//! times: features, activations and the hidden-layer plots need none; commands that need them
+//! (training on hand labels, frame accuracy, boundary scores) name such utterances and refuse
+//! them (or skip them when asked); flat-start training and alignment use the transcript.
 //!
 //! TSV when the header has a tab, CSV otherwise (fields may be "quoted", with "" for a quote).
 //! Relative paths are relative to the manifest's folder. Lines starting with `#` and blank lines are
@@ -126,25 +126,14 @@ pub fn read(path: &Path) -> Result<Corpus> {
             ));
         }
     }
-    for req in ["audio", "speaker"] {
-        if !col.contains_key(req) {
-            return Err(Error::at_line(
-                path,
-                hline,
-                format!(
-                    "missing column `{req}` (a manifest needs audio, speaker, and alignment or \
-                     transcript; {} separated)",
-                    if tab { "tab" } else { "comma" }
-                ),
-            ));
-        }
-    }
-    if !col.contains_key("alignment") && !col.contains_key("transcript") {
+    if !col.contains_key("audio") {
         return Err(Error::at_line(
             path,
             hline,
-            "missing column `alignment` or `transcript`: a manifest needs times (alignment) or \
-             at least what was said (transcript)",
+            format!(
+                "missing column `audio` (a manifest needs at least audio; {} separated)",
+                if tab { "tab" } else { "comma" }
+            ),
         ));
     }
 
@@ -180,20 +169,12 @@ pub fn read(path: &Path) -> Result<Corpus> {
                     .map_err(|e| Error::at_line(path, line, e))
             })
             .transpose()?;
-        let speaker = need("speaker")?.to_string();
         let alignment = get("alignment").map(|a| base.join(a));
         let transcript = get("transcript").map(|t| super::TranscriptText {
             text: t.to_string(),
             file: path.to_path_buf(),
             line,
         });
-        if alignment.is_none() && transcript.is_none() {
-            return Err(Error::at_line(
-                path,
-                line,
-                "empty `alignment` and `transcript`: a row needs one of them",
-            ));
-        }
         let sample_rate = match get("sample_rate") {
             None => crate::audio::DEFAULT_RATE,
             Some(s) => s.parse::<u32>().ok().filter(|&r| r > 0).ok_or_else(|| {
@@ -231,7 +212,13 @@ pub fn read(path: &Path) -> Result<Corpus> {
             Some(a) => read_alignment(a, sample_rate, phones)?,
             None => (Vec::new(), Vec::new()),
         };
-        let id = get("id").map_or_else(|| format!("{speaker}/{stem}"), str::to_string);
+        let id = match (get("id"), get("speaker")) {
+            (Some(id), _) => id.to_string(),
+            (None, Some(speaker)) => format!("{speaker}/{stem}"),
+            (None, None) => stem.clone(),
+        };
+        // Without a speaker, the utterance is its own.
+        let speaker = get("speaker").unwrap_or(&id).to_string();
         if let Some(prev) = seen.insert(id.clone(), line) {
             return Err(Error::at_line(
                 path,

@@ -1,15 +1,19 @@
 //! Aligned speech: utterances with their speaker, sentence, audio and phone/word segments.
 //!
-//! Two ways in, both through [`Corpus::open`]:
+//! Four ways in, all through [`Corpus::open`]:
 //! - a directory in TIMIT's layout ([`timit`]): the NLTK sample or the demo corpus (speaker folders
 //!   `dr1-fvmh0/` at the top) or full LDC TIMIT (`TRAIN/DR1/FCJF0/`, either letter case);
-//! - a manifest file ([`manifest`]) listing audio, speaker and a `.phn` or TextGrid alignment per row;
+//! - a manifest file ([`manifest`]) listing audio, and optionally speaker and a `.phn` or
+//!   TextGrid alignment or a transcript, per row;
 //! - a Kaldi data directory ([`kaldi_dir`]): `wav.scp`, `utt2spk`, optional `segments`, `text`,
-//!   alignments.
+//!   alignments;
+//! - a plain directory of audio files ([`audio_dir`]), optionally one folder per speaker: no
+//!   labels, for what needs none (features, activations, the hidden-layer plots).
 //!
 //! Everything downstream sees the same [`Utterance`]s, sorted by id so that every run visits them in
 //! the same order.
 
+pub mod audio_dir;
 pub mod info;
 pub mod kaldi_dir;
 pub mod labels;
@@ -225,6 +229,8 @@ pub enum CorpusKind {
     Manifest,
     /// A Kaldi data directory (`wav.scp`, `utt2spk`, ...).
     KaldiDir,
+    /// A directory of audio files (optionally one folder per speaker), without labels.
+    AudioDir,
 }
 
 /// A set of utterances, in a fixed (sorted) order.
@@ -241,9 +247,10 @@ pub struct Corpus {
 impl Corpus {
     /// Open a corpus: a Kaldi data directory (it has a `wav.scp`; `wav.scp` itself names its
     /// directory), a directory in TIMIT layout (sample or LDC spelling), a directory holding
-    /// `manifest.tsv` or `manifest.csv`, or a manifest file. Every alignment is read and checked
-    /// (phone names, order, overlaps); audio is not read (a Kaldi directory's headers are).
-    /// `wav.scp` commands are refused: [`Corpus::open_with`] can allow them.
+    /// `manifest.tsv` or `manifest.csv`, a directory of audio files, or a manifest file. Every
+    /// alignment is read and checked (phone names, order, overlaps); audio is not read (a Kaldi
+    /// directory's headers are). `wav.scp` commands are refused: [`Corpus::open_with`] can allow
+    /// them.
     pub fn open(path: &Path) -> Result<Corpus> {
         Corpus::open_with(path, &OpenOptions::default())
     }
@@ -266,12 +273,18 @@ impl Corpus {
                 .find(|p| p.is_file())
             {
                 manifest::read(&m)?
+            } else if let Some(c) = audio_dir::open_dir(path)? {
+                c
             } else {
                 return Err(Error::format(
                     path,
-                    "not a corpus: no wav.scp (Kaldi data directory), no speaker folders like \
-                     `dr1-fvmh0/`, no `TRAIN/`/`TEST/` (TIMIT layout) and no \
-                     manifest.tsv/manifest.csv",
+                    format!(
+                        "not a corpus: no wav.scp (Kaldi data directory), no speaker folders \
+                         like `dr1-fvmh0/`, no `TRAIN/`/`TEST/` (TIMIT layout), no \
+                         manifest.tsv/manifest.csv, and no audio files (.{}) here or one folder \
+                         down",
+                        audio_dir::AUDIO_EXTENSIONS.join(", .")
+                    ),
                 ));
             }
         } else {
@@ -292,6 +305,42 @@ impl Corpus {
         } else {
             Path::new(env!("CARGO_MANIFEST_DIR")).join("audio/demo")
         }
+    }
+
+    /// True for the embedded demo corpus (named in errors: "looked in the demo corpus").
+    pub fn is_demo(&self) -> bool {
+        let canon = |p: &Path| std::fs::canonicalize(p).ok();
+        canon(&self.root).is_some_and(|r| Some(r) == canon(&Corpus::demo_dir()))
+    }
+
+    /// The utterances with these ids, in the order given; an id not in the corpus is an error
+    /// that names the corpus (and says when it is the embedded demo corpus, which commands read
+    /// when no `--corpus` is given).
+    pub fn utterances_by_id(&self, ids: &[String]) -> Result<Vec<&Utterance>> {
+        ids.iter()
+            .map(|id| {
+                self.utterance(id).ok_or_else(|| {
+                    let hint = if self.is_demo() {
+                        " (looked in the embedded demo corpus: give --corpus for your own)"
+                    } else {
+                        ""
+                    };
+                    let near: Vec<&str> = self
+                        .utterances
+                        .iter()
+                        .map(|u| u.id.as_str())
+                        .take(3)
+                        .collect();
+                    Error::format(
+                        &self.root,
+                        format!(
+                            "no utterance `{id}`{hint}; ids look like {}",
+                            near.join(", ")
+                        ),
+                    )
+                })
+            })
+            .collect()
     }
 
     /// Open `path`, or the demo corpus when none is given.

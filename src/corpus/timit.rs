@@ -228,7 +228,11 @@ fn read_speaker(
             (Some(a), None) => {
                 return Err(Error::format(
                     &a,
-                    format!("no phone alignment next to this audio (expected {stem}.phn)"),
+                    format!(
+                        "no phone alignment next to this audio (expected {stem}.phn; folders \
+                         named like TIMIT speakers, `dr1-fvmh0`, make a TIMIT corpus: for audio \
+                         without labels, name them otherwise or list the files in a manifest)"
+                    ),
                 ));
             }
             (None, Some(p)) => {

@@ -1,5 +1,7 @@
-//! Cepstral mean (and variance) normalisation. Statistics are accumulated over a group of
-//! utterances (one utterance, one speaker, or the whole training set) and then applied.
+//! Cepstral mean (and variance) normalisation. Statistics are accumulated over a defined set of
+//! utterances (the utterance itself, all of its speaker's utterances in the corpus, or the
+//! training set) and then applied. The set never depends on which other utterances one command
+//! happens to process, so an utterance's features are the same alone or in a batch.
 
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
@@ -14,16 +16,36 @@ pub enum CmvnMode {
     None,
     /// Statistics of each utterance alone.
     Utterance,
-    /// Statistics pooled over each speaker's utterances (Kaldi's usual CMN for GMMs).
+    /// Statistics pooled over all of the speaker's utterances in the corpus (Kaldi's usual CMN
+    /// for GMMs), whichever of them a command processes.
     Speaker,
-    /// One set of statistics over all utterances given.
+    /// One set of statistics over the corpus's training split, stored with a trained model
+    /// (`cmvn.json`) and used as they are wherever the model is applied.
     Global,
+}
+
+impl CmvnMode {
+    /// The set of utterances the statistics are pooled over, in words (`asrpipe check`).
+    pub fn scope(self) -> &'static str {
+        match self {
+            CmvnMode::None => "no normalisation",
+            CmvnMode::Utterance => "statistics of each utterance alone",
+            CmvnMode::Speaker => {
+                "statistics over all of the speaker's utterances in the corpus (not only those \
+                 a command is given)"
+            }
+            CmvnMode::Global => {
+                "statistics over the corpus's training split, stored with a trained model \
+                 (cmvn.json) and reused as they are"
+            }
+        }
+    }
 }
 
 options! {
     /// Mean (and variance) normalisation of the features.
     pub struct CmvnOptions {
-        /// Pool statistics per: none, utterance, speaker, global (training set).
+        /// Pool statistics over: none; utterance (each alone); speaker (all of the speaker's utterances in the corpus, not only those a command is given); global (the training split, stored with a trained model as cmvn.json).
         mode: CmvnMode = CmvnMode::None,
         /// Also scale to unit variance.
         norm_vars: bool = false,

@@ -199,7 +199,7 @@ impl Output {
         })
     }
 
-    /// Write `(key, matrix)` pairs (keys as made by [`unique_keys`]).
+    /// Write `(key, matrix)` pairs (keys as made by [`unique_keys`] for this format).
     pub fn write(&self, items: &[(String, Array2<f32>)]) -> Result<()> {
         match &self.target {
             Target::Path(p) if self.format == Format::NpyDir => write_npy_dir(p, items, self.force),
@@ -215,9 +215,8 @@ impl Output {
     }
 }
 
-/// A key usable as a Kaldi archive key and a file name: `dr1-fvmh0/sa1` -> `dr1-fvmh0_sa1`.
-/// Letters and digits of any script are kept; whitespace, separators and punctuation other
-/// than `-_.` become `_`.
+/// A key usable as a file name: `dr1-fvmh0/sa1` -> `dr1-fvmh0_sa1`. Letters and digits of any
+/// script are kept; whitespace, separators and punctuation other than `-_.` become `_`.
 pub fn safe_key(key: &str) -> String {
     key.chars()
         .map(|c| {
@@ -230,13 +229,30 @@ pub fn safe_key(key: &str) -> String {
         .collect()
 }
 
-/// [`safe_key`] of each key, refusing two that become the same (`a b` and `a_b`), with both
-/// `sources` named (the inputs the keys came from).
-pub fn unique_keys(keys: &[String], sources: &[PathBuf]) -> Result<Vec<String>> {
+impl Format {
+    /// The key an utterance id is written under. Kept as written where the format allows it:
+    /// npz member names (`dr1-fvmh0/sa1.npy` inside the zip; `numpy.load` gives the key
+    /// `dr1-fvmh0/sa1`), and Kaldi archive and CSV keys except for white space and control
+    /// characters (and, in CSV, `,` and `"`), which become `_`. A directory of .npy files names
+    /// its files with [`safe_key`] (`/` becomes `_` too).
+    pub fn key(self, id: &str) -> String {
+        let sep = |c: char| c.is_whitespace() || c.is_control();
+        match self {
+            Format::Npz | Format::Npy => id.to_string(),
+            Format::Ark | Format::ArkText => id.replace(sep, "_"),
+            Format::Csv => id.replace(|c| sep(c) || c == ',' || c == '"', "_"),
+            Format::NpyDir => safe_key(id),
+        }
+    }
+}
+
+/// The key of each id in `format` ([`Format::key`]), refusing two that become the same (`a b`
+/// and `a_b`), with both `sources` named (the inputs the keys came from).
+pub fn unique_keys(format: Format, keys: &[String], sources: &[PathBuf]) -> Result<Vec<String>> {
     let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut out = Vec::with_capacity(keys.len());
     for (i, k) in keys.iter().enumerate() {
-        let safe = safe_key(k);
+        let safe = format.key(k);
         if let Some(&j) = seen.get(&safe) {
             let name = |n: usize| {
                 sources

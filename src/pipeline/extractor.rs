@@ -68,6 +68,8 @@ pub struct Extractor {
     deltas: Deltas,
     /// Base seed for dither (mixed with each utterance's name).
     pub seed: u64,
+    /// Global CMVN statistics stored with a trained model (mode `global`), used as they are.
+    pub global_cmvn: Option<CmvnStats>,
 }
 
 impl Extractor {
@@ -84,6 +86,7 @@ impl Extractor {
                 .map_err(|e| Error::format(&pipeline.path, format!("post.deltas: {e}")))?,
             pipeline: pipeline.clone(),
             seed: 0,
+            global_cmvn: None,
         })
     }
 
@@ -147,8 +150,8 @@ impl Extractor {
 
     /// Read an utterance's audio at the pipeline's rate; its own channel (a manifest column)
     /// overrides the pipeline's. The audio must be at the rate the utterance's segment times are
-    /// counted in (TIMIT: 16 kHz; a manifest: its `sample_rate` column): labels are converted from
-    /// that rate, so a wrong one would stretch them.
+    /// counted in (TIMIT: 16 kHz; a manifest: its `sample_rate` column) when it has segments:
+    /// labels are converted from that rate, so a wrong one would stretch them.
     pub fn read_utterance(&self, u: &Utterance) -> Result<Waveform> {
         let mut opts = self.read_options();
         opts.channel = u.channel.unwrap_or(opts.channel);
@@ -159,7 +162,9 @@ impl Extractor {
                 ..opts.clone()
             },
         )?;
-        if native.sample_rate != u.sample_rate {
+        // Without segments nothing is counted at the utterance's rate: any rate will do.
+        let timed = u.has_alignment() || !u.words.is_empty();
+        if timed && native.sample_rate != u.sample_rate {
             return Err(Error::format(
                 &u.audio,
                 format!(
@@ -225,65 +230,83 @@ impl Extractor {
         self.chain(wav, name).map_err(|e| e.in_file(path))
     }
 
-    /// Post-process a set of utterances: CMVN pooled per `groups` (speaker ids; needed for
-    /// `speaker` mode), then deltas, then splicing. Global CMVN pools all given utterances.
+    /// Post-process one utterance: CMVN, then deltas, then splicing. `pooled` is the statistics
+    /// of the set the pipeline's `post.cmvn` mode pools over (the speaker's utterances in the
+    /// corpus, or a training set), computed beforehand: never the other utterances of a call,
+    /// so an utterance's features are the same alone or in a batch. Mode `utterance` uses the
+    /// utterance's own statistics and `none` nothing; both ignore `pooled`.
+    pub fn post_one(&self, mut x: Array2<f32>, pooled: Option<&CmvnStats>) -> Result<Array2<f32>> {
+        let cmvn = &self.pipeline.post.cmvn;
+        match (cmvn.mode, pooled) {
+            (CmvnMode::None, _) => {}
+            (CmvnMode::Utterance, _) => {
+                let mut st = CmvnStats::new(x.ncols());
+                st.accumulate(x.view());
+                st.apply(&mut x, cmvn.norm_vars);
+            }
+            (CmvnMode::Speaker | CmvnMode::Global, Some(st)) => {
+                if st.sum.len() != x.ncols() {
+                    return Err(Error::format(
+                        &self.pipeline.path,
+                        format!(
+                            "post.cmvn: statistics of {} dimensions for features of {}",
+                            st.sum.len(),
+                            x.ncols()
+                        ),
+                    ));
+                }
+                st.apply(&mut x, cmvn.norm_vars);
+            }
+            (mode @ (CmvnMode::Speaker | CmvnMode::Global), None) => {
+                return Err(Error::format(
+                    &self.pipeline.path,
+                    format!(
+                        "post.cmvn mode `{}` pools {}: these features have no such set (give a \
+                         corpus, --corpus; from Python, compute_many with speakers), or use mode \
+                         utterance",
+                        format!("{mode:?}").to_lowercase(),
+                        mode.scope()
+                    ),
+                ));
+            }
+        }
+        if self.pipeline.post.deltas.order > 0 {
+            x = self.deltas.apply(x.view());
+        }
+        let context = self.pipeline.post.splice.context;
+        Ok(if context > 0 {
+            splice(x.view(), context)
+        } else {
+            x
+        })
+    }
+
+    /// [`post_one`](Self::post_one) of every utterance, in parallel; `pooled[i]` (when given) is
+    /// the statistics for `feats[i]`.
     pub fn post(
         &self,
         feats: Vec<Array2<f32>>,
-        groups: Option<&[String]>,
+        pooled: Option<&[Option<CmvnStats>]>,
     ) -> Result<Vec<Array2<f32>>> {
-        let cmvn = &self.pipeline.post.cmvn;
-        let mut feats = feats;
-        match cmvn.mode {
-            CmvnMode::None => {}
-            CmvnMode::Utterance => feats.par_iter_mut().for_each(|x| {
-                let mut st = CmvnStats::new(x.ncols());
-                st.accumulate(x.view());
-                st.apply(x, cmvn.norm_vars);
-            }),
-            CmvnMode::Speaker | CmvnMode::Global => {
-                let keys: Vec<&str> = match (cmvn.mode, groups) {
-                    (CmvnMode::Global, _) => vec![""; feats.len()],
-                    (_, Some(g)) => g.iter().map(String::as_str).collect(),
-                    (_, None) => {
-                        return Err(Error::format(
-                            &self.pipeline.path,
-                            "post.cmvn mode `speaker` needs speaker labels: use a corpus, or mode utterance/global",
-                        ));
-                    }
-                };
-                let mut stats = std::collections::BTreeMap::<&str, CmvnStats>::new();
-                for (x, k) in feats.iter().zip(&keys) {
-                    stats
-                        .entry(k)
-                        .or_insert_with(|| CmvnStats::new(x.ncols()))
-                        .accumulate(x.view());
-                }
-                feats
-                    .par_iter_mut()
-                    .zip(keys.par_iter())
-                    .for_each(|(x, k)| stats[k].apply(x, cmvn.norm_vars));
-            }
+        if let Some(p) = pooled
+            && p.len() != feats.len()
+        {
+            return Err(Error::invalid(format!(
+                "{} CMVN statistics for {} utterances",
+                p.len(),
+                feats.len()
+            )));
         }
-        let context = self.pipeline.post.splice.context;
-        Ok(feats
+        feats
             .into_par_iter()
-            .map(|x| {
-                let x = if self.pipeline.post.deltas.order > 0 {
-                    self.deltas.apply(x.view())
-                } else {
-                    x
-                };
-                if context > 0 {
-                    splice(x.view(), context)
-                } else {
-                    x
-                }
-            })
-            .collect())
+            .enumerate()
+            .map(|(i, x)| self.post_one(x, pooled.and_then(|p| p[i].as_ref())))
+            .collect()
     }
 
-    /// Chain + post-processing for a list of files, in parallel, in input order.
+    /// Chain + post-processing for a list of files, in parallel, in input order. Files have no
+    /// speaker and no training set: CMVN mode `speaker` is refused, and `global` unless this
+    /// extractor holds a trained model's stored statistics (a corpus defines the other sets).
     pub fn files(
         &self,
         paths: &[impl AsRef<Path> + Sync],
@@ -297,6 +320,10 @@ impl Extractor {
                 r
             })
             .collect::<Result<Vec<_>>>()?;
-        self.post(feats, None)
+        let pooled = self
+            .global_cmvn
+            .as_ref()
+            .map(|g| vec![Some(g.clone()); feats.len()]);
+        self.post(feats, pooled.as_deref())
     }
 }

@@ -98,15 +98,17 @@ pub fn analyses(env: &Env, exp: &Experiment, out: &Path, rows: &[Row]) -> Result
 
     if let Some(h) = &exp.hidden {
         let trained = load(&h.run)?;
-        let opts = h.options();
+        let mut opts = h.options();
         let rep = hidden_layers(env, &trained, &opts, &out.join("hidden"))?;
+        // The report names the sentences analysed, chosen from the corpus when none were given.
+        opts.sentences = Some(rep.sentences.clone());
         extras.figures.push((
             "hidden-tsne.png".into(),
             format!(
                 "t-SNE of `{}` through `{}` for {} of the {} speakers, one colour per speaker, \
                  circles women, triangles men, layer by layer; each panel's scores are over all \
                  speakers, with their chance levels.",
-                opts.sentences[0],
+                rep.sentences[0],
                 h.run,
                 rep.shown.len(),
                 rep.speakers.len()

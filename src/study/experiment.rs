@@ -87,7 +87,8 @@ fn yes() -> bool {
 pub struct HiddenPlot {
     /// Name of the run whose DNN is analysed.
     pub run: String,
-    /// Sentences said by every speaker: the first is plotted, all are scored.
+    /// Sentences said by several speakers: the first is plotted, all are scored (default: TIMIT's
+    /// sa1, sa2 where the corpus has them, else the two said by the most speakers).
     #[serde(default)]
     pub sentences: Option<Vec<String>>,
     /// Layers to show: 0 = the input, 1.. = hidden layers.
@@ -107,10 +108,10 @@ pub struct HiddenPlot {
 impl HiddenPlot {
     /// The analysis settings: what the section gives, defaults for the rest.
     pub fn options(&self) -> HiddenOptions {
-        let mut o = HiddenOptions::default();
-        if let Some(s) = &self.sentences {
-            o.sentences = s.clone();
-        }
+        let mut o = HiddenOptions {
+            sentences: self.sentences.clone(),
+            ..HiddenOptions::default()
+        };
         if let Some(l) = &self.layers {
             o.layers = l.clone();
         }

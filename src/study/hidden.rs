@@ -16,19 +16,21 @@ use std::path::{Path, PathBuf};
 
 use ndarray::{Array2, ArrayView2, Axis, concatenate};
 
-use crate::corpus::{Gender, PhoneSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::corpus::{Corpus, Gender, PhoneSet};
 use crate::error::{Error, Result};
 use crate::model::dnn::Dnn;
-use crate::pipeline::extractor::Extractor;
 use crate::train::{Env, Model, Trained};
 use crate::viz::{self, ProbeOptions, ProbeScore, VoteScore};
 
 /// Settings of the hidden-layer analysis.
 #[derive(Debug, Clone)]
 pub struct HiddenOptions {
-    /// Sentences said by every speaker (TIMIT `sa1`, `sa2`): the first is plotted, all are
-    /// scored; a frame's speaker candidates come from the other sentences.
-    pub sentences: Vec<String>,
+    /// Sentences said by several speakers: the first is plotted, all are scored; a frame's
+    /// speaker candidates come from the other sentences. `None`: [`choose_sentences`] (TIMIT's
+    /// `sa1`, `sa2` where the corpus has them, else the two read by the most speakers).
+    pub sentences: Option<Vec<String>>,
     /// Layers to show: 0 = the network's (normalised, spliced) input, 1.. = hidden layers.
     pub layers: Vec<usize>,
     /// Neighbours of the k-NN scores.
@@ -50,7 +52,7 @@ pub struct HiddenOptions {
 impl Default for HiddenOptions {
     fn default() -> Self {
         HiddenOptions {
-            sentences: vec!["sa1".into(), "sa2".into()],
+            sentences: None,
             layers: vec![0, 1, 2, 4],
             k: 5,
             same_phone: true,
@@ -68,11 +70,10 @@ impl HiddenOptions {
     /// sentence and layer, `k` in 1..=1000, perplexity finite in (0, 1000], stride 1..=10000.
     pub fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(Error::invalid(m));
-        if self.sentences.is_empty() || self.sentences.iter().any(|s| s.trim().is_empty()) {
-            return bad(format!(
-                "sentences {:?}: give at least one, none empty",
-                self.sentences
-            ));
+        if let Some(s) = &self.sentences
+            && (s.is_empty() || s.iter().any(|s| s.trim().is_empty()))
+        {
+            return bad(format!("sentences {s:?}: give at least one, none empty"));
         }
         if self.layers.is_empty() {
             return bad("layers: give at least one (0 = the input)".into());
@@ -112,8 +113,9 @@ pub struct LayerScore {
     /// Linear speaker probe, trained on the other sentences, tested on each held-out sentence;
     /// chance = always the most frequent speaker of the test frames.
     pub speaker_probe: ProbeScore,
-    /// k-NN 39-phone identification, candidates from other utterances (higher = more phonetic).
-    pub phone_knn: VoteScore,
+    /// k-NN 39-phone identification, candidates from other utterances (higher = more phonetic);
+    /// `None` when the utterances have no phone alignment.
+    pub phone_knn: Option<VoteScore>,
 }
 
 /// The figures written and the per-layer scores.
@@ -127,6 +129,11 @@ pub struct HiddenReport {
     pub control_seed: u64,
     /// Speakers who say the plotted sentence (all are scored).
     pub speakers: Vec<String>,
+    /// The sentences analysed (the first plotted), as given or as chosen from the corpus.
+    pub sentences: Vec<String>,
+    /// True when every frame was used and no phone measure made: the utterances have no phone
+    /// alignment (a corpus without labels).
+    pub unlabelled: bool,
     /// The speakers drawn in the maps.
     pub shown: Vec<String>,
     /// Files written.
@@ -163,7 +170,8 @@ pub struct Frames {
     pub speaker: Vec<usize>,
     /// Index of the frame's sentence in the analysed sentences.
     pub sentence: Vec<usize>,
-    /// 39-phone of each frame.
+    /// 39-phone of each frame; empty when the utterances have no phone alignment (then the
+    /// phone k-NN is not computed and speaker candidates are not limited to the same phone).
     pub phone: Vec<usize>,
     /// Speakers with a list index (those who say the plotted sentence).
     pub speakers: usize,
@@ -181,12 +189,22 @@ impl Frames {
                 utt.len()
             )));
         }
-        let same_phone = opts.same_phone;
+        let phones_known = !ph.is_empty();
+        if phones_known && ph.len() != utt.len() {
+            return Err(Error::invalid(format!(
+                "{} phones for {} frames",
+                ph.len(),
+                utt.len()
+            )));
+        }
+        let same_phone = opts.same_phone && phones_known;
         let speaker_ok = |i: usize, j: usize| sent[i] != sent[j] && (!same_phone || ph[i] == ph[j]);
         // Frames of the same utterance share input samples (overlapping windows, spliced
         // context) and would name the phone for free.
         let phone_ok = |i: usize, j: usize| utt[i] != utt[j];
-        let nn = viz::nearest_neighbours_many(x, opts.k, &[&speaker_ok, &phone_ok])?;
+        let both: [&(dyn Fn(usize, usize) -> bool + Sync); 2] = [&speaker_ok, &phone_ok];
+        let nn =
+            viz::nearest_neighbours_many(x, opts.k, &both[..if phones_known { 2 } else { 1 }])?;
         let phones = ph.iter().max().map_or(1, |m| m + 1);
         let speaker_key: Vec<usize> = (0..utt.len())
             .map(|i| {
@@ -198,7 +216,8 @@ impl Frames {
             })
             .collect();
         let speaker_knn = viz::keyed_vote_score(&nn[0], spk, &speaker_key, opts.k, speaker_ok);
-        let phone_knn = viz::keyed_vote_score(&nn[1], ph, utt, opts.k, phone_ok);
+        let phone_knn =
+            phones_known.then(|| viz::keyed_vote_score(&nn[1], ph, utt, opts.k, phone_ok));
 
         let listed: Vec<usize> = (0..utt.len()).filter(|&i| spk[i] < self.speakers).collect();
         let labels: Vec<usize> = listed.iter().map(|&i| spk[i]).collect();
@@ -250,30 +269,87 @@ fn layer_name(l: usize) -> String {
 
 /// Panel title: the layer, then its scores with chance levels in brackets.
 fn panel_title(sc: &LayerScore) -> String {
+    let phone = match &sc.phone_knn {
+        Some(p) => format!(
+            "phone k-NN {:.1} % (chance {:.1})",
+            100.0 * p.accuracy,
+            100.0 * p.chance
+        ),
+        None => "no phone labels".to_string(),
+    };
     format!(
-        "{} ({} dims)\nspeaker k-NN {:.1} % (chance {:.1}) · probe {:.1} % (chance {:.1})\nphone k-NN {:.1} % (chance {:.1})",
+        "{} ({} dims)\nspeaker k-NN {:.1} % (chance {:.1}) · probe {:.1} % (chance {:.1})\n{phone}",
         layer_name(sc.layer),
         sc.dim,
         100.0 * sc.speaker_knn.accuracy,
         100.0 * sc.speaker_knn.chance,
         100.0 * sc.speaker_probe.accuracy,
         100.0 * sc.speaker_probe.chance,
-        100.0 * sc.phone_knn.accuracy,
-        100.0 * sc.phone_knn.chance,
     )
 }
 
-/// Activations of every utterance of `set` at `layer`, labelled frames only, stacked.
+/// The sentences of the analysis when none are given: TIMIT's `sa1` and `sa2` where at least
+/// two speakers say each, else the two sentences said by the most speakers (ties by id).
+pub fn choose_sentences(corpus: &Corpus) -> Result<Vec<String>> {
+    let mut readers: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for u in &corpus.utterances {
+        readers
+            .entry(u.sentence.as_str())
+            .or_default()
+            .insert(u.speaker.as_str());
+    }
+    let count = |s: &str| {
+        readers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(s))
+            .map_or(0, |(_, v)| v.len())
+    };
+    if count("sa1") >= 2 && count("sa2") >= 2 {
+        return Ok(vec!["sa1".into(), "sa2".into()]);
+    }
+    let mut ranked: Vec<(&str, usize)> = readers.iter().map(|(s, v)| (*s, v.len())).collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let chosen: Vec<String> = ranked
+        .iter()
+        .filter(|(_, n)| *n >= 2)
+        .take(2)
+        .map(|(s, _)| s.to_string())
+        .collect();
+    if chosen.len() < 2 {
+        let top: Vec<String> = ranked
+            .iter()
+            .take(3)
+            .map(|(s, n)| format!("`{s}` by {n}"))
+            .collect();
+        return Err(Error::format(
+            &corpus.root,
+            format!(
+                "the hidden-layer analysis needs two sentences each said by at least 2 speakers \
+                 (the same `sentence`: a manifest column, or the same file name in each speaker \
+                 folder); the most read here: {}",
+                top.join(", ")
+            ),
+        ));
+    }
+    Ok(chosen)
+}
+
+/// Activations of every utterance of `set` at `layer`, stacked: labelled frames only, or every
+/// frame when the set has no phone labels (`every_frame`).
 fn layer_rows(
     dnn: &Dnn,
     set: &crate::train::dataset::FrameSet,
     layer: usize,
+    every_frame: bool,
 ) -> Result<Array2<f32>> {
     let rows: Vec<Array2<f32>> = set
         .utts
         .iter()
         .map(|u| {
             let a = dnn.activations(u.feats.view(), layer)?;
+            if every_frame {
+                return Ok(a);
+            }
             let keep: Vec<usize> = (0..u.labels.len())
                 .filter(|&t| u.labels[t].is_some())
                 .collect();
@@ -306,18 +382,17 @@ pub fn hidden_layers(
     if opts.k == 0 {
         return Err(Error::invalid("the k-NN scores need k >= 1"));
     }
-    if opts.sentences.len() < 2 {
+    let sentences = match &opts.sentences {
+        Some(s) => s.clone(),
+        None => choose_sentences(env.corpus)?,
+    };
+    if sentences.len() < 2 {
         return Err(Error::invalid(format!(
-            "the speaker measures compare sentences: give at least 2, got {:?}",
-            opts.sentences
+            "the speaker measures compare sentences: give at least 2, got {sentences:?}"
         )));
     }
-    let plotted = &opts.sentences[0];
-    let sentence_of = |u: &str| {
-        opts.sentences
-            .iter()
-            .position(|s| s.eq_ignore_ascii_case(u))
-    };
+    let plotted = &sentences[0];
+    let sentence_of = |u: &str| sentences.iter().position(|s| s.eq_ignore_ascii_case(u));
     let utts: Vec<_> = env
         .corpus
         .utterances
@@ -340,9 +415,12 @@ pub fn hidden_layers(
             ),
         ));
     }
-    let extractor = Extractor::new(&trained.pipeline)?;
+    let extractor = trained.extractor()?;
     let set = env.load("sentence feats", &utts, &extractor)?;
     let phones = PhoneSet::timit();
+    // Without a phone alignment on every utterance, every frame is used and no phone measure
+    // is made (a corpus of audio alone).
+    let unlabelled = utts.iter().any(|u| !u.has_alignment());
 
     let mut frames = Frames {
         utt: Vec::new(),
@@ -354,11 +432,16 @@ pub fn hidden_layers(
     for (ui, u) in set.utts.iter().enumerate() {
         let si = speakers.iter().position(|s| s.0 == u.speaker);
         let sent = sentence_of(&u.sentence).expect("only the analysed sentences were loaded");
-        for l in u.labels.iter().flatten() {
+        for l in &u.labels {
+            if !unlabelled && l.is_none() {
+                continue;
+            }
             frames.utt.push(ui);
             frames.speaker.push(si.unwrap_or(speakers.len() + ui));
             frames.sentence.push(sent);
-            frames.phone.push(phones.fold_48_to_39(l.phone) as usize);
+            if let (false, Some(l)) = (unlabelled, l) {
+                frames.phone.push(phones.fold_48_to_39(l.phone) as usize);
+            }
         }
     }
 
@@ -367,12 +450,12 @@ pub fn hidden_layers(
     let (mut scores, mut control, mut mats) = (Vec::new(), Vec::new(), Vec::new());
     for &layer in &opts.layers {
         env.observer.begin(&format!("layer {layer}"), 0);
-        let x = layer_rows(dnn, &set, layer)?;
+        let x = layer_rows(dnn, &set, layer, unlabelled)?;
         scores.push(LayerScore {
             layer,
             ..frames.score(x.view(), opts)?
         });
-        let r = layer_rows(&fresh, &set, layer)?;
+        let r = layer_rows(&fresh, &set, layer, unlabelled)?;
         control.push(LayerScore {
             layer,
             ..frames.score(r.view(), opts)?
@@ -456,9 +539,14 @@ pub fn hidden_layers(
         trained.about.from
     );
     let note = format!(
-        "scores over all {} speakers and {}; chance levels computed from the candidates (k-NN) and test frames (probe)",
+        "scores over all {} speakers and {}{}; chance levels computed from the candidates (k-NN) and test frames (probe)",
         speakers.len(),
-        opts.sentences.join(" + ")
+        sentences.join(" + "),
+        if unlabelled {
+            " (no phone labels: every frame, speaker k-NN over any phone)"
+        } else {
+            ""
+        }
     );
     let mut figures = Vec::new();
     for (kind, name, panels) in [("tsne", "t-SNE", &tsne_panels), ("pca", "PCA", &pca_panels)] {
@@ -479,6 +567,8 @@ pub fn hidden_layers(
         control,
         control_seed,
         speakers: speakers.into_iter().map(|s| s.0).collect(),
+        sentences,
+        unlabelled,
         shown: styles.into_iter().map(|s| s.name).collect(),
         figures,
     })

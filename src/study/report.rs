@@ -154,8 +154,8 @@ fn layer_row(md: &mut String, network: &str, s: &LayerScore) {
         pct(s.speaker_knn.chance_sd),
         pct(s.speaker_probe.accuracy),
         pct(s.speaker_probe.chance),
-        pct(s.phone_knn.accuracy),
-        pct(s.phone_knn.chance),
+        s.phone_knn.as_ref().map_or("-".into(), |p| pct(p.accuracy)),
+        s.phone_knn.as_ref().map_or("-".into(), |p| pct(p.chance)),
     );
 }
 
@@ -165,6 +165,7 @@ fn hidden_section(h: &HiddenSummary, corpus: &Corpus) -> String {
     let texts: Vec<(String, Option<String>)> = o
         .sentences
         .iter()
+        .flatten()
         .map(|id| {
             let text = corpus
                 .utterances
@@ -195,7 +196,10 @@ fn hidden_section(h: &HiddenSummary, corpus: &Corpus) -> String {
         h.run,
         quoted(&texts),
         h.speakers,
-        scored.map_or(0, |s| s.phone_knn.scored),
+        scored.map_or(0, |s| s
+            .phone_knn
+            .as_ref()
+            .map_or(s.speaker_knn.scored, |p| p.scored)),
         o.k,
         if o.same_phone {
             " of the same phone"

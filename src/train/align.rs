@@ -164,7 +164,7 @@ pub fn align_corpus(
     let started = std::time::Instant::now();
     let ctx = hmm.context_table(&trained.targets)?;
     let aligner = Aligner::new(&ctx, &hmm.transitions, cfg)?;
-    let extractor = Extractor::new(&trained.pipeline)?;
+    let extractor = trained.extractor()?;
     let geom = extractor.frontend.framing.geometry;
     let rate = trained.pipeline.sample_rate;
     let set = env.load("align feats", utts, &extractor)?;

@@ -3,7 +3,9 @@
 //!
 //! Features are computed once per (audio file, chain) through the [`FeatureCache`]; the audio is
 //! still read every time because the labels need its exact length (reading is ~0.2 ms per TIMIT
-//! file, the chain is what costs). CMVN pools by speaker, as the pipeline's `post.cmvn` says.
+//! file, the chain is what costs). CMVN statistics come from the sets [`crate::train::cmvn`]
+//! defines (the speaker's utterances in the corpus, the training split, or a model's stored
+//! statistics), never from the other utterances loaded with one.
 
 use ndarray::Array2;
 use rayon::prelude::*;
@@ -93,11 +95,7 @@ pub fn load(
         .par_iter()
         .map(|u| {
             let wav = extractor.read_utterance(u)?;
-            let compute = || extractor.chain_read(&wav, &u.id, &u.audio);
-            let feats = match cache {
-                Some(c) => c.get_or_compute(&u.audio, &extractor.cache_key(u), compute)?,
-                None => compute()?,
-            };
+            let feats = crate::train::cmvn::chain_cached(extractor, cache, u, Some(&wav))?;
             // The audio as read (resampled to the pipeline's rate if it asks for that).
             let labels =
                 frame_labels_at(u, wav.samples.len() as u64, &geom, wav.sample_rate, phones)?;
@@ -118,8 +116,8 @@ pub fn load(
         })
         .collect::<Result<_>>()?;
     let (feats, labels): (Vec<_>, Vec<_>) = chained.into_iter().unzip();
-    let speakers: Vec<String> = utts.iter().map(|u| u.speaker.clone()).collect();
-    let feats = extractor.post(feats, Some(&speakers))?;
+    let pooled = crate::train::cmvn::pooled_stats(corpus, utts, &feats, extractor, cache)?;
+    let feats = extractor.post(feats, Some(&pooled))?;
     Ok(FrameSet {
         dim: extractor.dim(),
         utts: utts

@@ -1,12 +1,14 @@
 //! From a corpus and a pipeline to trained, scored models.
 
 pub mod align;
+pub mod cmvn;
 pub mod dataset;
 pub mod decode;
 pub mod env;
 pub mod eval;
 pub mod flat_start;
 pub mod hmm;
+pub mod labelled;
 pub mod model_dir;
 pub mod precomputed;
 pub mod provenance;

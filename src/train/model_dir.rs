@@ -1,7 +1,8 @@
 //! Model directories: `model.safetensors` + `model.json` (the classifier's own files),
 //! `pipeline.yaml` (the chain it reads, already cut at `from`), `targets.json` (the tied states
 //! it predicts), `about.json` (what it is, how it was trained) and `hmm.json` + `lm.json` (the
-//! phone HMMs and bigram that decode and align with it; [`HmmModel`]).
+//! phone HMMs and bigram that decode and align with it; [`HmmModel`]), and `cmvn.json` where the
+//! pipeline normalises with global statistics (those of its training set, reused as they are).
 
 use std::path::{Path, PathBuf};
 
@@ -9,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::frontend::StageKind;
+use crate::frontend::cmvn::{CmvnMode, CmvnStats};
 use crate::model::dnn::{self, Dnn, EpochStats};
 use crate::model::gmm::GmmClassifier;
 use crate::model::{Classifier, ModelKind};
@@ -150,6 +152,19 @@ pub struct Trained {
     pub hmm: Option<HmmModel>,
     /// Where the model was read from (named in errors), if it was.
     pub dir: Option<PathBuf>,
+    /// The global CMVN statistics of its training set (`cmvn.json`), where the pipeline's
+    /// `post.cmvn` mode is `global`.
+    pub cmvn: Option<CmvnStats>,
+}
+
+/// `cmvn.json`: global CMVN statistics as accumulated (frames, sums, sums of squares).
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredCmvn {
+    /// What the statistics were pooled over.
+    pooled_over: String,
+    frames: f64,
+    sum: Vec<f64>,
+    sumsq: Vec<f64>,
 }
 
 fn files(dir: &Path) -> [PathBuf; 4] {
@@ -175,6 +190,15 @@ impl Trained {
         self.targets.save(&targets)?;
         if let Some(hmm) = &self.hmm {
             hmm.save(dir)?;
+        }
+        if let Some(st) = &self.cmvn {
+            let stored = StoredCmvn {
+                pooled_over: "the training split".into(),
+                frames: st.count,
+                sum: st.sum.to_vec(),
+                sumsq: st.sumsq.to_vec(),
+            };
+            crate::io::json::write_json(&dir.join("cmvn.json"), &stored)?;
         }
         crate::io::json::write_json(&about, &self.about)
     }
@@ -211,6 +235,7 @@ impl Trained {
             ));
         }
         let hmm = HmmModel::load(dir, targets.num_states())?;
+        let cmvn = load_cmvn(dir, &pipeline)?;
         Ok(Trained {
             model,
             pipeline,
@@ -218,7 +243,15 @@ impl Trained {
             about,
             hmm,
             dir: Some(dir.to_path_buf()),
+            cmvn,
         })
+    }
+
+    /// The feature extractor of the model's pipeline, with its stored global CMVN statistics.
+    pub fn extractor(&self) -> Result<Extractor> {
+        let mut ex = Extractor::new(&self.pipeline)?;
+        ex.global_cmvn = self.cmvn.clone();
+        Ok(ex)
     }
 
     /// The phone HMMs, or an error saying how to get them: models trained before the HMMs were
@@ -235,4 +268,40 @@ impl Trained {
             ))
         })
     }
+}
+
+/// `cmvn.json` of a model whose pipeline normalises with global statistics; required there
+/// (without it the statistics would have to come from whatever data the model is applied to).
+fn load_cmvn(dir: &Path, pipeline: &Pipeline) -> Result<Option<CmvnStats>> {
+    if pipeline.post.cmvn.mode != CmvnMode::Global {
+        return Ok(None);
+    }
+    let path = dir.join("cmvn.json");
+    if !path.is_file() {
+        return Err(Error::format(
+            &path,
+            "missing: the pipeline normalises with global CMVN statistics, which a model stores \
+             from its training set; retrain the model with this version of asrpipe",
+        ));
+    }
+    let s: StoredCmvn = crate::io::json::read_json(&path)?;
+    let dim = Extractor::new(pipeline)?.chain_dim();
+    let finite = s.frames.is_finite() && s.sum.iter().chain(&s.sumsq).all(|v| v.is_finite());
+    if s.sum.len() != dim || s.sumsq.len() != dim || !finite || s.frames < 1.0 {
+        return Err(Error::format(
+            &path,
+            format!(
+                "statistics of {} and {} dimensions over {} frames: expected {dim} dimensions, \
+                 finite values and at least one frame",
+                s.sum.len(),
+                s.sumsq.len(),
+                s.frames
+            ),
+        ));
+    }
+    Ok(Some(CmvnStats {
+        count: s.frames,
+        sum: s.sum.into(),
+        sumsq: s.sumsq.into(),
+    }))
 }

@@ -369,7 +369,7 @@ impl Env<'_> {
         };
         let mut utts = self.utterances(Split::Train);
         utts.extend(self.utterances(Split::Dev));
-        let extractor = Extractor::new(&gmm.pipeline)?;
+        let extractor = gmm.extractor()?;
         self.align_utts(&utts, &extractor, &ctx, trans, lexicon, align, |f| {
             model.gmms.log_likelihoods(f)
         })

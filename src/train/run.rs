@@ -12,6 +12,7 @@ use crate::corpus::{Split, Utterance};
 use crate::decode::DecodeConfig;
 use crate::decode::SearchScratch;
 use crate::error::{Error, Result};
+use crate::frontend::cmvn::CmvnMode;
 use crate::model::dnn::{self, Dnn, DnnConfig, EpochStats};
 use crate::model::gmm::{GmmClassifier, GmmConfig};
 use crate::pipeline::Pipeline;
@@ -22,6 +23,7 @@ use crate::train::decode::{Decoding, ModelOutput, PhoneDecoder};
 use crate::train::env::Env;
 use crate::train::eval::{self, Evaluation};
 use crate::train::hmm::HmmModel;
+use crate::train::labelled::{self, Need};
 use crate::train::model_dir::{About, Model, Trained};
 use crate::train::results::RunResult;
 use crate::train::targets::Targets;
@@ -50,7 +52,7 @@ pub fn train(
     let spec = cfg
         .spec()
         .map_err(|e| Error::format(pipeline.path(), format!("classifier: {e}")))?;
-    let extractor = Extractor::new(&pipeline)?;
+    let mut extractor = Extractor::new(&pipeline)?;
     if matches!(spec, ClassifierSpec::Dnn(_)) && pipeline.post.splice.context > 0 {
         return Err(Error::format(
             pipeline.path(),
@@ -58,7 +60,14 @@ pub fn train(
         ));
     }
     let train_utts = env.utterances(Split::Train);
+    labelled::require(env.corpus, &train_utts, Need::Alignment, "training")?;
     check_memory(env, &spec, &cfg, &extractor, &train_utts, targets)?;
+    if pipeline.post.cmvn.mode == CmvnMode::Global {
+        // The training set's statistics, stored with the model and used wherever it is applied.
+        let known = Default::default();
+        let stats = crate::train::cmvn::pool(&train_utts, &extractor, env.cache.as_ref(), &known)?;
+        extractor.global_cmvn = Some(stats);
+    }
     let train_set = env.load("train feats", &train_utts, &extractor)?;
     let started = Instant::now();
     let hmm = HmmModel::estimate(&pipeline.hmm.topology, &train_set, &train_utts, targets)?;
@@ -98,6 +107,7 @@ pub fn train(
         about,
         hmm: Some(hmm),
         dir: None,
+        cmvn: extractor.global_cmvn,
     })
 }
 
@@ -225,6 +235,7 @@ fn train_dnn(
     work_dir: Option<&Path>,
 ) -> Result<(Dnn, Vec<EpochStats>, usize)> {
     let dev_utts = env.utterances(Split::Dev);
+    labelled::require(env.corpus, &dev_utts, Need::Alignment, "dev")?;
     let dev_set = if dev_utts.is_empty() {
         let (dev, rest) = std::mem::take(&mut train_set).partition(|i| i % 10 == 9);
         train_set = rest;
@@ -322,8 +333,9 @@ pub fn score(env: &Env, trained: &Trained, decode: Option<&DecodeConfig>) -> Res
     let decoder = decode
         .map(|cfg| PhoneDecoder::new(trained, cfg))
         .transpose()?;
-    let extractor = Extractor::new(&trained.pipeline)?;
+    let extractor = trained.extractor()?;
     let test = env.utterances(Split::Test);
+    labelled::require(env.corpus, &test, Need::Alignment, "test")?;
     let set = env.load("test feats", &test, &extractor)?;
     eval::check_shapes(trained.model.classifier(), &set, &trained.targets)?;
     let tally = eval::Tally::new(&trained.targets);
