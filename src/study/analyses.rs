@@ -4,9 +4,11 @@
 use std::path::Path;
 
 use crate::error::Result;
+use crate::model::ModelKind;
 use crate::study::experiment::{Experiment, Group, Row};
 use crate::study::filters::first_layer_filters;
 use crate::study::hidden::{HiddenOptions, LayerScore, hidden_layers};
+use crate::study::seeds::{Summary, summarise};
 use crate::train::{Env, Trained};
 use crate::viz;
 
@@ -44,41 +46,60 @@ pub struct HiddenSummary {
 /// accuracy vs parameters, hidden layers by speaker, first-layer filters, the GMM's confusions.
 pub fn analyses(env: &Env, exp: &Experiment, out: &Path, rows: &[Row]) -> Result<Extras> {
     let mut extras = Extras::default();
-    let load = |name: &str| Trained::load(&out.join("runs").join(name).join("model"));
+    // A run named in the experiment is analysed through its first seed's model.
+    let dir_of = |run: &str| {
+        rows.iter()
+            .find(|r| r.run == run)
+            .map_or(run.to_string(), |r| r.result.name.clone())
+    };
+    let load = |run: &str| Trained::load(&out.join("runs").join(dir_of(run)).join("model"));
+    let runs = summarise(rows);
 
-    if rows.iter().any(|r| r.group == Group::Deep) {
-        let series = |g: Group, label: &str| {
-            let mut pts: Vec<(f64, f64)> = rows
+    if runs.iter().any(|r| r.group == Group::Deep) {
+        // Mean over seeds, with ± one sample sd as error bars.
+        let series = |groups: &[Group], label: &str| {
+            let mut pts: Vec<(f64, f64, f64)> = runs
                 .iter()
-                .filter(|r| {
-                    r.group == g || (g == Group::Shallow && r.group == Group::Deep && r.layers == 1)
-                })
+                .filter(|r| groups.contains(&r.group))
                 .map(|r| {
                     (
-                        r.result.about.params as f64,
-                        100.0 * r.result.state_accuracy,
+                        r.params as f64,
+                        100.0 * r.state_accuracy.mean,
+                        100.0 * r.state_accuracy.sd,
                     )
                 })
                 .collect();
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-            viz::Series::new(label, pts)
+            viz::Series::new(label, pts.iter().map(|p| (p.0, p.1)).collect())
+                .with_errors(pts.iter().map(|p| p.2).collect())
         };
-        let mut all = vec![
-            series(Group::Deep, "deep: L hidden layers"),
-            series(Group::Shallow, "one hidden layer, same parameters"),
-        ];
-        let gmms: Vec<(f64, f64)> = rows
+        let mut all = vec![series(&[Group::Deep], "deep: L hidden layers")];
+        // The shallow curve starts at the 1-layer net of the depth grid.
+        let mut shallow = series(&[Group::Shallow], "one hidden layer, same parameters");
+        if let Some(one) = runs
             .iter()
-            .filter(|r| r.result.about.kind == crate::model::ModelKind::Gmm)
-            .map(|r| {
-                (
-                    r.result.about.params as f64,
-                    100.0 * r.result.state_accuracy,
-                )
-            })
-            .collect();
+            .find(|r| r.group == Group::Deep && r.layers == 1)
+        {
+            shallow
+                .points
+                .insert(0, (one.params as f64, 100.0 * one.state_accuracy.mean));
+            shallow.errors.insert(0, 100.0 * one.state_accuracy.sd);
+        }
+        all.push(shallow);
+        if runs.iter().any(|r| r.group == Group::Wide) {
+            all.push(series(&[Group::Wide], "one much wider hidden layer"));
+        }
+        let gmms: Vec<&Summary> = runs.iter().filter(|r| r.kind == ModelKind::Gmm).collect();
         if !gmms.is_empty() {
-            all.push(viz::Series::new("GMM", gmms));
+            all.push(
+                viz::Series::new(
+                    "GMM",
+                    gmms.iter()
+                        .map(|r| (r.params as f64, 100.0 * r.state_accuracy.mean))
+                        .collect(),
+                )
+                .with_errors(gmms.iter().map(|r| 100.0 * r.state_accuracy.sd).collect()),
+            );
         }
         for ext in ["png", "svg"] {
             viz::accuracy_vs_params(
@@ -90,7 +111,61 @@ pub fn analyses(env: &Env, exp: &Experiment, out: &Path, rows: &[Row]) -> Result
         }
         extras.figures.push((
             "accuracy-vs-params.png".into(),
-            "Tied-state frame accuracy against parameter count: deep nets and one-hidden-layer nets of the same size.".into(),
+            format!(
+                "Tied-state frame accuracy against parameter count: deep nets, one-hidden-layer \
+                 nets of the same size{}; points are means over seeds ({}), bars ± one sample \
+                 standard deviation.",
+                if runs.iter().any(|r| r.group == Group::Wide) {
+                    " and much wider one-hidden-layer nets"
+                } else {
+                    ""
+                },
+                seeds_of(&runs, &[Group::Deep, Group::Shallow, Group::Wide])
+            ),
+        ));
+    }
+
+    if runs.iter().any(|r| r.group == Group::CurveDeep) {
+        let curve = |g: Group, label: &str| {
+            let pts: Vec<&Summary> = runs.iter().filter(|r| r.group == g).collect();
+            viz::Series::new(
+                label,
+                pts.iter()
+                    .map(|r| (r.train_frames.mean, 100.0 * r.state_accuracy.mean))
+                    .collect(),
+            )
+            .with_errors(pts.iter().map(|r| 100.0 * r.state_accuracy.sd).collect())
+        };
+        let deep = runs.iter().find(|r| r.group == Group::CurveDeep);
+        let shallow = runs.iter().find(|r| r.group == Group::CurveShallow);
+        let mut all = vec![curve(
+            Group::CurveDeep,
+            &format!("deep {}", deep.map_or("", |r| r.spec.as_str())),
+        )];
+        if let Some(s) = shallow {
+            all.push(curve(
+                Group::CurveShallow,
+                &format!("one hidden layer, same parameters ({})", s.spec),
+            ));
+        }
+        for ext in ["png", "svg"] {
+            viz::line_plot(
+                &out.join(format!("learning-curve.{ext}")),
+                &all,
+                "Learning curves: deep vs shallow at equal parameters",
+                "labelled training frames (shares of the training speakers)",
+                "tied-state frame accuracy (%)",
+                true,
+            )?;
+        }
+        extras.figures.push((
+            "learning-curve.png".into(),
+            format!(
+                "Tied-state frame accuracy against the training data, as shares of the training \
+                 speakers (whole speakers drawn with each run's seed); points are means over \
+                 seeds ({}), bars ± one sample standard deviation.",
+                seeds_of(&runs, &[Group::CurveDeep, Group::CurveShallow])
+            ),
         ));
     }
 
@@ -134,6 +209,20 @@ pub fn analyses(env: &Env, exp: &Experiment, out: &Path, rows: &[Row]) -> Result
             "filters.png".into(),
             format!("What `{}` learns from the power spectrogram: first-layer weights as frequency responses, beside the mel filter bank.", f.run),
         ));
+        for run in &f.runs {
+            let trained = load(run)?;
+            for ext in ["png", "svg"] {
+                first_layer_filters(&trained, &out.join(format!("filters-{run}.{ext}")))?;
+            }
+            extras.figures.push((
+                format!("filters-{run}.png"),
+                format!(
+                    "The learned front end of `{run}` (first seed): each filter's frequency \
+                     response after training, at the start, and the mel filters; rows sorted by \
+                     peak frequency, each scaled to its peak."
+                ),
+            ));
+        }
     }
 
     if let Some(g) = rows
@@ -152,4 +241,17 @@ pub fn analyses(env: &Env, exp: &Experiment, out: &Path, rows: &[Row]) -> Result
         }
     }
     Ok(extras)
+}
+
+/// The seeds of the runs in `groups`, as a caption says them: `n = 3: seeds 1, 2, 3`.
+fn seeds_of(runs: &[Summary], groups: &[Group]) -> String {
+    let mut seeds: Vec<u64> = runs
+        .iter()
+        .filter(|r| groups.contains(&r.group))
+        .flat_map(|r| r.seeds.iter().copied())
+        .collect();
+    seeds.sort_unstable();
+    seeds.dedup();
+    let list: Vec<String> = seeds.iter().map(|s| s.to_string()).collect();
+    format!("seeds {}", list.join(", "))
 }

@@ -5,3 +5,4 @@ pub mod experiment;
 pub mod filters;
 pub mod hidden;
 pub mod report;
+pub mod seeds;

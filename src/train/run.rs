@@ -5,16 +5,17 @@ use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::Instant;
 
-use ndarray::{Axis, concatenate};
+use ndarray::{Array2, Axis, concatenate};
 
 use crate::corpus::{Split, Utterance};
 use crate::decode::DecodeConfig;
 use crate::error::{Error, Result};
+use crate::frontend::filterbank::Filterbank;
 use crate::model::dnn::{self, Dnn, DnnConfig, EpochStats};
 use crate::model::gmm::{GmmClassifier, GmmConfig};
-use crate::pipeline::Pipeline;
 use crate::pipeline::classifier::{ClassifierConfig, ClassifierSpec};
 use crate::pipeline::extractor::Extractor;
+use crate::pipeline::{Pipeline, StageConfig};
 use crate::train::dataset::FrameSet;
 use crate::train::decode::{Decoding, decode_set};
 use crate::train::env::Env;
@@ -43,6 +44,25 @@ pub fn train(
     targets: &Targets,
     work_dir: Option<&Path>,
 ) -> Result<Trained> {
+    train_on(
+        env,
+        pipeline,
+        targets,
+        work_dir,
+        env.utterances(Split::Train),
+    )
+}
+
+/// [`train`] on `train_utts` (e.g. a share of the training speakers, for a learning curve)
+/// instead of the whole training split.
+pub fn train_on(
+    env: &Env,
+    pipeline: &Pipeline,
+    targets: &Targets,
+    work_dir: Option<&Path>,
+    train_utts: Vec<&Utterance>,
+) -> Result<Trained> {
+    let original = pipeline;
     let mut pipeline = classifier_pipeline(pipeline)?;
     let cfg = pipeline.classifier.clone().unwrap_or_default();
     let spec = cfg
@@ -55,7 +75,6 @@ pub fn train(
             "post.splice is set, but the DNN splices frames itself: set classifier.dnn.context instead",
         ));
     }
-    let train_utts = env.utterances(Split::Train);
     check_memory(env, &spec, &cfg, &extractor, &train_utts, targets)?;
     let train_set = env.load("train feats", &train_utts, &extractor)?;
     let started = Instant::now();
@@ -69,8 +88,16 @@ pub fn train(
         ClassifierSpec::Dnn(_) => {
             let dcfg = cfg.resolve_dnn(extractor.dim(), targets.num_states());
             dcfg.validate()?;
-            let (dnn, history, frames) =
-                train_dnn(env, train_set, &extractor, targets, &dcfg, work_dir)?;
+            let mel = mel_start(original, &dcfg, extractor.dim())?;
+            let (dnn, history, frames) = train_dnn(
+                env,
+                train_set,
+                &extractor,
+                targets,
+                &dcfg,
+                work_dir,
+                mel.as_ref().map(|m| m.view()),
+            )?;
             // The stored pipeline names the net actually trained (match_params resolved).
             let mut resolved = cfg.clone();
             resolved.dnn = Some(dcfg.clone());
@@ -176,6 +203,29 @@ fn check_memory(
     }
 }
 
+/// The starting matrix of a learned filter bank with `init: mel`: the mel filter bank of the
+/// pipeline's own `filterbank` stage (its defaults when the chain has none) with one bin per
+/// learned filter, over the `bins` of the spectrogram the DNN reads.
+fn mel_start(pipeline: &Pipeline, cfg: &DnnConfig, bins: usize) -> Result<Option<Array2<f32>>> {
+    let dnn::Front::Filterbank(f) = &cfg.front else {
+        return Ok(None);
+    };
+    if f.init != dnn::FilterbankInit::Mel {
+        return Ok(None);
+    }
+    let mut opts = pipeline
+        .stages
+        .iter()
+        .find_map(|s| match s {
+            StageConfig::Filterbank(o) => Some(o.clone()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    opts.num_bins = f.filters;
+    let rate = pipeline.sample_rate;
+    Ok(Some(Filterbank::new(&opts, rate, bins)?.dense()))
+}
+
 /// Per-frame tied-state ids of a set (`NO_LABEL` where a frame has none).
 fn frame_targets(set: &FrameSet, targets: &Targets) -> Vec<Vec<u32>> {
     set.utts
@@ -221,6 +271,7 @@ fn train_dnn(
     targets: &Targets,
     cfg: &DnnConfig,
     work_dir: Option<&Path>,
+    front_init: Option<ndarray::ArrayView2<'_, f32>>,
 ) -> Result<(Dnn, Vec<EpochStats>, usize)> {
     let dev_utts = env.utterances(Split::Dev);
     let dev_set = if dev_utts.is_empty() {
@@ -261,6 +312,7 @@ fn train_dnn(
         dnn::TrainOptions {
             checkpoint_dir: ckpt.as_deref(),
             on_progress: Some(&mut on_progress),
+            front_init,
             ..Default::default()
         },
     );
