@@ -121,13 +121,24 @@ fn an_experiment_with_seeds_reports_mean_and_sd() {
         "name: seeds\nstates: { tied: 144 }\nseeds: [1, 2]\n\
          defaults: { dnn: { context: 1, epochs: 1, batch: 256 } }\n\
          runs:\n\
+         \x20 - { name: dup, pipeline: {p}/kaldi-mfcc-dnn.yaml, from: log, dnn: { hidden: 2x16 } }\n\
          \x20 - { name: fb, pipeline: {p}/spectrogram-fbank-dnn.yaml, dnn: { hidden: 1x16, front: { filterbank: { filters: 12, init: mel } } }, seeds: [1] }\n\
          curve: { pipeline: {p}/kaldi-mfcc-dnn.yaml, from: log, width: 16, layers: 2, fractions: [0.5, 1.0] }\n\
          filters: { run: fb, runs: [fb] }\n",
     );
     let out = tmp.path().join("report");
-    let rows = experiment::run_all(&env, &exp, &out, |_| {}).unwrap();
-    assert_eq!(rows.len(), 1 + 2 * 2 * 2);
+    let mut log = Vec::new();
+    let rows = experiment::run_all(&env, &exp, &out, |m| log.push(m.to_string())).unwrap();
+    assert_eq!(rows.len(), 2 + 1 + 2 * 2 * 2);
+    // The curve's 100 % deep points are the listed run `dup` again: taken, not retrained.
+    for s in [1, 2] {
+        assert!(
+            log.iter().any(|m| m.contains(&format!(
+                "curve-2x16-100pc-s{s}: the same training as `dup-s{s}`"
+            ))),
+            "{log:?}"
+        );
+    }
     let extras = analyses(&env, &exp, &out, &rows).unwrap();
     report::write(&out, &exp, &corpus, &rows, &extras).unwrap();
 
@@ -156,6 +167,7 @@ fn an_experiment_with_seeds_reports_mean_and_sd() {
             .state_accuracy
     };
     assert_ne!(acc("curve-2x16-100pc-s1"), acc("curve-2x16-100pc-s2"));
+    assert_eq!(acc("curve-2x16-100pc-s1"), acc("dup-s1"));
 
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("## Learning curves"), "{md}");

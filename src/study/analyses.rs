@@ -17,8 +17,8 @@ use crate::viz;
 pub struct Extras {
     /// (figure file, caption) in the order they appear.
     pub figures: Vec<(String, String)>,
-    /// The hidden-layer analysis, when the experiment asks for it.
-    pub hidden: Option<HiddenSummary>,
+    /// The hidden-layer analyses the experiment asks for, one per run analysed.
+    pub hidden: Vec<HiddenSummary>,
     /// Paragraphs added at the end of the report.
     pub notes: Vec<String>,
 }
@@ -28,6 +28,8 @@ pub struct Extras {
 pub struct HiddenSummary {
     /// The run whose network was analysed.
     pub run: String,
+    /// The name of its pipeline (e.g. with speaker or global CMVN).
+    pub pipeline: String,
     /// The settings it ran with.
     pub options: HiddenOptions,
     /// Speakers who say the analysed sentences.
@@ -155,7 +157,7 @@ pub fn analyses(env: &Env, exp: &Experiment, out: &Path, rows: &[Row]) -> Result
                 "Learning curves: deep vs shallow at equal parameters",
                 "labelled training frames (shares of the training speakers)",
                 "tied-state frame accuracy (%)",
-                true,
+                false,
             )?;
         }
         extras.figures.push((
@@ -170,34 +172,43 @@ pub fn analyses(env: &Env, exp: &Experiment, out: &Path, rows: &[Row]) -> Result
     }
 
     if let Some(h) = &exp.hidden {
-        let trained = load(&h.run)?;
         let opts = h.options();
-        let rep = hidden_layers(env, &trained, &opts, &out.join("hidden"))?;
-        extras.figures.push((
-            "hidden-tsne.png".into(),
-            format!(
-                "t-SNE of `{}` through `{}` for {} of the {} speakers, one colour per speaker, \
-                 circles women, triangles men, layer by layer; each panel's scores are over all \
-                 speakers, with their chance levels.",
-                opts.sentences[0],
-                h.run,
-                rep.shown.len(),
-                rep.speakers.len()
-            ),
-        ));
-        extras.figures.push((
-            "hidden-pca.png".into(),
-            "The same frames projected on their first two principal components.".to_string(),
-        ));
-        extras.hidden = Some(HiddenSummary {
-            run: h.run.clone(),
-            speakers: rep.speakers.len(),
-            shown: rep.shown,
-            scores: rep.scores,
-            control: rep.control,
-            control_seed: rep.control_seed,
-            options: opts,
-        });
+        for (k, run) in std::iter::once(&h.run).chain(&h.runs).enumerate() {
+            let trained = load(run)?;
+            // The first run's figures keep their old names; further runs carry theirs.
+            let prefix = if k == 0 {
+                "hidden".to_string()
+            } else {
+                format!("hidden-{run}")
+            };
+            let rep = hidden_layers(env, &trained, &opts, &out.join(&prefix))?;
+            extras.figures.push((
+                format!("{prefix}-tsne.png"),
+                format!(
+                    "t-SNE of `{}` through `{run}` ({}) for {} of the {} speakers, one colour per \
+                     speaker, circles women, triangles men, layer by layer; each panel's scores \
+                     are over all speakers, with their chance levels.",
+                    opts.sentences[0],
+                    trained.pipeline.name,
+                    rep.shown.len(),
+                    rep.speakers.len()
+                ),
+            ));
+            extras.figures.push((
+                format!("{prefix}-pca.png"),
+                "The same frames projected on their first two principal components.".to_string(),
+            ));
+            extras.hidden.push(HiddenSummary {
+                run: run.clone(),
+                pipeline: trained.pipeline.name.clone(),
+                speakers: rep.speakers.len(),
+                shown: rep.shown,
+                scores: rep.scores,
+                control: rep.control,
+                control_seed: rep.control_seed,
+                options: opts.clone(),
+            });
+        }
     }
 
     if let Some(f) = &exp.filters {

@@ -135,6 +135,9 @@ pub struct HiddenPlot {
     /// Speaker k-NN candidates only of the frame's own phone (default true).
     #[serde(default)]
     pub same_phone: Option<bool>,
+    /// Further runs analysed the same way (e.g. one fed globally normalised input).
+    #[serde(default)]
+    pub runs: Vec<String>,
 }
 
 impl HiddenPlot {
@@ -332,6 +335,11 @@ impl Experiment {
             ("filters", e.filters.as_ref().map(|f| &f.run)),
         ]
         .into_iter()
+        .chain(
+            e.hidden
+                .iter()
+                .flat_map(|h| h.runs.iter().map(|r| ("hidden", Some(r)))),
+        )
         .chain(
             e.filters
                 .iter()
@@ -629,6 +637,7 @@ pub fn run_all(
     let targets = env.targets(&exp.states)?;
     let corpus_hash = provenance::corpus_hash(env)?;
     let mut rows = Vec::new();
+    let mut same_as: std::collections::HashMap<String, (String, RunResult)> = Default::default();
     for (i, p) in plan.iter().enumerate() {
         let dir = out.join("runs").join(&p.name);
         let seed = p.seed.unwrap_or_default();
@@ -663,10 +672,24 @@ pub fn run_all(
         } else {
             None
         };
+        let twin = same_as.get(&spec).cloned();
         let result: RunResult = if let Some(r) = previous {
             log(&format!(
                 "{head}: done before with the same inputs, skipped"
             ));
+            r
+        } else if let Some((other, mut r)) = twin {
+            // Another run of this experiment is the very same training (e.g. a learning curve's
+            // 100 % point and the depth grid's net with the same seed): its model and scores.
+            log(&format!(
+                "{head}: the same training as `{other}`, taken from it"
+            ));
+            let trained = Trained::load(&out.join("runs").join(&other).join("model"))?;
+            trained.save(&dir.join("model"))?;
+            r.name = p.name.clone();
+            crate::io::json::write_json(&results_path, &r)?;
+            crate::io::atomic::write_bytes(&spec_path, spec.as_bytes())?;
+            crate::io::json::write_json(&provenance_path, &now)?;
             r
         } else {
             match &before {
@@ -699,6 +722,7 @@ pub fn run_all(
             crate::io::json::write_json(&provenance_path, &now)?;
             r
         };
+        same_as.insert(spec, (p.name.clone(), result.clone()));
         rows.push(Row {
             run: p.run.clone(),
             group: p.group,

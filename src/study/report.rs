@@ -256,7 +256,10 @@ fn layer_row(md: &mut String, network: &str, s: &LayerScore) {
 
 fn hidden_section(h: &HiddenSummary, corpus: &Corpus) -> String {
     let o = &h.options;
-    let mut md = String::from("## Hidden layers by speaker\n\n");
+    let mut md = format!(
+        "## Hidden layers by speaker: `{}` (pipeline `{}`)\n\n",
+        h.run, h.pipeline
+    );
     let texts: Vec<(String, Option<String>)> = o
         .sentences
         .iter()
@@ -394,7 +397,7 @@ pub fn write(
         }
     }
 
-    if let Some(h) = &extras.hidden {
+    for h in &extras.hidden {
         md.push_str(&hidden_section(h, corpus));
     }
 
