@@ -124,7 +124,8 @@ fn an_experiment_with_seeds_reports_mean_and_sd() {
          \x20 - { name: dup, pipeline: {p}/kaldi-mfcc-dnn.yaml, from: log, dnn: { hidden: 2x16 } }\n\
          \x20 - { name: fb, pipeline: {p}/spectrogram-fbank-dnn.yaml, dnn: { hidden: 1x16, front: { filterbank: { filters: 12, init: mel } } }, seeds: [1] }\n\
          curve: { pipeline: {p}/kaldi-mfcc-dnn.yaml, from: log, width: 16, layers: 2, fractions: [0.5, 1.0] }\n\
-         filters: { run: fb, runs: [fb] }\n",
+         filters: { run: fb, runs: [fb] }\n\
+         vowels: { run: dup, layers: [0, 2] }\n",
     );
     let out = tmp.path().join("report");
     let mut log = Vec::new();
@@ -179,7 +180,13 @@ fn an_experiment_with_seeds_reports_mean_and_sd() {
         "{mean:.1} ± {sd:.1} missing from\n{md}"
     );
     assert!(md.contains("n = 1 (seed 1)"), "{md}");
-    for f in ["learning-curve.png", "filters.png", "filters-fb.png"] {
+    assert!(md.contains("## Vowels layer by layer"), "{md}");
+    for f in [
+        "learning-curve.png",
+        "filters.png",
+        "filters-fb.png",
+        "vowels.png",
+    ] {
         assert!(out.join(f).is_file(), "{f}");
         assert!(md.contains(f), "{f}");
     }

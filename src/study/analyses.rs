@@ -9,6 +9,7 @@ use crate::study::experiment::{Experiment, Group, Row};
 use crate::study::filters::first_layer_filters;
 use crate::study::hidden::{HiddenOptions, LayerScore, hidden_layers};
 use crate::study::seeds::{Summary, summarise};
+use crate::study::vowels::{VowelOptions, VowelReport, vowel_maps};
 use crate::train::{Env, Trained};
 use crate::viz;
 
@@ -19,6 +20,8 @@ pub struct Extras {
     pub figures: Vec<(String, String)>,
     /// The hidden-layer analyses the experiment asks for, one per run analysed.
     pub hidden: Vec<HiddenSummary>,
+    /// The vowel analysis (run name and its report), when the experiment asks for it.
+    pub vowels: Option<(String, VowelReport)>,
     /// Paragraphs added at the end of the report.
     pub notes: Vec<String>,
 }
@@ -209,6 +212,25 @@ pub fn analyses(env: &Env, exp: &Experiment, out: &Path, rows: &[Row]) -> Result
                 options: opts.clone(),
             });
         }
+    }
+
+    if let Some(v) = &exp.vowels {
+        let trained = load(&v.run)?;
+        let mut opts = VowelOptions::default();
+        if let Some(l) = &v.layers {
+            opts.layers = l.clone();
+        }
+        let rep = vowel_maps(env, &trained, &opts, &out.join("vowels"))?;
+        extras.figures.push((
+            "vowels.png".into(),
+            format!(
+                "Vowel frames of the test speakers through `{}`, layer by layer (t-SNE, one \
+                 colour per vowel), beside the vowels' places on the F1/F2 chart; each panel \
+                 gives the vowel k-NN score with its chance level and the random start's score.",
+                v.run
+            ),
+        ));
+        extras.vowels = Some((v.run.clone(), rep));
     }
 
     if let Some(f) = &exp.filters {

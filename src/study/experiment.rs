@@ -163,6 +163,17 @@ impl HiddenPlot {
     }
 }
 
+/// Vowel frames per layer beside the F1/F2 chart, with a vowel-identification score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VowelPlot {
+    /// Name of the run whose DNN is analysed.
+    pub run: String,
+    /// Layers to show: 0 = the input, 1.. = hidden layers.
+    #[serde(default)]
+    pub layers: Option<Vec<usize>>,
+}
+
 /// First-layer filters of a DNN fed the spectrogram.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -210,6 +221,9 @@ pub struct Experiment {
     /// First-layer filters.
     #[serde(default)]
     pub filters: Option<FilterPlot>,
+    /// Vowel maps per layer.
+    #[serde(default)]
+    pub vowels: Option<VowelPlot>,
     /// Directory of the experiment file (pipelines are relative to it).
     #[serde(skip)]
     pub dir: PathBuf,
@@ -333,6 +347,7 @@ impl Experiment {
         let analysed = [
             ("hidden", e.hidden.as_ref().map(|h| &h.run)),
             ("filters", e.filters.as_ref().map(|f| &f.run)),
+            ("vowels", e.vowels.as_ref().map(|v| &v.run)),
         ]
         .into_iter()
         .chain(
@@ -698,6 +713,19 @@ pub fn run_all(
                     now.changes(b).join(", ")
                 )),
                 _ => log(&format!("{head}: training")),
+            }
+            // A finished run of other settings leaves checkpoints the new training must not
+            // resume from (a killed run, which wrote no spec, keeps its checkpoints).
+            if std::fs::read_to_string(&spec_path).is_ok_and(|s| s != spec)
+                || before.as_ref().is_some_and(|b| !now.changes(b).is_empty())
+            {
+                let ckpt = dir.join("model").join("checkpoints");
+                match std::fs::remove_dir_all(&ckpt) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(Error::io(&ckpt, e));
+                    }
+                    _ => {}
+                }
             }
             // Nothing of the old run may pass for the new one if this one is interrupted.
             for stale in [&provenance_path, &results_path, &spec_path] {

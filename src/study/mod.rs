@@ -6,3 +6,4 @@ pub mod filters;
 pub mod hidden;
 pub mod report;
 pub mod seeds;
+pub mod vowels;

@@ -12,6 +12,7 @@ use crate::study::analyses::{Extras, HiddenSummary};
 use crate::study::experiment::{Experiment, Group, Row, csv};
 use crate::study::hidden::LayerScore;
 use crate::study::seeds::{Stat, Summary, summarise};
+use crate::study::vowels::{VOWEL_FORMANTS, VowelReport};
 
 fn pct(x: f64) -> String {
     format!("{:.1}", 100.0 * x)
@@ -320,6 +321,45 @@ fn hidden_section(h: &HiddenSummary, corpus: &Corpus) -> String {
     md
 }
 
+fn vowel_section(run: &str, v: &VowelReport) -> String {
+    let mut md = String::from("## Vowels layer by layer (the articulation claim)\n\n");
+    let counts: Vec<String> = VOWEL_FORMANTS
+        .iter()
+        .zip(&v.frames)
+        .map(|(f, n)| format!("{} {n}", f.0))
+        .collect();
+    let _ = writeln!(
+        md,
+        "Vowel frames of the test speakers ({}) through `{run}`: {}-NN vowel identification with \
+         candidates from other utterances, beside its chance level (computed from the candidates, \
+         as for the phone k-NN) and the same network at its random start (seed {}). `vowels.png` \
+         sets each layer's t-SNE map beside the F1/F2 places of the vowels (Hillenbrand et al. \
+         1995).\n",
+        counts.join(", "),
+        v.k,
+        v.control_seed
+    );
+    md.push_str("| layer | units | vowel k-NN % | chance % | random start % |\n|---:|---:|---:|---:|---:|\n");
+    for s in &v.scores {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} ± {} | {} |",
+            if s.layer == 0 {
+                "input".to_string()
+            } else {
+                s.layer.to_string()
+            },
+            s.dim,
+            pct(s.trained.accuracy),
+            pct(s.trained.chance),
+            pct(s.trained.chance_sd),
+            pct(s.random_start.accuracy)
+        );
+    }
+    md.push('\n');
+    md
+}
+
 /// Write report.md, results.csv and results.json into `out`.
 pub fn write(
     out: &Path,
@@ -399,6 +439,10 @@ pub fn write(
 
     for h in &extras.hidden {
         md.push_str(&hidden_section(h, corpus));
+    }
+
+    if let Some((run, v)) = &extras.vowels {
+        md.push_str(&vowel_section(run, v));
     }
 
     if !extras.figures.is_empty() {
