@@ -198,3 +198,24 @@ fn an_experiment_with_seeds_reports_mean_and_sd() {
     assert_eq!(filters.weights.dim(), (12, 257));
     assert!(filters.weights.iter().all(|w| *w >= 0.0));
 }
+
+/// The shipped grids load, and every run of why-deep (sample and full TIMIT) has three seeds.
+#[test]
+fn shipped_grids_load_with_three_seeds() {
+    for file in ["why-deep.yaml", "why-deep-timit-full.yaml"] {
+        let exp = Experiment::load(&Path::new("pipelines").join(file)).unwrap();
+        let plan = exp.plan().unwrap();
+        let mut runs: Vec<&str> = plan.iter().map(|p| p.run.as_str()).collect();
+        runs.dedup();
+        for r in runs {
+            let seeds: Vec<Option<u64>> =
+                plan.iter().filter(|p| p.run == r).map(|p| p.seed).collect();
+            assert_eq!(seeds, [Some(1), Some(2), Some(3)], "{file}: {r}");
+        }
+        for g in [Group::Wide, Group::CurveDeep, Group::CurveShallow] {
+            assert!(plan.iter().any(|p| p.group == g), "{file}: {g:?}");
+        }
+    }
+    let demo = Experiment::load(Path::new("pipelines/demo.yaml")).unwrap();
+    assert!(demo.vowels.is_some() && demo.curve.is_some());
+}
