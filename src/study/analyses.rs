@@ -5,9 +5,12 @@ use std::path::Path;
 
 use crate::corpus::Split;
 use crate::error::{Error, Result};
+use crate::model::ModelKind;
 use crate::study::experiment::{AlignmentPlot, Experiment, Group, Row};
 use crate::study::filters::first_layer_filters;
 use crate::study::hidden::{HiddenOptions, LayerScore, hidden_layers};
+use crate::study::seeds::{Summary, summarise};
+use crate::study::vowels::{VowelOptions, VowelReport, vowel_maps};
 use crate::train::align::{align_corpus, plot_alignment, utt_path};
 use crate::train::{Env, Trained};
 use crate::viz;
@@ -17,8 +20,10 @@ use crate::viz;
 pub struct Extras {
     /// (figure file, caption) in the order they appear.
     pub figures: Vec<(String, String)>,
-    /// The hidden-layer analysis, when the experiment asks for it.
-    pub hidden: Option<HiddenSummary>,
+    /// The hidden-layer analyses the experiment asks for, one per run analysed.
+    pub hidden: Vec<HiddenSummary>,
+    /// The vowel analysis (run name and its report), when the experiment asks for it.
+    pub vowels: Option<(String, VowelReport)>,
     /// Paragraphs added at the end of the report.
     pub notes: Vec<String>,
 }
@@ -28,6 +33,8 @@ pub struct Extras {
 pub struct HiddenSummary {
     /// The run whose network was analysed.
     pub run: String,
+    /// The name of its pipeline (e.g. with speaker or global CMVN).
+    pub pipeline: String,
     /// The settings it ran with.
     pub options: HiddenOptions,
     /// Speakers who say the analysed sentences.
@@ -46,41 +53,60 @@ pub struct HiddenSummary {
 /// accuracy vs parameters, hidden layers by speaker, first-layer filters, the GMM's confusions.
 pub fn analyses(env: &Env, exp: &Experiment, out: &Path, rows: &[Row]) -> Result<Extras> {
     let mut extras = Extras::default();
-    let load = |name: &str| Trained::load(&out.join("runs").join(name).join("model"));
+    // A run named in the experiment is analysed through its first seed's model.
+    let dir_of = |run: &str| {
+        rows.iter()
+            .find(|r| r.run == run)
+            .map_or(run.to_string(), |r| r.result.name.clone())
+    };
+    let load = |run: &str| Trained::load(&out.join("runs").join(dir_of(run)).join("model"));
+    let runs = summarise(rows);
 
-    if rows.iter().any(|r| r.group == Group::Deep) {
-        let series = |g: Group, label: &str| {
-            let mut pts: Vec<(f64, f64)> = rows
+    if runs.iter().any(|r| r.group == Group::Deep) {
+        // Mean over seeds, with ± one sample sd as error bars.
+        let series = |groups: &[Group], label: &str| {
+            let mut pts: Vec<(f64, f64, f64)> = runs
                 .iter()
-                .filter(|r| {
-                    r.group == g || (g == Group::Shallow && r.group == Group::Deep && r.layers == 1)
-                })
+                .filter(|r| groups.contains(&r.group))
                 .map(|r| {
                     (
-                        r.result.about.params as f64,
-                        100.0 * r.result.state_accuracy,
+                        r.params as f64,
+                        100.0 * r.state_accuracy.mean,
+                        100.0 * r.state_accuracy.sd,
                     )
                 })
                 .collect();
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-            viz::Series::new(label, pts)
+            viz::Series::new(label, pts.iter().map(|p| (p.0, p.1)).collect())
+                .with_errors(pts.iter().map(|p| p.2).collect())
         };
-        let mut all = vec![
-            series(Group::Deep, "deep: L hidden layers"),
-            series(Group::Shallow, "one hidden layer, same parameters"),
-        ];
-        let gmms: Vec<(f64, f64)> = rows
+        let mut all = vec![series(&[Group::Deep], "deep: L hidden layers")];
+        // The shallow curve starts at the 1-layer net of the depth grid.
+        let mut shallow = series(&[Group::Shallow], "one hidden layer, same parameters");
+        if let Some(one) = runs
             .iter()
-            .filter(|r| r.result.about.kind == crate::model::ModelKind::Gmm)
-            .map(|r| {
-                (
-                    r.result.about.params as f64,
-                    100.0 * r.result.state_accuracy,
-                )
-            })
-            .collect();
+            .find(|r| r.group == Group::Deep && r.layers == 1)
+        {
+            shallow
+                .points
+                .insert(0, (one.params as f64, 100.0 * one.state_accuracy.mean));
+            shallow.errors.insert(0, 100.0 * one.state_accuracy.sd);
+        }
+        all.push(shallow);
+        if runs.iter().any(|r| r.group == Group::Wide) {
+            all.push(series(&[Group::Wide], "one much wider hidden layer"));
+        }
+        let gmms: Vec<&Summary> = runs.iter().filter(|r| r.kind == ModelKind::Gmm).collect();
         if !gmms.is_empty() {
-            all.push(viz::Series::new("GMM", gmms));
+            all.push(
+                viz::Series::new(
+                    "GMM",
+                    gmms.iter()
+                        .map(|r| (r.params as f64, 100.0 * r.state_accuracy.mean))
+                        .collect(),
+                )
+                .with_errors(gmms.iter().map(|r| 100.0 * r.state_accuracy.sd).collect()),
+            );
         }
         for ext in ["png", "svg"] {
             viz::accuracy_vs_params(
@@ -92,41 +118,125 @@ pub fn analyses(env: &Env, exp: &Experiment, out: &Path, rows: &[Row]) -> Result
         }
         extras.figures.push((
             "accuracy-vs-params.png".into(),
-            "Tied-state frame accuracy against parameter count: deep nets and one-hidden-layer nets of the same size.".into(),
+            format!(
+                "Tied-state frame accuracy against parameter count: deep nets, one-hidden-layer \
+                 nets of the same size{}; points are means over seeds ({}), bars ± one sample \
+                 standard deviation.",
+                if runs.iter().any(|r| r.group == Group::Wide) {
+                    " and much wider one-hidden-layer nets"
+                } else {
+                    ""
+                },
+                seeds_of(&runs, &[Group::Deep, Group::Shallow, Group::Wide])
+            ),
+        ));
+    }
+
+    if runs.iter().any(|r| r.group == Group::CurveDeep) {
+        let curve = |g: Group, label: &str| {
+            let pts: Vec<&Summary> = runs.iter().filter(|r| r.group == g).collect();
+            viz::Series::new(
+                label,
+                pts.iter()
+                    .map(|r| (r.train_frames.mean, 100.0 * r.state_accuracy.mean))
+                    .collect(),
+            )
+            .with_errors(pts.iter().map(|r| 100.0 * r.state_accuracy.sd).collect())
+        };
+        let deep = runs.iter().find(|r| r.group == Group::CurveDeep);
+        let shallow = runs.iter().find(|r| r.group == Group::CurveShallow);
+        let mut all = vec![curve(
+            Group::CurveDeep,
+            &format!("deep {}", deep.map_or("", |r| r.spec.as_str())),
+        )];
+        if let Some(s) = shallow {
+            all.push(curve(
+                Group::CurveShallow,
+                &format!("one hidden layer, same parameters ({})", s.spec),
+            ));
+        }
+        for ext in ["png", "svg"] {
+            viz::line_plot(
+                &out.join(format!("learning-curve.{ext}")),
+                &all,
+                "Learning curves: deep vs shallow at equal parameters",
+                "labelled training frames (shares of the training speakers)",
+                "tied-state frame accuracy (%)",
+                false,
+            )?;
+        }
+        extras.figures.push((
+            "learning-curve.png".into(),
+            format!(
+                "Tied-state frame accuracy against the training data, as shares of the training \
+                 speakers (whole speakers drawn with each run's seed); points are means over \
+                 seeds ({}), bars ± one sample standard deviation.",
+                seeds_of(&runs, &[Group::CurveDeep, Group::CurveShallow])
+            ),
         ));
     }
 
     if let Some(h) = &exp.hidden {
-        let trained = load(&h.run)?;
-        let mut opts = h.options();
-        let rep = hidden_layers(env, &trained, &opts, &out.join("hidden"))?;
-        // The report names the sentences analysed, chosen from the corpus when none were given.
-        opts.sentences = Some(rep.sentences.clone());
+        let opts = h.options();
+        for (k, run) in std::iter::once(&h.run).chain(&h.runs).enumerate() {
+            let trained = load(run)?;
+            // The first run's figures keep their old names; further runs carry theirs.
+            let prefix = if k == 0 {
+                "hidden".to_string()
+            } else {
+                format!("hidden-{run}")
+            };
+            let rep = hidden_layers(env, &trained, &opts, &out.join(&prefix))?;
+            // The report names the sentences analysed, chosen from the corpus when none were
+            // given.
+            let mut used = opts.clone();
+            used.sentences = Some(rep.sentences.clone());
+            extras.figures.push((
+                format!("{prefix}-tsne.png"),
+                format!(
+                    "t-SNE of `{}` through `{run}` ({}) for {} of the {} speakers, one colour per \
+                     speaker, circles women, triangles men, layer by layer; each panel's scores \
+                     are over all speakers, with their chance levels.",
+                    rep.sentences[0],
+                    trained.pipeline.name,
+                    rep.shown.len(),
+                    rep.speakers.len()
+                ),
+            ));
+            extras.figures.push((
+                format!("{prefix}-pca.png"),
+                "The same frames projected on their first two principal components.".to_string(),
+            ));
+            extras.hidden.push(HiddenSummary {
+                run: run.clone(),
+                pipeline: trained.pipeline.name.clone(),
+                speakers: rep.speakers.len(),
+                shown: rep.shown,
+                scores: rep.scores,
+                control: rep.control,
+                control_seed: rep.control_seed,
+                options: used,
+            });
+        }
+    }
+
+    if let Some(v) = &exp.vowels {
+        let trained = load(&v.run)?;
+        let mut opts = VowelOptions::default();
+        if let Some(l) = &v.layers {
+            opts.layers = l.clone();
+        }
+        let rep = vowel_maps(env, &trained, &opts, &out.join("vowels"))?;
         extras.figures.push((
-            "hidden-tsne.png".into(),
+            "vowels.png".into(),
             format!(
-                "t-SNE of `{}` through `{}` for {} of the {} speakers, one colour per speaker, \
-                 circles women, triangles men, layer by layer; each panel's scores are over all \
-                 speakers, with their chance levels.",
-                rep.sentences[0],
-                h.run,
-                rep.shown.len(),
-                rep.speakers.len()
+                "Vowel frames of the test speakers through `{}`, layer by layer (t-SNE, one \
+                 colour per vowel), beside the vowels' places on the F1/F2 chart; each panel \
+                 gives the vowel k-NN score with its chance level and the random start's score.",
+                v.run
             ),
         ));
-        extras.figures.push((
-            "hidden-pca.png".into(),
-            "The same frames projected on their first two principal components.".to_string(),
-        ));
-        extras.hidden = Some(HiddenSummary {
-            run: h.run.clone(),
-            speakers: rep.speakers.len(),
-            shown: rep.shown,
-            scores: rep.scores,
-            control: rep.control,
-            control_seed: rep.control_seed,
-            options: opts,
-        });
+        extras.vowels = Some((v.run.clone(), rep));
     }
 
     if let Some(f) = &exp.filters {
@@ -138,6 +248,20 @@ pub fn analyses(env: &Env, exp: &Experiment, out: &Path, rows: &[Row]) -> Result
             "filters.png".into(),
             format!("What `{}` learns from the power spectrogram: first-layer weights as frequency responses, beside the mel filter bank.", f.run),
         ));
+        for run in &f.runs {
+            let trained = load(run)?;
+            for ext in ["png", "svg"] {
+                first_layer_filters(&trained, &out.join(format!("filters-{run}.{ext}")))?;
+            }
+            extras.figures.push((
+                format!("filters-{run}.png"),
+                format!(
+                    "The learned front end of `{run}` (first seed): each filter's frequency \
+                     response after training, at the start, and the mel filters; rows sorted by \
+                     peak frequency, each scaled to its peak."
+                ),
+            ));
+        }
     }
 
     if let Some(a) = &exp.alignment {
@@ -218,4 +342,17 @@ fn alignment(
         a.run, summary.aligned, summary.utterances
     );
     Ok((figure, note))
+}
+
+/// The seeds of the runs in `groups`, as a caption says them: `n = 3: seeds 1, 2, 3`.
+fn seeds_of(runs: &[Summary], groups: &[Group]) -> String {
+    let mut seeds: Vec<u64> = runs
+        .iter()
+        .filter(|r| groups.contains(&r.group))
+        .flat_map(|r| r.seeds.iter().copied())
+        .collect();
+    seeds.sort_unstable();
+    seeds.dedup();
+    let list: Vec<String> = seeds.iter().map(|s| s.to_string()).collect();
+    format!("seeds {}", list.join(", "))
 }

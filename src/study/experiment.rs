@@ -53,6 +53,9 @@ pub struct RunEntry {
     /// Size a one-hidden-layer DNN to this net's parameter count.
     #[serde(default)]
     pub match_params: Option<HiddenSpec>,
+    /// Train once per seed (over the experiment's `seeds`).
+    #[serde(default)]
+    pub seeds: Option<Vec<u64>>,
 }
 
 /// Deep vs shallow: `layers` hidden layers of `width`, and (if `matched`) for each a single
@@ -75,6 +78,37 @@ pub struct DepthGrid {
     /// DNN settings for every run of the grid.
     #[serde(default)]
     pub dnn: DnnPatch,
+    /// Widths of "much wider" one-hidden-layer nets (far more parameters than the deep ones),
+    /// one run each.
+    #[serde(default)]
+    pub wide: Vec<usize>,
+    /// Train every run of the grid once per seed (over the experiment's `seeds`).
+    #[serde(default)]
+    pub seeds: Option<Vec<u64>>,
+}
+
+/// Learning curves: one deep net and its matched one-hidden-layer net, each trained on shares
+/// of the training speakers (whole speakers, drawn with the run's seed, genders in proportion).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CurveGrid {
+    /// Pipeline file, relative to the experiment file.
+    pub pipeline: PathBuf,
+    /// Cut the pipeline's chain at this stage.
+    #[serde(default)]
+    pub from: Option<StageKind>,
+    /// Units per hidden layer of the deep net.
+    pub width: usize,
+    /// Hidden layers of the deep net (the shallow one has one, of equal parameter count).
+    pub layers: usize,
+    /// Shares of the training speakers, each in (0, 1].
+    pub fractions: Vec<f64>,
+    /// DNN settings for every run of the curves.
+    #[serde(default)]
+    pub dnn: DnnPatch,
+    /// Train every point once per seed (over the experiment's `seeds`).
+    #[serde(default)]
+    pub seeds: Option<Vec<u64>>,
 }
 
 fn yes() -> bool {
@@ -103,6 +137,9 @@ pub struct HiddenPlot {
     /// Speaker k-NN candidates only of the frame's own phone (default true).
     #[serde(default)]
     pub same_phone: Option<bool>,
+    /// Further runs analysed the same way (e.g. one fed globally normalised input).
+    #[serde(default)]
+    pub runs: Vec<String>,
 }
 
 impl HiddenPlot {
@@ -128,12 +165,27 @@ impl HiddenPlot {
     }
 }
 
+/// Vowel frames per layer beside the F1/F2 chart, with a vowel-identification score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VowelPlot {
+    /// Name of the run whose DNN is analysed.
+    pub run: String,
+    /// Layers to show: 0 = the input, 1.. = hidden layers.
+    #[serde(default)]
+    pub layers: Option<Vec<usize>>,
+}
+
 /// First-layer filters of a DNN fed the spectrogram.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FilterPlot {
-    /// Name of the run whose DNN is plotted (it must read the spectrogram).
+    /// Name of the run whose DNN is plotted (it must read the spectrogram, or have a learned
+    /// front end).
     pub run: String,
+    /// Further runs plotted the same way (`filters-<run>.png`), e.g. learned front ends.
+    #[serde(default)]
+    pub runs: Vec<String>,
 }
 
 /// Forced alignment of the test speakers with one run's model, scored against their hand
@@ -169,6 +221,14 @@ pub struct Experiment {
     /// Deep vs shallow grid, expanded into runs.
     #[serde(default)]
     pub depth: Option<DepthGrid>,
+    /// Learning curves of deep vs shallow, expanded into runs.
+    #[serde(default)]
+    pub curve: Option<CurveGrid>,
+    /// Train every run once per seed (a run's or grid's own `seeds` win); each seed sets the
+    /// classifier's `seed` and, for learning curves, which speakers are drawn. Results keep a
+    /// row per seed; the report gives mean ± sd.
+    #[serde(default)]
+    pub seeds: Option<Vec<u64>>,
     /// Hidden layers by speaker.
     #[serde(default)]
     pub hidden: Option<HiddenPlot>,
@@ -178,6 +238,9 @@ pub struct Experiment {
     /// Forced alignment of the test speakers and its figure.
     #[serde(default)]
     pub alignment: Option<AlignmentPlot>,
+    /// Vowel maps per layer.
+    #[serde(default)]
+    pub vowels: Option<VowelPlot>,
     /// Directory of the experiment file (pipelines are relative to it).
     #[serde(skip)]
     pub dir: PathBuf,
@@ -208,6 +271,12 @@ pub enum Group {
     Deep,
     /// The one-hidden-layer net matched to a deep net's parameter count.
     Shallow,
+    /// A one-hidden-layer net far larger than the deep nets.
+    Wide,
+    /// The deep net of the learning curves.
+    CurveDeep,
+    /// The matched one-hidden-layer net of the learning curves.
+    CurveShallow,
 }
 
 impl Group {
@@ -217,6 +286,9 @@ impl Group {
             Group::Suffix => "suffix",
             Group::Deep => "deep",
             Group::Shallow => "shallow",
+            Group::Wide => "wide",
+            Group::CurveDeep => "curve-deep",
+            Group::CurveShallow => "curve-shallow",
         }
     }
 }
@@ -224,12 +296,18 @@ impl Group {
 /// A run ready to train: its pipeline with the classifier section filled in.
 #[derive(Debug, Clone)]
 pub struct Planned {
-    /// Run name.
+    /// Run name (its directory): `run`, then `-s<seed>` when trained once per seed.
     pub name: String,
+    /// The run as the experiment names it, the same for all its seeds.
+    pub run: String,
+    /// The seed that decides this run (`None`: the classifier's own).
+    pub seed: Option<u64>,
     /// Which table it belongs to.
     pub group: Group,
     /// Hidden layers of the deep net (depth grid rows).
     pub layers: usize,
+    /// Share of the training speakers it is trained on (1 = all).
+    pub fraction: f64,
     /// Pipeline with its `classifier:` section filled in.
     pub pipeline: Pipeline,
 }
@@ -243,6 +321,28 @@ impl Experiment {
                 .map_err(|err| crate::io::yaml::error(&err, path))?;
         e.path = path.to_path_buf();
         e.dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        for seeds in [
+            e.seeds.as_ref(),
+            e.depth.as_ref().and_then(|d| d.seeds.as_ref()),
+            e.curve.as_ref().and_then(|c| c.seeds.as_ref()),
+        ]
+        .into_iter()
+        .chain(e.runs.iter().map(|r| r.seeds.as_ref()))
+        .flatten()
+        {
+            if seeds.is_empty() {
+                return Err(Error::format(
+                    path,
+                    "`seeds:` is empty: give at least one seed",
+                ));
+            }
+            if let Some(s) = seeds
+                .iter()
+                .find(|s| seeds.iter().filter(|t| t == s).count() > 1)
+            {
+                return Err(Error::format(path, format!("seed {s} is listed twice")));
+            }
+        }
         let mut names = std::collections::BTreeSet::new();
         let plan = e.plan()?;
         if plan.is_empty() {
@@ -262,19 +362,32 @@ impl Experiment {
         }
         // The analyses are checked now, not after every run has trained.
         if let Some(a) = &e.alignment
-            && !plan.iter().any(|p| p.name == a.run)
+            && !plan.iter().any(|p| p.run == a.run)
         {
             return Err(Error::format(
                 path,
                 format!("alignment.run: no run named `{}`", a.run),
             ));
         }
-        for (what, run) in [
+        let analysed = [
             ("hidden", e.hidden.as_ref().map(|h| &h.run)),
             ("filters", e.filters.as_ref().map(|f| &f.run)),
-        ] {
+            ("vowels", e.vowels.as_ref().map(|v| &v.run)),
+        ]
+        .into_iter()
+        .chain(
+            e.hidden
+                .iter()
+                .flat_map(|h| h.runs.iter().map(|r| ("hidden", Some(r)))),
+        )
+        .chain(
+            e.filters
+                .iter()
+                .flat_map(|f| f.runs.iter().map(|r| ("filters", Some(r)))),
+        );
+        for (what, run) in analysed {
             let Some(r) = run else { continue };
-            let Some(p) = plan.iter().find(|p| &p.name == r) else {
+            let Some(p) = plan.iter().find(|p| &p.run == r) else {
                 return Err(Error::format(
                     path,
                     format!("{what}.run: no run named `{r}`"),
@@ -288,12 +401,15 @@ impl Experiment {
                 ));
             }
             let from = c.and_then(|c| c.from).unwrap_or(p.pipeline.output_kind());
-            if what == "filters" && from != StageKind::Spectrogram {
+            let front = c
+                .and_then(|c| c.dnn.as_ref())
+                .is_some_and(|d| !d.front.is_none());
+            if what == "filters" && from != StageKind::Spectrogram && !front {
                 return Err(Error::format(
                     path,
                     format!(
-                        "filters.run: run `{r}` reads `{from}`; the filter plot needs a DNN fed \
-                         the spectrogram"
+                        "filters: run `{r}` reads `{from}`; the filter plot needs a DNN fed \
+                         the spectrogram, or one with a learned front end"
                     ),
                 ));
             }
@@ -307,7 +423,8 @@ impl Experiment {
     }
 
     /// The pipeline of run `name`: `file` with the run's classifier settings over the
-    /// experiment's defaults over the file's own section.
+    /// experiment's defaults over the file's own section (and `seed`, when given, over all).
+    #[allow(clippy::too_many_arguments)]
     fn pipeline_for(
         &self,
         name: &str,
@@ -316,6 +433,7 @@ impl Experiment {
         gmm: Option<&GmmPatch>,
         dnn: Option<&DnnPatch>,
         match_params: Option<HiddenSpec>,
+        seed: Option<u64>,
     ) -> Result<Pipeline> {
         let in_run = |e: Error| Error::format(&self.path, format!("run `{name}`: {e}"));
         let p = Pipeline::load(&self.dir.join(file)).map_err(in_run)?;
@@ -338,6 +456,7 @@ impl Experiment {
             states: Some(self.states.clone()),
             kind: Some(kind),
             match_params,
+            seed,
             ..Overrides::default()
         };
         match kind {
@@ -347,23 +466,58 @@ impl Experiment {
         p.with_classifier(&o).map_err(in_run)
     }
 
-    /// Every run, in order: the listed runs, then the depth grid (deep, then matched shallow).
+    /// Every run, in order: the listed runs, then the depth grid (deep, then matched shallow,
+    /// then the wide nets), then the learning curves; each once per seed.
     pub fn plan(&self) -> Result<Vec<Planned>> {
         let mut out = Vec::new();
+        // One planned run per seed of `seeds` (or one with the classifier's own seed).
+        let mut add = |run: String,
+                       group: Group,
+                       layers: usize,
+                       fraction: f64,
+                       seeds: Option<&Vec<u64>>,
+                       make: &dyn Fn(&str, Option<u64>) -> Result<Pipeline>|
+         -> Result<()> {
+            let seeds: Vec<Option<u64>> = match seeds.or(self.seeds.as_ref()) {
+                Some(list) => list.iter().map(|&s| Some(s)).collect(),
+                None => vec![None],
+            };
+            for seed in seeds {
+                let name = match seed {
+                    Some(s) => format!("{run}-s{s}"),
+                    None => run.clone(),
+                };
+                out.push(Planned {
+                    pipeline: make(&name, seed)?,
+                    name,
+                    run: run.clone(),
+                    seed,
+                    group,
+                    layers,
+                    fraction,
+                });
+            }
+            Ok(())
+        };
         for r in &self.runs {
-            out.push(Planned {
-                name: r.name.clone(),
-                group: Group::Suffix,
-                layers: 0,
-                pipeline: self.pipeline_for(
-                    &r.name,
-                    &r.pipeline,
-                    r.from,
-                    r.gmm.as_ref(),
-                    r.dnn.as_ref(),
-                    r.match_params.clone(),
-                )?,
-            });
+            add(
+                r.name.clone(),
+                Group::Suffix,
+                0,
+                1.0,
+                r.seeds.as_ref(),
+                &|name, seed| {
+                    self.pipeline_for(
+                        name,
+                        &r.pipeline,
+                        r.from,
+                        r.gmm.as_ref(),
+                        r.dnn.as_ref(),
+                        r.match_params.clone(),
+                        seed,
+                    )
+                },
+            )?;
         }
         if let Some(g) = &self.depth {
             for &l in &g.layers {
@@ -372,39 +526,103 @@ impl Experiment {
                     hidden: Some(spec.clone()),
                     ..g.dnn.clone()
                 };
-                let name = format!("deep-{spec}");
-                out.push(Planned {
-                    pipeline: self.pipeline_for(
-                        &name,
-                        &g.pipeline,
-                        g.from,
-                        None,
-                        Some(&deep),
-                        None,
-                    )?,
-                    name,
-                    group: Group::Deep,
-                    layers: l,
-                });
+                add(
+                    format!("deep-{spec}"),
+                    Group::Deep,
+                    l,
+                    1.0,
+                    g.seeds.as_ref(),
+                    &|name, seed| {
+                        self.pipeline_for(name, &g.pipeline, g.from, None, Some(&deep), None, seed)
+                    },
+                )?;
                 if g.matched && l > 1 {
-                    let name = format!("shallow-as-{spec}");
-                    out.push(Planned {
-                        pipeline: self.pipeline_for(
-                            &name,
-                            &g.pipeline,
-                            g.from,
-                            None,
-                            Some(&g.dnn),
-                            Some(spec),
-                        )?,
-                        name,
-                        group: Group::Shallow,
-                        layers: l,
-                    });
+                    add(
+                        format!("shallow-as-{spec}"),
+                        Group::Shallow,
+                        l,
+                        1.0,
+                        g.seeds.as_ref(),
+                        &|name, seed| {
+                            self.pipeline_for(
+                                name,
+                                &g.pipeline,
+                                g.from,
+                                None,
+                                Some(&g.dnn),
+                                Some(spec.clone()),
+                                seed,
+                            )
+                        },
+                    )?;
+                }
+            }
+            for &w in &g.wide {
+                let spec = HiddenSpec::uniform(1, w);
+                let wide = DnnPatch {
+                    hidden: Some(spec.clone()),
+                    ..g.dnn.clone()
+                };
+                add(
+                    format!("wide-{spec}"),
+                    Group::Wide,
+                    1,
+                    1.0,
+                    g.seeds.as_ref(),
+                    &|name, seed| {
+                        self.pipeline_for(name, &g.pipeline, g.from, None, Some(&wide), None, seed)
+                    },
+                )?;
+            }
+        }
+        if let Some(c) = &self.curve {
+            let spec = HiddenSpec::uniform(c.layers, c.width);
+            let deep = DnnPatch {
+                hidden: Some(spec.clone()),
+                ..c.dnn.clone()
+            };
+            for &f in &c.fractions {
+                crate::train::subset::check_fraction(f)
+                    .map_err(|e| Error::format(&self.path, format!("curve.fractions: {e}")))?;
+                let pc = (100.0 * f).round();
+                add(
+                    format!("curve-{spec}-{pc}pc"),
+                    Group::CurveDeep,
+                    c.layers,
+                    f,
+                    c.seeds.as_ref(),
+                    &|name, seed| {
+                        self.pipeline_for(name, &c.pipeline, c.from, None, Some(&deep), None, seed)
+                    },
+                )?;
+                if c.layers > 1 {
+                    add(
+                        format!("curve-shallow-as-{spec}-{pc}pc"),
+                        Group::CurveShallow,
+                        c.layers,
+                        f,
+                        c.seeds.as_ref(),
+                        &|name, seed| {
+                            self.pipeline_for(
+                                name,
+                                &c.pipeline,
+                                c.from,
+                                None,
+                                Some(&c.dnn),
+                                Some(spec.clone()),
+                                seed,
+                            )
+                        },
+                    )?;
                 }
             }
         }
         Ok(out)
+    }
+
+    /// The first planned run (first seed) of the run the experiment names `run`.
+    pub fn first_of<'p>(plan: &'p [Planned], run: &str) -> Option<&'p Planned> {
+        plan.iter().find(|p| p.run == run)
     }
 }
 
@@ -435,10 +653,14 @@ fn check_run_name(name: &str) -> std::result::Result<(), String> {
 /// What was run, with its results (for results.json / results.csv).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Row {
+    /// The run as the experiment names it (the same for all its seeds).
+    pub run: String,
     /// Which table the run belongs to.
     pub group: Group,
     /// Hidden layers of the deep net (depth-grid rows; 0 otherwise).
     pub layers: usize,
+    /// Share of the training speakers it was trained on (1 = all).
+    pub fraction: f64,
     /// Model facts and test scores.
     #[serde(flatten)]
     pub result: RunResult,
@@ -455,9 +677,22 @@ pub fn run_all(
     let targets = env.targets(&exp.states)?;
     let corpus_hash = provenance::corpus_hash(env)?;
     let mut rows = Vec::new();
+    let mut same_as: std::collections::HashMap<String, (String, RunResult)> = Default::default();
     for (i, p) in plan.iter().enumerate() {
         let dir = out.join("runs").join(&p.name);
-        let spec = p.pipeline.to_yaml();
+        let seed = p.seed.unwrap_or_default();
+        let train_utts = crate::train::subset::train_subset(env, p.fraction, seed)?;
+        let mut spec = p.pipeline.to_yaml();
+        if p.fraction < 1.0 {
+            // What the run trains on is part of what decides it.
+            let mut speakers: Vec<&str> = train_utts.iter().map(|u| u.speaker.as_str()).collect();
+            speakers.dedup();
+            spec.push_str(&format!(
+                "# trained on {} of the training speakers (seed {seed}): {}\n",
+                p.fraction,
+                speakers.join(" ")
+            ));
+        }
         let spec_path = dir.join("spec.yaml");
         let results_path = dir.join("results.json");
         let provenance_path = dir.join("provenance.json");
@@ -477,10 +712,24 @@ pub fn run_all(
         } else {
             None
         };
+        let twin = same_as.get(&spec).cloned();
         let result: RunResult = if let Some(r) = previous {
             log(&format!(
                 "{head}: done before with the same inputs, skipped"
             ));
+            r
+        } else if let Some((other, mut r)) = twin {
+            // Another run of this experiment is the very same training (e.g. a learning curve's
+            // 100 % point and the depth grid's net with the same seed): its model and scores.
+            log(&format!(
+                "{head}: the same training as `{other}`, taken from it"
+            ));
+            let trained = Trained::load(&out.join("runs").join(&other).join("model"))?;
+            trained.save(&dir.join("model"))?;
+            r.name = p.name.clone();
+            crate::io::json::write_json(&results_path, &r)?;
+            crate::io::atomic::write_bytes(&spec_path, spec.as_bytes())?;
+            crate::io::json::write_json(&provenance_path, &now)?;
             r
         } else {
             match &before {
@@ -489,6 +738,19 @@ pub fn run_all(
                     now.changes(b).join(", ")
                 )),
                 _ => log(&format!("{head}: training")),
+            }
+            // A finished run of other settings leaves checkpoints the new training must not
+            // resume from (a killed run, which wrote no spec, keeps its checkpoints).
+            if std::fs::read_to_string(&spec_path).is_ok_and(|s| s != spec)
+                || before.as_ref().is_some_and(|b| !now.changes(b).is_empty())
+            {
+                let ckpt = dir.join("model").join("checkpoints");
+                match std::fs::remove_dir_all(&ckpt) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(Error::io(&ckpt, e));
+                    }
+                    _ => {}
+                }
             }
             // Nothing of the old run may pass for the new one if this one is interrupted.
             for stale in [&provenance_path, &results_path, &spec_path] {
@@ -499,7 +761,13 @@ pub fn run_all(
                     _ => {}
                 }
             }
-            let trained = run::train(env, &p.pipeline, &targets, Some(&dir.join("model")))?;
+            let trained = run::train_on(
+                env,
+                &p.pipeline,
+                &targets,
+                Some(&dir.join("model")),
+                train_utts,
+            )?;
             let scored = run::score(env, &trained, Some(&trained.pipeline.hmm.decode))?;
             let r = scored.result(&p.name, &trained)?;
             scored.write(&dir, &r, &trained)?;
@@ -507,27 +775,38 @@ pub fn run_all(
             crate::io::json::write_json(&provenance_path, &now)?;
             r
         };
+        same_as.insert(spec, (p.name.clone(), result.clone()));
         rows.push(Row {
+            run: p.run.clone(),
             group: p.group,
             layers: p.layers,
+            fraction: p.fraction,
             result,
         });
     }
     Ok(rows)
 }
 
-/// The rows as CSV (one line per run).
+/// The epoch whose weights a DNN kept (the last with the best dev loss so far); none for a GMM.
+pub fn kept_epoch(about: &crate::train::About) -> Option<usize> {
+    about.epochs.iter().rev().find(|e| e.best).map(|e| e.epoch)
+}
+
+/// The rows as CSV (one line per run and seed).
 pub fn csv(rows: &[Row]) -> String {
     let mut s = String::from(
-        "name,group,layers,kind,from,spec,params,tied_states,train_frames,test_frames,state_accuracy,phone_accuracy,per,train_seconds\n",
+        "name,run,seed,group,layers,train_fraction,kind,from,spec,params,tied_states,train_frames,test_frames,epoch_kept,state_accuracy,phone_accuracy,per,train_seconds\n",
     );
     for r in rows {
         let (x, a) = (&r.result, &r.result.about);
         s.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{:.5},{:.5},{},{:.2}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.5},{:.5},{},{:.2}\n",
             x.name,
+            r.run,
+            a.seed,
             r.group.name(),
             r.layers,
+            r.fraction,
             a.kind,
             a.from,
             a.spec,
@@ -535,6 +814,7 @@ pub fn csv(rows: &[Row]) -> String {
             a.tied_states,
             a.train_frames,
             x.test_frames,
+            kept_epoch(a).map_or(String::new(), |e| e.to_string()),
             x.state_accuracy,
             x.phone_accuracy,
             x.per.map_or(String::new(), |p| format!("{p:.5}")),

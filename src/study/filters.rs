@@ -1,4 +1,7 @@
-//! What the first layer of a DNN fed the spectrogram learns, beside the mel filter bank it replaces.
+//! What the first layer of a DNN fed the spectrogram learns, beside the mel filter bank it
+//! replaces; for a network with a learned front end (a filter bank on the power spectrogram, or a
+//! time convolution on raw samples), its filters' frequency responses beside the same network's
+//! start and the mel filters.
 
 use std::path::Path;
 
@@ -7,6 +10,7 @@ use ndarray::Axis;
 use crate::error::{Error, Result};
 use crate::frontend::StageKind;
 use crate::frontend::filterbank::{Filterbank, FilterbankOptions};
+use crate::model::dnn::{Dnn, FilterKind, FilterbankInit, Front};
 use crate::study::hidden::dnn_of;
 use crate::train::Trained;
 use crate::viz;
@@ -15,6 +19,9 @@ use crate::viz;
 /// spliced input), beside the 23-bin Kaldi mel filter bank for the same DFT. Writes `path`.
 pub fn first_layer_filters(trained: &Trained, path: &Path) -> Result<()> {
     let dnn = dnn_of(trained, "the filter plot")?;
+    if !dnn.arch().front.is_none() {
+        return front_filters(trained, path);
+    }
     if trained.pipeline.output_kind() != StageKind::Spectrogram {
         return Err(Error::invalid(format!(
             "the filter plot needs a DNN fed the spectrogram; this one reads `{}`",
@@ -42,6 +49,83 @@ pub fn first_layer_filters(trained: &Trained, path: &Path) -> Result<()> {
                 .map(|h| h.to_string())
                 .collect::<Vec<_>>()
                 .join("x")
+        ),
+    )
+}
+
+/// Points of the frequency axis for time-convolution kernels (|DFT| at this many samples).
+const KERNEL_FFT: usize = 512;
+
+/// A learned front end's filters as frequency responses, sorted by peak frequency, in three
+/// panels: after training, at the start (the random filters of the training seed, or the mel
+/// matrix for a mel start), and the Kaldi mel filter bank with as many filters. A filter bank's
+/// responses are its non-negative weights per power bin; a kernel's are `|DFT|` (the sign of a
+/// kernel does not change its band, so magnitudes lose nothing the plot shows).
+pub fn front_filters(trained: &Trained, path: &Path) -> Result<()> {
+    let dnn = dnn_of(trained, "the filter plot")?;
+    let a = dnn.arch();
+    let learned = dnn
+        .front_filters(KERNEL_FFT)?
+        .ok_or_else(|| Error::invalid("the network has no learned front end"))?;
+    let rate = trained.pipeline.sample_rate;
+    let seed = trained.about.seed;
+    let n = learned.responses.nrows();
+    let points = learned.responses.ncols();
+    let mel = Filterbank::new(
+        &FilterbankOptions {
+            num_bins: n.min(points),
+            ..Default::default()
+        },
+        rate,
+        points,
+    )?
+    .dense()
+    .reversed_axes();
+    let (start, start_title) = match &a.front {
+        Front::Filterbank(f) if f.init == FilterbankInit::Mel => {
+            (mel.clone(), format!("at the start: mel ({n})"))
+        }
+        _ => {
+            let fresh = Dnn::new(a.clone(), seed)?;
+            let r = fresh.front_filters(KERNEL_FFT)?.expect("same front end");
+            (
+                r.responses,
+                format!("at the start: random, seed {seed} ({n})"),
+            )
+        }
+    };
+    let (what, rows) = match learned.kind {
+        FilterKind::PowerWeights => ("filter bank on the power spectrogram", "filter"),
+        _ => (
+            "time convolution on raw samples (|DFT| of kernels)",
+            "kernel",
+        ),
+    };
+    let by_peak = format!("{rows} (sorted by peak frequency)");
+    viz::filter_panels(
+        path,
+        &[
+            viz::FilterPanel {
+                title: format!("learned ({n})"),
+                rows: by_peak.clone(),
+                responses: learned.responses.view(),
+            },
+            viz::FilterPanel {
+                title: start_title,
+                rows: by_peak.clone(),
+                responses: start.view(),
+            },
+            viz::FilterPanel {
+                title: format!("Kaldi mel filter bank ({})", mel.nrows()),
+                rows: "mel filter".into(),
+                responses: mel.view(),
+            },
+        ],
+        rate as f32,
+        &format!(
+            "Learned {what}, trained end to end (epoch kept: {})",
+            crate::study::experiment::kept_epoch(&trained.about)
+                .map_or("-".into(), |e| e.to_string())
         ),
     )
 }

@@ -5,3 +5,5 @@ pub mod experiment;
 pub mod filters;
 pub mod hidden;
 pub mod report;
+pub mod seeds;
+pub mod vowels;

@@ -11,64 +11,160 @@ use crate::io::json::write_json;
 use crate::study::analyses::{Extras, HiddenSummary};
 use crate::study::experiment::{Experiment, Group, Row, csv};
 use crate::study::hidden::LayerScore;
+use crate::study::seeds::{Stat, Summary, summarise};
+use crate::study::vowels::{VOWEL_FORMANTS, VowelReport};
 
 fn pct(x: f64) -> String {
     format!("{:.1}", 100.0 * x)
 }
 
-fn suffix_table(rows: &[&Row]) -> String {
+fn per_of(r: &Summary) -> String {
+    r.per.as_ref().map_or("-".into(), Stat::pct)
+}
+
+fn kept_of(r: &Summary) -> String {
+    if r.kept.is_empty() {
+        return "-".into();
+    }
+    r.kept
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn suffix_table(rows: &[&Summary]) -> String {
     let mut s = String::from(
-        "| run | classifier | fed from | model | parameters | state acc % | 39-phone acc % | PER % | train s |\n|---|---|---|---|---:|---:|---:|---:|---:|\n",
+        "| run | classifier | fed from | model | parameters | seeds | state acc % | 39-phone acc % | PER % | epoch kept | train s |\n|---|---|---|---|---:|---|---:|---:|---:|---:|---:|\n",
     );
     for r in rows {
-        let (x, a) = (&r.result, &r.result.about);
         let _ = writeln!(
             s,
-            "| {} | {} | `{}` | {} | {} | {} | {} | {} | {:.1} |",
-            x.name,
-            a.kind.name().to_uppercase(),
-            a.from,
-            a.spec,
-            a.params,
-            pct(x.state_accuracy),
-            pct(x.phone_accuracy),
-            x.per.map_or("-".into(), pct),
-            a.train_seconds
+            "| {} | {} | `{}` | {} | {} | {} | {} | {} | {} | {} | {:.1} |",
+            r.run,
+            r.kind.name().to_uppercase(),
+            r.from,
+            r.spec,
+            r.params,
+            r.seeds_text(),
+            r.state_accuracy.pct(),
+            r.phone_accuracy.pct(),
+            per_of(r),
+            kept_of(r),
+            r.train_seconds.mean
         );
     }
     s
 }
 
-fn depth_table(rows: &[Row]) -> String {
+fn depth_table(runs: &[Summary]) -> String {
     let mut s = String::from(
-        "| hidden layers L | deep net | parameters | state acc % | 39-phone acc % | matched 1-layer net | parameters | state acc % | 39-phone acc % |\n|---:|---|---:|---:|---:|---|---:|---:|---:|\n",
+        "| hidden layers L | deep net | parameters | state acc % | 39-phone acc % | PER % | matched 1-layer net | parameters | state acc % | 39-phone acc % | PER % |\n|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|\n",
     );
-    for d in rows.iter().filter(|r| r.group == Group::Deep) {
-        let sh = rows
+    for d in runs.iter().filter(|r| r.group == Group::Deep) {
+        let sh = runs
             .iter()
             .find(|r| r.group == Group::Shallow && r.layers == d.layers);
-        let (da, dr) = (&d.result.about, &d.result);
-        let shallow = sh.map_or("| – | – | – | – |".to_string(), |s| {
+        let shallow = sh.map_or("| – | – | – | – | – |".to_string(), |s| {
             format!(
-                "| {} | {} | {} | {} |",
-                s.result.about.spec,
-                s.result.about.params,
-                pct(s.result.state_accuracy),
-                pct(s.result.phone_accuracy)
+                "| {} | {} | {} | {} | {} |",
+                s.spec,
+                s.params,
+                s.state_accuracy.pct(),
+                s.phone_accuracy.pct(),
+                per_of(s)
             )
         });
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} {}",
+            "| {} | {} | {} | {} | {} | {} {}",
             d.layers,
-            da.spec,
-            da.params,
-            pct(dr.state_accuracy),
-            pct(dr.phone_accuracy),
+            d.spec,
+            d.params,
+            d.state_accuracy.pct(),
+            d.phone_accuracy.pct(),
+            per_of(d),
             shallow
         );
     }
+    for w in runs.iter().filter(|r| r.group == Group::Wide) {
+        let _ = writeln!(
+            s,
+            "| 1 (much wider) | {} | {} | {} | {} | {} | | | | | |",
+            w.spec,
+            w.params,
+            w.state_accuracy.pct(),
+            w.phone_accuracy.pct(),
+            per_of(w),
+        );
+    }
     s
+}
+
+fn curve_table(runs: &[Summary]) -> String {
+    let mut s = String::from(
+        "| share of training speakers | training frames (mean) | deep net | state acc % | 39-phone acc % | matched 1-layer net | state acc % | 39-phone acc % | deep − shallow (state acc, points) |\n|---:|---:|---|---:|---:|---|---:|---:|---:|\n",
+    );
+    for d in runs.iter().filter(|r| r.group == Group::CurveDeep) {
+        let sh = runs
+            .iter()
+            .find(|r| r.group == Group::CurveShallow && r.fraction == d.fraction);
+        let _ = writeln!(
+            s,
+            "| {:.0} % | {:.0} | {} | {} | {} | {} | {} | {} | {} |",
+            100.0 * d.fraction,
+            d.train_frames.mean,
+            d.spec,
+            d.state_accuracy.pct(),
+            d.phone_accuracy.pct(),
+            sh.map_or("–".into(), |s| s.spec.clone()),
+            sh.map_or("–".into(), |s| s.state_accuracy.pct()),
+            sh.map_or("–".into(), |s| s.phone_accuracy.pct()),
+            sh.map_or("–".into(), |s| format!(
+                "{:+.1}",
+                100.0 * (d.state_accuracy.mean - s.state_accuracy.mean)
+            )),
+        );
+    }
+    s
+}
+
+/// How many of the matched pairs the deep net wins, by mean and by more than both sds.
+fn wins_sentence(runs: &[Summary], deep: Group, shallow: Group, what: &str) -> Option<String> {
+    let pairs: Vec<(&Summary, &Summary)> = runs
+        .iter()
+        .filter(|d| d.group == deep)
+        .filter_map(|d| {
+            runs.iter()
+                .find(|s| s.group == shallow && s.layers == d.layers && s.fraction == d.fraction)
+                .map(|s| (d, s))
+        })
+        .collect();
+    if pairs.is_empty() {
+        return None;
+    }
+    let by_mean = pairs
+        .iter()
+        .filter(|(d, s)| d.state_accuracy.mean > s.state_accuracy.mean)
+        .count();
+    let clear = pairs
+        .iter()
+        .filter(|(d, s)| {
+            d.state_accuracy.mean - s.state_accuracy.mean
+                > d.state_accuracy.sd + s.state_accuracy.sd
+        })
+        .count();
+    let n = pairs[0].0.seeds.len();
+    Some(format!(
+        "The deep net's mean tied-state accuracy is above its matched one-hidden-layer net's in {by_mean} of {} {what}; \
+         by more than the two standard deviations added, in {clear}{}.",
+        pairs.len(),
+        if n > 1 {
+            format!(" (n = {n} seeds each)")
+        } else {
+            " (one seed each: no spread to compare with)".to_string()
+        }
+    ))
 }
 
 /// Sentences every speaker of `corpus` says, with their text where the corpus has it.
@@ -161,7 +257,10 @@ fn layer_row(md: &mut String, network: &str, s: &LayerScore) {
 
 fn hidden_section(h: &HiddenSummary, corpus: &Corpus) -> String {
     let o = &h.options;
-    let mut md = String::from("## Hidden layers by speaker\n\n");
+    let mut md = format!(
+        "## Hidden layers by speaker: `{}` (pipeline `{}`)\n\n",
+        h.run, h.pipeline
+    );
     let texts: Vec<(String, Option<String>)> = o
         .sentences
         .iter()
@@ -226,6 +325,45 @@ fn hidden_section(h: &HiddenSummary, corpus: &Corpus) -> String {
     md
 }
 
+fn vowel_section(run: &str, v: &VowelReport) -> String {
+    let mut md = String::from("## Vowels layer by layer (the articulation claim)\n\n");
+    let counts: Vec<String> = VOWEL_FORMANTS
+        .iter()
+        .zip(&v.frames)
+        .map(|(f, n)| format!("{} {n}", f.0))
+        .collect();
+    let _ = writeln!(
+        md,
+        "Vowel frames of the test speakers ({}) through `{run}`: {}-NN vowel identification with \
+         candidates from other utterances, beside its chance level (computed from the candidates, \
+         as for the phone k-NN) and the same network at its random start (seed {}). `vowels.png` \
+         sets each layer's t-SNE map beside the F1/F2 places of the vowels (Hillenbrand et al. \
+         1995).\n",
+        counts.join(", "),
+        v.k,
+        v.control_seed
+    );
+    md.push_str("| layer | units | vowel k-NN % | chance % | random start % |\n|---:|---:|---:|---:|---:|\n");
+    for s in &v.scores {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} ± {} | {} |",
+            if s.layer == 0 {
+                "input".to_string()
+            } else {
+                s.layer.to_string()
+            },
+            s.dim,
+            pct(s.trained.accuracy),
+            pct(s.trained.chance),
+            pct(s.trained.chance_sd),
+            pct(s.random_start.accuracy)
+        );
+    }
+    md.push('\n');
+    md
+}
+
 /// Write report.md, results.csv and results.json into `out`.
 pub fn write(
     out: &Path,
@@ -249,7 +387,14 @@ pub fn write(
         first.map_or(0, |r| r.test_frames),
     );
 
-    let suffix: Vec<&Row> = rows.iter().filter(|r| r.group == Group::Suffix).collect();
+    let runs = summarise(rows);
+    if runs.iter().any(|r| r.seeds.len() > 1) {
+        md.push_str(
+            "Runs trained once per seed show the mean ± the sample standard deviation over \
+             their seeds (n and the seeds in the table); `results.csv` has one row per seed.\n\n",
+        );
+    }
+    let suffix: Vec<&Summary> = runs.iter().filter(|r| r.group == Group::Suffix).collect();
     if !suffix.is_empty() {
         md.push_str("## Production line vs learned suffixes\n\n");
         md.push_str(
@@ -258,42 +403,50 @@ pub fn write(
         md.push_str(&suffix_table(&suffix));
         if let Some(best) = suffix
             .iter()
-            .max_by(|a, b| a.result.phone_accuracy.total_cmp(&b.result.phone_accuracy))
+            .max_by(|a, b| a.phone_accuracy.mean.total_cmp(&b.phone_accuracy.mean))
         {
             let _ = writeln!(
                 md,
-                "\nBest 39-phone frame accuracy: **{}** ({} %).\n",
-                best.result.name,
-                pct(best.result.phone_accuracy)
+                "\nBest mean 39-phone frame accuracy: **{}** ({} %).\n",
+                best.run,
+                best.phone_accuracy.pct()
             );
         }
     }
 
-    if rows.iter().any(|r| r.group == Group::Deep) {
+    if runs.iter().any(|r| r.group == Group::Deep) {
         md.push_str("## Deep and thin vs shallow and fat, at equal parameters\n\n");
-        md.push_str(&depth_table(rows));
-        let wins = rows
-            .iter()
-            .filter(|d| d.group == Group::Deep)
-            .filter_map(|d| {
-                rows.iter()
-                    .find(|s| s.group == Group::Shallow && s.layers == d.layers)
-                    .map(|s| (d, s))
-            })
-            .map(|(d, s)| d.result.state_accuracy > s.result.state_accuracy)
-            .collect::<Vec<_>>();
-        if !wins.is_empty() {
-            let _ = writeln!(
-                md,
-                "\nThe deep net beats its matched one-hidden-layer net on tied-state accuracy in {} of {} sizes.\n",
-                wins.iter().filter(|w| **w).count(),
-                wins.len()
-            );
+        md.push_str(&depth_table(&runs));
+        if let Some(w) = wins_sentence(&runs, Group::Deep, Group::Shallow, "sizes") {
+            let _ = writeln!(md, "\n{w}\n");
         }
     }
 
-    if let Some(h) = &extras.hidden {
+    if runs.iter().any(|r| r.group == Group::CurveDeep) {
+        md.push_str("## Learning curves: does depth need less data?\n\n");
+        md.push_str(
+            "The same deep net and its matched one-hidden-layer net, trained on shares of the \
+             training speakers (whole speakers, drawn with each seed, genders in proportion); \
+             tied-state targets and test speakers are the same for every point. See \
+             `learning-curve.png`.\n\n",
+        );
+        md.push_str(&curve_table(&runs));
+        if let Some(w) = wins_sentence(
+            &runs,
+            Group::CurveDeep,
+            Group::CurveShallow,
+            "training-data sizes",
+        ) {
+            let _ = writeln!(md, "\n{w}\n");
+        }
+    }
+
+    for h in &extras.hidden {
         md.push_str(&hidden_section(h, corpus));
+    }
+
+    if let Some((run, v)) = &extras.vowels {
+        md.push_str(&vowel_section(run, v));
     }
 
     if !extras.figures.is_empty() {

@@ -16,9 +16,10 @@ pub mod realign;
 pub mod recipe;
 pub mod results;
 pub mod run;
+pub mod subset;
 pub mod targets;
 
 pub use env::{Env, Observer, Quiet};
 pub use model_dir::{About, Model, Trained};
 pub use results::{RunResult, table, write_run};
-pub use run::{Scored, classifier_pipeline, evaluate, score, train};
+pub use run::{Scored, classifier_pipeline, evaluate, score, train, train_on};

@@ -5,7 +5,7 @@ use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::Instant;
 
-use ndarray::{Axis, concatenate};
+use ndarray::{Array2, Axis, concatenate};
 use rayon::prelude::*;
 
 use crate::corpus::{Split, Utterance};
@@ -13,11 +13,12 @@ use crate::decode::DecodeConfig;
 use crate::decode::SearchScratch;
 use crate::error::{Error, Result};
 use crate::frontend::cmvn::CmvnMode;
+use crate::frontend::filterbank::Filterbank;
 use crate::model::dnn::{self, Dnn, DnnConfig, EpochStats};
 use crate::model::gmm::{GmmClassifier, GmmConfig};
-use crate::pipeline::Pipeline;
 use crate::pipeline::classifier::{ClassifierConfig, ClassifierSpec};
 use crate::pipeline::extractor::Extractor;
+use crate::pipeline::{Pipeline, StageConfig};
 use crate::train::dataset::FrameSet;
 use crate::train::decode::{Decoding, ModelOutput, PhoneDecoder};
 use crate::train::env::Env;
@@ -47,6 +48,25 @@ pub fn train(
     targets: &Targets,
     work_dir: Option<&Path>,
 ) -> Result<Trained> {
+    train_on(
+        env,
+        pipeline,
+        targets,
+        work_dir,
+        env.utterances(Split::Train),
+    )
+}
+
+/// [`train`] on `train_utts` (e.g. a share of the training speakers, for a learning curve)
+/// instead of the whole training split.
+pub fn train_on(
+    env: &Env,
+    pipeline: &Pipeline,
+    targets: &Targets,
+    work_dir: Option<&Path>,
+    train_utts: Vec<&Utterance>,
+) -> Result<Trained> {
+    let original = pipeline;
     let mut pipeline = classifier_pipeline(pipeline)?;
     let cfg = pipeline.classifier.clone().unwrap_or_default();
     let spec = cfg
@@ -59,7 +79,6 @@ pub fn train(
             "post.splice is set, but the DNN splices frames itself: set classifier.dnn.context instead",
         ));
     }
-    let train_utts = env.utterances(Split::Train);
     labelled::require(env.corpus, &train_utts, Need::Alignment, "training")?;
     check_memory(env, &spec, &cfg, &extractor, &train_utts, targets)?;
     if pipeline.post.cmvn.mode == CmvnMode::Global {
@@ -80,8 +99,16 @@ pub fn train(
         ClassifierSpec::Dnn(_) => {
             let dcfg = cfg.resolve_dnn(extractor.dim(), targets.num_states());
             dcfg.validate()?;
-            let (dnn, history, frames) =
-                train_dnn(env, train_set, &extractor, targets, &dcfg, work_dir)?;
+            let mel = mel_start(original, &dcfg, extractor.dim())?;
+            let (dnn, history, frames) = train_dnn(
+                env,
+                train_set,
+                &extractor,
+                targets,
+                &dcfg,
+                work_dir,
+                mel.as_ref().map(|m| m.view()),
+            )?;
             // The stored pipeline names the net actually trained (match_params resolved).
             let mut resolved = cfg.clone();
             resolved.dnn = Some(dcfg.clone());
@@ -188,6 +215,29 @@ fn check_memory(
     }
 }
 
+/// The starting matrix of a learned filter bank with `init: mel`: the mel filter bank of the
+/// pipeline's own `filterbank` stage (its defaults when the chain has none) with one bin per
+/// learned filter, over the `bins` of the spectrogram the DNN reads.
+fn mel_start(pipeline: &Pipeline, cfg: &DnnConfig, bins: usize) -> Result<Option<Array2<f32>>> {
+    let dnn::Front::Filterbank(f) = &cfg.front else {
+        return Ok(None);
+    };
+    if f.init != dnn::FilterbankInit::Mel {
+        return Ok(None);
+    }
+    let mut opts = pipeline
+        .stages
+        .iter()
+        .find_map(|s| match s {
+            StageConfig::Filterbank(o) => Some(o.clone()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    opts.num_bins = f.filters;
+    let rate = pipeline.sample_rate;
+    Ok(Some(Filterbank::new(&opts, rate, bins)?.dense()))
+}
+
 /// Per-frame tied-state ids of a set (`NO_LABEL` where a frame has none).
 fn frame_targets(set: &FrameSet, targets: &Targets) -> Vec<Vec<u32>> {
     set.utts
@@ -233,6 +283,7 @@ fn train_dnn(
     targets: &Targets,
     cfg: &DnnConfig,
     work_dir: Option<&Path>,
+    front_init: Option<ndarray::ArrayView2<'_, f32>>,
 ) -> Result<(Dnn, Vec<EpochStats>, usize)> {
     let dev_utts = env.utterances(Split::Dev);
     labelled::require(env.corpus, &dev_utts, Need::Alignment, "dev")?;
@@ -274,6 +325,7 @@ fn train_dnn(
         dnn::TrainOptions {
             checkpoint_dir: ckpt.as_deref(),
             on_progress: Some(&mut on_progress),
+            front_init,
             ..Default::default()
         },
     );

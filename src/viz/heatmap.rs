@@ -108,10 +108,40 @@ pub fn filter_responses(
     mel_filterbank: Option<ArrayView2<f32>>,
     title: &str,
 ) -> Result<()> {
-    let check = |m: ArrayView2<f32>, what: &str| {
-        super::check_finite(m, &format!("{}: {what}", path.display()))
-    };
-    check(weights, "first-layer weights")?;
+    let mut panels = vec![FilterPanel {
+        title: format!("first-layer units ({})", weights.nrows()),
+        rows: "unit (sorted by peak frequency)".into(),
+        responses: weights,
+    }];
+    if let Some(mel) = mel_filterbank {
+        panels.push(FilterPanel {
+            title: format!("mel filter bank ({})", mel.nrows()),
+            rows: "mel filter".into(),
+            responses: mel,
+        });
+    }
+    filter_panels(path, &panels, sample_rate, title)
+}
+
+/// One panel of [`filter_panels`]: a title, what its rows are, and their responses over
+/// frequency (rows × bins evenly spaced from 0 Hz to the Nyquist frequency).
+pub struct FilterPanel<'a> {
+    /// Panel title.
+    pub title: String,
+    /// Name of the rows (y axis).
+    pub rows: String,
+    /// Non-negative responses (e.g. filter-bank weights or |DFT| of kernels).
+    pub responses: ArrayView2<'a, f32>,
+}
+
+/// Draw several sets of filters side by side, each row scaled to its peak and the rows sorted by
+/// peak frequency: e.g. learned filters, the same network's random start, and the mel filters.
+pub fn filter_panels(
+    path: &Path,
+    panels: &[FilterPanel<'_>],
+    sample_rate: f32,
+    title: &str,
+) -> Result<()> {
     if !sample_rate.is_finite() || sample_rate <= 0.0 {
         return Err(Error::invalid(format!(
             "{}: sample rate {sample_rate} must be positive",
@@ -119,20 +149,14 @@ pub fn filter_responses(
         )));
     }
     let top_hz = f64::from(sample_rate) / 2.0;
-    let mut panels = vec![Spectral {
-        title: format!("first-layer units ({})", weights.nrows()),
-        y_desc: "unit (sorted by peak frequency)".into(),
-        values: shrink(&peak_sorted(weights)),
-        count: weights.nrows(),
-        top_hz,
-    }];
-    if let Some(mel) = mel_filterbank {
-        check(mel, "mel filter bank")?;
-        panels.push(Spectral {
-            title: format!("mel filter bank ({})", mel.nrows()),
-            y_desc: "mel filter".into(),
-            values: shrink(&peak_sorted(mel)),
-            count: mel.nrows(),
+    let mut drawn = Vec::new();
+    for p in panels {
+        super::check_finite(p.responses, &format!("{}: {}", path.display(), p.title))?;
+        drawn.push(Spectral {
+            title: p.title.clone(),
+            y_desc: p.rows.clone(),
+            values: shrink(&peak_sorted(p.responses)),
+            count: p.responses.nrows(),
             top_hz,
         });
     }
@@ -141,7 +165,7 @@ pub fn filter_responses(
         FILTERS_SIZE,
         &Filters {
             title: title.into(),
-            panels,
+            panels: drawn,
         },
     )
 }

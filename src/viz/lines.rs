@@ -25,6 +25,9 @@ pub struct Series {
     pub name: String,
     /// (x, y) points, joined in the order given.
     pub points: Vec<(f64, f64)>,
+    /// Half-length of a vertical error bar at each point (e.g. a standard deviation over
+    /// seeds); empty: no bars.
+    pub errors: Vec<f64>,
 }
 
 impl Series {
@@ -33,7 +36,14 @@ impl Series {
         Series {
             name: name.into(),
             points,
+            errors: Vec::new(),
         }
+    }
+
+    /// This series with a vertical error bar of half-length `errors[i]` at point `i`.
+    pub fn with_errors(mut self, errors: Vec<f64>) -> Series {
+        self.errors = errors;
+        self
     }
 }
 
@@ -56,6 +66,28 @@ pub fn line_plot(
     log_x: bool,
 ) -> Result<()> {
     let all = || series.iter().flat_map(|s| s.points.iter());
+    if let Some(s) = series
+        .iter()
+        .find(|s| !s.errors.is_empty() && s.errors.len() != s.points.len())
+    {
+        return Err(Error::invalid(format!(
+            "{}: series '{}' has {} points but {} error bars",
+            path.display(),
+            s.name,
+            s.points.len(),
+            s.errors.len()
+        )));
+    }
+    if let Some(s) = series
+        .iter()
+        .find(|s| s.errors.iter().any(|e| !(e.is_finite() && *e >= 0.0)))
+    {
+        return Err(Error::invalid(format!(
+            "{}: series '{}' has an error bar that is negative or not a number",
+            path.display(),
+            s.name
+        )));
+    }
     if all().next().is_none() {
         return Err(Error::invalid(format!(
             "{}: no points to draw",
@@ -121,10 +153,13 @@ impl Lines<'_> {
         X: AsRangedCoord<Value = f64>,
         X::CoordDescType: ValueFormatter<f64>,
     {
-        let ys = self
-            .series
-            .iter()
-            .flat_map(|s| s.points.iter().map(|p| p.1));
+        // The y range holds the error bars too.
+        let ys = self.series.iter().flat_map(|s| {
+            s.points.iter().enumerate().flat_map(move |(i, p)| {
+                let e = s.errors.get(i).copied().unwrap_or(0.0);
+                [p.1 - e, p.1 + e]
+            })
+        });
         let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
             (l.min(v), h.max(v))
         });
@@ -154,9 +189,23 @@ impl Lines<'_> {
         let plot = chart.plotting_area();
         let (ox, oy) = area.get_base_pixel();
         for (i, s) in self.series.iter().enumerate() {
-            for p in &s.points {
+            for (k, p) in s.points.iter().enumerate() {
                 let (px, py) = plot.map_coordinate(p);
-                marker(area, (px - ox, py - oy), 6, series_shape(i), colour(i))?;
+                let (x, y) = (px - ox, py - oy);
+                if let Some(&e) = s.errors.get(k).filter(|e| **e > 0.0) {
+                    let (_, top) = plot.map_coordinate(&(p.0, p.1 + e));
+                    let (_, bottom) = plot.map_coordinate(&(p.0, p.1 - e));
+                    let (top, bottom) = (top - oy, bottom - oy);
+                    let style = colour(i).stroke_width(2);
+                    for line in [
+                        vec![(x, top), (x, bottom)],
+                        vec![(x - 7, top), (x + 7, top)],
+                        vec![(x - 7, bottom), (x + 7, bottom)],
+                    ] {
+                        area.draw(&PathElement::new(line, style))?;
+                    }
+                }
+                marker(area, (x, y), 6, series_shape(i), colour(i))?;
             }
         }
         Ok(())

@@ -603,3 +603,103 @@ impl Dnn {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    /// A small net, a batch of random frames and labels, and a workspace with dropout buffers.
+    fn setup() -> (Dnn, Array2<f32>, Workspace) {
+        let arch = Architecture {
+            feature_dim: 4,
+            context: 1,
+            hidden: vec![7, 6],
+            activation: Activation::Tanh,
+            num_classes: 3,
+            front: Front::None,
+        };
+        let dnn = Dnn::new(arch.clone(), 11).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let feats = Array2::from_shape_simple_fn((9, 4), || rng.random::<f32>() * 2.0 - 1.0);
+        let mut ws = Workspace::new(&arch, 9, true);
+        ws.frames = (0..9).map(|t| (0, t)).collect();
+        ws.labels = (0..9).map(|t| t % 3).collect();
+        ws.splice(&dnn, &[feats.view()]);
+        (dnn, feats, ws)
+    }
+
+    /// Mean loss of `net` with the dropout masks drawn from a fresh stream of `seed` (the same
+    /// masks every call).
+    fn loss_with_mask(ws: &mut Workspace, net: &[Linear], p: f32, seed: u64) -> f64 {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        ws.forward(net, 9, MatMul::Gemm, Some((p, &mut rng)));
+        ws.loss(9).0 / 9.0
+    }
+
+    #[test]
+    fn dropout_gradients_match_finite_differences_for_a_fixed_mask() {
+        let (dnn, _, mut ws) = setup();
+        let p = 0.4;
+        let mut net = dnn.layers().to_vec();
+        loss_with_mask(&mut ws, &net, p, 5);
+        let mut grads: Vec<Vec<f32>> = vec![Vec::new(); net.len()];
+        ws.backward(&mut net, 9, MatMul::Gemm, false, &mut |i, _, gw, _| {
+            grads[i] = gw.to_vec();
+        });
+        let eps = 1e-2f32;
+        let mut checked = 0;
+        for (i, g) in grads.iter().enumerate() {
+            let cols = net[i].weight.ncols();
+            for k in (0..g.len()).step_by(5) {
+                let (r, c) = (k / cols, k % cols);
+                let mut plus = net.clone();
+                plus[i].weight[[r, c]] += eps;
+                let mut minus = net.clone();
+                minus[i].weight[[r, c]] -= eps;
+                let fd = (loss_with_mask(&mut ws, &plus, p, 5)
+                    - loss_with_mask(&mut ws, &minus, p, 5))
+                    / (2.0 * f64::from(eps));
+                assert!(
+                    (fd - f64::from(g[k])).abs() <= 2e-3 + 2e-2 * fd.abs(),
+                    "layer {i} weight ({r}, {c}): backward {} vs finite difference {fd}",
+                    g[k]
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 10);
+    }
+
+    #[test]
+    fn dropout_masks_drop_p_and_scale_the_rest_and_are_off_without_a_rate() {
+        let (dnn, _, mut ws) = setup();
+        let p = 0.25;
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut zeros = 0;
+        let mut total = 0;
+        for _ in 0..200 {
+            ws.forward(dnn.layers(), 9, MatMul::Gemm, Some((p, &mut rng)));
+            for m in &ws.masks {
+                for &v in &m[..] {
+                    assert!(v == 0.0 || (v - 1.0 / (1.0 - p)).abs() < 1e-6, "{v}");
+                    zeros += usize::from(v == 0.0);
+                    total += 1;
+                }
+            }
+        }
+        // 200 x 9 x 13 Bernoulli(0.25) draws: sd of the rate about 0.0024.
+        let rate = zeros as f64 / total as f64;
+        assert!((rate - 0.25).abs() < 0.01, "{rate}");
+        // Without a rate the forward pass reads the activations themselves: the logits equal
+        // a plain pass of the same net, whatever the masks hold.
+        ws.forward(dnn.layers(), 9, MatMul::Gemm, None);
+        let with_buffers = ws.out[..27].to_vec();
+        let mut plain = Workspace::new(dnn.arch(), 9, false);
+        plain.frames = ws.frames.clone();
+        plain.labels = ws.labels.clone();
+        plain.x = ws.x.clone();
+        plain.forward(dnn.layers(), 9, MatMul::Gemm, None);
+        assert_eq!(with_buffers, plain.out[..27].to_vec());
+    }
+}
