@@ -40,6 +40,8 @@ fuzz_target!(|data: &[u8]| {
         sample_rate: TIMIT_RATE,
         num_samples: Some(num_samples),
         subset: None,
+        span: None,
+        speed: None,
     };
     for snip_edges in [true, false] {
         let geom = FrameGeometry::from_ms(TIMIT_RATE, 25.0, 10.0, snip_edges);
