@@ -6,7 +6,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use asrpipe::corpus::{Corpus, PhoneSet, Split, frame_labels, timit};
-use asrpipe::decode::{DecodeConfig, EditCounts, ids48, phones48, score_phones};
+use asrpipe::decode::{DecodeConfig, EditCounts, TuneConfig, ids48, phones48, score_phones};
 use asrpipe::io::cache::FeatureCache;
 use asrpipe::pipeline::Pipeline;
 use asrpipe::pipeline::extractor::Extractor;
@@ -100,7 +100,13 @@ fn trained_model_directory_holds_the_hmms_and_reads_them_back() {
 fn eval_writes_per_that_hyp_txt_rescored_gives_back() {
     let (trained, _) = tiny();
     let env = env();
-    let scored = run::score(&env, trained, Some(&DecodeConfig::default())).unwrap();
+    let scored = run::score(
+        &env,
+        trained,
+        Some(&DecodeConfig::default()),
+        &TuneConfig::off(),
+    )
+    .unwrap();
     let result = scored.result("tiny", trained).unwrap();
     let out = tempfile::tempdir().unwrap();
     scored.write(out.path(), &result, trained).unwrap();
@@ -158,6 +164,48 @@ fn eval_writes_per_that_hyp_txt_rescored_gives_back() {
         stuck <= 1,
         "{stuck} utterances did not reach the final state"
     );
+}
+
+#[test]
+fn the_decoding_grid_contains_the_configured_point_and_chooses_its_best() {
+    let (trained, _) = tiny();
+    let env = env();
+    let cfg = DecodeConfig::default();
+    let plain = run::score(&env, trained, Some(&cfg), &TuneConfig::off()).unwrap();
+    let grid = TuneConfig {
+        acoustic_scales: vec![0.5, cfg.acoustic_scale],
+        insertion_penalties: vec![cfg.insertion_penalty, -2.0],
+    };
+    let tuned = run::score(&env, trained, Some(&cfg), &grid).unwrap();
+    let d = tuned.decoding.as_ref().unwrap();
+    let t = d.tuning.as_ref().unwrap();
+    assert_eq!(t.points.len(), 4);
+    // The grid's point at the configured settings decodes exactly as the plain decode does.
+    assert_eq!(t.test[2], plain.decoding.as_ref().unwrap().totals);
+    assert_eq!(d.totals, plain.decoding.as_ref().unwrap().totals);
+    // The demo has no dev speakers: the best point on test, said to be chosen there.
+    assert!(t.dev.is_empty());
+    let chosen = tuned.result("tiny", trained).unwrap().tuned.unwrap();
+    assert_eq!(chosen.chosen_on, Split::Test);
+    assert_eq!(chosen.points, 4);
+    let best = t
+        .test
+        .iter()
+        .map(|c| c.error_rate().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    assert_eq!(chosen.per, best);
+    let i = t
+        .test
+        .iter()
+        .position(|c| c.error_rate().unwrap() == best)
+        .unwrap();
+    assert_eq!(chosen.acoustic_scale, t.points[i].acoustic_scale);
+    assert_eq!(chosen.insertion_penalty, t.points[i].insertion_penalty);
+    // tuning.tsv has a line per point.
+    let out = tempfile::tempdir().unwrap();
+    d.write(out.path()).unwrap();
+    let tsv = std::fs::read_to_string(out.path().join("tuning.tsv")).unwrap();
+    assert_eq!(tsv.lines().count(), 5);
 }
 
 #[test]
@@ -245,14 +293,24 @@ fn a_model_without_hmms_is_refused_for_decoding_but_scores_frames() {
     let trained = Trained::load(old.path()).unwrap();
     assert!(trained.hmm.is_none());
     let env = env();
-    let err = run::score(&env, &trained, Some(&DecodeConfig::default()))
-        .unwrap_err()
-        .to_string();
+    let err = run::score(
+        &env,
+        &trained,
+        Some(&DecodeConfig::default()),
+        &TuneConfig::off(),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(
         err.contains("Retrain") && err.contains("--no-decode"),
         "{err}"
     );
-    assert!(run::score(&env, &trained, None).unwrap().decoding.is_none());
+    assert!(
+        run::score(&env, &trained, None, &TuneConfig::off())
+            .unwrap()
+            .decoding
+            .is_none()
+    );
 
     // The command line says the same, and --no-decode works.
     let cli = |extra: &[&str]| {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use asrpipe::corpus::Lexicon;
 use asrpipe::corpus::Split;
-use asrpipe::decode::{DecodeConfig, DecodePatch};
+use asrpipe::decode::{DecodeConfig, DecodePatch, TuneConfig};
 use asrpipe::frontend::StageKind;
 use asrpipe::model::ModelKind;
 use asrpipe::model::dnn::{DnnPatch, HiddenSpec};
@@ -101,6 +101,10 @@ pub struct EvalArgs {
     /// Score frames only: do not decode the test set (no phone error rate).
     #[arg(long)]
     no_decode: bool,
+    /// Decode with the configured settings only, not also over the `hmm.tune` grid of acoustic
+    /// scales and insertion penalties.
+    #[arg(long)]
+    no_tune: bool,
     #[command(flatten)]
     decode: DecodeArgs,
 }
@@ -333,7 +337,12 @@ pub fn eval(a: EvalArgs) -> Result<()> {
         p.apply(&mut c);
         c
     });
-    let scored = run::score(&env, &trained, cfg.as_ref())?;
+    let tune = if a.no_tune {
+        TuneConfig::off()
+    } else {
+        trained.pipeline.hmm.tune.clone()
+    };
+    let scored = run::score(&env, &trained, cfg.as_ref(), &tune)?;
     let result = scored.result(&name, &trained)?;
     if let Some(dir) = &a.output {
         scored
@@ -364,6 +373,23 @@ pub fn eval(a: EvalArgs) -> Result<()> {
             d.config.lm_weight,
             d.config.insertion_penalty,
             d.config.acoustic_scale
+        );
+    }
+    if let Some(t) = &result.tuned {
+        eprintln!(
+            "PER {:.2}% at acoustic scale {:.3}, insertion penalty {}, of {} grid points {}{}",
+            100.0 * t.per,
+            t.acoustic_scale,
+            t.insertion_penalty,
+            t.points,
+            match t.chosen_on {
+                Split::Dev => "chosen on the dev speakers",
+                _ => "the best on the test set itself (optimistic: no dev speakers)",
+            },
+            a.output.as_ref().map_or(String::new(), |d| format!(
+                "; every point in {}",
+                d.join("tuning.tsv").display()
+            ))
         );
     }
     eprintln!(

@@ -16,6 +16,8 @@
 //! - `scores.rs`: hybrid DNN scores from log posteriors and state priors ([`hybrid_scores`]).
 //! - `transcript.rs`: 61-set segments -> the 48-set sequence (`q` deleted) that is aligned,
 //!   trained on and scored against.
+//! - `tune.rs`: the grid of acoustic scales and insertion penalties every scored model is also
+//!   decoded with ([`TuneConfig`]), chosen on dev (or, without dev speakers, best on test, labelled).
 //! - `per.rs`: phone error rate (fold to 39, Levenshtein, S/D/I); `boundaries.rs`: agreement of
 //!   automatic with hand boundaries; `phn.rs`: frames -> samples and `.phn` writing.
 //!
@@ -74,6 +76,7 @@ pub mod phone_loop;
 pub mod scores;
 mod search;
 pub mod transcript;
+pub mod tune;
 
 pub use align::{AlignConfig, AlignError, AlignGraph, Aligner, Alignment, Source};
 pub use boundaries::{BoundaryErrors, BoundarySummary};
@@ -86,3 +89,4 @@ pub use phone_loop::{DecodeConfig, DecodePatch, Decoded, GraphSize, PhoneLoop};
 pub use scores::{PRIOR_FLOOR, hybrid_scores, log_priors};
 pub use search::SearchScratch;
 pub use transcript::{ids48, phones48};
+pub use tune::TuneConfig;

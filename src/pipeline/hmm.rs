@@ -6,12 +6,13 @@
 //!   topology: { states_per_phone: 3, self_loop_prob: 0.75 }   # only 3 states per phone today
 //!   decode: { lm_weight: 1, insertion_penalty: 0, beam: 13, acoustic_scale: 0.1 }
 //!   align: { beam: 10, retry_beam: 40 }
+//!   tune: { acoustic_scales: [1, 0.5, 0.25, 0.1], insertion_penalties: [-1, 0, 1] }   # [] [] : off
 //! ```
 
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
-use crate::decode::{AlignConfig, DecodeConfig};
+use crate::decode::{AlignConfig, DecodeConfig, TuneConfig};
 use crate::error::Result;
 use crate::model::hmm::HmmConfig;
 use crate::options::{Describe, OptionDoc};
@@ -26,6 +27,8 @@ pub struct HmmSection {
     pub decode: DecodeConfig,
     /// Forced alignment at `asrpipe align`.
     pub align: AlignConfig,
+    /// The grid of decoding settings every scored model is also decoded with.
+    pub tune: TuneConfig,
 }
 
 impl HmmSection {
@@ -38,7 +41,8 @@ impl HmmSection {
     pub fn validate(&self) -> Result<()> {
         self.topology.validate()?;
         self.decode.validate()?;
-        self.align.validate()
+        self.align.validate()?;
+        self.tune.validate()
     }
 }
 
@@ -49,6 +53,7 @@ pub(super) struct HmmFile {
     topology: Option<Spanned<HmmConfig>>,
     decode: Option<Spanned<DecodeConfig>>,
     align: Option<Spanned<AlignConfig>>,
+    tune: Option<Spanned<TuneConfig>>,
 }
 
 impl HmmFile {
@@ -65,16 +70,19 @@ impl HmmFile {
             line(&self.topology, section_line),
             line(&self.decode, section_line),
             line(&self.align, section_line),
+            line(&self.tune, section_line),
         ];
         let section = HmmSection {
             topology: self.topology.map(|s| s.value).unwrap_or_default(),
             decode: self.decode.map(|s| s.value).unwrap_or_default(),
             align: self.align.map(|s| s.value).unwrap_or_default(),
+            tune: self.tune.map(|s| s.value).unwrap_or_default(),
         };
         let checks = [
             ("hmm.topology: ", section.topology.validate()),
             ("hmm.decode: ", section.decode.validate()),
             ("hmm.align: ", section.align.validate()),
+            ("hmm.tune: ", section.tune.validate()),
         ];
         for ((name, check), line) in checks.into_iter().zip(lines) {
             if let Err(e) = check {
@@ -91,7 +99,7 @@ impl crate::pipeline::Pipeline {
         let (t, d) = (&self.hmm.topology, &self.hmm.decode);
         format!(
             "{} states per phone, initial self-loop {}; decoding with LM weight {}, insertion \
-             penalty {}, acoustic scale {}, prior scale {}, beam {}, max active {}{}",
+             penalty {}, acoustic scale {}, prior scale {}, beam {}, max active {}; {}{}",
             t.states_per_phone,
             t.self_loop_prob,
             d.lm_weight,
@@ -100,6 +108,15 @@ impl crate::pipeline::Pipeline {
             d.prior_scale,
             d.beam,
             d.max_active,
+            if self.hmm.tune.is_on() {
+                format!(
+                    "also decoded at {} acoustic scales x {} insertion penalties",
+                    self.hmm.tune.acoustic_scales.len(),
+                    self.hmm.tune.insertion_penalties.len()
+                )
+            } else {
+                "no tuning grid".to_string()
+            },
             if self.hmm.is_default() {
                 " (defaults)"
             } else {
@@ -115,5 +132,6 @@ pub fn hmm_docs() -> Vec<(&'static str, Vec<OptionDoc>)> {
         ("topology", HmmConfig::option_docs()),
         ("decode", DecodeConfig::option_docs()),
         ("align", AlignConfig::option_docs()),
+        ("tune", TuneConfig::option_docs()),
     ]
 }

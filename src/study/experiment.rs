@@ -768,7 +768,12 @@ pub fn run_all(
                 Some(&dir.join("model")),
                 train_utts,
             )?;
-            let scored = run::score(env, &trained, Some(&trained.pipeline.hmm.decode))?;
+            let scored = run::score(
+                env,
+                &trained,
+                Some(&trained.pipeline.hmm.decode),
+                &trained.pipeline.hmm.tune,
+            )?;
             let r = scored.result(&p.name, &trained)?;
             scored.write(&dir, &r, &trained)?;
             crate::io::atomic::write_bytes(&spec_path, spec.as_bytes())?;

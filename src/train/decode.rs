@@ -11,9 +11,11 @@ use std::path::Path;
 use ndarray::{Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
+use crate::corpus::Split;
 use crate::corpus::{Corpus, PhoneSet};
 use crate::decode::{
-    DecodeConfig, EditCounts, PhoneLoop, SearchScratch, hybrid_scores, phones48, score_phones,
+    DecodeConfig, EditCounts, PhoneLoop, SearchScratch, TuneConfig, hybrid_scores, phones48,
+    score_phones,
 };
 use crate::error::{Error, Result};
 use crate::train::model_dir::{Model, Trained};
@@ -42,6 +44,8 @@ pub struct Decoding {
     pub totals: EditCounts,
     /// Wall-clock seconds of scoring and decoding.
     pub seconds: f64,
+    /// The same set decoded over the tuning grid, when one was asked for.
+    pub tuning: Option<Tuning>,
 }
 
 /// What `results.json` gains from decoding.
@@ -63,6 +67,131 @@ pub struct PerSummary {
     pub decode: DecodeConfig,
     /// Wall-clock seconds of scoring and decoding the test set.
     pub decode_seconds: f64,
+    /// The test set's PER at the grid point chosen (see [`Tuning`]); absent without a grid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tuned: Option<Tuned>,
+}
+
+/// The test set's PER at every point of the decoding grid ([`TuneConfig`]), and the point chosen:
+/// on the dev split when the corpus has labelled dev speakers, else the best on test (optimistic,
+/// as Kaldi's published TIMIT figures are).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tuning {
+    /// The grid's settings, in [`TuneConfig::points`] order.
+    pub points: Vec<DecodeConfig>,
+    /// Errors on the test set at each point.
+    pub test: Vec<EditCounts>,
+    /// Errors on the dev set at each point (empty without dev speakers).
+    pub dev: Vec<EditCounts>,
+}
+
+/// The chosen point of a [`Tuning`], as `results.json` keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tuned {
+    /// Test PER at the chosen point.
+    pub per: f64,
+    /// The chosen acoustic scale.
+    pub acoustic_scale: f32,
+    /// The chosen insertion penalty.
+    pub insertion_penalty: f32,
+    /// Where the point was chosen: `dev`, or `test` (best on the scored set itself: optimistic).
+    pub chosen_on: Split,
+    /// Grid points decoded.
+    pub points: usize,
+}
+
+impl Tuning {
+    /// The grid point with the lowest PER on dev (or, without dev, on test); the first on ties.
+    pub fn chosen(&self) -> Result<Tuned> {
+        let (on, counts) = if self.dev.is_empty() {
+            (Split::Test, &self.test)
+        } else {
+            (Split::Dev, &self.dev)
+        };
+        let rate = |c: &EditCounts| c.error_rate().filter(|p| p.is_finite());
+        let mut best: Option<(usize, f64)> = None;
+        for (i, c) in counts.iter().enumerate() {
+            let r = rate(c).ok_or_else(|| {
+                Error::invalid(format!(
+                    "tuning: no reference phones in the {} set to choose a decoding point",
+                    on.name()
+                ))
+            })?;
+            if best.is_none_or(|(_, b)| r < b) {
+                best = Some((i, r));
+            }
+        }
+        let (i, _) = best.ok_or_else(|| Error::invalid("tuning: an empty grid"))?;
+        let per = rate(&self.test[i])
+            .ok_or_else(|| Error::invalid("tuning: no reference phones in the test set"))?;
+        Ok(Tuned {
+            per,
+            acoustic_scale: self.points[i].acoustic_scale,
+            insertion_penalty: self.points[i].insertion_penalty,
+            chosen_on: on,
+            points: self.points.len(),
+        })
+    }
+
+    /// The grid as TSV: acoustic scale, insertion penalty, test PER (%) and dev PER (%).
+    pub fn tsv(&self) -> String {
+        let pct = |c: Option<&EditCounts>| {
+            c.and_then(EditCounts::error_rate)
+                .map_or("-".to_string(), |p| format!("{:.2}", 100.0 * p))
+        };
+        let mut s = String::from("acoustic_scale\tinsertion_penalty\ttest_per\tdev_per\n");
+        for (i, p) in self.points.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "{}\t{}\t{}\t{}",
+                p.acoustic_scale,
+                p.insertion_penalty,
+                pct(self.test.get(i)),
+                pct(self.dev.get(i))
+            );
+        }
+        s
+    }
+}
+
+/// The phone-loop decoders of a tuning grid (none when `tune` is off).
+pub fn grid_decoders(
+    trained: &Trained,
+    base: &DecodeConfig,
+    tune: &TuneConfig,
+) -> Result<Vec<PhoneDecoder>> {
+    tune.validate()?;
+    tune.points(base)
+        .iter()
+        .map(|c| PhoneDecoder::new(trained, c))
+        .collect()
+}
+
+/// Decode one utterance's search `scores` with every decoder of a grid: the errors of each.
+pub fn grid_counts(
+    grid: &[PhoneDecoder],
+    corpus: &Corpus,
+    id: &str,
+    scores: ArrayView2<f32>,
+    scratch: &mut SearchScratch,
+) -> Result<Vec<EditCounts>> {
+    grid.iter()
+        .map(|d| Ok(d.decode_utt(corpus, id, scores, scratch)?.counts))
+        .collect()
+}
+
+/// Element-wise sum of per-utterance grid errors.
+pub fn sum_counts<'a>(
+    n: usize,
+    each: impl Iterator<Item = &'a Vec<EditCounts>>,
+) -> Vec<EditCounts> {
+    let mut total = vec![EditCounts::default(); n];
+    for v in each {
+        for (t, c) in total.iter_mut().zip(v) {
+            *t += *c;
+        }
+    }
+    total
 }
 
 impl Decoding {
@@ -82,6 +211,7 @@ impl Decoding {
             partial: self.utts.iter().filter(|u| !u.reached_final).count(),
             decode: self.config.clone(),
             decode_seconds: self.seconds,
+            tuned: self.tuning.as_ref().map(Tuning::chosen).transpose()?,
         })
     }
 
@@ -120,9 +250,12 @@ impl Decoding {
         s
     }
 
-    /// Write `hyp.txt` and `per-utt.tsv` into `dir` (atomically).
+    /// Write `hyp.txt`, `per-utt.tsv` and, with a grid, `tuning.tsv` into `dir` (atomically).
     pub fn write(&self, dir: &Path) -> Result<()> {
         crate::io::atomic::write_bytes(&dir.join("hyp.txt"), self.hyp_text().as_bytes())?;
+        if let Some(t) = &self.tuning {
+            crate::io::atomic::write_bytes(&dir.join("tuning.tsv"), t.tsv().as_bytes())?;
+        }
         crate::io::atomic::write_bytes(&dir.join("per-utt.tsv"), self.per_utt_tsv().as_bytes())
     }
 }
@@ -244,6 +377,58 @@ impl Decoding {
             utts,
             totals,
             seconds,
+            tuning: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(s: usize, d: usize, i: usize) -> EditCounts {
+        EditCounts {
+            reference: 100,
+            substitutions: s,
+            deletions: d,
+            insertions: i,
+        }
+    }
+
+    fn grid() -> Vec<DecodeConfig> {
+        TuneConfig {
+            acoustic_scales: vec![0.1, 0.2],
+            insertion_penalties: vec![0.0],
+        }
+        .points(&DecodeConfig::default())
+    }
+
+    #[test]
+    fn dev_chooses_the_point_and_test_is_read_there() {
+        let t = Tuning {
+            points: grid(),
+            test: vec![counts(10, 0, 0), counts(20, 0, 0)],
+            dev: vec![counts(30, 0, 0), counts(5, 5, 0)],
+        };
+        let c = t.chosen().unwrap();
+        assert_eq!(
+            (c.chosen_on, c.acoustic_scale, c.per),
+            (Split::Dev, 0.2, 0.2)
+        );
+    }
+
+    #[test]
+    fn without_dev_the_best_on_test_is_taken_first_on_ties() {
+        let t = Tuning {
+            points: grid(),
+            test: vec![counts(3, 2, 1), counts(1, 2, 3)],
+            dev: vec![],
+        };
+        let c = t.chosen().unwrap();
+        assert_eq!(
+            (c.chosen_on, c.acoustic_scale, c.per),
+            (Split::Test, 0.1, 0.06)
+        );
+        assert!(t.tsv().contains("0.2\t0\t6.00\t-"), "{}", t.tsv());
     }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::decode::DecodeConfig;
 use crate::error::{Error, Result};
-use crate::train::decode::PerSummary;
+use crate::train::decode::{PerSummary, Tuned};
 use crate::train::eval::{self, Evaluation};
 use crate::train::model_dir::{About, Trained};
 
@@ -53,6 +53,9 @@ pub struct RunResult {
     /// Wall-clock seconds of scoring and decoding the test set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decode_seconds: Option<f64>,
+    /// The PER at the decoding grid's chosen point (see [`crate::train::decode::Tuning`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tuned: Option<Tuned>,
 }
 
 impl RunResult {
@@ -74,6 +77,7 @@ impl RunResult {
             partial_paths: None,
             decode: None,
             decode_seconds: None,
+            tuned: None,
         }
     }
 
@@ -87,6 +91,7 @@ impl RunResult {
         self.partial_paths = Some(s.partial);
         self.decode = Some(s.decode.clone());
         self.decode_seconds = Some(s.decode_seconds);
+        self.tuned = s.tuned.clone();
         self
     }
 }

@@ -9,8 +9,7 @@ use ndarray::{Array2, Axis, concatenate};
 use rayon::prelude::*;
 
 use crate::corpus::{Split, Utterance};
-use crate::decode::DecodeConfig;
-use crate::decode::SearchScratch;
+use crate::decode::{DecodeConfig, EditCounts, SearchScratch, TuneConfig};
 use crate::error::{Error, Result};
 use crate::frontend::cmvn::CmvnMode;
 use crate::frontend::filterbank::Filterbank;
@@ -20,7 +19,9 @@ use crate::pipeline::classifier::{ClassifierConfig, ClassifierSpec};
 use crate::pipeline::extractor::Extractor;
 use crate::pipeline::{Pipeline, StageConfig};
 use crate::train::dataset::FrameSet;
-use crate::train::decode::{Decoding, ModelOutput, PhoneDecoder};
+use crate::train::decode::{
+    Decoding, ModelOutput, PhoneDecoder, Tuning, grid_counts, grid_decoders, sum_counts,
+};
 use crate::train::env::Env;
 use crate::train::eval::{self, Evaluation};
 use crate::train::hmm::HmmModel;
@@ -341,7 +342,7 @@ fn views(set: &FrameSet) -> Vec<ndarray::ArrayView2<'_, f32>> {
 /// Score a trained model on the corpus's test split: frames only, with the scoring time in
 /// seconds ([`score`] without decoding).
 pub fn evaluate(env: &Env, trained: &Trained) -> Result<(Evaluation, f64)> {
-    let s = score(env, trained, None)?;
+    let s = score(env, trained, None, &TuneConfig::off())?;
     Ok((s.evaluation, s.eval_seconds))
 }
 
@@ -378,16 +379,29 @@ impl Scored {
 }
 
 /// Score a trained model on the test split, frame by frame and, with `decode`, by decoding every
-/// utterance (phone error rate). The model's HMMs and the options are checked before any work.
-/// Each utterance is scored by the model once; the frame classification and the search share
-/// the scores.
-pub fn score(env: &Env, trained: &Trained, decode: Option<&DecodeConfig>) -> Result<Scored> {
+/// utterance (phone error rate), also at every point of `tune`'s grid (chosen on dev, see
+/// [`Tuning`]). The model's HMMs and the options are checked before any work. Each utterance is
+/// scored by the model once; the frame classification and every search share the scores.
+pub fn score(
+    env: &Env,
+    trained: &Trained,
+    decode: Option<&DecodeConfig>,
+    tune: &TuneConfig,
+) -> Result<Scored> {
     let decoder = decode
         .map(|cfg| PhoneDecoder::new(trained, cfg))
         .transpose()?;
+    let grid = match decode {
+        Some(cfg) if tune.is_on() => grid_decoders(trained, cfg, tune)?,
+        _ => Vec::new(),
+    };
     let extractor = trained.extractor()?;
     let test = env.utterances(Split::Test);
     labelled::require(env.corpus, &test, Need::Alignment, "test")?;
+    // Dev speakers choose the grid point when they are there and labelled.
+    let dev = env.utterances(Split::Dev);
+    let tune_on_dev =
+        !grid.is_empty() && !dev.is_empty() && labelled::lacking(&dev, Need::Alignment).is_empty();
     let set = env.load("test feats", &test, &extractor)?;
     eval::check_shapes(trained.model.classifier(), &set, &trained.targets)?;
     let tally = eval::Tally::new(&trained.targets);
@@ -401,7 +415,8 @@ pub fn score(env: &Env, trained: &Trained, decode: Option<&DecodeConfig>) -> Res
         },
         0,
     );
-    // Per utterance: its frame counts, its decoding, and the seconds spent scoring frames.
+    // Per utterance: its frame counts, its decoding, its errors at each grid point, and the
+    // seconds spent scoring frames and in all.
     let per_utt = set
         .utts
         .par_iter()
@@ -412,14 +427,16 @@ pub fn score(env: &Env, trained: &Trained, decode: Option<&DecodeConfig>) -> Res
             let (scores, offset) = out.frame_scores(trained);
             tally.add(&mut e, &u.id, scores, offset, &u.labels)?;
             let scoring = t0.elapsed().as_secs_f64();
-            let d = match &decoder {
+            let (d, g) = match &decoder {
                 Some(dec) => {
                     let s = out.search_scores(trained, prior_scale)?;
-                    Some(dec.decode_utt(env.corpus, &u.id, s.view(), scratch)?)
+                    let d = dec.decode_utt(env.corpus, &u.id, s.view(), scratch)?;
+                    let g = grid_counts(&grid, env.corpus, &u.id, s.view(), scratch)?;
+                    (Some(d), g)
                 }
-                None => None,
+                None => (None, Vec::new()),
             };
-            Ok((e, d, scoring, t0.elapsed().as_secs_f64()))
+            Ok((e, d, g, scoring, t0.elapsed().as_secs_f64()))
         })
         .collect::<Result<Vec<_>>>();
     env.observer.end();
@@ -428,22 +445,62 @@ pub fn score(env: &Env, trained: &Trained, decode: Option<&DecodeConfig>) -> Res
     // Wall time split between frame scoring and the search in proportion to their CPU time.
     let (scoring, all): (f64, f64) = per_utt
         .iter()
-        .map(|p| (p.2, p.3))
+        .map(|p| (p.3, p.4))
         .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
     let eval_seconds = if all > 0.0 {
         wall * scoring / all
     } else {
         wall
     };
+    let tuning = if grid.is_empty() {
+        None
+    } else {
+        let test_counts = sum_counts(grid.len(), per_utt.iter().map(|p| &p.2));
+        let dev_counts = if tune_on_dev {
+            grid_errors(env, trained, &extractor, &dev, &grid, prior_scale)?
+        } else {
+            Vec::new()
+        };
+        Some(Tuning {
+            points: grid.iter().map(|d| d.config().clone()).collect(),
+            test: test_counts,
+            dev: dev_counts,
+        })
+    };
     let mut evaluation = tally.empty();
     let mut utts = Vec::with_capacity(per_utt.len());
-    for (e, d, _, _) in per_utt {
+    for (e, d, _, _, _) in per_utt {
         evaluation = evaluation.merge(e);
         utts.extend(d);
     }
     Ok(Scored {
         evaluation,
         eval_seconds,
-        decoding: decoder.map(|dec| Decoding::new(dec.config().clone(), utts, wall)),
+        decoding: decoder.map(|dec| Decoding {
+            tuning,
+            ..Decoding::new(dec.config().clone(), utts, wall)
+        }),
     })
+}
+
+/// The summed errors of `utts` decoded at every point of `grid`.
+fn grid_errors(
+    env: &Env,
+    trained: &Trained,
+    extractor: &Extractor,
+    utts: &[&Utterance],
+    grid: &[PhoneDecoder],
+    prior_scale: f32,
+) -> Result<Vec<EditCounts>> {
+    let set = env.load("dev feats (decoding grid)", utts, extractor)?;
+    let each = set
+        .utts
+        .par_iter()
+        .map_init(SearchScratch::default, |scratch, u| {
+            let s =
+                ModelOutput::of(trained, u.feats.view())?.search_scores(trained, prior_scale)?;
+            grid_counts(grid, env.corpus, &u.id, s.view(), scratch)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(sum_counts(grid.len(), each.iter()))
 }
