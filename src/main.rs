@@ -31,6 +31,8 @@ enum Command {
     Eval(cli::train::EvalArgs),
     /// Forced alignment of a corpus with a trained model: .phn, TextGrid, states, boundary agreement.
     Align(cli::align::AlignArgs),
+    /// Phone recognition of any audio with a trained model: hyp.txt, scored where transcripts exist.
+    Decode(cli::decode::DecodeCmdArgs),
     /// Hidden-layer activations of a DNN for some utterances.
     Activations(cli::plot::ActivationsArgs),
     /// Plots of what trained networks do inside.
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
         Command::Train(a) => cli::train::train(a),
         Command::Eval(a) => cli::train::eval(a),
         Command::Align(a) => cli::align::run(a),
+        Command::Decode(a) => cli::decode::run(a),
         Command::Activations(a) => cli::plot::activations(a),
         Command::Plot(c) => cli::plot::run(c),
         Command::Experiment(a) => cli::experiment::experiment(a),

@@ -579,3 +579,71 @@ fn unknown_ids_say_which_corpus_was_searched() {
         "{e}"
     );
 }
+
+#[test]
+fn decoding_needs_no_labels_and_gives_the_labelled_corpus_hypotheses() {
+    let m = model("pipelines/kaldi-mfcc-dnn.yaml");
+    let m = m.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Every utterance of two demo speakers (so that speaker CMVN pools the same set), audio and
+    // speaker only.
+    let speakers = ["dr1-fslt0", "dr1-mkal0"];
+    let mut rows = String::from("audio\tspeaker\n");
+    for spk in speakers {
+        let mut files: Vec<PathBuf> = fs::read_dir(demo().join(spk))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "flac"))
+            .collect();
+        files.sort();
+        for f in files {
+            rows.push_str(&format!("{}\t{spk}\n", f.display()));
+        }
+    }
+    let manifest = dir.path().join("m.tsv");
+    fs::write(&manifest, rows).unwrap();
+    let bare = dir.path().join("bare");
+    let (_, err) = ok(&[
+        "decode",
+        "--model",
+        m,
+        "--corpus",
+        manifest.to_str().unwrap(),
+        "-o",
+        bare.to_str().unwrap(),
+    ]);
+    assert!(err.contains("nothing scored"), "{err}");
+    assert!(!bare.join("per-utt.tsv").exists());
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(bare.join("decode.json")).unwrap()).unwrap();
+    assert_eq!(json["scored"], 0);
+    assert!(json.get("per").is_none());
+    let mut hyp_bare: Vec<String> = fs::read_to_string(bare.join("hyp.txt"))
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        hyp_bare.len(),
+        json["utterances"].as_u64().unwrap() as usize
+    );
+    assert!(hyp_bare.len() >= 20, "{}", hyp_bare.len());
+
+    // The labelled demo corpus: the same phones for the same utterances, and a PER.
+    let labelled = dir.path().join("labelled");
+    let (_, err) = ok(&["decode", "--model", m, "-o", labelled.to_str().unwrap()]);
+    assert!(err.contains("PER "), "{err}");
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(labelled.join("decode.json")).unwrap()).unwrap();
+    assert_eq!(json["scored"], json["utterances"]);
+    assert!(json["per"]["per"].as_f64().unwrap() > 0.0);
+    let mut hyp_labelled: Vec<String> = fs::read_to_string(labelled.join("hyp.txt"))
+        .unwrap()
+        .lines()
+        .filter(|l| speakers.iter().any(|s| l.starts_with(&format!("{s}/"))))
+        .map(String::from)
+        .collect();
+    hyp_bare.sort();
+    hyp_labelled.sort();
+    assert_eq!(hyp_bare, hyp_labelled);
+}

@@ -83,7 +83,7 @@ pub fn run(dir: &Path, corpus: Option<&Path>, cfg: &DecodeConfig) -> anyhow::Res
             let d = decoder
                 .decode_utt(&corpus, &u.id, s.view(), &mut scratch)
                 .expect("decoding");
-            totals += d.counts;
+            totals += d.counts.expect("test utterances have transcripts");
         }
     });
 

@@ -3,11 +3,10 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use asrpipe::corpus::{Split, SplitOptions, Splits};
 use asrpipe::train::Trained;
 use asrpipe::train::align::{align_corpus, plot_alignment};
 
-use super::CorpusArgs;
+use super::{CorpusArgs, Which};
 
 #[derive(clap::Args)]
 pub struct AlignArgs {
@@ -16,9 +15,9 @@ pub struct AlignArgs {
     model: PathBuf,
     #[command(flatten)]
     data: CorpusArgs,
-    /// Which utterances: train, dev, test, or all (every utterance of the corpus, SA included).
-    #[arg(long, default_value = "all")]
-    split: String,
+    /// Which utterances (default: every utterance of the corpus, SA included).
+    #[arg(long, value_enum, default_value_t = Which::All)]
+    split: Which,
     /// Output directory: per utterance .phn, .TextGrid and .states, and alignment.json.
     #[arg(short, long)]
     output: PathBuf,
@@ -29,28 +28,16 @@ pub struct AlignArgs {
 }
 
 pub fn run(a: AlignArgs) -> Result<()> {
-    let split = match a.split.as_str() {
-        "all" => None,
-        s => Some(
-            Split::ALL
-                .into_iter()
-                .find(|x| x.name() == s)
-                .with_context(|| format!("--split {s}: expected train, dev, test or all"))?,
-        ),
-    };
     let trained = Trained::load(&a.model)?;
     trained.hmm()?;
     let session = a.data.open()?;
     let env = session.env();
-    let utts: Vec<_> = match split {
-        None => session.corpus.utterances.iter().collect(),
-        Some(s) => Splits::for_corpus(&session.corpus).utterances(
-            &session.corpus,
-            s,
-            &SplitOptions::default(),
-        ),
-    };
-    anyhow::ensure!(!utts.is_empty(), "no utterances in split `{}`", a.split);
+    let utts = a.split.utterances(&session.corpus);
+    anyhow::ensure!(
+        !utts.is_empty(),
+        "no utterances in split `{}`",
+        a.split.name()
+    );
     let s = align_corpus(
         &env,
         &trained,

@@ -2,6 +2,7 @@
 
 pub mod align;
 pub mod corpus;
+pub mod decode;
 pub mod experiment;
 pub mod features;
 pub mod features_list;
@@ -11,7 +12,7 @@ pub mod train;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use asrpipe::corpus::{Corpus, OpenOptions};
+use asrpipe::corpus::{Corpus, OpenOptions, Split, SplitOptions, Splits, Utterance};
 use asrpipe::io::cache::FeatureCache;
 use asrpipe::io::lock::DirLock;
 use asrpipe::train::{Env, Observer, Quiet};
@@ -93,6 +94,43 @@ pub struct CorpusArgs {
     pub speed_perturb: Option<std::vec::Vec<u32>>,
     #[command(flatten)]
     pub runtime: Runtime,
+}
+
+/// Which utterances of a corpus a command works on.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    /// Every utterance of the corpus, SA sentences included.
+    All,
+    /// The training speakers.
+    Train,
+    /// The dev speakers.
+    Dev,
+    /// The test speakers.
+    Test,
+}
+
+impl Which {
+    /// The name as written on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Which::All => "all",
+            Which::Train => "train",
+            Which::Dev => "dev",
+            Which::Test => "test",
+        }
+    }
+
+    /// The utterances of `corpus` it selects, in corpus order (a split follows
+    /// [`Splits::for_corpus`]).
+    pub fn utterances(self, corpus: &Corpus) -> Vec<&Utterance> {
+        let split = match self {
+            Which::All => return corpus.utterances.iter().collect(),
+            Which::Train => Split::Train,
+            Which::Dev => Split::Dev,
+            Which::Test => Split::Test,
+        };
+        Splits::for_corpus(corpus).utterances(corpus, split, &SplitOptions::default())
+    }
 }
 
 /// How to open a corpus: commands allowed or not, their output kept under `cache`.

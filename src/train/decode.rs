@@ -12,13 +12,15 @@ use ndarray::{Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::corpus::Split;
-use crate::corpus::{Corpus, PhoneSet};
+use crate::corpus::{Corpus, PhoneSet, Utterance};
 use crate::decode::{
     DecodeConfig, EditCounts, PhoneLoop, SearchScratch, TuneConfig, hybrid_scores, phones48,
     score_phones,
 };
 use crate::error::{Error, Result};
+use crate::train::env::Env;
 use crate::train::model_dir::{Model, Trained};
+use rayon::prelude::*;
 
 /// One decoded utterance.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,8 +29,8 @@ pub struct UttDecode {
     pub id: String,
     /// Recognised phones (48-set ids).
     pub hyp: Vec<u16>,
-    /// Errors against the reference after folding to 39.
-    pub counts: EditCounts,
+    /// Errors against the reference after folding to 39 (none: no transcript to score against).
+    pub counts: Option<EditCounts>,
     /// False when no path reached the end of the utterance (the best partial path was kept).
     pub reached_final: bool,
 }
@@ -154,6 +156,38 @@ impl Tuning {
     }
 }
 
+/// Recognise `utts` with `trained` (rayon over utterances): every utterance decoded, and scored
+/// where it has a transcript. Labels are not needed; features are computed as the model's own
+/// pipeline computes them (CMVN statistics over the scope it defines).
+pub fn decode_utterances(
+    env: &Env,
+    trained: &Trained,
+    utts: &[&Utterance],
+    cfg: &DecodeConfig,
+) -> Result<Decoding> {
+    let decoder = PhoneDecoder::new(trained, cfg)?;
+    let extractor = trained.extractor()?;
+    let set = env.load("features", utts, &extractor)?;
+    let started = std::time::Instant::now();
+    env.observer.begin("decoding", set.utts.len() as u64);
+    let decoded = set
+        .utts
+        .par_iter()
+        .map_init(SearchScratch::default, |scratch, u| {
+            let s = search_scores(trained, u.feats.view(), cfg.prior_scale)?;
+            let d = decoder.decode_utt(env.corpus, &u.id, s.view(), scratch);
+            env.observer.step(None);
+            d
+        })
+        .collect::<Result<Vec<_>>>();
+    env.observer.end();
+    Ok(Decoding::new(
+        cfg.clone(),
+        decoded?,
+        started.elapsed().as_secs_f64(),
+    ))
+}
+
 /// The phone-loop decoders of a tuning grid (none when `tune` is off).
 pub fn grid_decoders(
     trained: &Trained,
@@ -176,7 +210,11 @@ pub fn grid_counts(
     scratch: &mut SearchScratch,
 ) -> Result<Vec<EditCounts>> {
     grid.iter()
-        .map(|d| Ok(d.decode_utt(corpus, id, scores, scratch)?.counts))
+        .map(|d| {
+            d.decode_utt(corpus, id, scores, scratch)?
+                .counts
+                .ok_or_else(|| Error::invalid(format!("utterance {id}: no transcript to score")))
+        })
         .collect()
 }
 
@@ -230,11 +268,12 @@ impl Decoding {
         s
     }
 
-    /// Per-utterance scores as TSV: id, reference phones, S, D, I, PER (%), reached the end.
+    /// Per-utterance scores as TSV: id, reference phones, S, D, I, PER (%), reached the end
+    /// (scored utterances only).
     pub fn per_utt_tsv(&self) -> String {
         let mut s = String::from("utterance\tref_phones\tsub\tdel\tins\tper\treached_final\n");
         for u in &self.utts {
-            let c = &u.counts;
+            let Some(c) = &u.counts else { continue };
             let _ = writeln!(
                 s,
                 "{}\t{}\t{}\t{}\t{}\t{:.2}\t{}",
@@ -250,9 +289,18 @@ impl Decoding {
         s
     }
 
-    /// Write `hyp.txt`, `per-utt.tsv` and, with a grid, `tuning.tsv` into `dir` (atomically).
+    /// Utterances decoded without a transcript to score against.
+    pub fn unscored(&self) -> usize {
+        self.utts.iter().filter(|u| u.counts.is_none()).count()
+    }
+
+    /// Write `hyp.txt`, `per-utt.tsv` (when any utterance was scored) and, with a grid,
+    /// `tuning.tsv` into `dir` (atomically).
     pub fn write(&self, dir: &Path) -> Result<()> {
         crate::io::atomic::write_bytes(&dir.join("hyp.txt"), self.hyp_text().as_bytes())?;
+        if self.unscored() == self.utts.len() {
+            return Ok(());
+        }
         if let Some(t) = &self.tuning {
             crate::io::atomic::write_bytes(&dir.join("tuning.tsv"), t.tsv().as_bytes())?;
         }
@@ -350,7 +398,12 @@ impl PhoneDecoder {
         let utt = corpus
             .utterance(id)
             .ok_or_else(|| Error::invalid(format!("utterance {id} is not in the corpus")))?;
-        let reference = phones48(&utt.phones, phones, &utt.phone_file)?;
+        // Audio without a transcript is recognised, not scored.
+        let reference = if utt.phones.is_empty() {
+            None
+        } else {
+            Some(phones48(&utt.phones, phones, &utt.phone_file)?)
+        };
         let decoded = self
             .graph
             .decode_with(scores, scratch)
@@ -358,7 +411,7 @@ impl PhoneDecoder {
         let hyp = decoded.phone_ids();
         Ok(UttDecode {
             id: id.to_string(),
-            counts: score_phones(&reference, &hyp, phones),
+            counts: reference.map(|r| score_phones(&r, &hyp, phones)),
             hyp,
             reached_final: decoded.reached_final,
         })
@@ -369,8 +422,8 @@ impl Decoding {
     /// The decoding of a set from its utterances (in order), totalled.
     pub fn new(config: DecodeConfig, utts: Vec<UttDecode>, seconds: f64) -> Decoding {
         let mut totals = EditCounts::default();
-        for u in &utts {
-            totals += u.counts;
+        for c in utts.iter().filter_map(|u| u.counts) {
+            totals += c;
         }
         Decoding {
             config,
@@ -401,6 +454,27 @@ mod tests {
             insertion_penalties: vec![0.0],
         }
         .points(&DecodeConfig::default())
+    }
+
+    #[test]
+    fn unscored_utterances_are_left_out_of_the_totals_and_the_scores_table() {
+        let u = |id: &str, counts| UttDecode {
+            id: id.into(),
+            hyp: vec![0],
+            counts,
+            reached_final: true,
+        };
+        let d = Decoding::new(
+            DecodeConfig::default(),
+            vec![u("a", Some(counts(1, 2, 3))), u("b", None)],
+            0.0,
+        );
+        assert_eq!(d.totals, counts(1, 2, 3));
+        assert_eq!(d.unscored(), 1);
+        assert_eq!(d.hyp_text().lines().count(), 2);
+        let tsv = d.per_utt_tsv();
+        assert_eq!(tsv.lines().count(), 2, "{tsv}");
+        assert!(tsv.contains("a\t100\t1\t2\t3\t6.00\ttrue"), "{tsv}");
     }
 
     #[test]
