@@ -80,7 +80,7 @@ pub struct TrainArgs {
     #[arg(long)]
     flat_start: bool,
     /// Train on the Viterbi alignment of this GMM model directory instead of hand times (e.g. a
-    /// DNN on a GMM's alignment).
+    /// DNN on a GMM's alignment), made with its own HMMs (hmm.json) as `asrpipe align` makes it.
     #[arg(long, conflicts_with = "flat_start")]
     align_with: Option<PathBuf>,
     /// Pronunciation lexicon (CMUdict format) for transcripts of words.

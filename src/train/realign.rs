@@ -340,15 +340,16 @@ impl Env<'_> {
         Ok((fs, r))
     }
 
-    /// Align the training and dev utterances with a trained GMM (its pipeline, tying and state
-    /// log-likelihoods; `trans`, or the default transitions of `hmm`), and the corpus with their
-    /// segments replaced: DNN targets from a GMM's alignment instead of hand labels.
+    /// Align the training and dev utterances with a trained GMM (its pipeline, tying, state
+    /// log-likelihoods and, unless `trans` overrides them, its own transitions from `hmm.json`, as
+    /// `asrpipe align --model` uses them), and the corpus with their segments replaced: DNN
+    /// targets from a GMM's alignment instead of hand labels. A model without stored HMMs is
+    /// refused.
     pub fn align_with(
         &self,
         gmm: &Trained,
         trans: Option<&Transitions>,
         lexicon: Option<&Lexicon>,
-        hmm: &HmmConfig,
         align: &AlignConfig,
     ) -> Result<Realigned> {
         let Model::Gmm(model) = &gmm.model else {
@@ -356,17 +357,9 @@ impl Env<'_> {
                 "aligning needs a GMM model (state log-likelihoods); this one is a DNN",
             ));
         };
-        let set48 = &PhoneSet::timit().p48;
-        let topo = hmm.topology(set48.len(), PhoneSet::timit().silence48())?;
-        let ctx = ContextTable::from_tying(&gmm.targets.tying, set48, &topo)?;
-        let default;
-        let trans = match trans {
-            Some(t) => t,
-            None => {
-                default = Transitions::from_config(set48.names(), &topo, hmm)?;
-                &default
-            }
-        };
+        let hmm = gmm.hmm()?;
+        let ctx = hmm.context_table(&gmm.targets)?;
+        let trans = trans.unwrap_or(&hmm.transitions);
         let mut utts = self.utterances(Split::Train);
         utts.extend(self.utterances(Split::Dev));
         let extractor = gmm.extractor()?;

@@ -94,13 +94,9 @@ pub fn train_with(
             Some((r, what, Some(fs.model.trans)))
         }
         Labels::AlignWith(dir) => {
+            // The GMM's own HMMs (hmm.json), as `asrpipe align --model` aligns with them.
             let gmm = Trained::load(dir)?;
-            let tpath = dir.join("flat_start").join("transitions.json");
-            let trans = tpath
-                .is_file()
-                .then(|| Transitions::load(&tpath))
-                .transpose()?;
-            let r = env.align_with(&gmm, trans.as_ref(), lexicon, hmm, align)?;
+            let r = env.align_with(&gmm, None, lexicon, align)?;
             let what = format!(
                 "Viterbi alignment of {}; {} utterances aligned; its {} tied states",
                 dir.display(),
@@ -122,7 +118,7 @@ pub fn train_with(
     {
         // Kaldi's tri1 on the monophone alignments: realigned once with the tied-state GMM, and
         // trained again on that.
-        let r = env.align_with(&trained, Some(trans), lexicon, hmm, align)?;
+        let r = env.align_with(&trained, Some(trans), lexicon, align)?;
         let what = format!(
             "{what}; realigned once with the tied-state GMM ({} utterances aligned)",
             r.aligned
