@@ -9,12 +9,12 @@ use asrpipe::io::cache::FeatureCache;
 use asrpipe::model::hmm::HmmConfig;
 use asrpipe::pipeline::Pipeline;
 use asrpipe::pipeline::extractor::Extractor;
+use asrpipe::train::Env;
 use asrpipe::train::flat_start::{
     FlatStartConfig, FlatStartUtt, Transcript, flat_start, realigns_before,
 };
 use asrpipe::train::realign::transcripts;
 use asrpipe::train::targets::Targets;
-use asrpipe::train::{Env, Quiet};
 
 fn utterance(id: &str, transcript: Option<&str>, line: usize) -> Utterance {
     Utterance {
@@ -55,12 +55,7 @@ fn kaldi_realigns_at_its_listed_passes() {
 fn a_flat_start_that_never_saw_a_time_finds_the_demo_boundaries() {
     let corpus = Corpus::open(&Corpus::demo_dir()).unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let env = Env {
-        corpus: &corpus,
-        cache: Some(FeatureCache::new(tmp.path())),
-        observer: &Quiet,
-        features: None,
-    };
+    let env = Env::new(&corpus).cache(FeatureCache::new(tmp.path()));
     let (fs, r) = env
         .flat_start(
             None,
@@ -102,12 +97,7 @@ fn a_flat_start_that_never_saw_a_time_finds_the_demo_boundaries() {
 fn the_same_seed_gives_the_same_alignments() {
     let corpus = Corpus::open(&Corpus::demo_dir()).unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let env = Env {
-        corpus: &corpus,
-        cache: Some(FeatureCache::new(tmp.path())),
-        observer: &Quiet,
-        features: None,
-    };
+    let env = Env::new(&corpus).cache(FeatureCache::new(tmp.path()));
     let utts: Vec<&Utterance> = corpus.utterances.iter().take(40).collect();
     let set = env
         .load(

@@ -16,7 +16,7 @@ use asrpipe::frontend::cmvn::CmvnMode;
 use asrpipe::pipeline::Pipeline;
 use asrpipe::pipeline::extractor::Extractor;
 use asrpipe::study::hidden::choose_sentences;
-use asrpipe::train::{Env, Quiet};
+use asrpipe::train::Env;
 use ndarray::Array2;
 use ndarray_npy::NpzReader;
 use tempfile::TempDir;
@@ -251,12 +251,7 @@ fn speaker_cmvn_does_not_depend_on_the_batch() {
     let pipeline = Pipeline::load(&root().join("pipelines/kaldi-mfcc-dnn.yaml")).unwrap();
     assert_eq!(pipeline.post.cmvn.mode, CmvnMode::Speaker);
     let extractor = Extractor::new(&pipeline).unwrap();
-    let env = Env {
-        corpus: &corpus,
-        cache: None,
-        observer: &Quiet,
-        features: None,
-    };
+    let env = Env::new(&corpus);
     let id = "dr1-fslt0/sa1";
     let u = corpus.utterance(id).unwrap();
     let alone = env.load("alone", &[u], &extractor).unwrap();
@@ -364,12 +359,7 @@ fn global_cmvn_is_stored_with_the_model() {
     let trained = asrpipe::train::Trained::load(&m).unwrap();
     let st = trained.cmvn.clone().unwrap();
     let u = corpus.utterance("dr1-fslt0/sa1").unwrap();
-    let env = Env {
-        corpus: &corpus,
-        cache: None,
-        observer: &Quiet,
-        features: None,
-    };
+    let env = Env::new(&corpus);
     let got = env
         .load("one", &[u], &trained.extractor().unwrap())
         .unwrap();
@@ -412,12 +402,7 @@ fn a_manifest_without_alignments_feeds_features_activations_and_hidden_plots() {
         &f,
         "dr1-fslt0/sa1",
     ]);
-    let labelled = Env {
-        corpus: &corpus,
-        cache: None,
-        observer: &Quiet,
-        features: None,
-    };
+    let labelled = Env::new(&corpus);
     let ex =
         Extractor::new(&Pipeline::load(&root().join("pipelines/kaldi-mfcc-dnn.yaml")).unwrap())
             .unwrap();
