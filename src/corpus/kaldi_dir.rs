@@ -332,28 +332,10 @@ pub fn read(dir: &Path, opts: &OpenOptions) -> Result<Corpus> {
             "a Kaldi data directory needs utt2spk (`<utterance> <speaker>` per line) beside wav.scp",
         ));
     }
-    let mut speaker_of: HashMap<String, String> = HashMap::new();
-    for t in read_table(&u2s_path)? {
-        known(&u2s_path, &t)?;
-        if t.rest.is_empty() || t.rest.contains(char::is_whitespace) {
-            return Err(Error::at_line(
-                &u2s_path,
-                t.line,
-                "expected `<utterance> <speaker>`",
-            ));
-        }
-        speaker_of.insert(t.key, t.rest);
-    }
+    let mut speaker_of = read_utt2spk(&u2s_path, |t| known(&u2s_path, t))?;
     for c in &cuts {
         if !speaker_of.contains_key(&c.id) {
-            return Err(Error::at_line(
-                &c.file,
-                c.line,
-                format!(
-                    "utterance `{}` has no speaker: utt2spk has no line for it",
-                    c.id
-                ),
-            ));
+            return Err(no_speaker(&c.file, c.line, &c.id, "utt2spk"));
         }
     }
     check_spk2utt(&dir.join("spk2utt"), &speaker_of)?;
@@ -438,6 +420,37 @@ pub fn read(dir: &Path, opts: &OpenOptions) -> Result<Corpus> {
         });
     }
     Corpus::from_utterances(dir, CorpusKind::KaldiDir, utts)
+}
+
+/// The speaker of each utterance in `path` (`utt2spk`: `<utterance> <speaker>` per line), each
+/// line's utterance first checked by `known`.
+pub fn read_utt2spk(
+    path: &Path,
+    known: impl Fn(&TableLine) -> Result<()>,
+) -> Result<HashMap<String, String>> {
+    let mut speaker_of: HashMap<String, String> = HashMap::new();
+    for t in read_table(path)? {
+        known(&t)?;
+        if t.rest.is_empty() || t.rest.contains(char::is_whitespace) {
+            return Err(Error::at_line(
+                path,
+                t.line,
+                "expected `<utterance> <speaker>`",
+            ));
+        }
+        speaker_of.insert(t.key, t.rest);
+    }
+    Ok(speaker_of)
+}
+
+/// The error for utterance `id`, defined at `file`:`line`, that `utt2spk` (the file as named to
+/// the user) has no line for.
+pub fn no_speaker(file: &Path, line: usize, id: &str, utt2spk: &str) -> Error {
+    Error::at_line(
+        file,
+        line,
+        format!("utterance `{id}` has no speaker: {utt2spk} has no line for it"),
+    )
 }
 
 /// One `segments` line: its recording id, its span in samples, its channel.
