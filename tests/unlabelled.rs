@@ -138,6 +138,70 @@ fn a_manifest_needs_only_audio() {
     assert_eq!(ids, [("f/one", "f", true), ("m/one", "m", false)]);
 }
 
+/// `asrpipe corpus info CORPUS`, which must succeed: its standard output.
+fn corpus_info(corpus: &Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_asrpipe"))
+        .args(["corpus", "info"])
+        .arg(corpus)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn corpus_info_without_labels_says_so_instead_of_a_phone_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("audio");
+    copy_demo("dr1-fslt0", "sa1", &d.join("alice/hello.flac"));
+    copy_demo("dr1-fslt0", "sa2", &d.join("alice/bye.flac"));
+    copy_demo("dr1-mkal0", "sa1", &d.join("bob/hello.flac"));
+    let info = corpus_info(&d);
+    assert!(
+        info.contains("\nno phone labels: 3 utterances, audio only\n"),
+        "{info}"
+    );
+    assert!(!info.contains("phone61"), "{info}");
+    assert!(
+        info.contains("\nspeakers    2 (0 female, 0 male)\n"),
+        "{info}"
+    );
+    assert!(
+        info.contains("\nall           2  (0/0)     3       0     0.00"),
+        "{info}"
+    );
+    // An audio-only manifest (lengths given), and one with transcripts but no times.
+    let m = dir.path().join("m.tsv");
+    let n = 16_000 * 3 / 2;
+    fs::write(
+        &m,
+        format!("audio\tspeaker\tnum_samples\naudio/alice/hello.flac\ta\t{n}\naudio/bob/hello.flac\tb\t{n}\n"),
+    )
+    .unwrap();
+    let info = corpus_info(&m);
+    assert!(
+        info.contains("\nno phone labels: 2 utterances, audio only\n"),
+        "{info}"
+    );
+    assert!(
+        info.contains("audio       0.05 min (lengths from the audio)"),
+        "{info}"
+    );
+    fs::write(
+        &m,
+        "audio\tspeaker\ttranscript\naudio/alice/hello.flac\ta\th# sh iy h#\naudio/bob/hello.flac\tb\t\n",
+    )
+    .unwrap();
+    let info = corpus_info(&m);
+    assert!(
+        info.contains("\nno phone labels: 2 utterances, 1 with a transcript (no times)\n"),
+        "{info}"
+    );
+    // With labels, the table is there.
+    assert!(corpus_info(&demo()).contains("\nphone61  phone48  phone39  segments\n"));
+}
+
 #[test]
 fn a_directory_of_audio_is_a_corpus() {
     let dir = tempfile::tempdir().unwrap();

@@ -88,6 +88,10 @@ pub struct CorpusInfo {
     pub splits: Vec<SplitInfo>,
     /// Every 61-set label with its folds and segment count, in phone-set order.
     pub phones: Vec<PhoneCount>,
+    /// Utterances with a phone alignment (labels with times).
+    pub aligned: usize,
+    /// Utterances with a transcript or text (labels without times).
+    pub transcripts: usize,
 }
 
 /// Summarise `corpus`, counting frames with `geom` at `rate` Hz (a pipeline's framing; audio at
@@ -157,6 +161,16 @@ pub fn corpus_info(
             split_infos
         },
         phones: phone_counts,
+        aligned: corpus
+            .utterances
+            .iter()
+            .filter(|u| u.has_alignment())
+            .count(),
+        transcripts: corpus
+            .utterances
+            .iter()
+            .filter(|u| u.transcript.is_some() || u.text.is_some())
+            .count(),
     };
     Ok(info)
 }
@@ -300,6 +314,21 @@ impl fmt::Display for CorpusInfo {
             )?;
         }
         writeln!(f)?;
+        if self.aligned == 0 {
+            // A table of zeros says nothing: say what the corpus has instead.
+            return match self.transcripts {
+                0 => writeln!(
+                    f,
+                    "no phone labels: {} utterances, audio only",
+                    self.utterances
+                ),
+                n => writeln!(
+                    f,
+                    "no phone labels: {} utterances, {n} with a transcript (no times)",
+                    self.utterances
+                ),
+            };
+        }
         writeln!(f, "phone61  phone48  phone39  segments")?;
         for p in &self.phones {
             let d = |x: &Option<String>| x.clone().unwrap_or_else(|| "-".into());
