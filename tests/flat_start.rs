@@ -257,19 +257,23 @@ fn train_flat_start_from_word_transcripts_then_a_dnn_on_its_alignment() {
     std::fs::write(&lex, lexicon).unwrap();
     let cache = tmp.path().join("cache");
     let out = tmp.path().join("mono");
-    let run = asrpipe(&[
-        "train",
-        "-q",
-        "--corpus",
-        m.to_str().unwrap(),
-        "--cache",
-        cache.to_str().unwrap(),
-        "--flat-start",
-        "--lexicon",
-        lex.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    // A flat start from the manifest's words through the lexicon.
+    let train_flat = || {
+        asrpipe(&[
+            "train",
+            "-q",
+            "--corpus",
+            m.to_str().unwrap(),
+            "--cache",
+            cache.to_str().unwrap(),
+            "--flat-start",
+            "--lexicon",
+            lex.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+    };
+    let run = train_flat();
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{err}");
     assert!(
@@ -286,19 +290,7 @@ fn train_flat_start_from_word_transcripts_then_a_dnn_on_its_alignment() {
     assert!(phn.len() >= 80, "{}", phn.len());
     // A missing word is named with its utterance count.
     std::fs::write(&lex, "HELLO  HH AH0 L OW1\n").unwrap();
-    let run = asrpipe(&[
-        "train",
-        "-q",
-        "--corpus",
-        m.to_str().unwrap(),
-        "--cache",
-        cache.to_str().unwrap(),
-        "--flat-start",
-        "--lexicon",
-        lex.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    let run = train_flat();
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(
         !run.status.success() && err.contains("not in the lexicon: `"),
