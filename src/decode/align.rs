@@ -520,14 +520,7 @@ impl<'a> Aligner<'a> {
         let mut first = 0;
         let mut prev: Option<u32> = None;
         for s in 0..n as u8 {
-            let leaf = ctx
-                .leaf(left, c, right, s)
-                .ok_or_else(|| AlignError::NoTiedState {
-                    phone: ctx.name(c).to_string(),
-                    state: s,
-                    left: ctx.name(left).to_string(),
-                    right: ctx.name(right).to_string(),
-                })?;
+            let leaf = tied_state(ctx, left, c, right, s)?;
             let node = b.add_emitting(
                 NodeInfo {
                     leaf,
@@ -547,6 +540,24 @@ impl<'a> Aligner<'a> {
         let exit = ts * self.trans.log_forward(c, n as u8 - 1) as f32;
         Ok((first, last, exit))
     }
+}
+
+/// The tied state of state `s` of phone `c` between `left` and `right`; an error naming them
+/// where the model has none.
+pub(crate) fn tied_state(
+    ctx: &ContextTable,
+    left: u16,
+    c: u16,
+    right: u16,
+    s: u8,
+) -> Result<u32, AlignError> {
+    ctx.leaf(left, c, right, s)
+        .ok_or_else(|| AlignError::NoTiedState {
+            phone: ctx.name(c).to_string(),
+            state: s,
+            left: ctx.name(left).to_string(),
+            right: ctx.name(right).to_string(),
+        })
 }
 
 /// The contexts on one side of a phone, each with whether it is the optional silence: its
