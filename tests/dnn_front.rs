@@ -13,7 +13,7 @@ use asrpipe::model::dnn::{
     Front, HiddenSpec, Optimizer, Outcome, Pooling, Positivity, Progress, Rectify, TimeConvFront,
     TrainOptions, centre_order, count_params, match_params, train,
 };
-use dnn_support::{dataset, power_spectra, random, sine_frames};
+use dnn_support::{dataset, power_spectra, random, sine_frames, train_resuming};
 use ndarray::{Array1, Array2, ArrayView2, array, s};
 
 /// Mean cross-entropy through the inference path (independent of the training code's loss).
@@ -572,17 +572,7 @@ fn resumes_exactly(cfg: &DnnConfig, feats: &[Array2<f32>], labels: &[Vec<u32>]) 
     )
     .unwrap();
     assert_eq!(first.outcome, Outcome::Interrupted);
-    let last = train(
-        cfg,
-        3,
-        &t,
-        Some(&d),
-        TrainOptions {
-            checkpoint_dir: Some(dir.path()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let last = train_resuming(cfg, &t, &d, dir.path()).unwrap();
     assert_eq!(last.outcome, Outcome::Completed);
     assert_eq!(last.dnn, whole.dnn, "{:?}", cfg.front);
     assert_eq!(last.best_epoch, whole.best_epoch);
@@ -602,18 +592,9 @@ fn resumes_exactly(cfg: &DnnConfig, feats: &[Array2<f32>], labels: &[Vec<u32>]) 
         }),
         _ => timeconv(7, 1, Rectify::Relu, Pooling::Max),
     };
-    let e = train(
-        &other,
-        3,
-        &t,
-        Some(&d),
-        TrainOptions {
-            checkpoint_dir: Some(dir.path()),
-            ..Default::default()
-        },
-    )
-    .unwrap_err()
-    .to_string();
+    let e = train_resuming(&other, &t, &d, dir.path())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("checkpoint.json"), "{e}");
 }
 

@@ -9,7 +9,7 @@ use asrpipe::model::Classifier;
 use asrpipe::model::dnn::{
     Dataset, Dnn, DnnConfig, EpochStats, Optimizer, Outcome, Progress, TrainOptions, train,
 };
-use dnn_support::{clusters, dataset};
+use dnn_support::{clusters, dataset, train_resuming};
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -234,17 +234,7 @@ fn resume_matches(optimizer: Optimizer) {
         (Outcome::Interrupted, 3)
     );
 
-    let last = train(
-        &cfg,
-        3,
-        &t,
-        Some(&d),
-        TrainOptions {
-            checkpoint_dir: Some(dir.path()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let last = train_resuming(&cfg, &t, &d, dir.path()).unwrap();
     assert_eq!(last.outcome, Outcome::Completed);
     assert_eq!(last.dnn, whole.dnn, "{optimizer:?}");
     assert_eq!(last.best_epoch, whole.best_epoch);
@@ -269,34 +259,15 @@ fn resume_matches(optimizer: Optimizer) {
     );
 
     // A finished run resumed returns at once; a different configuration is refused.
-    let again = train(
-        &cfg,
-        3,
-        &t,
-        Some(&d),
-        TrainOptions {
-            checkpoint_dir: Some(dir.path()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let again = train_resuming(&cfg, &t, &d, dir.path()).unwrap();
     assert_eq!(again.dnn, whole.dnn);
     let other = DnnConfig {
         lr: Some(0.5),
         ..cfg
     };
-    let e = train(
-        &other,
-        3,
-        &t,
-        Some(&d),
-        TrainOptions {
-            checkpoint_dir: Some(dir.path()),
-            ..Default::default()
-        },
-    )
-    .unwrap_err()
-    .to_string();
+    let e = train_resuming(&other, &t, &d, dir.path())
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("checkpoint.json") && e.contains("different DNN options"),
         "{e}"

@@ -8,7 +8,7 @@ use asrpipe::io::cache::FeatureCache;
 use asrpipe::study::analyses::analyses;
 use asrpipe::study::experiment::{self, Experiment, Group};
 use asrpipe::study::report;
-use asrpipe::train::{Env, Quiet};
+use asrpipe::train::Env;
 
 fn write_grid(dir: &Path, body: &str) -> Experiment {
     let pipelines = std::fs::canonicalize("pipelines").unwrap();
@@ -111,12 +111,7 @@ fn seeds_wide_nets_and_curves_expand_into_runs() {
 fn an_experiment_with_seeds_reports_mean_and_sd() {
     let corpus = Corpus::open(&Corpus::demo_dir()).unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let env = Env {
-        corpus: &corpus,
-        cache: Some(FeatureCache::new(tmp.path().join("cache"))),
-        observer: &Quiet,
-        features: None,
-    };
+    let env = Env::new(&corpus).cache(FeatureCache::new(tmp.path().join("cache")));
     let exp = write_grid(
         tmp.path(),
         "name: seeds\nstates: { tied: 144 }\nseeds: [1, 2]\n\

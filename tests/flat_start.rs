@@ -9,13 +9,13 @@ use asrpipe::io::cache::FeatureCache;
 use asrpipe::model::hmm::{HmmConfig, Transitions};
 use asrpipe::pipeline::Pipeline;
 use asrpipe::pipeline::extractor::Extractor;
+use asrpipe::train::Env;
 use asrpipe::train::flat_start::{
     FlatStartConfig, FlatStartUtt, Transcript, flat_start, realigns_before,
 };
 use asrpipe::train::model_dir::Trained;
 use asrpipe::train::realign::transcripts;
 use asrpipe::train::targets::Targets;
-use asrpipe::train::{Env, Quiet};
 
 fn utterance(id: &str, transcript: Option<&str>, line: usize) -> Utterance {
     Utterance {
@@ -56,12 +56,7 @@ fn kaldi_realigns_at_its_listed_passes() {
 fn a_flat_start_that_never_saw_a_time_finds_the_demo_boundaries() {
     let corpus = Corpus::open(&Corpus::demo_dir()).unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let env = Env {
-        corpus: &corpus,
-        cache: Some(FeatureCache::new(tmp.path())),
-        observer: &Quiet,
-        features: None,
-    };
+    let env = Env::new(&corpus).cache(FeatureCache::new(tmp.path()));
     let (fs, r) = env
         .flat_start(
             None,
@@ -109,12 +104,7 @@ fn a_flat_start_that_never_saw_a_time_finds_the_demo_boundaries() {
 fn the_same_seed_gives_the_same_alignments() {
     let corpus = Corpus::open(&Corpus::demo_dir()).unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let env = Env {
-        corpus: &corpus,
-        cache: Some(FeatureCache::new(tmp.path())),
-        observer: &Quiet,
-        features: None,
-    };
+    let env = Env::new(&corpus).cache(FeatureCache::new(tmp.path()));
     let utts: Vec<&Utterance> = corpus.utterances.iter().take(40).collect();
     let set = env
         .load(
@@ -274,19 +264,23 @@ fn train_flat_start_from_word_transcripts_then_a_dnn_on_its_alignment() {
     std::fs::write(&lex, lexicon).unwrap();
     let cache = tmp.path().join("cache");
     let out = tmp.path().join("mono");
-    let run = asrpipe(&[
-        "train",
-        "-q",
-        "--corpus",
-        m.to_str().unwrap(),
-        "--cache",
-        cache.to_str().unwrap(),
-        "--flat-start",
-        "--lexicon",
-        lex.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    // A flat start from the manifest's words through the lexicon.
+    let train_flat = || {
+        asrpipe(&[
+            "train",
+            "-q",
+            "--corpus",
+            m.to_str().unwrap(),
+            "--cache",
+            cache.to_str().unwrap(),
+            "--flat-start",
+            "--lexicon",
+            lex.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+    };
+    let run = train_flat();
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{err}");
     assert!(
@@ -303,19 +297,7 @@ fn train_flat_start_from_word_transcripts_then_a_dnn_on_its_alignment() {
     assert!(phn.len() >= 80, "{}", phn.len());
     // A missing word is named with its utterance count.
     std::fs::write(&lex, "HELLO  HH AH0 L OW1\n").unwrap();
-    let run = asrpipe(&[
-        "train",
-        "-q",
-        "--corpus",
-        m.to_str().unwrap(),
-        "--cache",
-        cache.to_str().unwrap(),
-        "--flat-start",
-        "--lexicon",
-        lex.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    let run = train_flat();
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(
         !run.status.success() && err.contains("not in the lexicon: `"),

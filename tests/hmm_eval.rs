@@ -11,7 +11,7 @@ use asrpipe::io::cache::FeatureCache;
 use asrpipe::pipeline::Pipeline;
 use asrpipe::pipeline::extractor::Extractor;
 use asrpipe::train::align::{align_corpus, plot_alignment};
-use asrpipe::train::{self as run, Env, Quiet, Trained};
+use asrpipe::train::{self as run, Env, Trained};
 
 fn corpus() -> &'static Corpus {
     static C: OnceLock<Corpus> = OnceLock::new();
@@ -24,12 +24,7 @@ fn cache() -> &'static Path {
 }
 
 fn env() -> Env<'static> {
-    Env {
-        corpus: corpus(),
-        cache: Some(FeatureCache::new(cache())),
-        observer: &Quiet,
-        features: None,
-    }
+    Env::new(corpus()).cache(FeatureCache::new(cache()))
 }
 
 /// The production line's GMM (`pipelines/kaldi-mfcc-gmm.yaml`: 500 tied states, up to 8

@@ -6,7 +6,7 @@ use asrpipe::corpus::perturb::{KALDI_3WAY, perturbed, speed_perturb};
 use asrpipe::corpus::{Corpus, Segment, Split, Splits};
 use asrpipe::pipeline::Pipeline;
 use asrpipe::pipeline::extractor::Extractor;
-use asrpipe::train::{Env, Quiet};
+use asrpipe::train::Env;
 
 /// A 16 kHz mono WAV of a 500 Hz tone, 12000 samples, with a hand alignment (a manifest row).
 fn tone_corpus(dir: &std::path::Path) -> Corpus {
@@ -84,12 +84,7 @@ fn labels_scale_and_the_audio_plays_at_the_new_speed() {
     assert_eq!(same.phones, u.phones);
     assert_eq!(same.num_samples, u.num_samples);
     // The copies' features and labels line up (the dataset refuses a mismatch).
-    let env = Env {
-        corpus: &c,
-        cache: None,
-        observer: &Quiet,
-        features: None,
-    };
+    let env = Env::new(&c);
     let set = env.load("t", &[u, &slow, &fast], &ex).unwrap();
     let frames: Vec<usize> = set.utts.iter().map(|u| u.feats.nrows()).collect();
     // 1 + (n - 400) / 160 frames.

@@ -9,8 +9,8 @@ use asrpipe::corpus::{Corpus, Split};
 use asrpipe::io::scp::write_ark_scp;
 use asrpipe::pipeline::Pipeline;
 use asrpipe::pipeline::extractor::Extractor;
+use asrpipe::train::Env;
 use asrpipe::train::precomputed::Precomputed;
-use asrpipe::train::{Env, Quiet};
 
 /// A wav.scp and utt2spk of `utts` (corpus ids as keys) in `dir`.
 fn list_of(dir: &Path, utts: &[&asrpipe::corpus::Utterance]) -> std::path::PathBuf {
@@ -41,10 +41,7 @@ fn load_err(
     utts: &[&asrpipe::corpus::Utterance],
 ) -> String {
     let pre = Precomputed::open(scp, pipeline).unwrap();
-    let with = Env {
-        features: Some(&pre),
-        ..env.over(env.corpus)
-    };
+    let with = env.over(env.corpus).features(&pre);
     let extractor = Extractor::new(pipeline).unwrap();
     with.load("t", utts, &extractor).unwrap_err().to_string()
 }
@@ -52,12 +49,7 @@ fn load_err(
 #[test]
 fn precomputed_features_load_as_the_run_computes_them() {
     let corpus = Corpus::open(&Corpus::demo_dir()).unwrap();
-    let env = Env {
-        corpus: &corpus,
-        cache: None,
-        observer: &Quiet,
-        features: None,
-    };
+    let env = Env::new(&corpus);
     let utts = env.utterances(Split::Test);
     let dir = tempfile::tempdir().unwrap();
     // Speaker CMVN pools each speaker's utterances in the corpus (the SA sentences the test split
@@ -80,10 +72,7 @@ fn precomputed_features_load_as_the_run_computes_them() {
     let extractor = Extractor::new(&pipeline).unwrap();
     let computed = env.load("test", &utts, &extractor).unwrap();
     let pre = Precomputed::open(&scp, &pipeline).unwrap();
-    let with = Env {
-        features: Some(&pre),
-        ..env.over(&corpus)
-    };
+    let with = env.over(&corpus).features(&pre);
     // The built-in MFCC-GMM pipeline has the same chain and post-processing: served too.
     assert!(pre.serves(&Extractor::new(&Pipeline::kaldi_mfcc_gmm()).unwrap()));
     assert!(!pre.serves(&Extractor::new(&Pipeline::kaldi_mfcc()).unwrap()));

@@ -15,15 +15,10 @@ use asrpipe::pipeline::Pipeline;
 use asrpipe::study::experiment::{self, Experiment};
 use asrpipe::train::eval::Evaluation;
 use asrpipe::train::targets::Targets;
-use asrpipe::train::{self as run, Env, Quiet, Trained};
+use asrpipe::train::{self as run, Env, Trained};
 
 fn env<'a>(corpus: &'a Corpus, cache: &Path) -> Env<'a> {
-    Env {
-        corpus,
-        cache: Some(FeatureCache::new(cache)),
-        observer: &Quiet,
-        features: None,
-    }
+    Env::new(corpus).cache(FeatureCache::new(cache))
 }
 
 fn states(tied: usize) -> StatesConfig {

@@ -16,7 +16,7 @@ use asrpipe::frontend::cmvn::CmvnMode;
 use asrpipe::pipeline::Pipeline;
 use asrpipe::pipeline::extractor::Extractor;
 use asrpipe::study::hidden::choose_sentences;
-use asrpipe::train::{Env, Quiet};
+use asrpipe::train::Env;
 use ndarray::Array2;
 use ndarray_npy::NpzReader;
 use tempfile::TempDir;
@@ -138,6 +138,70 @@ fn a_manifest_needs_only_audio() {
     assert_eq!(ids, [("f/one", "f", true), ("m/one", "m", false)]);
 }
 
+/// `asrpipe corpus info CORPUS`, which must succeed: its standard output.
+fn corpus_info(corpus: &Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_asrpipe"))
+        .args(["corpus", "info"])
+        .arg(corpus)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn corpus_info_without_labels_says_so_instead_of_a_phone_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("audio");
+    copy_demo("dr1-fslt0", "sa1", &d.join("alice/hello.flac"));
+    copy_demo("dr1-fslt0", "sa2", &d.join("alice/bye.flac"));
+    copy_demo("dr1-mkal0", "sa1", &d.join("bob/hello.flac"));
+    let info = corpus_info(&d);
+    assert!(
+        info.contains("\nno phone labels: 3 utterances, audio only\n"),
+        "{info}"
+    );
+    assert!(!info.contains("phone61"), "{info}");
+    assert!(
+        info.contains("\nspeakers    2 (0 female, 0 male)\n"),
+        "{info}"
+    );
+    assert!(
+        info.contains("\nall           2  (0/0)     3       0     0.00"),
+        "{info}"
+    );
+    // An audio-only manifest (lengths given), and one with transcripts but no times.
+    let m = dir.path().join("m.tsv");
+    let n = 16_000 * 3 / 2;
+    fs::write(
+        &m,
+        format!("audio\tspeaker\tnum_samples\naudio/alice/hello.flac\ta\t{n}\naudio/bob/hello.flac\tb\t{n}\n"),
+    )
+    .unwrap();
+    let info = corpus_info(&m);
+    assert!(
+        info.contains("\nno phone labels: 2 utterances, audio only\n"),
+        "{info}"
+    );
+    assert!(
+        info.contains("audio       0.05 min (lengths from the audio)"),
+        "{info}"
+    );
+    fs::write(
+        &m,
+        "audio\tspeaker\ttranscript\naudio/alice/hello.flac\ta\th# sh iy h#\naudio/bob/hello.flac\tb\t\n",
+    )
+    .unwrap();
+    let info = corpus_info(&m);
+    assert!(
+        info.contains("\nno phone labels: 2 utterances, 1 with a transcript (no times)\n"),
+        "{info}"
+    );
+    // With labels, the table is there.
+    assert!(corpus_info(&demo()).contains("\nphone61  phone48  phone39  segments\n"));
+}
+
 #[test]
 fn a_directory_of_audio_is_a_corpus() {
     let dir = tempfile::tempdir().unwrap();
@@ -251,12 +315,7 @@ fn speaker_cmvn_does_not_depend_on_the_batch() {
     let pipeline = Pipeline::load(&root().join("pipelines/kaldi-mfcc-dnn.yaml")).unwrap();
     assert_eq!(pipeline.post.cmvn.mode, CmvnMode::Speaker);
     let extractor = Extractor::new(&pipeline).unwrap();
-    let env = Env {
-        corpus: &corpus,
-        cache: None,
-        observer: &Quiet,
-        features: None,
-    };
+    let env = Env::new(&corpus);
     let id = "dr1-fslt0/sa1";
     let u = corpus.utterance(id).unwrap();
     let alone = env.load("alone", &[u], &extractor).unwrap();
@@ -364,12 +423,7 @@ fn global_cmvn_is_stored_with_the_model() {
     let trained = asrpipe::train::Trained::load(&m).unwrap();
     let st = trained.cmvn.clone().unwrap();
     let u = corpus.utterance("dr1-fslt0/sa1").unwrap();
-    let env = Env {
-        corpus: &corpus,
-        cache: None,
-        observer: &Quiet,
-        features: None,
-    };
+    let env = Env::new(&corpus);
     let got = env
         .load("one", &[u], &trained.extractor().unwrap())
         .unwrap();
@@ -412,12 +466,7 @@ fn a_manifest_without_alignments_feeds_features_activations_and_hidden_plots() {
         &f,
         "dr1-fslt0/sa1",
     ]);
-    let labelled = Env {
-        corpus: &corpus,
-        cache: None,
-        observer: &Quiet,
-        features: None,
-    };
+    let labelled = Env::new(&corpus);
     let ex =
         Extractor::new(&Pipeline::load(&root().join("pipelines/kaldi-mfcc-dnn.yaml")).unwrap())
             .unwrap();

@@ -12,7 +12,7 @@ use asrpipe::corpus::{Corpus, PhoneSet, Split};
 use asrpipe::decode::{AlignConfig, Aligner, DecodeConfig, EditCounts, SearchScratch, phones48};
 use asrpipe::pipeline::extractor::Extractor;
 use asrpipe::train::decode::{ModelOutput, PhoneDecoder};
-use asrpipe::train::{Env, Model, Quiet, Trained};
+use asrpipe::train::{Env, Model, Trained};
 use ndarray::Array2;
 
 /// CPU seconds of every thread of this process (Linux; wall-clock time elsewhere).
@@ -33,12 +33,7 @@ fn process_seconds(wall: Instant) -> f64 {
 pub fn run(dir: &Path, corpus: Option<&Path>, cfg: &DecodeConfig) -> anyhow::Result<()> {
     let trained = Trained::load(dir)?;
     let corpus = Corpus::open(&corpus.map_or_else(Corpus::demo_dir, Path::to_path_buf))?;
-    let env = Env {
-        corpus: &corpus,
-        cache: None,
-        observer: &Quiet,
-        features: None,
-    };
+    let env = Env::new(&corpus);
     let utts = env.utterances(Split::Test);
     let extractor = Extractor::new(&trained.pipeline)?;
     let set = env.load("bench feats", &utts, &extractor)?;

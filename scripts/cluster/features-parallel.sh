@@ -16,6 +16,8 @@
 # readable by Kaldi (`copy-feats scp:OUTDIR/feats.scp ark,t:-`), kaldiio and `asrpipe train
 # --features`. The asrpipe binary is $ASRPIPE, else `asrpipe` on the PATH.
 set -euo pipefail
+# shellcheck source=setup.sh
+source "$(dirname "$0")/setup.sh"
 
 jobs="" logins="" pipeline=""
 while [[ $# -gt 0 ]]; do
@@ -23,23 +25,13 @@ while [[ $# -gt 0 ]]; do
     -j) jobs=$2; shift 2 ;;
     -S) logins=$2; shift 2 ;;
     --pipeline) pipeline=$2; shift 2 ;;
-    -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    --) break ;;
-    -*) echo "$0: unknown option $1 (see --help)" >&2; exit 2 ;;
-    *) break ;;
+    *) common_option "$1" || break ;;
   esac
 done
-if [[ $# -lt 3 ]]; then
-  echo "usage: $0 [-j JOBS] [-S LOGINS] [--pipeline FILE] WAV_SCP N OUTDIR [-- ARGS...]" >&2
-  exit 2
-fi
-list=$1 n=$2 out=$3
-shift 3
-[[ ${1:-} == -- ]] && shift
+positional "[-j JOBS] [-S LOGINS] [--pipeline FILE]" "$@"
 command -v parallel >/dev/null || {
   echo "$0: GNU parallel is not installed (apt-get install parallel)" >&2; exit 1; }
-# shellcheck source=setup.sh
-source "$(dirname "$0")/setup.sh"
+prepare
 
 par=(--halt now,fail=1 --joblog "$out/log/parallel.joblog" -j "${jobs:-$n}")
 # Remote shards start in this directory too, so wav.scp paths relative to it (as Kaldi writes
@@ -48,7 +40,7 @@ par=(--halt now,fail=1 --joblog "$out/log/parallel.joblog" -j "${jobs:-$n}")
 # shellcheck disable=SC2016
 parallel "${par[@]}" \
   "$asrpipe" features "${opts[@]}" --list "$list" --shard '{}'/"$n" \
-    -o "$out/feats.{}.ark" --scp "$out/feats.{}.scp" "$@" '2>' "$out/log/features.{}.log" \
+    -o "$out/feats.{}.ark" --scp "$out/feats.{}.scp" "${rest[@]}" '2>' "$out/log/features.{}.log" \
   ::: $(seq 1 "$n") || {
   echo "$0: a shard failed; its log:" >&2
   for k in $(seq 1 "$n"); do

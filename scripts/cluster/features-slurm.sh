@@ -16,6 +16,8 @@
 # system the compute nodes share. The asrpipe binary is $ASRPIPE, else `asrpipe` on the PATH.
 # Prints the two job ids.
 set -euo pipefail
+# shellcheck source=setup.sh
+source "$(dirname "$0")/setup.sh"
 
 pipeline="" max="" wait=()
 while [[ $# -gt 0 ]]; do
@@ -23,25 +25,15 @@ while [[ $# -gt 0 ]]; do
     --pipeline) pipeline=$2; shift 2 ;;
     --max-running) max=$2; shift 2 ;;
     --wait) wait=(--wait); shift ;;
-    -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    --) break ;;
-    -*) echo "$0: unknown option $1 (see --help)" >&2; exit 2 ;;
-    *) break ;;
+    *) common_option "$1" || break ;;
   esac
 done
-if [[ $# -lt 3 ]]; then
-  echo "usage: $0 [--pipeline FILE] [--max-running J] [--wait] WAV_SCP N OUTDIR [-- ARGS...]" >&2
-  exit 2
-fi
-list=$1 n=$2 out=$3
-shift 3
-[[ ${1:-} == -- ]] && shift
+positional "[--pipeline FILE] [--max-running J] [--wait]" "$@"
 command -v sbatch >/dev/null || { echo "$0: sbatch not found: is this a Slurm login node?" >&2; exit 1; }
-# shellcheck source=setup.sh
-source "$(dirname "$0")/setup.sh"
+prepare
 
 # The task's command line, each word quoted for the shell sbatch runs it in.
-task=$(printf '%q ' "$asrpipe" features "${opts[@]}" --list "$list" "$@")
+task=$(printf '%q ' "$asrpipe" features "${opts[@]}" --list "$list" "${rest[@]}")
 task+="--shard \$SLURM_ARRAY_TASK_ID/$n -o $(printf '%q' "$out")/feats.\$SLURM_ARRAY_TASK_ID.ark"
 task+=" --scp $(printf '%q' "$out")/feats.\$SLURM_ARRAY_TASK_ID.scp"
 # shellcheck disable=SC2086

@@ -227,12 +227,9 @@ fn corpus_items(
     check(&output)?;
     let keys = export::unique_keys(output.format, &ids, &audio)?;
     let observer = a.runtime.observer();
-    let env = Env {
-        corpus: &corpus,
-        cache: Some(FeatureCache::default_location()),
-        observer: observer.as_ref(),
-        features: None,
-    };
+    let env = Env::new(&corpus)
+        .cache(FeatureCache::default_location())
+        .observer(observer.as_ref());
     let set = env.load("features", &utts, extractor)?;
     Ok((
         output,

@@ -6,9 +6,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use asrpipe::corpus::OpenOptions;
-use asrpipe::corpus::kaldi_dir::{self, read_table};
+use asrpipe::corpus::kaldi_dir;
 use asrpipe::corpus::shard::{self, Shard};
-use asrpipe::error::Error;
 use asrpipe::frontend::cmvn::{CmvnMode, CmvnStats};
 use asrpipe::pipeline::extractor::Extractor;
 use ndarray::Array2;
@@ -44,24 +43,13 @@ pub fn features(
     }
     let u2s = dir.join("utt2spk");
     let speakers: Option<Vec<String>> = if u2s.is_file() {
-        let mut of: std::collections::HashMap<String, String> = read_table(&u2s)?
-            .into_iter()
-            .map(|t| (t.key, t.rest))
-            .collect();
+        let mut of = kaldi_dir::read_utt2spk(&u2s, |_| Ok(()))?;
         Some(
             entries
                 .iter()
                 .map(|e| {
                     of.remove(&e.id).ok_or_else(|| {
-                        Error::at_line(
-                            list,
-                            e.line,
-                            format!(
-                                "utterance `{}` has no speaker: {} has no line for it",
-                                e.id,
-                                u2s.display()
-                            ),
-                        )
+                        kaldi_dir::no_speaker(list, e.line, &e.id, &u2s.display().to_string())
                     })
                 })
                 .collect::<Result<_, _>>()?,

@@ -174,12 +174,9 @@ impl CorpusArgs {
 impl Session {
     /// The library's view of it.
     pub fn env(&self) -> Env<'_> {
-        Env {
-            corpus: &self.corpus,
-            cache: Some(self.cache.clone()),
-            observer: self.observer.as_ref(),
-            features: None,
-        }
+        Env::new(&self.corpus)
+            .cache(self.cache.clone())
+            .observer(self.observer.as_ref())
     }
 }
 

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::labels::frame_labels_at;
+use super::labels::{UtteranceLabels, frame_labels_at};
 use super::{Corpus, CorpusKind, Gender, PhoneSet, Split, SplitOptions, Splits};
 use crate::audio::resampled_len;
 use crate::error::Result;
@@ -88,6 +88,10 @@ pub struct CorpusInfo {
     pub splits: Vec<SplitInfo>,
     /// Every 61-set label with its folds and segment count, in phone-set order.
     pub phones: Vec<PhoneCount>,
+    /// Utterances with a phone alignment (labels with times).
+    pub aligned: usize,
+    /// Utterances with a transcript or text (labels without times).
+    pub transcripts: usize,
 }
 
 /// Summarise `corpus`, counting frames with `geom` at `rate` Hz (a pipeline's framing; audio at
@@ -110,39 +114,7 @@ pub fn corpus_info(
         .collect::<Result<Vec<_>>>()?;
 
     let count = |name: &str, pick: &dyn Fn(usize) -> bool, sa_left_out: usize| {
-        let mut speakers: BTreeMap<&str, Gender> = BTreeMap::new();
-        let mut info = SplitInfo {
-            split: name.to_string(),
-            speakers: 0,
-            female: 0,
-            male: 0,
-            utterances: 0,
-            sa_left_out,
-            minutes: 0.0,
-            frames: 0,
-            labelled: 0,
-            deleted: 0,
-            unaligned: 0,
-        };
-        for (i, u) in corpus
-            .utterances
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| pick(*i))
-        {
-            speakers.insert(&u.speaker, u.gender);
-            info.utterances += 1;
-            info.minutes += u.length_samples() as f64 / u.sample_rate as f64 / 60.0;
-            let l = &labels[i];
-            info.frames += l.frames.len();
-            info.labelled += l.labelled();
-            info.deleted += l.deleted;
-            info.unaligned += l.unaligned;
-        }
-        info.speakers = speakers.len();
-        info.female = speakers.values().filter(|g| **g == Gender::Female).count();
-        info.male = speakers.values().filter(|g| **g == Gender::Male).count();
-        info
+        split_info(corpus, &labels, name, pick, sa_left_out)
     };
     let mut split_infos: Vec<SplitInfo> = Split::ALL
         .iter()
@@ -162,27 +134,7 @@ pub fn corpus_info(
         .collect();
     let all = count("all", &|_| true, 0);
 
-    let mut segs = vec![0usize; phones.p61.len()];
-    for u in &corpus.utterances {
-        for s in &u.phones {
-            // Labels were checked when the corpus was read; an unknown one is not counted.
-            if let Some(p) = phones.p61.id(&s.label) {
-                segs[p as usize] += 1;
-            }
-        }
-    }
-    let phone_counts = (0..phones.p61.len() as u16)
-        .map(|p| PhoneCount {
-            phone61: phones.p61.name(p).to_string(),
-            phone48: phones
-                .fold_61_to_48(p)
-                .map(|q| phones.p48.name(q).to_string()),
-            phone39: phones
-                .fold_61_to_39(p)
-                .map(|q| phones.p39.name(q).to_string()),
-            segments: segs[p as usize],
-        })
-        .collect();
+    let phone_counts = phone_counts(corpus, phones);
 
     let info = CorpusInfo {
         root: corpus.root.display().to_string(),
@@ -209,8 +161,86 @@ pub fn corpus_info(
             split_infos
         },
         phones: phone_counts,
+        aligned: corpus
+            .utterances
+            .iter()
+            .filter(|u| u.has_alignment())
+            .count(),
+        transcripts: corpus
+            .utterances
+            .iter()
+            .filter(|u| u.transcript.is_some() || u.text.is_some())
+            .count(),
     };
     Ok(info)
+}
+
+/// The counts of the utterances `pick` chooses (by index), `labels` being their frame labels.
+fn split_info(
+    corpus: &Corpus,
+    labels: &[UtteranceLabels],
+    name: &str,
+    pick: &dyn Fn(usize) -> bool,
+    sa_left_out: usize,
+) -> SplitInfo {
+    let mut speakers: BTreeMap<&str, Gender> = BTreeMap::new();
+    let mut info = SplitInfo {
+        split: name.to_string(),
+        speakers: 0,
+        female: 0,
+        male: 0,
+        utterances: 0,
+        sa_left_out,
+        minutes: 0.0,
+        frames: 0,
+        labelled: 0,
+        deleted: 0,
+        unaligned: 0,
+    };
+    for (i, u) in corpus
+        .utterances
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| pick(*i))
+    {
+        speakers.insert(&u.speaker, u.gender);
+        info.utterances += 1;
+        info.minutes += u.length_samples() as f64 / u.sample_rate as f64 / 60.0;
+        let l = &labels[i];
+        info.frames += l.frames.len();
+        info.labelled += l.labelled();
+        info.deleted += l.deleted;
+        info.unaligned += l.unaligned;
+    }
+    info.speakers = speakers.len();
+    info.female = speakers.values().filter(|g| **g == Gender::Female).count();
+    info.male = speakers.values().filter(|g| **g == Gender::Male).count();
+    info
+}
+
+/// Every 61-set label with its folds and how many segments of the corpus carry it.
+fn phone_counts(corpus: &Corpus, phones: &PhoneSet) -> Vec<PhoneCount> {
+    let mut segs = vec![0usize; phones.p61.len()];
+    for u in &corpus.utterances {
+        for s in &u.phones {
+            // Labels were checked when the corpus was read; an unknown one is not counted.
+            if let Some(p) = phones.p61.id(&s.label) {
+                segs[p as usize] += 1;
+            }
+        }
+    }
+    (0..phones.p61.len() as u16)
+        .map(|p| PhoneCount {
+            phone61: phones.p61.name(p).to_string(),
+            phone48: phones
+                .fold_61_to_48(p)
+                .map(|q| phones.p48.name(q).to_string()),
+            phone39: phones
+                .fold_61_to_39(p)
+                .map(|q| phones.p39.name(q).to_string()),
+            segments: segs[p as usize],
+        })
+        .collect()
 }
 
 impl fmt::Display for CorpusInfo {
@@ -284,6 +314,21 @@ impl fmt::Display for CorpusInfo {
             )?;
         }
         writeln!(f)?;
+        if self.aligned == 0 {
+            // A table of zeros says nothing: say what the corpus has instead.
+            return match self.transcripts {
+                0 => writeln!(
+                    f,
+                    "no phone labels: {} utterances, audio only",
+                    self.utterances
+                ),
+                n => writeln!(
+                    f,
+                    "no phone labels: {} utterances, {n} with a transcript (no times)",
+                    self.utterances
+                ),
+            };
+        }
         writeln!(f, "phone61  phone48  phone39  segments")?;
         for p in &self.phones {
             let d = |x: &Option<String>| x.clone().unwrap_or_else(|| "-".into());

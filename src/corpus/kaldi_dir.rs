@@ -250,59 +250,9 @@ pub fn read(dir: &Path, opts: &OpenOptions) -> Result<Corpus> {
     if entries.is_empty() {
         return Err(Error::format(&scp, "no recordings"));
     }
-    let recordings: HashMap<String, Recording> = entries
-        .par_iter()
-        .map(|e| {
-            let audio = e.resolve(&scp, opts)?;
-            let info = audio::probe(&audio).map_err(|err| {
-                let what = match &e.source {
-                    WavSource::Command(c) => format!("the output of `{c} |`: "),
-                    WavSource::File(_) => String::new(),
-                };
-                Error::at_line(&scp, e.line, format!("{what}{err}"))
-            })?;
-            Ok((e.id.clone(), Recording { audio, info }))
-        })
-        .collect::<Result<_>>()?;
-
-    // The utterances: (id, recording, span, channel, the file and line that defined it).
-    struct Cut<'a> {
-        id: String,
-        rec: &'a Recording,
-        span: Option<Span>,
-        channel: Option<Channel>,
-        file: PathBuf,
-        line: usize,
-    }
+    let recordings = probe_recordings(&entries, &scp, opts)?;
     let seg_path = dir.join("segments");
-    let cuts: Vec<Cut> = if seg_path.is_file() {
-        read_table(&seg_path)?
-            .into_iter()
-            .map(|t| {
-                let (rec_id, span, channel) = parse_segment(&t, &seg_path, &recordings)?;
-                Ok(Cut {
-                    id: t.key,
-                    rec: &recordings[rec_id.as_str()],
-                    span: Some(span),
-                    channel,
-                    file: seg_path.clone(),
-                    line: t.line,
-                })
-            })
-            .collect::<Result<_>>()?
-    } else {
-        entries
-            .iter()
-            .map(|e| Cut {
-                id: e.id.clone(),
-                rec: &recordings[e.id.as_str()],
-                span: None,
-                channel: None,
-                file: scp.clone(),
-                line: e.line,
-            })
-            .collect()
-    };
+    let cuts = read_cuts(&entries, &scp, &seg_path, &recordings)?;
     let defined: HashMap<&str, (&Path, usize)> = cuts
         .iter()
         .map(|c| (c.id.as_str(), (c.file.as_path(), c.line)))
@@ -332,48 +282,20 @@ pub fn read(dir: &Path, opts: &OpenOptions) -> Result<Corpus> {
             "a Kaldi data directory needs utt2spk (`<utterance> <speaker>` per line) beside wav.scp",
         ));
     }
-    let mut speaker_of: HashMap<String, String> = HashMap::new();
-    for t in read_table(&u2s_path)? {
-        known(&u2s_path, &t)?;
-        if t.rest.is_empty() || t.rest.contains(char::is_whitespace) {
-            return Err(Error::at_line(
-                &u2s_path,
-                t.line,
-                "expected `<utterance> <speaker>`",
-            ));
-        }
-        speaker_of.insert(t.key, t.rest);
-    }
+    let mut speaker_of = read_utt2spk(&u2s_path, |t| known(&u2s_path, t))?;
     for c in &cuts {
         if !speaker_of.contains_key(&c.id) {
-            return Err(Error::at_line(
-                &c.file,
-                c.line,
-                format!(
-                    "utterance `{}` has no speaker: utt2spk has no line for it",
-                    c.id
-                ),
-            ));
+            return Err(no_speaker(&c.file, c.line, &c.id, "utt2spk"));
         }
     }
     check_spk2utt(&dir.join("spk2utt"), &speaker_of)?;
     let gender_of = read_spk2gender(&dir.join("spk2gender"))?;
-
     let text_path = dir.join("text");
-    let mut text_of: HashMap<String, TranscriptText> = HashMap::new();
-    if text_path.is_file() {
-        for t in read_table(&text_path)? {
-            known(&text_path, &t)?;
-            text_of.insert(
-                t.key,
-                TranscriptText {
-                    text: t.rest,
-                    file: text_path.clone(),
-                    line: t.line,
-                },
-            );
-        }
-    }
+    let mut text_of = if text_path.is_file() {
+        read_text(&text_path, |t| known(&text_path, t))?
+    } else {
+        HashMap::new()
+    };
 
     let phones = PhoneSet::timit();
     let ctm_path = dir.join("phones.ctm");
@@ -381,40 +303,22 @@ pub fn read(dir: &Path, opts: &OpenOptions) -> Result<Corpus> {
         .iter()
         .map(|c| (c.id.as_str(), c.rec.info.sample_rate))
         .collect();
-    let mut ctm = if ctm_path.is_file() {
-        read_ctm(&ctm_path, &rate_of, &defined, cut_list, phones)?
-    } else {
-        HashMap::new()
+    let mut alignments = Alignments {
+        ctm: if ctm_path.is_file() {
+            read_ctm(&ctm_path, &rate_of, &defined, cut_list, phones)?
+        } else {
+            HashMap::new()
+        },
+        ctm_path,
+        tg_dir: dir.join("textgrids"),
+        phones,
     };
-    let tg_dir = dir.join("textgrids");
 
     let mut utts = Vec::with_capacity(cuts.len());
     for c in cuts {
         let rate = c.rec.info.sample_rate;
         let length = c.span.map_or(c.rec.info.frames, |s| s.len());
-        let tg = tg_dir.join(format!("{}.TextGrid", c.id));
-        let (phone_file, phone_segs, words) = if let Some(segs) = ctm.remove(&c.id) {
-            (ctm_path.clone(), segs, Vec::new())
-        } else if tg.is_file() {
-            let grid = textgrid::read(&tg)?;
-            let (p, w) = textgrid::alignment(&grid, &tg, rate, phones)?;
-            (tg, p, w)
-        } else {
-            (c.file.clone(), Vec::new(), Vec::new())
-        };
-        if let Some(last) = phone_segs.last()
-            && last.end > length
-        {
-            return Err(Error::at_line(
-                &phone_file,
-                last.line,
-                format!(
-                    "the alignment of `{}` ends at sample {} but the utterance has {length} \
-                     samples",
-                    c.id, last.end
-                ),
-            ));
-        }
+        let (phone_file, phone_segs, words) = alignments.of(&c, length)?;
         let speaker = speaker_of.remove(&c.id).expect("checked above");
         let transcript = text_of.remove(&c.id);
         utts.push(Utterance {
@@ -438,6 +342,169 @@ pub fn read(dir: &Path, opts: &OpenOptions) -> Result<Corpus> {
         });
     }
     Corpus::from_utterances(dir, CorpusKind::KaldiDir, utts)
+}
+
+/// Every recording of `wav.scp` (`entries`), found (commands run) and probed, by id.
+fn probe_recordings(
+    entries: &[WavEntry],
+    scp: &Path,
+    opts: &OpenOptions,
+) -> Result<HashMap<String, Recording>> {
+    entries
+        .par_iter()
+        .map(|e| {
+            let audio = e.resolve(scp, opts)?;
+            let info = audio::probe(&audio).map_err(|err| {
+                let what = match &e.source {
+                    WavSource::Command(c) => format!("the output of `{c} |`: "),
+                    WavSource::File(_) => String::new(),
+                };
+                Error::at_line(scp, e.line, format!("{what}{err}"))
+            })?;
+            Ok((e.id.clone(), Recording { audio, info }))
+        })
+        .collect()
+}
+
+/// An utterance as defined: its id, recording, span, channel, and the file and line that
+/// defined it.
+struct Cut<'a> {
+    id: String,
+    rec: &'a Recording,
+    span: Option<Span>,
+    channel: Option<Channel>,
+    file: PathBuf,
+    line: usize,
+}
+
+/// The utterances: the lines of `segments` (at `seg_path`) if there is one, else the
+/// recordings of `wav.scp` whole.
+fn read_cuts<'a>(
+    entries: &[WavEntry],
+    scp: &Path,
+    seg_path: &Path,
+    recordings: &'a HashMap<String, Recording>,
+) -> Result<Vec<Cut<'a>>> {
+    if seg_path.is_file() {
+        read_table(seg_path)?
+            .into_iter()
+            .map(|t| {
+                let (rec_id, span, channel) = parse_segment(&t, seg_path, recordings)?;
+                Ok(Cut {
+                    id: t.key,
+                    rec: &recordings[rec_id.as_str()],
+                    span: Some(span),
+                    channel,
+                    file: seg_path.to_path_buf(),
+                    line: t.line,
+                })
+            })
+            .collect()
+    } else {
+        Ok(entries
+            .iter()
+            .map(|e| Cut {
+                id: e.id.clone(),
+                rec: &recordings[e.id.as_str()],
+                span: None,
+                channel: None,
+                file: scp.to_path_buf(),
+                line: e.line,
+            })
+            .collect())
+    }
+}
+
+/// The transcripts of `text` (at `path`), each line's utterance first checked by `known`.
+fn read_text(
+    path: &Path,
+    known: impl Fn(&TableLine) -> Result<()>,
+) -> Result<HashMap<String, TranscriptText>> {
+    let mut text_of = HashMap::new();
+    for t in read_table(path)? {
+        known(&t)?;
+        text_of.insert(
+            t.key,
+            TranscriptText {
+                text: t.rest,
+                file: path.to_path_buf(),
+                line: t.line,
+            },
+        );
+    }
+    Ok(text_of)
+}
+
+/// Where the utterances' phone alignments come from: `phones.ctm` (read), else one TextGrid
+/// per utterance under `textgrids/`.
+struct Alignments<'a> {
+    ctm: HashMap<String, Vec<Segment>>,
+    ctm_path: PathBuf,
+    tg_dir: PathBuf,
+    phones: &'a PhoneSet,
+}
+
+impl Alignments<'_> {
+    /// The alignment of `c` (`length` samples long): the file it came from (the cut's own
+    /// definition when it has none), its phone segments and its word segments.
+    fn of(&mut self, c: &Cut<'_>, length: u64) -> Result<(PathBuf, Vec<Segment>, Vec<Segment>)> {
+        let rate = c.rec.info.sample_rate;
+        let tg = self.tg_dir.join(format!("{}.TextGrid", c.id));
+        let (phone_file, phone_segs, words) = if let Some(segs) = self.ctm.remove(&c.id) {
+            (self.ctm_path.clone(), segs, Vec::new())
+        } else if tg.is_file() {
+            let grid = textgrid::read(&tg)?;
+            let (p, w) = textgrid::alignment(&grid, &tg, rate, self.phones)?;
+            (tg, p, w)
+        } else {
+            (c.file.clone(), Vec::new(), Vec::new())
+        };
+        if let Some(last) = phone_segs.last()
+            && last.end > length
+        {
+            return Err(Error::at_line(
+                &phone_file,
+                last.line,
+                format!(
+                    "the alignment of `{}` ends at sample {} but the utterance has {length} \
+                     samples",
+                    c.id, last.end
+                ),
+            ));
+        }
+        Ok((phone_file, phone_segs, words))
+    }
+}
+
+/// The speaker of each utterance in `path` (`utt2spk`: `<utterance> <speaker>` per line), each
+/// line's utterance first checked by `known`.
+pub fn read_utt2spk(
+    path: &Path,
+    known: impl Fn(&TableLine) -> Result<()>,
+) -> Result<HashMap<String, String>> {
+    let mut speaker_of: HashMap<String, String> = HashMap::new();
+    for t in read_table(path)? {
+        known(&t)?;
+        if t.rest.is_empty() || t.rest.contains(char::is_whitespace) {
+            return Err(Error::at_line(
+                path,
+                t.line,
+                "expected `<utterance> <speaker>`",
+            ));
+        }
+        speaker_of.insert(t.key, t.rest);
+    }
+    Ok(speaker_of)
+}
+
+/// The error for utterance `id`, defined at `file`:`line`, that `utt2spk` (the file as named to
+/// the user) has no line for.
+pub fn no_speaker(file: &Path, line: usize, id: &str, utt2spk: &str) -> Error {
+    Error::at_line(
+        file,
+        line,
+        format!("utterance `{id}` has no speaker: {utt2spk} has no line for it"),
+    )
 }
 
 /// One `segments` line: its recording id, its span in samples, its channel.

@@ -26,7 +26,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::{PhoneSet, Utterance, timit};
+use super::{PhoneSet, Segment, Utterance, timit};
 use crate::error::{Error, Result};
 use crate::frontend::framing::FrameGeometry;
 
@@ -102,36 +102,7 @@ pub fn frame_labels_at(
         });
     }
     timit::check_phones(segs, file, phones)?;
-    if rate == 0 || utt.sample_rate == 0 {
-        return Err(Error::format(
-            file,
-            format!(
-                "sample rates must be positive (segments at {} Hz, frames at {rate} Hz)",
-                utt.sample_rate
-            ),
-        ));
-    }
-    // Segment times (utterance rate) -> samples at `rate`.
-    let scale = rate as f64 / utt.sample_rate as f64;
-    let audio_in_segment_units = (num_samples as f64 / scale).ceil() as u64;
-    let limit = audio_in_segment_units + end_tolerance(utt.sample_rate);
-    if let Some(s) = segs.iter().find(|s| s.end > limit) {
-        return Err(Error::at_line(
-            file,
-            s.line,
-            format!(
-                "segment `{}` {}..{} ends past the end of the audio ({} samples = {:.3} s at {} Hz; \
-                 tolerance {} samples)",
-                s.label,
-                s.start,
-                s.end,
-                audio_in_segment_units,
-                num_samples as f64 / rate as f64,
-                utt.sample_rate,
-                end_tolerance(utt.sample_rate)
-            ),
-        ));
-    }
+    let scale = segment_scale(utt, num_samples, rate)?;
 
     // Phone ids per segment; contexts skip deleted segments.
     let id61: Vec<u16> =
@@ -143,38 +114,11 @@ pub fn frame_labels_at(
             })
             .collect::<Result<_>>()?;
     let id48: Vec<Option<u16>> = id61.iter().map(|&p| phones.fold_61_to_48(p)).collect();
-    let sil = phones.silence48();
-    let mut left = vec![sil; segs.len()];
-    let mut prev = sil;
-    for (i, p) in id48.iter().enumerate() {
-        left[i] = prev;
-        if let Some(p) = p {
-            prev = *p;
-        }
-    }
-    let mut right = vec![sil; segs.len()];
-    let mut next = sil;
-    for (i, p) in id48.iter().enumerate().rev() {
-        right[i] = next;
-        if let Some(p) = p {
-            next = *p;
-        }
-    }
+    let (left, right) = neighbours(&id48, phones.silence48());
 
     // Segment of each frame: centres increase and segments are sorted, so one sweep does it.
     let n = geom.num_frames(num_samples as usize);
-    let mut seg_of = vec![None; n];
-    let mut j = 0;
-    for (f, slot) in seg_of.iter_mut().enumerate() {
-        // Compared in segment units, so that at the native rate nothing is rounded.
-        let c = geom.centre(f) / scale;
-        while j < segs.len() && (segs[j].end as f64) <= c {
-            j += 1;
-        }
-        if j < segs.len() && (segs[j].start as f64) <= c {
-            *slot = Some(j);
-        }
-    }
+    let seg_of = segment_of_frames(segs, geom, n, scale);
     let mut count = vec![0usize; segs.len()];
     for s in seg_of.iter().flatten() {
         count[*s] += 1;
@@ -211,6 +155,89 @@ pub fn frame_labels_at(
         }
     }
     Ok(out)
+}
+
+/// How many samples at `rate` one sample of `utt`'s segment times is, after checking both
+/// rates are positive and no segment ends past the audio's `num_samples` (at `rate`) by more
+/// than [`end_tolerance`].
+fn segment_scale(utt: &Utterance, num_samples: u64, rate: u32) -> Result<f64> {
+    let file = &utt.phone_file;
+    let segs = &utt.phones;
+    if rate == 0 || utt.sample_rate == 0 {
+        return Err(Error::format(
+            file,
+            format!(
+                "sample rates must be positive (segments at {} Hz, frames at {rate} Hz)",
+                utt.sample_rate
+            ),
+        ));
+    }
+    // Segment times (utterance rate) -> samples at `rate`.
+    let scale = rate as f64 / utt.sample_rate as f64;
+    let audio_in_segment_units = (num_samples as f64 / scale).ceil() as u64;
+    let limit = audio_in_segment_units + end_tolerance(utt.sample_rate);
+    if let Some(s) = segs.iter().find(|s| s.end > limit) {
+        return Err(Error::at_line(
+            file,
+            s.line,
+            format!(
+                "segment `{}` {}..{} ends past the end of the audio ({} samples = {:.3} s at {} Hz; \
+                 tolerance {} samples)",
+                s.label,
+                s.start,
+                s.end,
+                audio_in_segment_units,
+                num_samples as f64 / rate as f64,
+                utt.sample_rate,
+                end_tolerance(utt.sample_rate)
+            ),
+        ));
+    }
+    Ok(scale)
+}
+
+/// The 48-set phone before and after each segment (`sil` at the ends); deleted segments
+/// (`None`) are skipped.
+fn neighbours(id48: &[Option<u16>], sil: u16) -> (Vec<u16>, Vec<u16>) {
+    let mut left = vec![sil; id48.len()];
+    let mut prev = sil;
+    for (i, p) in id48.iter().enumerate() {
+        left[i] = prev;
+        if let Some(p) = p {
+            prev = *p;
+        }
+    }
+    let mut right = vec![sil; id48.len()];
+    let mut next = sil;
+    for (i, p) in id48.iter().enumerate().rev() {
+        right[i] = next;
+        if let Some(p) = p {
+            next = *p;
+        }
+    }
+    (left, right)
+}
+
+/// The segment each of `n` frames' centres lies in, if any.
+fn segment_of_frames(
+    segs: &[Segment],
+    geom: &FrameGeometry,
+    n: usize,
+    scale: f64,
+) -> Vec<Option<usize>> {
+    let mut seg_of = vec![None; n];
+    let mut j = 0;
+    for (f, slot) in seg_of.iter_mut().enumerate() {
+        // Compared in segment units, so that at the native rate nothing is rounded.
+        let c = geom.centre(f) / scale;
+        while j < segs.len() && (segs[j].end as f64) <= c {
+            j += 1;
+        }
+        if j < segs.len() && (segs[j].start as f64) <= c {
+            *slot = Some(j);
+        }
+    }
+    seg_of
 }
 
 /// State (0 begin, 1 middle, 2 end) of frame `k` of a segment of `n` frames: the third of the

@@ -102,6 +102,38 @@ pub fn read(path: &Path) -> Result<Corpus> {
         .next()
         .ok_or_else(|| Error::format(path, "empty manifest: expected a header row"))?;
     let tab = header.contains('\t');
+    let (names, col) = read_header(header, tab, path, hline)?;
+
+    let mut utts = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (line, raw) in lines {
+        let fields = split_line(raw, tab, path, line)?;
+        if fields.len() != names.len() {
+            return Err(Error::at_line(
+                path,
+                line,
+                format!("{} fields, the header has {}", fields.len(), names.len()),
+            ));
+        }
+        let row = Row {
+            fields: &fields,
+            col: &col,
+            path,
+            line,
+        };
+        utts.push(row.utterance(base, phones, &mut seen)?);
+    }
+    Corpus::from_utterances(path, CorpusKind::Manifest, utts)
+}
+
+/// The header's column names (`rate` read as `sample_rate`) and each known column's index; an
+/// unknown or repeated column, or no `audio`, is an error.
+fn read_header(
+    header: &str,
+    tab: bool,
+    path: &Path,
+    hline: usize,
+) -> Result<(Vec<String>, HashMap<&'static str, usize>)> {
     let names: Vec<String> = split_line(header, tab, path, hline)?
         .into_iter()
         .map(|n| match n.to_lowercase().as_str() {
@@ -137,22 +169,28 @@ pub fn read(path: &Path) -> Result<Corpus> {
         ));
     }
 
-    let mut utts = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    for (line, raw) in lines {
-        let fields = split_line(raw, tab, path, line)?;
-        if fields.len() != names.len() {
-            return Err(Error::at_line(
-                path,
-                line,
-                format!("{} fields, the header has {}", fields.len(), names.len()),
-            ));
-        }
-        let get = |c: &str| {
-            col.get(c)
-                .map(|&i| fields[i].as_str())
-                .filter(|s| !s.is_empty())
-        };
+    Ok((names, col))
+}
+
+/// One row of the manifest: its fields and where it stands.
+struct Row<'a> {
+    fields: &'a [String],
+    col: &'a HashMap<&'static str, usize>,
+    path: &'a Path,
+    line: usize,
+}
+
+impl Row<'_> {
+    /// The row's utterance (paths relative to `base`), its alignment read and checked; `seen`
+    /// holds the ids of the rows before it, with their lines, and gets this one's.
+    fn utterance(
+        &self,
+        base: &Path,
+        phones: &PhoneSet,
+        seen: &mut HashMap<String, usize>,
+    ) -> Result<Utterance> {
+        let (path, line) = (self.path, self.line);
+        let get = |c: &str| self.get(c);
         let need =
             |c: &str| get(c).ok_or_else(|| Error::at_line(path, line, format!("empty `{c}`")));
         let audio = base.join(need("audio")?);
@@ -175,35 +213,9 @@ pub fn read(path: &Path) -> Result<Corpus> {
             file: path.to_path_buf(),
             line,
         });
-        let sample_rate = match get("sample_rate") {
-            None => crate::audio::DEFAULT_RATE,
-            Some(s) => s.parse::<u32>().ok().filter(|&r| r > 0).ok_or_else(|| {
-                Error::at_line(
-                    path,
-                    line,
-                    format!("sample_rate `{s}` is not a positive integer"),
-                )
-            })?,
-        };
-        let num_samples = get("num_samples")
-            .map(|s| {
-                s.parse::<u64>().map_err(|_| {
-                    Error::at_line(path, line, format!("num_samples `{s}` is not an integer"))
-                })
-            })
-            .transpose()?;
-        let gender = match get("gender").map(str::to_lowercase).as_deref() {
-            None => Gender::Unknown,
-            Some("f" | "female") => Gender::Female,
-            Some("m" | "male") => Gender::Male,
-            Some(g) => {
-                return Err(Error::at_line(
-                    path,
-                    line,
-                    format!("gender `{g}`: expected f, female, m or male (or leave it empty)"),
-                ));
-            }
-        };
+        let sample_rate = self.sample_rate()?;
+        let num_samples = self.num_samples()?;
+        let gender = self.gender()?;
         let stem = audio
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -226,7 +238,7 @@ pub fn read(path: &Path) -> Result<Corpus> {
                 format!("utterance id `{id}` was already used on line {prev}"),
             ));
         }
-        utts.push(Utterance {
+        Ok(Utterance {
             id,
             speaker,
             gender,
@@ -244,9 +256,60 @@ pub fn read(path: &Path) -> Result<Corpus> {
             subset: None,
             span: None,
             speed: None,
-        });
+        })
     }
-    Corpus::from_utterances(path, CorpusKind::Manifest, utts)
+
+    /// The field of column `c`, if the manifest has the column and the field is not empty.
+    fn get(&self, c: &str) -> Option<&str> {
+        self.col
+            .get(c)
+            .map(|&i| self.fields[i].as_str())
+            .filter(|s| !s.is_empty())
+    }
+
+    /// The `sample_rate` column (default: 16 kHz).
+    fn sample_rate(&self) -> Result<u32> {
+        let (path, line) = (self.path, self.line);
+        Ok(match self.get("sample_rate") {
+            None => crate::audio::DEFAULT_RATE,
+            Some(s) => s.parse::<u32>().ok().filter(|&r| r > 0).ok_or_else(|| {
+                Error::at_line(
+                    path,
+                    line,
+                    format!("sample_rate `{s}` is not a positive integer"),
+                )
+            })?,
+        })
+    }
+
+    /// The `num_samples` column.
+    fn num_samples(&self) -> Result<Option<u64>> {
+        let (path, line) = (self.path, self.line);
+        self.get("num_samples")
+            .map(|s| {
+                s.parse::<u64>().map_err(|_| {
+                    Error::at_line(path, line, format!("num_samples `{s}` is not an integer"))
+                })
+            })
+            .transpose()
+    }
+
+    /// The `gender` column.
+    fn gender(&self) -> Result<Gender> {
+        let (path, line) = (self.path, self.line);
+        Ok(match self.get("gender").map(str::to_lowercase).as_deref() {
+            None => Gender::Unknown,
+            Some("f" | "female") => Gender::Female,
+            Some("m" | "male") => Gender::Male,
+            Some(g) => {
+                return Err(Error::at_line(
+                    path,
+                    line,
+                    format!("gender `{g}`: expected f, female, m or male (or leave it empty)"),
+                ));
+            }
+        })
+    }
 }
 
 /// Phones and words from a TextGrid (by extension, any case) or a `.phn`-style file (+ `.wrd`).

@@ -335,37 +335,7 @@ impl<'a> Aligner<'a> {
         optional_silence: bool,
     ) -> Result<AlignGraph, AlignError> {
         let ctx = self.ctx;
-        let p = ctx.num_phones();
-        if words.iter().all(|w| w.iter().all(|a| a.is_empty())) {
-            return Err(AlignError::EmptyTranscript);
-        }
-        if let Some(word) = words
-            .iter()
-            .position(|w| w.is_empty() || w.iter().any(|a| a.is_empty()))
-        {
-            return Err(AlignError::EmptyWord { word });
-        }
-        for w in words {
-            if let Some(&phone) = w.iter().flatten().find(|&&x| x as usize >= p) {
-                return Err(AlignError::UnknownPhone {
-                    phone,
-                    num_phones: p,
-                });
-            }
-        }
-        // Each word's distinct pronunciations, in order.
-        let words: Vec<Vec<&[u16]>> = words
-            .iter()
-            .map(|w| {
-                let mut alts: Vec<&[u16]> = Vec::with_capacity(w.len());
-                for a in w {
-                    if !alts.contains(&a.as_slice()) {
-                        alts.push(a);
-                    }
-                }
-                alts
-            })
-            .collect();
+        let words = distinct_pronunciations(words, ctx.num_phones())?;
         let distinct = |xs: &mut dyn Iterator<Item = u16>| {
             let mut v: Vec<u16> = Vec::new();
             for x in xs {
@@ -378,7 +348,6 @@ impl<'a> Aligner<'a> {
         let firsts = |w: usize| distinct(&mut words[w].iter().map(|a| a[0]));
         let lasts = |w: usize| distinct(&mut words[w].iter().map(|a| a[a.len() - 1]));
         let sil = ctx.silence();
-        let ts = self.cfg.transition_scale;
         let (sil_yes, sil_no) = if optional_silence {
             let sp = self.cfg.silence_prob as f64;
             (sp.ln() as f32, (1.0 - sp).ln() as f32)
@@ -389,45 +358,6 @@ impl<'a> Aligner<'a> {
         let start = b.add_nonemitting();
         let mut sources = vec![Source::Silence];
         let num_words = words.len();
-
-        // A chain of states for `c` between `left` and `right`: (first node, last node, exit weight).
-        let chain = |b: &mut GraphBuilder,
-                     left: u16,
-                     c: u16,
-                     right: u16,
-                     tag: u32|
-         -> Result<(u32, u32, f32), AlignError> {
-            let n = ctx.topology().states(c);
-            let mut first = 0;
-            let mut prev: Option<u32> = None;
-            for s in 0..n as u8 {
-                let leaf = ctx
-                    .leaf(left, c, right, s)
-                    .ok_or_else(|| AlignError::NoTiedState {
-                        phone: ctx.name(c).to_string(),
-                        state: s,
-                        left: ctx.name(left).to_string(),
-                        right: ctx.name(right).to_string(),
-                    })?;
-                let node = b.add_emitting(
-                    NodeInfo {
-                        leaf,
-                        phone: c,
-                        state: s,
-                        tag,
-                    },
-                    ts * self.trans.log_self_loop(c, s) as f32,
-                );
-                match prev {
-                    None => first = node,
-                    Some(u) => b.arc(u, node, ts * self.trans.log_forward(c, s - 1) as f32, false),
-                }
-                prev = Some(node);
-            }
-            let last = prev.expect("a phone has at least one state");
-            let exit = ts * self.trans.log_forward(c, n as u8 - 1) as f32;
-            Ok((first, last, exit))
-        };
 
         // `pending`: the exits of the previous word's last phones, each with the phone it ends
         // with, the right context its chain was built for, and whether that context is the
@@ -467,7 +397,7 @@ impl<'a> Aligner<'a> {
                 };
                 for &l in &lefts {
                     for r in firsts(w) {
-                        let (f, last, exit) = chain(&mut b, l, sil, r, 0)?;
+                        let (f, last, exit) = self.chain(&mut b, l, sil, r, 0)?;
                         if w == 0 {
                             from_start.push((f, sil_yes));
                         } else {
@@ -492,34 +422,24 @@ impl<'a> Aligner<'a> {
                     });
                     let tag = sources.len() as u32 - 1;
                     // Left contexts: (phone, via silence).
-                    let lefts: Vec<(u16, bool)> = if k > 0 {
-                        vec![(alt[k - 1], false)]
-                    } else if w == 0 {
-                        vec![(sil, true)]
-                    } else {
-                        let mut v: Vec<(u16, bool)> =
-                            prev_lasts.iter().map(|&l| (l, false)).collect();
-                        if optional_silence {
-                            v.push((sil, true));
-                        }
-                        v
-                    };
-                    let rights: Vec<(u16, bool)> = if k + 1 < n {
-                        vec![(alt[k + 1], false)]
-                    } else if w + 1 == num_words {
-                        vec![(sil, true)]
-                    } else {
-                        let mut v: Vec<(u16, bool)> =
-                            next_firsts.iter().map(|&r| (r, false)).collect();
-                        if optional_silence {
-                            v.push((sil, true));
-                        }
-                        v
-                    };
+                    let lefts = side_contexts(
+                        (k > 0).then(|| alt[k - 1]),
+                        w == 0,
+                        &prev_lasts,
+                        optional_silence,
+                        sil,
+                    );
+                    let rights = side_contexts(
+                        alt.get(k + 1).copied(),
+                        w + 1 == num_words,
+                        &next_firsts,
+                        optional_silence,
+                        sil,
+                    );
                     let mut exits: Vec<Exit> = Vec::new();
                     for &(l, l_sil) in &lefts {
                         for &(r, r_sil) in &rights {
-                            let (f, last, exit) = chain(&mut b, l, c, r, tag)?;
+                            let (f, last, exit) = self.chain(&mut b, l, c, r, tag)?;
                             // Arcs into this instance.
                             if k > 0 {
                                 for &(u, wt) in &inner {
@@ -565,7 +485,7 @@ impl<'a> Aligner<'a> {
         }
         if optional_silence {
             for l in lasts(num_words - 1) {
-                let (f, last, exit) = chain(&mut b, l, sil, sil, 0)?;
+                let (f, last, exit) = self.chain(&mut b, l, sil, sil, 0)?;
                 for e in &pending {
                     if e.phone == l {
                         b.arc(e.node, f, e.weight + sil_yes, true);
@@ -584,4 +504,120 @@ impl<'a> Aligner<'a> {
             num_phones,
         })
     }
+
+    /// A chain of states for `c` between `left` and `right`, its states tagged `tag`: (first
+    /// node, last node, exit weight).
+    fn chain(
+        &self,
+        b: &mut GraphBuilder,
+        left: u16,
+        c: u16,
+        right: u16,
+        tag: u32,
+    ) -> Result<(u32, u32, f32), AlignError> {
+        let (ctx, ts) = (self.ctx, self.cfg.transition_scale);
+        let n = ctx.topology().states(c);
+        let mut first = 0;
+        let mut prev: Option<u32> = None;
+        for s in 0..n as u8 {
+            let leaf = tied_state(ctx, left, c, right, s)?;
+            let node = b.add_emitting(
+                NodeInfo {
+                    leaf,
+                    phone: c,
+                    state: s,
+                    tag,
+                },
+                ts * self.trans.log_self_loop(c, s) as f32,
+            );
+            match prev {
+                None => first = node,
+                Some(u) => b.arc(u, node, ts * self.trans.log_forward(c, s - 1) as f32, false),
+            }
+            prev = Some(node);
+        }
+        let last = prev.expect("a phone has at least one state");
+        let exit = ts * self.trans.log_forward(c, n as u8 - 1) as f32;
+        Ok((first, last, exit))
+    }
+}
+
+/// The tied state of state `s` of phone `c` between `left` and `right`; an error naming them
+/// where the model has none.
+pub(crate) fn tied_state(
+    ctx: &ContextTable,
+    left: u16,
+    c: u16,
+    right: u16,
+    s: u8,
+) -> Result<u32, AlignError> {
+    ctx.leaf(left, c, right, s)
+        .ok_or_else(|| AlignError::NoTiedState {
+            phone: ctx.name(c).to_string(),
+            state: s,
+            left: ctx.name(left).to_string(),
+            right: ctx.name(right).to_string(),
+        })
+}
+
+/// The contexts on one side of a phone, each with whether it is the optional silence: its
+/// neighbour `inside` the pronunciation if it has one; else `sil` at the transcript's edge; else
+/// the edge phones `across` of the neighbouring word's pronunciations, and `sil` where silence
+/// is optional.
+fn side_contexts(
+    inside: Option<u16>,
+    at_edge: bool,
+    across: &[u16],
+    optional_silence: bool,
+    sil: u16,
+) -> Vec<(u16, bool)> {
+    if let Some(p) = inside {
+        vec![(p, false)]
+    } else if at_edge {
+        vec![(sil, true)]
+    } else {
+        let mut v: Vec<(u16, bool)> = across.iter().map(|&p| (p, false)).collect();
+        if optional_silence {
+            v.push((sil, true));
+        }
+        v
+    }
+}
+
+/// Each word's distinct pronunciations, in order, after checking the transcript has a phone,
+/// every word a pronunciation, no pronunciation is empty and every phone is below `p`.
+fn distinct_pronunciations(
+    words: &[Vec<Vec<u16>>],
+    p: usize,
+) -> Result<Vec<Vec<&[u16]>>, AlignError> {
+    if words.iter().all(|w| w.iter().all(|a| a.is_empty())) {
+        return Err(AlignError::EmptyTranscript);
+    }
+    if let Some(word) = words
+        .iter()
+        .position(|w| w.is_empty() || w.iter().any(|a| a.is_empty()))
+    {
+        return Err(AlignError::EmptyWord { word });
+    }
+    for w in words {
+        if let Some(&phone) = w.iter().flatten().find(|&&x| x as usize >= p) {
+            return Err(AlignError::UnknownPhone {
+                phone,
+                num_phones: p,
+            });
+        }
+    }
+    // Each word's distinct pronunciations, in order.
+    Ok(words
+        .iter()
+        .map(|w| {
+            let mut alts: Vec<&[u16]> = Vec::with_capacity(w.len());
+            for a in w {
+                if !alts.contains(&a.as_slice()) {
+                    alts.push(a);
+                }
+            }
+            alts
+        })
+        .collect())
 }

@@ -7,7 +7,7 @@
 //! Kaldi picks a random path when the training graph has optional silences; here the phone
 //! sequence is given as it is (TIMIT's transcripts have their silences), so nothing is random.
 
-use super::align::{AlignError, Alignment, Source};
+use super::align::{AlignError, Alignment, Source, tied_state};
 use super::path::{FrameState, PhoneSpan};
 use crate::model::hmm::ContextTable;
 
@@ -34,14 +34,7 @@ pub fn equal_align(
         let left = if i > 0 { phones[i - 1] } else { sil };
         let right = phones.get(i + 1).copied().unwrap_or(sil);
         for s in 0..ctx.topology().states(c) as u8 {
-            let leaf = ctx
-                .leaf(left, c, right, s)
-                .ok_or_else(|| AlignError::NoTiedState {
-                    phone: ctx.name(c).to_string(),
-                    state: s,
-                    left: ctx.name(left).to_string(),
-                    right: ctx.name(right).to_string(),
-                })?;
+            let leaf = tied_state(ctx, left, c, right, s)?;
             states.push(FrameState {
                 leaf,
                 phone: c,

@@ -127,139 +127,19 @@ pub(crate) fn search(
         return Err(NoPath::NoFrames);
     }
     let sc = scratch;
+    sc.reset(graph);
     let n = graph.num_emitting();
-    sc.next_score.clear();
-    sc.next_score.resize(n, f32::NEG_INFINITY);
-    sc.next_prev.clear();
-    sc.next_prev.resize(n, NO_RECORD);
-    sc.next_active.clear();
-    sc.eps_score.clear();
-    sc.eps_score
-        .resize(graph.num_nonemitting(), f32::NEG_INFINITY);
-    sc.eps_prev.clear();
-    sc.eps_prev.resize(graph.num_nonemitting(), NO_RECORD);
-    sc.eps_active.clear();
-    sc.records.clear();
-    sc.cur.clear();
-    sc.peak_active = 0;
-
-    sc.eps_score[graph.start as usize] = 0.0;
-    sc.eps_active.push(graph.start);
-    let beam = pruning.beam;
-    let ac = acoustic_scale;
     let mut best_cur = 0usize;
-
     for t in 0..frames {
         let row = scores.row(t);
         let row = row
             .as_slice()
             .expect("the caller passes scores in standard layout");
-        let mut best = f32::NEG_INFINITY;
-        if sc.cur.len() as f32 > pruning.dense_above * n as f32 {
-            // Busy frame: every node takes the best of its in-arcs, no token lists.
-            sc.src_score.clear();
-            sc.src_score
-                .resize(n + graph.num_nonemitting(), f32::NEG_INFINITY);
-            sc.src_rec.resize(n + graph.num_nonemitting(), NO_RECORD);
-            for &(u, s, rec) in &sc.cur {
-                sc.src_score[u as usize] = s;
-                sc.src_rec[u as usize] = rec;
-            }
-            for &b in &sc.eps_active {
-                let bi = b as usize;
-                sc.src_score[n + bi] = sc.eps_score[bi];
-                sc.src_rec[n + bi] = sc.eps_prev[bi];
-                sc.eps_score[bi] = f32::NEG_INFINITY;
-            }
-            for v in 0..n {
-                let arcs =
-                    &graph.in_arcs[graph.in_begin[v] as usize..graph.in_begin[v + 1] as usize];
-                let src_score = &sc.src_score;
-                let (top, arg) =
-                    arcs.iter()
-                        .fold((f32::NEG_INFINITY, 0u32), |(top, arg), &(src, w)| {
-                            let c = src_score[(src & !NEW_PHONE) as usize] + w;
-                            if c > top { (c, src) } else { (top, arg) }
-                        });
-                if top == f32::NEG_INFINITY {
-                    continue;
-                }
-                let score = top + ac * row[graph.leaf[v] as usize];
-                if score < best - beam {
-                    continue;
-                }
-                best = best.max(score);
-                sc.next_score[v] = score;
-                sc.next_prev[v] = sc.src_rec[(arg & !NEW_PHONE) as usize] | (arg & NEW_PHONE);
-                sc.next_active.push(v as u32);
-            }
+        let best = if sc.cur.len() as f32 > pruning.dense_above * n as f32 {
+            sc.pull_frame(graph, row, acoustic_scale, pruning.beam)
         } else {
-            let (next_score, next_prev, next_active) =
-                (&mut sc.next_score, &mut sc.next_prev, &mut sc.next_active);
-            // `prev` carries the new-phone flag in its top bit.
-            let mut relax = |node: u32, score: f32, prev: u32, best: &mut f32| {
-                if score < *best - beam {
-                    return;
-                }
-                if score > *best {
-                    *best = score;
-                }
-                let v = node as usize;
-                let old = next_score[v];
-                if old == f32::NEG_INFINITY {
-                    next_active.push(node);
-                }
-                if score > old {
-                    next_score[v] = score;
-                    next_prev[v] = prev;
-                }
-            };
-
-            // Emitting tokens, the best first so that the running cutoff is tight from the start.
-            let n_cur = sc.cur.len();
-            for k in 0..n_cur {
-                let i = match k {
-                    0 => best_cur,
-                    k if k == best_cur => 0,
-                    k => k,
-                };
-                let (u, s, rec) = sc.cur[i];
-                let ui = u as usize;
-                relax(
-                    u,
-                    s + graph.self_loop[ui] + ac * row[graph.leaf[ui] as usize],
-                    rec,
-                    &mut best,
-                );
-                let arcs = &graph.emit_arcs
-                    [graph.emit_begin[ui] as usize..graph.emit_begin[ui + 1] as usize];
-                for &(to, w) in arcs {
-                    let v = to & !NEW_PHONE;
-                    relax(
-                        v,
-                        s + w + ac * row[graph.leaf[v as usize] as usize],
-                        rec | (to & NEW_PHONE),
-                        &mut best,
-                    );
-                }
-            }
-            // Phone entries from the boundaries reached after the previous frame.
-            for &b in &sc.eps_active {
-                let bi = b as usize;
-                let (s, prev) = (sc.eps_score[bi], sc.eps_prev[bi]);
-                sc.eps_score[bi] = f32::NEG_INFINITY;
-                let arcs = &graph.entry_arcs
-                    [graph.entry_begin[bi] as usize..graph.entry_begin[bi + 1] as usize];
-                for &(v, w) in arcs {
-                    relax(
-                        v,
-                        s + w + ac * row[graph.leaf[v as usize] as usize],
-                        prev | NEW_PHONE,
-                        &mut best,
-                    );
-                }
-            }
-        }
+            sc.push_frame(graph, row, acoustic_scale, pruning.beam, best_cur)
+        };
         sc.eps_active.clear();
         if sc.next_active.is_empty() {
             return Err(NoPath::Empty);
@@ -267,9 +147,170 @@ pub(crate) fn search(
         if sc.records.len() + sc.next_active.len() >= NO_RECORD as usize {
             return Err(NoPath::TooLong);
         }
+        let cutoff;
+        (cutoff, best_cur) = sc.prune(best, pruning);
+        // Phone exits into the boundaries, for the next frame.
+        if t + 1 < frames {
+            sc.exits(graph, cutoff);
+        }
+    }
+    Ok(sc.traceback(frames, graph, best_cur))
+}
 
-        // Prune: beam, then the token cap.
-        let mut cutoff = best - beam;
+impl SearchScratch {
+    /// Empty buffers sized for `graph`, the start boundary the only live token.
+    fn reset(&mut self, graph: &Graph) {
+        let n = graph.num_emitting();
+        self.next_score.clear();
+        self.next_score.resize(n, f32::NEG_INFINITY);
+        self.next_prev.clear();
+        self.next_prev.resize(n, NO_RECORD);
+        self.next_active.clear();
+        self.eps_score.clear();
+        self.eps_score
+            .resize(graph.num_nonemitting(), f32::NEG_INFINITY);
+        self.eps_prev.clear();
+        self.eps_prev.resize(graph.num_nonemitting(), NO_RECORD);
+        self.eps_active.clear();
+        self.records.clear();
+        self.cur.clear();
+        self.peak_active = 0;
+
+        self.eps_score[graph.start as usize] = 0.0;
+        self.eps_active.push(graph.start);
+    }
+
+    /// A busy frame (emission scores `row`): every node takes the best of its in-arcs, no token
+    /// lists. The frame's best score.
+    fn pull_frame(&mut self, graph: &Graph, row: &[f32], ac: f32, beam: f32) -> f32 {
+        let sc = self;
+        let n = graph.num_emitting();
+        let mut best = f32::NEG_INFINITY;
+        sc.src_score.clear();
+        sc.src_score
+            .resize(n + graph.num_nonemitting(), f32::NEG_INFINITY);
+        sc.src_rec.resize(n + graph.num_nonemitting(), NO_RECORD);
+        for &(u, s, rec) in &sc.cur {
+            sc.src_score[u as usize] = s;
+            sc.src_rec[u as usize] = rec;
+        }
+        for &b in &sc.eps_active {
+            let bi = b as usize;
+            sc.src_score[n + bi] = sc.eps_score[bi];
+            sc.src_rec[n + bi] = sc.eps_prev[bi];
+            sc.eps_score[bi] = f32::NEG_INFINITY;
+        }
+        for v in 0..n {
+            let arcs = &graph.in_arcs[graph.in_begin[v] as usize..graph.in_begin[v + 1] as usize];
+            let src_score = &sc.src_score;
+            let (top, arg) =
+                arcs.iter()
+                    .fold((f32::NEG_INFINITY, 0u32), |(top, arg), &(src, w)| {
+                        let c = src_score[(src & !NEW_PHONE) as usize] + w;
+                        if c > top { (c, src) } else { (top, arg) }
+                    });
+            if top == f32::NEG_INFINITY {
+                continue;
+            }
+            let score = top + ac * row[graph.leaf[v] as usize];
+            if score < best - beam {
+                continue;
+            }
+            best = best.max(score);
+            sc.next_score[v] = score;
+            sc.next_prev[v] = sc.src_rec[(arg & !NEW_PHONE) as usize] | (arg & NEW_PHONE);
+            sc.next_active.push(v as u32);
+        }
+        best
+    }
+
+    /// A frame (emission scores `row`) by passing tokens: the survivors' self-loops and
+    /// emitting arcs, the best survivor (`best_cur`) first, then the phone entries from the live
+    /// boundaries. The frame's best score.
+    fn push_frame(
+        &mut self,
+        graph: &Graph,
+        row: &[f32],
+        ac: f32,
+        beam: f32,
+        best_cur: usize,
+    ) -> f32 {
+        let sc = self;
+        let mut best = f32::NEG_INFINITY;
+        let (next_score, next_prev, next_active) =
+            (&mut sc.next_score, &mut sc.next_prev, &mut sc.next_active);
+        // `prev` carries the new-phone flag in its top bit.
+        let mut relax = |node: u32, score: f32, prev: u32, best: &mut f32| {
+            if score < *best - beam {
+                return;
+            }
+            if score > *best {
+                *best = score;
+            }
+            let v = node as usize;
+            let old = next_score[v];
+            if old == f32::NEG_INFINITY {
+                next_active.push(node);
+            }
+            if score > old {
+                next_score[v] = score;
+                next_prev[v] = prev;
+            }
+        };
+
+        // Emitting tokens, the best first so that the running cutoff is tight from the start.
+        let n_cur = sc.cur.len();
+        for k in 0..n_cur {
+            let i = match k {
+                0 => best_cur,
+                k if k == best_cur => 0,
+                k => k,
+            };
+            let (u, s, rec) = sc.cur[i];
+            let ui = u as usize;
+            relax(
+                u,
+                s + graph.self_loop[ui] + ac * row[graph.leaf[ui] as usize],
+                rec,
+                &mut best,
+            );
+            let arcs =
+                &graph.emit_arcs[graph.emit_begin[ui] as usize..graph.emit_begin[ui + 1] as usize];
+            for &(to, w) in arcs {
+                let v = to & !NEW_PHONE;
+                relax(
+                    v,
+                    s + w + ac * row[graph.leaf[v as usize] as usize],
+                    rec | (to & NEW_PHONE),
+                    &mut best,
+                );
+            }
+        }
+        // Phone entries from the boundaries reached after the previous frame.
+        for &b in &sc.eps_active {
+            let bi = b as usize;
+            let (s, prev) = (sc.eps_score[bi], sc.eps_prev[bi]);
+            sc.eps_score[bi] = f32::NEG_INFINITY;
+            let arcs = &graph.entry_arcs
+                [graph.entry_begin[bi] as usize..graph.entry_begin[bi + 1] as usize];
+            for &(v, w) in arcs {
+                relax(
+                    v,
+                    s + w + ac * row[graph.leaf[v as usize] as usize],
+                    prev | NEW_PHONE,
+                    &mut best,
+                );
+            }
+        }
+        best
+    }
+
+    /// Prune the frame just built (its best score `best`): beam, then the token cap. The
+    /// survivors become the current tokens, each leaving a traceback record. The cutoff used
+    /// and the index of the best survivor.
+    fn prune(&mut self, best: f32, pruning: Pruning) -> (f32, usize) {
+        let sc = self;
+        let mut cutoff = best - pruning.beam;
         if sc.next_active.len() > pruning.max_active {
             sc.select.clear();
             sc.select
@@ -279,7 +320,7 @@ pub(crate) fn search(
             cutoff = cutoff.max(*kth);
         }
         sc.cur.clear();
-        best_cur = 0;
+        let mut best_cur = 0;
         let mut best_score = f32::NEG_INFINITY;
         for &v in &sc.next_active {
             let vi = v as usize;
@@ -301,59 +342,66 @@ pub(crate) fn search(
         }
         sc.next_active.clear();
         sc.peak_active = sc.peak_active.max(sc.cur.len());
+        (cutoff, best_cur)
+    }
 
-        // Phone exits into the boundaries, for the next frame.
-        if t + 1 < frames {
-            for &(u, s, rec) in &sc.cur {
-                let ui = u as usize;
-                let arcs = &graph.exit_arcs
-                    [graph.exit_begin[ui] as usize..graph.exit_begin[ui + 1] as usize];
-                for &(b, w) in arcs {
-                    let cand = s + w;
-                    let bi = b as usize;
-                    if cand >= cutoff && cand > sc.eps_score[bi] {
-                        if sc.eps_score[bi] == f32::NEG_INFINITY {
-                            sc.eps_active.push(b);
-                        }
-                        sc.eps_score[bi] = cand;
-                        sc.eps_prev[bi] = rec;
+    /// The current tokens' phone exits into the boundaries the next frame enters, pruned with
+    /// `cutoff`.
+    fn exits(&mut self, graph: &Graph, cutoff: f32) {
+        let sc = self;
+        for &(u, s, rec) in &sc.cur {
+            let ui = u as usize;
+            let arcs =
+                &graph.exit_arcs[graph.exit_begin[ui] as usize..graph.exit_begin[ui + 1] as usize];
+            for &(b, w) in arcs {
+                let cand = s + w;
+                let bi = b as usize;
+                if cand >= cutoff && cand > sc.eps_score[bi] {
+                    if sc.eps_score[bi] == f32::NEG_INFINITY {
+                        sc.eps_active.push(b);
                     }
+                    sc.eps_score[bi] = cand;
+                    sc.eps_prev[bi] = rec;
                 }
             }
         }
     }
 
-    // The best token that may end the utterance, else the best token.
-    let mut end: Option<(f32, u32)> = None;
-    for &(u, s, rec) in &sc.cur {
-        let f = graph.final_weight[u as usize];
-        if f > f32::NEG_INFINITY && end.is_none_or(|(b, _)| s + f > b) {
-            end = Some((s + f, rec));
+    /// The path of the best token that may end the utterance, else of the best token
+    /// (`best_cur`), after the last of `frames` frames.
+    fn traceback(&self, frames: usize, graph: &Graph, best_cur: usize) -> BestPath {
+        let sc = self;
+        let mut end: Option<(f32, u32)> = None;
+        for &(u, s, rec) in &sc.cur {
+            let f = graph.final_weight[u as usize];
+            if f > f32::NEG_INFINITY && end.is_none_or(|(b, _)| s + f > b) {
+                end = Some((s + f, rec));
+            }
+        }
+        let reached_final = end.is_some();
+        let (score, mut rec) = match end {
+            Some(e) => e,
+            None => {
+                let (_, s, rec) = sc.cur[best_cur];
+                (s, rec)
+            }
+        };
+        let mut nodes = Vec::with_capacity(frames);
+        let mut entries = Vec::with_capacity(frames);
+        while rec != NO_RECORD {
+            let r = sc.records[rec as usize];
+            nodes.push(r.node & !NEW_PHONE);
+            entries.push(r.node & NEW_PHONE != 0);
+            rec = r.prev;
+        }
+        nodes.reverse();
+        entries.reverse();
+        debug_assert_eq!(nodes.len(), frames);
+        BestPath {
+            nodes,
+            entries,
+            score: score as f64,
+            reached_final,
         }
     }
-    let reached_final = end.is_some();
-    let (score, mut rec) = match end {
-        Some(e) => e,
-        None => {
-            let (_, s, rec) = sc.cur[best_cur];
-            (s, rec)
-        }
-    };
-    let mut nodes = Vec::with_capacity(frames);
-    let mut entries = Vec::with_capacity(frames);
-    while rec != NO_RECORD {
-        let r = sc.records[rec as usize];
-        nodes.push(r.node & !NEW_PHONE);
-        entries.push(r.node & NEW_PHONE != 0);
-        rec = r.prev;
-    }
-    nodes.reverse();
-    entries.reverse();
-    debug_assert_eq!(nodes.len(), frames);
-    Ok(BestPath {
-        nodes,
-        entries,
-        score: score as f64,
-        reached_final,
-    })
 }

@@ -15,6 +15,7 @@
 use std::fmt::Write as _;
 use std::path::{Component, Path, PathBuf};
 
+use ndarray::ArrayView2;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -25,6 +26,7 @@ use crate::decode::{
     format_phn, spans_to_segments,
 };
 use crate::error::{Error, Result};
+use crate::frontend::framing::FrameGeometry;
 use crate::io::atomic;
 use crate::pipeline::extractor::Extractor;
 use crate::train::decode::search_scores;
@@ -165,67 +167,24 @@ pub fn align_corpus(
     let ctx = hmm.context_table(&trained.targets)?;
     let aligner = Aligner::new(&ctx, &hmm.transitions, cfg)?;
     let extractor = trained.extractor()?;
-    let geom = extractor.frontend.framing.geometry;
-    let rate = trained.pipeline.sample_rate;
+    let one = OneAligner {
+        trained,
+        aligner: &aligner,
+        extractor: &extractor,
+        geom: extractor.frontend.framing.geometry,
+        rate: trained.pipeline.sample_rate,
+        prior_scale: trained.pipeline.hmm.decode.prior_scale,
+        phones: PhoneSet::timit(),
+    };
+    let (geom, rate, phones) = (one.geom, one.rate, one.phones);
     let set = env.load("align feats", utts, &extractor)?;
-    let phones = PhoneSet::timit();
-    let prior_scale = trained.pipeline.hmm.decode.prior_scale;
     env.observer.begin("aligning", utts.len() as u64);
     let results: Vec<(String, std::result::Result<Aligned, String>)> = set
         .utts
         .par_iter()
         .zip(utts)
         .map_init(SearchScratch::default, |scratch, (frames, utt)| {
-            let r = (|| -> Result<std::result::Result<Aligned, String>> {
-                if utt.sample_rate != rate {
-                    return Ok(Err(format!(
-                        "labels at {} Hz but the model's pipeline at {rate} Hz (alignment output \
-                         at another rate is not supported)",
-                        utt.sample_rate
-                    )));
-                }
-                // The transcript: kept (non-`q`) segments with their 48-set ids.
-                let mut kept: Vec<(u16, &Segment)> = Vec::with_capacity(utt.phones.len());
-                for s in &utt.phones {
-                    let id61 = phones.check_label(&s.label, &utt.phone_file, s.line)?;
-                    if let Some(p) = phones.fold_61_to_48(id61) {
-                        kept.push((p, s));
-                    }
-                }
-                let ids: Vec<u16> = kept.iter().map(|k| k.0).collect();
-                let scores = search_scores(trained, frames.feats.view(), prior_scale)?;
-                let graph = match aligner.compile(&[ids.as_slice()], false) {
-                    Ok(g) => g,
-                    Err(why) => return Ok(Err(why.to_string())),
-                };
-                let alignment = match aligner.align(&graph, scores.view(), scratch) {
-                    Ok(a) => a,
-                    Err(why) => return Ok(Err(why.to_string())),
-                };
-                let positions = alignment
-                    .sources
-                    .iter()
-                    .map(|s| match s {
-                        Source::Word { position, .. } => Ok(*position),
-                        Source::Silence => Err(Error::invalid(
-                            "the aligner inserted a silence into a transcript without optional \
-                             silences",
-                        )),
-                    })
-                    .collect::<Result<Vec<usize>>>()?;
-                let labels: Vec<&str> = positions
-                    .iter()
-                    .map(|&p| kept[p].1.label.as_str())
-                    .collect();
-                let num_samples = extractor.read_utterance(utt)?.samples.len() as u64;
-                let segments = spans_to_segments(&alignment.phones, &labels, &geom, num_samples)?;
-                let textgrid = textgrid(utt, &kept, &positions, &segments, num_samples, rate);
-                Ok(Ok(Aligned {
-                    alignment,
-                    segments,
-                    textgrid,
-                }))
-            })();
+            let r = one.align(utt, frames.feats.view(), scratch);
             env.observer.step(None);
             r.map(|r| (utt.id.clone(), r))
         })
@@ -272,6 +231,77 @@ pub fn align_corpus(
     summary.seconds = started.elapsed().as_secs_f64();
     crate::io::json::write_json(&out.join("alignment.json"), &summary)?;
     Ok(summary)
+}
+
+/// What aligning one utterance with a trained model needs.
+struct OneAligner<'a> {
+    trained: &'a Trained,
+    aligner: &'a Aligner<'a>,
+    extractor: &'a Extractor,
+    geom: FrameGeometry,
+    rate: u32,
+    prior_scale: f32,
+    phones: &'static PhoneSet,
+}
+
+impl OneAligner<'_> {
+    /// The alignment of `utt` (features `feats`) to its phone transcript, its segments and its
+    /// TextGrid; `Ok(Err(reason))` when it cannot be aligned (skipped), `Err` on other errors.
+    fn align(
+        &self,
+        utt: &Utterance,
+        feats: ArrayView2<'_, f32>,
+        scratch: &mut SearchScratch,
+    ) -> Result<std::result::Result<Aligned, String>> {
+        if utt.sample_rate != self.rate {
+            return Ok(Err(format!(
+                "labels at {} Hz but the model's pipeline at {} Hz (alignment output \
+                 at another rate is not supported)",
+                utt.sample_rate, self.rate
+            )));
+        }
+        // The transcript: kept (non-`q`) segments with their 48-set ids.
+        let mut kept: Vec<(u16, &Segment)> = Vec::with_capacity(utt.phones.len());
+        for s in &utt.phones {
+            let id61 = self.phones.check_label(&s.label, &utt.phone_file, s.line)?;
+            if let Some(p) = self.phones.fold_61_to_48(id61) {
+                kept.push((p, s));
+            }
+        }
+        let ids: Vec<u16> = kept.iter().map(|k| k.0).collect();
+        let scores = search_scores(self.trained, feats, self.prior_scale)?;
+        let graph = match self.aligner.compile(&[ids.as_slice()], false) {
+            Ok(g) => g,
+            Err(why) => return Ok(Err(why.to_string())),
+        };
+        let alignment = match self.aligner.align(&graph, scores.view(), scratch) {
+            Ok(a) => a,
+            Err(why) => return Ok(Err(why.to_string())),
+        };
+        let positions = alignment
+            .sources
+            .iter()
+            .map(|s| match s {
+                Source::Word { position, .. } => Ok(*position),
+                Source::Silence => Err(Error::invalid(
+                    "the aligner inserted a silence into a transcript without optional \
+                     silences",
+                )),
+            })
+            .collect::<Result<Vec<usize>>>()?;
+        let labels: Vec<&str> = positions
+            .iter()
+            .map(|&p| kept[p].1.label.as_str())
+            .collect();
+        let num_samples = self.extractor.read_utterance(utt)?.samples.len() as u64;
+        let segments = spans_to_segments(&alignment.phones, &labels, &self.geom, num_samples)?;
+        let textgrid = textgrid(utt, &kept, &positions, &segments, num_samples, self.rate);
+        Ok(Ok(Aligned {
+            alignment,
+            segments,
+            textgrid,
+        }))
+    }
 }
 
 /// The TextGrid of one alignment: phones as aligned; words (where the corpus has word times)

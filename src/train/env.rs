@@ -33,7 +33,39 @@ pub struct Env<'a> {
     pub features: Option<&'a Precomputed>,
 }
 
-impl Env<'_> {
+impl<'a> Env<'a> {
+    /// A run over `corpus` that computes every feature (no cache), reports nothing and reads no
+    /// precomputed features; the setters below change each.
+    pub fn new(corpus: &'a Corpus) -> Env<'a> {
+        Env {
+            corpus,
+            cache: None,
+            observer: &Quiet,
+            features: None,
+        }
+    }
+
+    /// Cache chain outputs in `cache`.
+    pub fn cache(self, cache: FeatureCache) -> Env<'a> {
+        Env {
+            cache: Some(cache),
+            ..self
+        }
+    }
+
+    /// Report progress to `observer`.
+    pub fn observer(self, observer: &'a dyn Observer) -> Env<'a> {
+        Env { observer, ..self }
+    }
+
+    /// Read `features` (computed elsewhere) wherever they stand for the pipeline's.
+    pub fn features(self, features: &'a Precomputed) -> Env<'a> {
+        Env {
+            features: Some(features),
+            ..self
+        }
+    }
+
     /// The same cache and observer over another corpus (e.g. a realigned copy of this one).
     pub fn over<'b>(&'b self, corpus: &'b Corpus) -> Env<'b> {
         Env {

@@ -56,17 +56,11 @@ pub fn check_fraction(fraction: f64) -> Result<()> {
 mod tests {
     use super::*;
     use crate::corpus::Corpus;
-    use crate::train::Quiet;
 
     #[test]
     fn whole_speakers_by_gender_and_seed() {
         let corpus = Corpus::open(&Corpus::demo_dir()).unwrap();
-        let env = Env {
-            corpus: &corpus,
-            cache: None,
-            observer: &Quiet,
-            features: None,
-        };
+        let env = Env::new(&corpus);
         let all = train_subset(&env, 1.0, 0).unwrap();
         let speakers = |utts: &[&Utterance]| {
             let mut s: Vec<(String, Gender)> =

@@ -2,7 +2,10 @@
 
 #![allow(dead_code)]
 
-use asrpipe::model::dnn::Dataset;
+use std::path::Path;
+
+use asrpipe::Result;
+use asrpipe::model::dnn::{Dataset, DnnConfig, TrainOptions, Trained, train};
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -97,4 +100,24 @@ pub fn power_spectra(frames: &Array2<f32>) -> Array2<f32> {
             .for_each(|(d, c)| *d = c.norm_sqr());
     }
     out
+}
+
+/// `train` on 3 classes with the dev set `dev`, checkpointing in `dir` and resuming from the
+/// checkpoint it holds.
+pub fn train_resuming(
+    cfg: &DnnConfig,
+    t: &Dataset<'_>,
+    dev: &Dataset<'_>,
+    dir: &Path,
+) -> Result<Trained> {
+    train(
+        cfg,
+        3,
+        t,
+        Some(dev),
+        TrainOptions {
+            checkpoint_dir: Some(dir),
+            ..Default::default()
+        },
+    )
 }

@@ -298,6 +298,69 @@ pub fn train(
     };
     let cfg = &capped;
     cfg.check_memory(train.dim(), num_classes, Some(cfg.batch))?;
+    check_data(cfg, num_classes, train, dev)?;
+    let arch = Architecture {
+        feature_dim: train.dim(),
+        context: cfg.context,
+        hidden: cfg.hidden.widths().to_vec(),
+        activation: cfg.activation,
+        num_classes,
+        front: cfg.front.clone(),
+    };
+    cfg.front.check_input(train.dim())?;
+    let front_init = front_init(cfg, opts.front_init)?;
+    // Hashing every feature costs a pass over the data: only when checkpoints need it.
+    let data_id = match opts.checkpoint_dir {
+        Some(_) => data_id(train, dev, front_init),
+        None => String::new(),
+    };
+    let (mut trainer, mut state) = start(cfg, arch, train, front_init, &opts, &data_id)?;
+
+    let mut perm: Vec<u32> = Vec::with_capacity(train.num_labelled());
+    while state.schedule.outcome.is_none() {
+        let epoch = state.schedule.epochs_done;
+        if epoch >= cfg.epochs {
+            state.schedule.outcome = Some(Outcome::Completed);
+            break;
+        }
+        let lr = state.schedule.lr;
+        let ControlFlow::Continue((loss, hits, seconds)) =
+            run_epoch(&mut trainer, cfg, train, epoch, lr, &mut perm, &mut opts)
+        else {
+            return Ok(state.finish(trainer, Outcome::Interrupted));
+        };
+        let n = train.num_labelled() as f64;
+        let dev_scores = dev_scores(&mut trainer, dev, epoch, lr, loss / n, num_classes, &opts)?;
+        let stats = EpochStats {
+            epoch: epoch + 1,
+            lr,
+            train_loss: loss / n,
+            train_accuracy: hits as f64 / n,
+            dev_loss: dev_scores.map(|s| s.0),
+            dev_accuracy: dev_scores.map(|s| s.1),
+            frames_per_sec: n / seconds,
+            seconds,
+            best: false,
+        };
+        let stats = state.end_epoch(cfg, &trainer, stats, &opts, &data_id)?;
+        if report(&mut opts, &Progress::Epoch(&stats)).is_break()
+            && state.schedule.outcome.is_none()
+        {
+            return Ok(state.finish(trainer, Outcome::Interrupted));
+        }
+    }
+    let outcome = state.schedule.outcome.unwrap_or(Outcome::Completed);
+    Ok(state.finish(trainer, outcome))
+}
+
+/// Labels within the classes; dev data of the training data's dimension, and (for a filter-bank
+/// front end) of non-negative power.
+fn check_data(
+    cfg: &DnnConfig,
+    num_classes: usize,
+    train: &Dataset<'_>,
+    dev: Option<&Dataset<'_>>,
+) -> Result<()> {
     train.check_labels(num_classes, "training")?;
     if let Some(dev) = dev {
         if dev.dim() != train.dim() {
@@ -314,52 +377,65 @@ pub fn train(
             }
         }
     }
-    let arch = Architecture {
-        feature_dim: train.dim(),
-        context: cfg.context,
-        hidden: cfg.hidden.widths().to_vec(),
-        activation: cfg.activation,
-        num_classes,
-        front: cfg.front.clone(),
-    };
-    cfg.front.check_input(train.dim())?;
-    let front_init = match (&cfg.front, opts.front_init) {
-        (Front::Filterbank(f), init) if f.init == FilterbankInit::Mel => Some(init.ok_or_else(|| {
-            Error::invalid(
-                "dnn front end: filterbank init = mel needs the starting matrix from the caller \
-                 (TrainOptions::front_init)",
-            )
-        })?),
-        (_, None) => None,
-        (_, Some(_)) => {
-            return Err(Error::invalid(
-                "a front-end init matrix was given but the DNN options do not ask for one \
-                 (front: {filterbank: {init: mel}})",
-            ));
-        }
-    };
-    // Hashing every feature costs a pass over the data: only when checkpoints need it.
-    let data_id = match opts.checkpoint_dir {
-        Some(_) => {
-            let mut id = train.fingerprint() + &dev.map(|d| d.fingerprint()).unwrap_or_default();
-            if let Some(m) = front_init {
-                let mut h = blake3::Hasher::new();
-                h.update(&(m.nrows() as u64).to_le_bytes());
-                m.iter().for_each(|v| {
-                    h.update(&v.to_le_bytes());
-                });
-                id += &h.finalize().to_hex();
-            }
-            id
-        }
-        None => String::new(),
-    };
+    Ok(())
+}
 
+/// The caller's starting matrix of the front end's filters, given exactly when the options ask
+/// for one.
+fn front_init<'a>(
+    cfg: &DnnConfig,
+    given: Option<ArrayView2<'a, f32>>,
+) -> Result<Option<ArrayView2<'a, f32>>> {
+    match (&cfg.front, given) {
+        (Front::Filterbank(f), init) if f.init == FilterbankInit::Mel => {
+            Ok(Some(init.ok_or_else(|| {
+                Error::invalid(
+                    "dnn front end: filterbank init = mel needs the starting matrix from the \
+                     caller (TrainOptions::front_init)",
+                )
+            })?))
+        }
+        (_, None) => Ok(None),
+        (_, Some(_)) => Err(Error::invalid(
+            "a front-end init matrix was given but the DNN options do not ask for one \
+             (front: {filterbank: {init: mel}})",
+        )),
+    }
+}
+
+/// What a checkpoint was trained on: the data's fingerprints and the front end's starting matrix.
+fn data_id(
+    train: &Dataset<'_>,
+    dev: Option<&Dataset<'_>>,
+    front_init: Option<ArrayView2<'_, f32>>,
+) -> String {
+    let mut id = train.fingerprint() + &dev.map(|d| d.fingerprint()).unwrap_or_default();
+    if let Some(m) = front_init {
+        let mut h = blake3::Hasher::new();
+        h.update(&(m.nrows() as u64).to_le_bytes());
+        m.iter().for_each(|v| {
+            h.update(&v.to_le_bytes());
+        });
+        id += &h.finalize().to_hex();
+    }
+    id
+}
+
+/// The trainer and loop state to start from: the checkpoint's if there is one for this data,
+/// else a fresh network (seeded) normalised on the training data.
+fn start(
+    cfg: &DnnConfig,
+    arch: Architecture,
+    train: &Dataset<'_>,
+    front_init: Option<ArrayView2<'_, f32>>,
+    opts: &TrainOptions<'_>,
+    data_id: &str,
+) -> Result<(Trainer, RunState)> {
     let resumed = match opts.checkpoint_dir {
-        Some(dir) => checkpoint::load(dir, cfg, &arch, &data_id)?,
+        Some(dir) => checkpoint::load(dir, cfg, &arch, data_id)?,
         None => None,
     };
-    let (mut trainer, mut state) = match resumed {
+    Ok(match resumed {
         Some(Checkpoint {
             dnn,
             best,
@@ -393,133 +469,113 @@ pub fn train(
                 },
             )
         }
-    };
+    })
+}
 
-    let mut perm: Vec<u32> = Vec::with_capacity(train.num_labelled());
+/// One pass over the training frames in the epoch's shuffled order: the summed loss, the hits
+/// and the seconds taken, or `Break` if the progress callback stopped training.
+fn run_epoch(
+    trainer: &mut Trainer,
+    cfg: &DnnConfig,
+    train: &Dataset<'_>,
+    epoch: usize,
+    lr: f32,
+    perm: &mut Vec<u32>,
+    opts: &mut TrainOptions<'_>,
+) -> ControlFlow<(), (f64, usize, f64)> {
+    perm.clear();
+    perm.extend(0..train.num_labelled() as u32);
+    perm.shuffle(&mut rng_stream(cfg.seed, STREAM_SHUFFLE, epoch as u64));
+    trainer.dropout_rng = rng_stream(cfg.seed, STREAM_DROPOUT, epoch as u64);
     let batch = cfg.batch;
     let batches = train.num_labelled().div_ceil(batch);
-    while state.schedule.outcome.is_none() {
-        let epoch = state.schedule.epochs_done;
-        if epoch >= cfg.epochs {
-            state.schedule.outcome = Some(Outcome::Completed);
-            break;
-        }
-        perm.clear();
-        perm.extend(0..train.num_labelled() as u32);
-        perm.shuffle(&mut rng_stream(cfg.seed, STREAM_SHUFFLE, epoch as u64));
-        trainer.dropout_rng = rng_stream(cfg.seed, STREAM_DROPOUT, epoch as u64);
-        let lr = state.schedule.lr;
 
-        let start = Instant::now();
-        let (mut loss, mut hits) = (0.0f64, 0usize);
-        for (b, chunk) in perm.chunks(batch).enumerate() {
-            trainer.ws.frames.clear();
-            trainer.ws.labels.clear();
-            for &j in chunk {
-                let (u, t) = train.frames[j as usize];
-                trainer.ws.frames.push((u, t));
-                trainer.ws.labels.push(train.labels[u as usize][t as usize]);
-            }
-            trainer.ws.splice(&trainer.dnn, &train.feats);
-            let (l, h) = trainer.step_prepared(chunk.len(), lr);
-            loss += l;
-            hits += h;
-            if opts.progress_every > 0 && (b + 1) % opts.progress_every == 0 {
-                let done = ((b + 1) * batch).min(perm.len());
-                let p = Progress::Batch {
-                    epoch: epoch + 1,
-                    batch: b + 1,
-                    batches,
-                    train_loss: loss / done as f64,
-                    frames_per_sec: done as f64 / start.elapsed().as_secs_f64(),
-                    lr,
-                };
-                if report(&mut opts, &p).is_break() {
-                    return Ok(state.finish(trainer, Outcome::Interrupted));
-                }
-            }
+    let start = Instant::now();
+    let (mut loss, mut hits) = (0.0f64, 0usize);
+    for (b, chunk) in perm.chunks(batch).enumerate() {
+        trainer.ws.frames.clear();
+        trainer.ws.labels.clear();
+        for &j in chunk {
+            let (u, t) = train.frames[j as usize];
+            trainer.ws.frames.push((u, t));
+            trainer.ws.labels.push(train.labels[u as usize][t as usize]);
         }
-        let seconds = start.elapsed().as_secs_f64();
-        let n = train.num_labelled() as f64;
-        // A uniform guess costs ln(classes) per frame; an epoch a hundred times worse than that
-        // means the weights blew up, even if they later settle on a finite, useless net.
-        let blown_up = 100.0 * (num_classes as f64).ln().max(1.0);
-        let mut diverged = if !loss.is_finite() {
-            Some(format!(
-                "the training loss of epoch {} is {loss}",
-                epoch + 1
-            ))
-        } else if loss / n > blown_up {
-            Some(format!(
-                "the training loss of epoch {} is {:.3e} per frame, over 100 times that of a \
-                 uniform guess ({:.2})",
-                epoch + 1,
-                loss / n,
-                (num_classes as f64).ln()
-            ))
-        } else {
-            non_finite_parameter(&trainer.dnn)
-                .map(|what| format!("after epoch {} {what} is not finite", epoch + 1))
-        };
-        let dev_scores = match diverged {
-            None => dev.map(|d| evaluate(&mut trainer, d)),
-            Some(_) => None,
-        };
-        if let Some((l, _)) = dev_scores.filter(|(l, _)| !l.is_finite()) {
-            diverged = Some(format!("the dev loss of epoch {} is {l}", epoch + 1));
-        }
-        if let Some(what) = diverged {
-            // The last checkpoint would only diverge again: a rerun must start afresh.
-            if let Some(dir) = opts.checkpoint_dir {
-                checkpoint::remove(dir)?;
-            }
-            return Err(Error::invalid(format!(
-                "DNN training diverged: {what} (learning rate {lr:e}; try a smaller one, e.g. \
-                 --lr {:e})",
-                lr / 10.0
-            )));
-        }
-        let mut stats = EpochStats {
-            epoch: epoch + 1,
-            lr,
-            train_loss: loss / n,
-            train_accuracy: hits as f64 / n,
-            dev_loss: dev_scores.map(|s| s.0),
-            dev_accuracy: dev_scores.map(|s| s.1),
-            frames_per_sec: n / seconds,
-            seconds,
-            best: false,
-        };
-        if let Some((dev_loss, _)) = dev_scores {
-            stats.best = state.schedule.after_dev(cfg, dev_loss);
-            if stats.best {
-                state.keep_best(&trainer.dnn);
-            }
-        }
-        state.schedule.epochs_done += 1;
-        if state.schedule.outcome.is_none() && state.schedule.epochs_done >= cfg.epochs {
-            state.schedule.outcome = Some(Outcome::Completed);
-        }
-        state.schedule.history.push(stats.clone());
-        if let Some(dir) = opts.checkpoint_dir {
-            checkpoint::save(
-                dir,
-                cfg,
-                &data_id,
-                &trainer.dnn,
-                state.best.as_ref(),
-                &trainer.opt,
-                &state.schedule,
-            )?;
-        }
-        if report(&mut opts, &Progress::Epoch(&stats)).is_break()
-            && state.schedule.outcome.is_none()
-        {
-            return Ok(state.finish(trainer, Outcome::Interrupted));
+        trainer.ws.splice(&trainer.dnn, &train.feats);
+        let (l, h) = trainer.step_prepared(chunk.len(), lr);
+        loss += l;
+        hits += h;
+        if opts.progress_every > 0 && (b + 1) % opts.progress_every == 0 {
+            let done = ((b + 1) * batch).min(perm.len());
+            let p = Progress::Batch {
+                epoch: epoch + 1,
+                batch: b + 1,
+                batches,
+                train_loss: loss / done as f64,
+                frames_per_sec: done as f64 / start.elapsed().as_secs_f64(),
+                lr,
+            };
+            report(opts, &p)?;
         }
     }
-    let outcome = state.schedule.outcome.unwrap_or(Outcome::Completed);
-    Ok(state.finish(trainer, outcome))
+    ControlFlow::Continue((loss, hits, start.elapsed().as_secs_f64()))
+}
+
+/// The dev set's loss and accuracy after epoch `epoch` (0-based), or an error if the epoch
+/// diverged (see [`divergence`]) or its dev loss is not finite; a diverged run's checkpoint is
+/// removed, as it would only diverge again: a rerun must start afresh.
+fn dev_scores(
+    trainer: &mut Trainer,
+    dev: Option<&Dataset<'_>>,
+    epoch: usize,
+    lr: f32,
+    per_frame: f64,
+    num_classes: usize,
+    opts: &TrainOptions<'_>,
+) -> Result<Option<(f64, f64)>> {
+    let mut diverged = divergence(&trainer.dnn, epoch, per_frame, num_classes);
+    let dev_scores = match diverged {
+        None => dev.map(|d| evaluate(trainer, d)),
+        Some(_) => None,
+    };
+    if let Some((l, _)) = dev_scores.filter(|(l, _)| !l.is_finite()) {
+        diverged = Some(format!("the dev loss of epoch {} is {l}", epoch + 1));
+    }
+    if let Some(what) = diverged {
+        if let Some(dir) = opts.checkpoint_dir {
+            checkpoint::remove(dir)?;
+        }
+        return Err(Error::invalid(format!(
+            "DNN training diverged: {what} (learning rate {lr:e}; try a smaller one, e.g. \
+             --lr {:e})",
+            lr / 10.0
+        )));
+    }
+    Ok(dev_scores)
+}
+
+/// Why epoch `epoch` (0-based) diverged, if it did: a non-finite or exploded training loss
+/// (`per_frame`, the mean over the frames), or a non-finite parameter.
+fn divergence(dnn: &Dnn, epoch: usize, per_frame: f64, num_classes: usize) -> Option<String> {
+    // A uniform guess costs ln(classes) per frame; an epoch a hundred times worse than that
+    // means the weights blew up, even if they later settle on a finite, useless net.
+    let blown_up = 100.0 * (num_classes as f64).ln().max(1.0);
+    if !per_frame.is_finite() {
+        Some(format!(
+            "the training loss of epoch {} is {per_frame}",
+            epoch + 1
+        ))
+    } else if per_frame > blown_up {
+        Some(format!(
+            "the training loss of epoch {} is {:.3e} per frame, over 100 times that of a \
+             uniform guess ({:.2})",
+            epoch + 1,
+            per_frame,
+            (num_classes as f64).ln()
+        ))
+    } else {
+        non_finite_parameter(dnn)
+            .map(|what| format!("after epoch {} {what} is not finite", epoch + 1))
+    }
 }
 
 /// The first weight or bias tensor of `dnn` holding NaN or an infinity, named as in model files.
@@ -579,6 +635,41 @@ impl RunState {
             Some(best) => best.copy_from(dnn),
             None => self.best = Some(Weights::of(dnn)),
         }
+    }
+
+    /// Record an epoch that did not diverge: whether it is the best so far (with a dev set),
+    /// the schedule's next step, the checkpoint (if asked for) and the history.
+    fn end_epoch(
+        &mut self,
+        cfg: &DnnConfig,
+        trainer: &Trainer,
+        mut stats: EpochStats,
+        opts: &TrainOptions<'_>,
+        data_id: &str,
+    ) -> Result<EpochStats> {
+        if let Some(dev_loss) = stats.dev_loss {
+            stats.best = self.schedule.after_dev(cfg, dev_loss);
+            if stats.best {
+                self.keep_best(&trainer.dnn);
+            }
+        }
+        self.schedule.epochs_done += 1;
+        if self.schedule.outcome.is_none() && self.schedule.epochs_done >= cfg.epochs {
+            self.schedule.outcome = Some(Outcome::Completed);
+        }
+        self.schedule.history.push(stats.clone());
+        if let Some(dir) = opts.checkpoint_dir {
+            checkpoint::save(
+                dir,
+                cfg,
+                data_id,
+                &trainer.dnn,
+                self.best.as_ref(),
+                &trainer.opt,
+                &self.schedule,
+            )?;
+        }
+        Ok(stats)
     }
 
     fn finish(self, trainer: Trainer, outcome: Outcome) -> Trained {

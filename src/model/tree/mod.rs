@@ -201,52 +201,69 @@ struct Grow {
     best: Option<(f64, usize, Side)>,
 }
 
-impl Tree {
-    /// Grow the trees from per-context statistics (see the module comment).
-    pub fn build(
+/// A context's left phone id, right phone id and statistics.
+type Context = (usize, usize, Stats);
+
+/// The statistics' dimension, after checking every context has it and has frames, and the
+/// context phones numbered in order of first appearance (left before right).
+fn context_phones(stats: &[ContextStats]) -> Result<(usize, BTreeMap<&str, usize>)> {
+    let d = stats
+        .first()
+        .map(|s| s.sum.len())
+        .ok_or_else(|| Error::invalid("no context statistics to build a tree from"))?;
+    let mut phones: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, c) in stats.iter().enumerate() {
+        if c.sum.len() != d || c.sum_sq.len() != d || d == 0 {
+            return Err(Error::invalid(format!(
+                "context {i}: statistics of another dimension"
+            )));
+        }
+        if !(c.count > 0.0 && c.count.is_finite()) {
+            return Err(Error::invalid(format!(
+                "context {i} ({} state {} between {} and {}) has no frames",
+                c.centre, c.state, c.left, c.right
+            )));
+        }
+        for p in [&c.left, &c.right] {
+            let next = phones.len();
+            phones.entry(p.as_str()).or_insert(next);
+        }
+    }
+    Ok((d, phones))
+}
+
+/// What choosing a split needs: the contexts by phone id, the questions as phone masks and the
+/// variance floor.
+struct Splitter<'a> {
+    questions: &'a QuestionSet,
+    /// masks[q][phone id]: does question q contain that context phone?
+    masks: Vec<Vec<bool>>,
+    ctx: Vec<Context>,
+    num_phones: usize,
+    floor: Vec<f64>,
+    cfg: &'a TreeConfig,
+}
+
+impl<'a> Splitter<'a> {
+    fn new(
         stats: &[ContextStats],
-        questions: &QuestionSet,
-        cfg: &TreeConfig,
-    ) -> Result<Tree> {
-        let d = stats
-            .first()
-            .map(|s| s.sum.len())
-            .ok_or_else(|| Error::invalid("no context statistics to build a tree from"))?;
-        let mut phones: BTreeMap<&str, usize> = BTreeMap::new();
-        for (i, c) in stats.iter().enumerate() {
-            if c.sum.len() != d || c.sum_sq.len() != d || d == 0 {
-                return Err(Error::invalid(format!(
-                    "context {i}: statistics of another dimension"
-                )));
-            }
-            if !(c.count > 0.0 && c.count.is_finite()) {
-                return Err(Error::invalid(format!(
-                    "context {i} ({} state {} between {} and {}) has no frames",
-                    c.centre, c.state, c.left, c.right
-                )));
-            }
-            for p in [&c.left, &c.right] {
-                let next = phones.len();
-                phones.entry(p.as_str()).or_insert(next);
-            }
-        }
-        let mut qs = questions.clone();
-        if cfg.singleton_questions {
-            qs = qs.with_singletons(&phones.keys().copied().collect::<Vec<_>>());
-        }
-        // masks[q][phone id]: does question q contain that context phone?
-        let masks: Vec<Vec<bool>> = qs
+        questions: &'a QuestionSet,
+        phones: &BTreeMap<&str, usize>,
+        d: usize,
+        cfg: &'a TreeConfig,
+    ) -> Splitter<'a> {
+        let masks: Vec<Vec<bool>> = questions
             .questions
             .iter()
             .map(|q| {
                 let mut m = vec![false; phones.len()];
-                for (p, &id) in &phones {
+                for (p, &id) in phones {
                     m[id] = q.phones.contains(*p);
                 }
                 m
             })
             .collect();
-        let ctx: Vec<(usize, usize, Stats)> = stats
+        let ctx: Vec<Context> = stats
             .iter()
             .map(|c| {
                 let s = Stats {
@@ -265,7 +282,67 @@ impl Tree {
                 (cfg.var_floor * (total.sq[j] / total.n - m * m)).max(1e-10)
             })
             .collect();
+        Splitter {
+            questions,
+            masks,
+            ctx,
+            num_phones: phones.len(),
+            floor,
+            cfg,
+        }
+    }
 
+    fn best(&self, g: &Grow) -> Option<(f64, usize, Side)> {
+        best_split(
+            g,
+            &self.ctx,
+            &self.masks,
+            self.num_phones,
+            &self.floor,
+            self.cfg,
+        )
+    }
+}
+
+impl Tree {
+    /// Grow the trees from per-context statistics (see the module comment).
+    pub fn build(
+        stats: &[ContextStats],
+        questions: &QuestionSet,
+        cfg: &TreeConfig,
+    ) -> Result<Tree> {
+        let (d, phones) = context_phones(stats)?;
+        let mut qs = questions.clone();
+        if cfg.singleton_questions {
+            qs = qs.with_singletons(&phones.keys().copied().collect::<Vec<_>>());
+        }
+        let splitter = Splitter::new(stats, &qs, &phones, d, cfg);
+        let (mut tree, mut grow) = Tree::roots_of(stats, &splitter.ctx, d);
+        if cfg.num_leaves > grow.len() {
+            grow.iter_mut().for_each(|g| g.best = splitter.best(g));
+        }
+        while grow.len() < cfg.num_leaves {
+            // The leaf whose best split gains most; the first such leaf on ties.
+            let Some((i, best)) = grow
+                .iter()
+                .enumerate()
+                .filter_map(|(i, g)| g.best.map(|b| (i, b)))
+                .reduce(|a, b| if b.1.0 > a.1.0 { b } else { a })
+            else {
+                break;
+            };
+            tree.split_leaf(&mut grow, i, best, &splitter);
+        }
+        // Number the leaves root by root, depth first.
+        for r in 0..tree.roots.len() {
+            tree.number(tree.roots[r].node, r);
+        }
+        Ok(tree)
+    }
+
+    /// One unsplit tree per (centre, state) in order of first appearance in `stats`, and the
+    /// growing leaf of each, pooling its contexts.
+    fn roots_of(stats: &[ContextStats], ctx: &[Context], d: usize) -> (Tree, Vec<Grow>) {
         let mut tree = Tree {
             roots: Vec::new(),
             nodes: Vec::new(),
@@ -300,71 +377,64 @@ impl Tree {
             grow[r].contexts.push(i);
             grow[r].stats.add(&ctx[i].2);
         }
-        let best = |g: &Grow| best_split(g, &ctx, &masks, phones.len(), &floor, cfg);
-        if cfg.num_leaves > grow.len() {
-            grow.iter_mut().for_each(|g| g.best = best(g));
-        }
-        while grow.len() < cfg.num_leaves {
-            // The leaf whose best split gains most; the first such leaf on ties.
-            let Some((i, (gain, q, side))) = grow
-                .iter()
-                .enumerate()
-                .filter_map(|(i, g)| g.best.map(|b| (i, b)))
-                .reduce(|a, b| if b.1.0 > a.1.0 { b } else { a })
-            else {
-                break;
+        (tree, grow)
+    }
+
+    /// Split growing leaf `i` by its best question: record the split, turn the leaf's node into
+    /// a question node, and grow its two children in its place (yes) and at the end (no).
+    fn split_leaf(
+        &mut self,
+        grow: &mut Vec<Grow>,
+        i: usize,
+        (gain, q, side): (f64, usize, Side),
+        splitter: &Splitter<'_>,
+    ) {
+        let mask = &splitter.masks[q];
+        let ctx = &splitter.ctx;
+        let on = |c: usize| {
+            mask[if side == Side::Left {
+                ctx[c].0
+            } else {
+                ctx[c].1
+            }]
+        };
+        let (yes, no): (Vec<usize>, Vec<usize>) = grow[i].contexts.iter().partition(|&&c| on(c));
+        let question = &splitter.questions.questions[q];
+        let root = grow[i].root;
+        self.history.push(SplitRecord {
+            centre: self.roots[root].centre.clone(),
+            state: self.roots[root].state,
+            side,
+            question: question.name.clone(),
+            gain,
+        });
+        let (ny, nn) = (self.nodes.len(), self.nodes.len() + 1);
+        self.nodes.push(Node::Leaf { leaf: 0 });
+        self.nodes.push(Node::Leaf { leaf: 0 });
+        self.nodes[grow[i].node] = Node::Split {
+            side,
+            question: question.name.clone(),
+            phones: question.phones.iter().cloned().collect(),
+            yes: ny,
+            no: nn,
+        };
+        let d = splitter.floor.len();
+        let child = |contexts: Vec<usize>, node: usize| {
+            let mut s = Stats::zero(d);
+            contexts.iter().for_each(|&c| s.add(&ctx[c].2));
+            let mut g = Grow {
+                root,
+                node,
+                contexts,
+                stats: s,
+                best: None,
             };
-            let mask = &masks[q];
-            let on = |c: usize| {
-                mask[if side == Side::Left {
-                    ctx[c].0
-                } else {
-                    ctx[c].1
-                }]
-            };
-            let (yes, no): (Vec<usize>, Vec<usize>) =
-                grow[i].contexts.iter().partition(|&&c| on(c));
-            let question = &qs.questions[q];
-            let root = grow[i].root;
-            tree.history.push(SplitRecord {
-                centre: tree.roots[root].centre.clone(),
-                state: tree.roots[root].state,
-                side,
-                question: question.name.clone(),
-                gain,
-            });
-            let (ny, nn) = (tree.nodes.len(), tree.nodes.len() + 1);
-            tree.nodes.push(Node::Leaf { leaf: 0 });
-            tree.nodes.push(Node::Leaf { leaf: 0 });
-            tree.nodes[grow[i].node] = Node::Split {
-                side,
-                question: question.name.clone(),
-                phones: question.phones.iter().cloned().collect(),
-                yes: ny,
-                no: nn,
-            };
-            let child = |contexts: Vec<usize>, node: usize| {
-                let mut s = Stats::zero(d);
-                contexts.iter().for_each(|&c| s.add(&ctx[c].2));
-                let mut g = Grow {
-                    root,
-                    node,
-                    contexts,
-                    stats: s,
-                    best: None,
-                };
-                g.best = best(&g);
-                g
-            };
-            let (gy, gn) = (child(yes, ny), child(no, nn));
-            grow[i] = gy;
-            grow.push(gn);
-        }
-        // Number the leaves root by root, depth first.
-        for r in 0..tree.roots.len() {
-            tree.number(tree.roots[r].node, r);
-        }
-        Ok(tree)
+            g.best = splitter.best(&g);
+            g
+        };
+        let (gy, gn) = (child(yes, ny), child(no, nn));
+        grow[i] = gy;
+        grow.push(gn);
     }
 
     /// Untied states: one leaf per (centre, state), numbered in the order given.
@@ -448,7 +518,7 @@ impl Tree {
 /// The best admissible split of a growing leaf: (gain, question, side), or none.
 fn best_split(
     g: &Grow,
-    ctx: &[(usize, usize, Stats)],
+    ctx: &[Context],
     masks: &[Vec<bool>],
     num_phones: usize,
     floor: &[f64],
