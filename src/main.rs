@@ -23,7 +23,7 @@ enum Command {
     Features(cli::features::Args),
     /// List the stages with their options, defaults and help.
     Stages,
-    /// Validate a pipeline file.
+    /// Validate a pipeline file or an experiment file.
     Check(cli::features::CheckArgs),
     /// Train a classifier (GMM, or DNN from any cut of the chain) on a corpus's training split.
     Train(cli::train::TrainArgs),

@@ -1738,6 +1738,130 @@ fn experiment_runs_and_analyses_are_checked_before_any_training() {
 }
 
 #[test]
+fn check_validates_experiment_files_with_their_lines() {
+    // The shipped grids are good, and `check` says what they run.
+    for grid in ["why-deep.yaml", "why-deep-timit-full.yaml", "demo.yaml"] {
+        let r = asrpipe_out(&["check", &format!("pipelines/{grid}")]);
+        assert!(r.0, "{grid}: {}", r.1);
+        assert!(r.1.contains(": ok — experiment `"), "{grid}: {}", r.1);
+        assert!(r.1.contains("pipelines: "), "{grid}: {}", r.1);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let p = root().join("pipelines").display().to_string();
+    // A good grid, then one mistake at a time; the error names the file and the line at fault.
+    let good = format!(
+        "name: t\n\
+         seeds: [1, 2]\n\
+         runs:\n\
+         \x20 - {{ name: gmm, pipeline: {p}/kaldi-mfcc-gmm.yaml }}\n\
+         \x20 - {{ name: dnn, pipeline: {p}/kaldi-mfcc-dnn.yaml, from: log, dnn: {{ hidden: 2x64 }} }}\n\
+         depth:\n\
+         \x20 pipeline: {p}/kaldi-mfcc-dnn.yaml\n\
+         \x20 from: log\n\
+         \x20 width: 64\n\
+         \x20 layers: [1, 2]\n\
+         curve: {{ pipeline: {p}/kaldi-mfcc-dnn.yaml, from: log, width: 64, layers: 2, fractions: [0.5, 1.0] }}\n\
+         hidden: {{ run: dnn, layers: [0, 1, 2] }}\n"
+    );
+    let e = write(&dir.path().join("exp.yaml"), &good);
+    let r = asrpipe_out(&["check", e.to_str().unwrap()]);
+    assert!(r.0, "{}", r.1);
+    assert!(
+        r.1.contains("experiment `t`: 9 runs, 18 trainings (seeds 1, 2)"),
+        "{}",
+        r.1
+    );
+    let cases: [(&str, &str, &[&str]); 8] = [
+        (
+            "seeds: [1, 2]",
+            "seeds: []",
+            &["exp.yaml:2:", "seeds", "empty"],
+        ),
+        (
+            "seeds: [1, 2]",
+            "seeds: [3, 3]",
+            &["exp.yaml:2:", "seed 3 is listed twice"],
+        ),
+        (
+            "kaldi-mfcc-gmm.yaml",
+            "nowhere.yaml",
+            &["exp.yaml:4:", "run `gmm-s1`", "nowhere.yaml"],
+        ),
+        (
+            "name: dnn,",
+            "name: gmm,",
+            &["exp.yaml:5:", "two runs are named `gmm-s1`"],
+        ),
+        (
+            "layers: [1, 2]",
+            "layers: [1, 2]\n  seeds: []",
+            &["exp.yaml:11:", "empty"],
+        ),
+        (
+            "fractions: [0.5, 1.0]",
+            "fractions: [0.5, 1.5]",
+            &["exp.yaml:11:", "curve.fractions"],
+        ),
+        (
+            "hidden: { run: dnn,",
+            "hidden: { run: nobody,",
+            &["exp.yaml:12:", "hidden.run", "`nobody`"],
+        ),
+        (
+            "hidden: { run: dnn,",
+            "hidden: { run: gmm,",
+            &["exp.yaml:12:", "hidden.run", "GMM"],
+        ),
+    ];
+    for (from, to, want) in cases {
+        assert!(good.contains(from), "{from}");
+        let bad = write(&dir.path().join("exp.yaml"), good.replacen(from, to, 1));
+        fails(["check", bad.to_str().unwrap()], want);
+    }
+    // A key the schema does not know: the parser's line.
+    let bad = write(
+        &dir.path().join("exp.yaml"),
+        good.replacen("  width: 64\n", "  width: 64\n  widht: 32\n", 1),
+    );
+    fails(["check", bad.to_str().unwrap()], &["exp.yaml:10:", "widht"]);
+    // A referenced pipeline that is itself broken: the run's line and the pipeline's error.
+    let broken = write(
+        &dir.path().join("broken.yaml"),
+        "name: b\nsample_rate: 16000\nstages:\n  - framing: { frame_ms: -5 }\n",
+    );
+    let bad = write(
+        &dir.path().join("exp.yaml"),
+        good.replacen(
+            &format!("{p}/kaldi-mfcc-gmm.yaml"),
+            broken.to_str().unwrap(),
+            1,
+        ),
+    );
+    fails(
+        ["check", bad.to_str().unwrap()],
+        &["exp.yaml:4:", "run `gmm-s1`", "broken.yaml"],
+    );
+}
+
+/// Run asrpipe from the crate root: (success, stdout and stderr).
+fn asrpipe_out(args: &[&str]) -> (bool, String) {
+    let out = Command::new(bin())
+        .current_dir(root())
+        .env("ASRPIPE_CACHE", cache())
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
 fn a_second_writer_is_refused_and_an_interrupted_one_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("report");

@@ -458,6 +458,58 @@ fn filter_responses_are_written_at_their_size() {
 }
 
 #[test]
+fn kernels_are_drawn_signed_below_their_responses() {
+    let (_keep, dir) = plot_dir("kernels");
+    // 40 Gabor kernels of 400 taps (25 ms at 16 kHz), centre frequencies 100 Hz .. 7.5 kHz, some
+    // with their sign flipped: the magnitude panels cannot tell those apart, the waveforms can.
+    let (n, taps, rate) = (40, 400, 16000.0f32);
+    let kernels = Array2::from_shape_fn((n, taps), |(i, t)| {
+        let f = 100.0 + 7400.0 * i as f32 / (n - 1) as f32;
+        let x = t as f32 - taps as f32 / 2.0;
+        let sign = if i % 3 == 0 { -1.0 } else { 1.0 };
+        sign * (-(x / 60.0).powi(2)).exp() * (std::f32::consts::TAU * f * x / rate).cos()
+    });
+    let responses = viz::magnitude_responses(kernels.view(), 512).unwrap();
+    let start = kernels.mapv(|v| 0.5 * v);
+    let panels = [viz::FilterPanel {
+        title: "learned (40)".into(),
+        rows: "kernel (sorted by peak frequency)".into(),
+        responses: responses.view(),
+        signed: false,
+    }];
+    let kernel_panels = [
+        viz::KernelPanel {
+            title: "learned kernels, signed".into(),
+            kernels: kernels.view(),
+            responses: responses.view(),
+        },
+        viz::KernelPanel {
+            title: "at the start".into(),
+            kernels: start.view(),
+            responses: responses.view(),
+        },
+    ];
+    for ext in ["png", "svg"] {
+        let path = dir.join(format!("kernels.{ext}"));
+        viz::filter_panels(&path, &panels, &kernel_panels, rate, "Gabor kernels").unwrap();
+    }
+    let (w, h) = viz::heatmap::FILTERS_SIZE;
+    check_outputs(&dir, "kernels", (w, h + 640));
+    // Kernels and responses that do not match are refused, not drawn.
+    let short = responses.slice(ndarray::s![..10, ..]).to_owned();
+    let bad = [viz::KernelPanel {
+        title: "bad".into(),
+        kernels: kernels.view(),
+        responses: short.view(),
+    }];
+    let err = viz::filter_panels(&dir.join("bad.png"), &panels, &bad, rate, "x").unwrap_err();
+    assert!(
+        err.to_string().contains("40 kernels but 10 responses"),
+        "{err}"
+    );
+}
+
+#[test]
 fn magnitude_response_of_an_impulse_is_flat() {
     let mut taps = Array2::zeros((2, 8));
     taps[[0, 0]] = 2.0;

@@ -13,6 +13,7 @@ use asrpipe::io::cache::FeatureCache;
 use asrpipe::io::export::{self, Format};
 use asrpipe::pipeline::extractor::Extractor;
 use asrpipe::pipeline::{self, Pipeline, StageConfig};
+use asrpipe::study::experiment::Experiment;
 use asrpipe::train::Env;
 use ndarray::Array2;
 
@@ -68,7 +69,8 @@ pub struct Args {
 
 #[derive(clap::Args)]
 pub struct CheckArgs {
-    /// Pipeline YAML to validate.
+    /// Pipeline or experiment YAML to validate (an experiment file: its grid, seeds, analyses
+    /// and every pipeline its runs name).
     pipeline: PathBuf,
 }
 
@@ -279,6 +281,13 @@ fn print_docs(out: &mut impl Write, docs: &[asrpipe::options::OptionDoc]) -> Res
 }
 
 pub fn check(a: CheckArgs) -> Result<()> {
+    if Experiment::is_experiment_file(&a.pipeline)? {
+        let exp = Experiment::load(&a.pipeline)?;
+        for line in exp.check()? {
+            println!("{line}");
+        }
+        return Ok(());
+    }
     let p = Pipeline::load(&a.pipeline)?;
     let kinds: Vec<&str> = p.kinds().iter().map(|k| k.name()).collect();
     let extractor = Extractor::new(&p)?;

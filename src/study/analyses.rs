@@ -241,25 +241,25 @@ pub fn analyses(env: &Env, exp: &Experiment, out: &Path, rows: &[Row]) -> Result
 
     if let Some(f) = &exp.filters {
         let trained = load(&f.run)?;
+        let mut drawn = String::new();
         for ext in ["png", "svg"] {
-            first_layer_filters(&trained, &out.join(format!("filters.{ext}")))?;
+            drawn = first_layer_filters(&trained, &out.join(format!("filters.{ext}")))?;
         }
         extras.figures.push((
             "filters.png".into(),
-            format!("What `{}` learns from the power spectrogram: first-layer weights as frequency responses, beside the mel filter bank.", f.run),
+            format!(
+                "What `{}` learns from the power spectrogram (first seed): {drawn}.",
+                f.run
+            ),
         ));
         for run in &f.runs {
             let trained = load(run)?;
             for ext in ["png", "svg"] {
-                first_layer_filters(&trained, &out.join(format!("filters-{run}.{ext}")))?;
+                drawn = first_layer_filters(&trained, &out.join(format!("filters-{run}.{ext}")))?;
             }
             extras.figures.push((
                 format!("filters-{run}.png"),
-                format!(
-                    "The learned front end of `{run}` (first seed): each filter's frequency \
-                     response after training, at the start, and the mel filters; rows sorted by \
-                     peak frequency, each scaled to its peak."
-                ),
+                format!("The learned front end of `{run}` (first seed): {drawn}."),
             ));
         }
     }

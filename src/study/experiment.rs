@@ -19,7 +19,9 @@
 
 use std::path::{Path, PathBuf};
 
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
 
 use crate::error::{Error, Result};
 use crate::frontend::StageKind;
@@ -247,6 +249,90 @@ pub struct Experiment {
     /// The experiment file (named in errors).
     #[serde(skip)]
     pub path: PathBuf,
+    /// Where its parts are in the file, for errors.
+    #[serde(skip)]
+    lines: Lines,
+}
+
+/// 1-based lines of an experiment file's parts (0: absent), so that errors found after parsing
+/// (an empty seed list, a run that names a missing pipeline, an analysis of a run that does not
+/// exist) name the line as parse errors do.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Lines {
+    seeds: usize,
+    runs: Vec<EntryLines>,
+    depth: EntryLines,
+    curve: EntryLines,
+    hidden: usize,
+    filters: usize,
+    vowels: usize,
+    alignment: usize,
+}
+
+/// Lines of one run entry or grid.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct EntryLines {
+    at: usize,
+    seeds: usize,
+    pipeline: usize,
+    fractions: usize,
+}
+
+/// The file read again for its lines only (every other key is skipped here; the typed read
+/// checks them).
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct LinesFile {
+    seeds: Option<Spanned<IgnoredAny>>,
+    runs: Vec<Spanned<EntryFile>>,
+    depth: Option<Spanned<EntryFile>>,
+    curve: Option<Spanned<EntryFile>>,
+    hidden: Option<Spanned<IgnoredAny>>,
+    filters: Option<Spanned<IgnoredAny>>,
+    vowels: Option<Spanned<IgnoredAny>>,
+    alignment: Option<Spanned<IgnoredAny>>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct EntryFile {
+    seeds: Option<Spanned<IgnoredAny>>,
+    pipeline: Option<Spanned<IgnoredAny>>,
+    fractions: Option<Spanned<IgnoredAny>>,
+}
+
+fn line_of<T>(s: &Option<Spanned<T>>) -> usize {
+    s.as_ref().map_or(0, |s| s.referenced.line() as usize)
+}
+
+impl EntryLines {
+    fn of(e: &Spanned<EntryFile>) -> EntryLines {
+        EntryLines {
+            at: e.referenced.line() as usize,
+            seeds: line_of(&e.value.seeds),
+            pipeline: line_of(&e.value.pipeline),
+            fractions: line_of(&e.value.fractions),
+        }
+    }
+}
+
+impl Lines {
+    fn read(text: &str, path: &Path) -> Result<Lines> {
+        let f: LinesFile = serde_saphyr::from_str_with_options(text, crate::io::yaml::options())
+            .map_err(|err| crate::io::yaml::error(&err, path))?;
+        let grid =
+            |g: &Option<Spanned<EntryFile>>| g.as_ref().map(EntryLines::of).unwrap_or_default();
+        Ok(Lines {
+            seeds: line_of(&f.seeds),
+            runs: f.runs.iter().map(EntryLines::of).collect(),
+            depth: grid(&f.depth),
+            curve: grid(&f.curve),
+            hidden: line_of(&f.hidden),
+            filters: line_of(&f.filters),
+            vowels: line_of(&f.vowels),
+            alignment: line_of(&f.alignment),
+        })
+    }
 }
 
 /// Settings every run starts from (its own section wins where both set an option).
@@ -310,10 +396,13 @@ pub struct Planned {
     pub fraction: f64,
     /// Pipeline with its `classifier:` section filled in.
     pub pipeline: Pipeline,
+    /// Line of the experiment file that defines it (its run entry or grid; 0: unknown).
+    pub line: usize,
 }
 
 impl Experiment {
-    /// Read and validate an experiment file; runs' pipelines are read relative to it.
+    /// Read and validate an experiment file; runs' pipelines are read relative to it. Errors
+    /// name the file and, where the part at fault is known, its line.
     pub fn load(path: &Path) -> Result<Experiment> {
         let text = crate::io::yaml::read_text(path)?;
         let mut e: Experiment =
@@ -321,26 +410,36 @@ impl Experiment {
                 .map_err(|err| crate::io::yaml::error(&err, path))?;
         e.path = path.to_path_buf();
         e.dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-        for seeds in [
-            e.seeds.as_ref(),
-            e.depth.as_ref().and_then(|d| d.seeds.as_ref()),
-            e.curve.as_ref().and_then(|c| c.seeds.as_ref()),
+        e.lines = Lines::read(&text, path)?;
+        let l = &e.lines;
+        let run_line = |i: usize| l.runs.get(i).map_or(0, |r| r.seeds);
+        for (seeds, line) in [
+            (e.seeds.as_ref(), l.seeds),
+            (
+                e.depth.as_ref().and_then(|d| d.seeds.as_ref()),
+                l.depth.seeds,
+            ),
+            (
+                e.curve.as_ref().and_then(|c| c.seeds.as_ref()),
+                l.curve.seeds,
+            ),
         ]
         .into_iter()
-        .chain(e.runs.iter().map(|r| r.seeds.as_ref()))
-        .flatten()
-        {
+        .chain(
+            e.runs
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (r.seeds.as_ref(), run_line(i))),
+        ) {
+            let Some(seeds) = seeds else { continue };
             if seeds.is_empty() {
-                return Err(Error::format(
-                    path,
-                    "`seeds:` is empty: give at least one seed",
-                ));
+                return Err(e.error_at(line, "`seeds:` is empty: give at least one seed"));
             }
             if let Some(s) = seeds
                 .iter()
                 .find(|s| seeds.iter().filter(|t| t == s).count() > 1)
             {
-                return Err(Error::format(path, format!("seed {s} is listed twice")));
+                return Err(e.error_at(line, format!("seed {s} is listed twice")));
             }
         }
         let mut names = std::collections::BTreeSet::new();
@@ -352,51 +451,46 @@ impl Experiment {
             ));
         }
         for p in &plan {
-            check_run_name(&p.name).map_err(|m| Error::format(path, m))?;
+            check_run_name(&p.name).map_err(|m| e.error_at(p.line, m))?;
             if !names.insert(p.name.clone()) {
-                return Err(Error::format(
-                    path,
-                    format!("two runs are named `{}`", p.name),
-                ));
+                return Err(e.error_at(p.line, format!("two runs are named `{}`", p.name)));
             }
         }
         // The analyses are checked now, not after every run has trained.
         if let Some(a) = &e.alignment
             && !plan.iter().any(|p| p.run == a.run)
         {
-            return Err(Error::format(
-                path,
+            return Err(e.error_at(
+                e.lines.alignment,
                 format!("alignment.run: no run named `{}`", a.run),
             ));
         }
+        let l = &e.lines;
         let analysed = [
-            ("hidden", e.hidden.as_ref().map(|h| &h.run)),
-            ("filters", e.filters.as_ref().map(|f| &f.run)),
-            ("vowels", e.vowels.as_ref().map(|v| &v.run)),
+            ("hidden", l.hidden, e.hidden.as_ref().map(|h| &h.run)),
+            ("filters", l.filters, e.filters.as_ref().map(|f| &f.run)),
+            ("vowels", l.vowels, e.vowels.as_ref().map(|v| &v.run)),
         ]
         .into_iter()
         .chain(
             e.hidden
                 .iter()
-                .flat_map(|h| h.runs.iter().map(|r| ("hidden", Some(r)))),
+                .flat_map(|h| h.runs.iter().map(|r| ("hidden", l.hidden, Some(r)))),
         )
         .chain(
             e.filters
                 .iter()
-                .flat_map(|f| f.runs.iter().map(|r| ("filters", Some(r)))),
+                .flat_map(|f| f.runs.iter().map(|r| ("filters", l.filters, Some(r)))),
         );
-        for (what, run) in analysed {
+        for (what, line, run) in analysed {
             let Some(r) = run else { continue };
             let Some(p) = plan.iter().find(|p| &p.run == r) else {
-                return Err(Error::format(
-                    path,
-                    format!("{what}.run: no run named `{r}`"),
-                ));
+                return Err(e.error_at(line, format!("{what}.run: no run named `{r}`")));
             };
             let c = p.pipeline.classifier.as_ref();
             if c.and_then(|c| c.kind().ok()) != Some(ModelKind::Dnn) {
-                return Err(Error::format(
-                    path,
+                return Err(e.error_at(
+                    line,
                     format!("{what}.run: run `{r}` trains a GMM; the {what} analysis needs a DNN"),
                 ));
             }
@@ -405,8 +499,8 @@ impl Experiment {
                 .and_then(|c| c.dnn.as_ref())
                 .is_some_and(|d| !d.front.is_none());
             if what == "filters" && from != StageKind::Spectrogram && !front {
-                return Err(Error::format(
-                    path,
+                return Err(e.error_at(
+                    line,
                     format!(
                         "filters: run `{r}` reads `{from}`; the filter plot needs a DNN fed \
                          the spectrogram, or one with a learned front end"
@@ -417,9 +511,132 @@ impl Experiment {
         if let Some(h) = &e.hidden {
             h.options()
                 .validate()
-                .map_err(|err| Error::format(path, format!("hidden: {err}")))?;
+                .map_err(|err| e.error_at(e.lines.hidden, format!("hidden: {err}")))?;
         }
         Ok(e)
+    }
+
+    /// Whether `path` holds an experiment (a `runs:`, `depth:` or `curve:` section and no
+    /// `stages:`) rather than a pipeline. Only the top-level keys are looked at; a file that is
+    /// not YAML is left to the pipeline reader, which says why.
+    pub fn is_experiment_file(path: &Path) -> Result<bool> {
+        #[derive(Deserialize)]
+        struct Keys {
+            #[serde(default)]
+            stages: Option<IgnoredAny>,
+            #[serde(default)]
+            runs: Option<IgnoredAny>,
+            #[serde(default)]
+            depth: Option<IgnoredAny>,
+            #[serde(default)]
+            curve: Option<IgnoredAny>,
+        }
+        let text = crate::io::yaml::read_text(path)?;
+        Ok(
+            serde_saphyr::from_str_with_options::<Keys>(&text, crate::io::yaml::options())
+                .is_ok_and(|k| {
+                    k.stages.is_none()
+                        && (k.runs.is_some() || k.depth.is_some() || k.curve.is_some())
+                }),
+        )
+    }
+
+    /// Validate what [`Experiment::load`] leaves to training time: every planned run's pipeline
+    /// builds its feature extractor and its classifier section reads (errors name the run's
+    /// line). Returns a summary, one line per item, for `asrpipe check`.
+    pub fn check(&self) -> Result<Vec<String>> {
+        let plan = self.plan()?;
+        for p in &plan {
+            crate::pipeline::extractor::Extractor::new(&p.pipeline)
+                .map(|_| ())
+                .and_then(|()| p.pipeline.describe_classifier().map(|_| ()))
+                .map_err(|e| self.error_at(p.line, format!("run `{}`: {e}", p.name)))?;
+        }
+        let mut runs: Vec<&str> = Vec::new();
+        let mut files: Vec<String> = Vec::new();
+        for p in &plan {
+            if !runs.contains(&p.run.as_str()) {
+                runs.push(&p.run);
+            }
+        }
+        let listed = self.runs.iter().map(|r| &r.pipeline);
+        let grids = self
+            .depth
+            .iter()
+            .map(|d| &d.pipeline)
+            .chain(self.curve.iter().map(|c| &c.pipeline));
+        for f in listed.chain(grids) {
+            let f = f.display().to_string();
+            if !files.contains(&f) {
+                files.push(f);
+            }
+        }
+        let seeds: std::collections::BTreeSet<u64> = plan.iter().filter_map(|p| p.seed).collect();
+        let mut out = vec![format!(
+            "{}: ok — experiment `{}`: {} runs, {} trainings{}",
+            self.path.display(),
+            self.name,
+            runs.len(),
+            plan.len(),
+            if seeds.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (seeds {})",
+                    seeds
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+        )];
+        if let Some(d) = &self.depth {
+            out.push(format!(
+                "  depth: {:?} hidden layers of {}{}{}",
+                d.layers,
+                d.width,
+                if d.matched {
+                    ", each with a matched one-layer net"
+                } else {
+                    ""
+                },
+                if d.wide.is_empty() {
+                    String::new()
+                } else {
+                    format!(", wide one-layer nets {:?}", d.wide)
+                }
+            ));
+        }
+        if let Some(c) = &self.curve {
+            out.push(format!(
+                "  curve: {}x{} and its matched one-layer net on {:?} of the training speakers",
+                c.layers, c.width, c.fractions
+            ));
+        }
+        let analyses: Vec<String> = [
+            ("hidden", self.hidden.as_ref().map(|h| &h.run)),
+            ("vowels", self.vowels.as_ref().map(|v| &v.run)),
+            ("filters", self.filters.as_ref().map(|f| &f.run)),
+            ("alignment", self.alignment.as_ref().map(|a| &a.run)),
+        ]
+        .into_iter()
+        .filter_map(|(what, run)| run.map(|r| format!("{what} of `{r}`")))
+        .collect();
+        if !analyses.is_empty() {
+            out.push(format!("  analyses: {}", analyses.join(", ")));
+        }
+        out.push(format!("  pipelines: {}", files.join(", ")));
+        Ok(out)
+    }
+
+    /// An error in this experiment's file, at `line` when it is known (not 0).
+    fn error_at(&self, line: usize, msg: impl Into<String>) -> Error {
+        if line > 0 {
+            Error::at_line(&self.path, line, msg)
+        } else {
+            Error::format(&self.path, msg)
+        }
     }
 
     /// The pipeline of run `name`: `file` with the run's classifier settings over the
@@ -434,8 +651,9 @@ impl Experiment {
         dnn: Option<&DnnPatch>,
         match_params: Option<HiddenSpec>,
         seed: Option<u64>,
+        line: usize,
     ) -> Result<Pipeline> {
-        let in_run = |e: Error| Error::format(&self.path, format!("run `{name}`: {e}"));
+        let in_run = |e: Error| self.error_at(line, format!("run `{name}`: {e}"));
         let p = Pipeline::load(&self.dir.join(file)).map_err(in_run)?;
         let wants_dnn = dnn.is_some() || match_params.is_some();
         if wants_dnn && gmm.is_some() {
@@ -476,6 +694,7 @@ impl Experiment {
                        layers: usize,
                        fraction: f64,
                        seeds: Option<&Vec<u64>>,
+                       line: usize,
                        make: &dyn Fn(&str, Option<u64>) -> Result<Pipeline>|
          -> Result<()> {
             let seeds: Vec<Option<u64>> = match seeds.or(self.seeds.as_ref()) {
@@ -495,17 +714,20 @@ impl Experiment {
                     group,
                     layers,
                     fraction,
+                    line,
                 });
             }
             Ok(())
         };
-        for r in &self.runs {
+        for (i, r) in self.runs.iter().enumerate() {
+            let line = self.lines.runs.get(i).map_or(0, |l| l.at);
             add(
                 r.name.clone(),
                 Group::Suffix,
                 0,
                 1.0,
                 r.seeds.as_ref(),
+                line,
                 &|name, seed| {
                     self.pipeline_for(
                         name,
@@ -515,6 +737,7 @@ impl Experiment {
                         r.dnn.as_ref(),
                         r.match_params.clone(),
                         seed,
+                        line,
                     )
                 },
             )?;
@@ -532,8 +755,18 @@ impl Experiment {
                     l,
                     1.0,
                     g.seeds.as_ref(),
+                    self.lines.depth.at,
                     &|name, seed| {
-                        self.pipeline_for(name, &g.pipeline, g.from, None, Some(&deep), None, seed)
+                        self.pipeline_for(
+                            name,
+                            &g.pipeline,
+                            g.from,
+                            None,
+                            Some(&deep),
+                            None,
+                            seed,
+                            self.lines.depth.at,
+                        )
                     },
                 )?;
                 if g.matched && l > 1 {
@@ -543,6 +776,7 @@ impl Experiment {
                         l,
                         1.0,
                         g.seeds.as_ref(),
+                        self.lines.depth.at,
                         &|name, seed| {
                             self.pipeline_for(
                                 name,
@@ -552,6 +786,7 @@ impl Experiment {
                                 Some(&g.dnn),
                                 Some(spec.clone()),
                                 seed,
+                                self.lines.depth.at,
                             )
                         },
                     )?;
@@ -569,8 +804,18 @@ impl Experiment {
                     1,
                     1.0,
                     g.seeds.as_ref(),
+                    self.lines.depth.at,
                     &|name, seed| {
-                        self.pipeline_for(name, &g.pipeline, g.from, None, Some(&wide), None, seed)
+                        self.pipeline_for(
+                            name,
+                            &g.pipeline,
+                            g.from,
+                            None,
+                            Some(&wide),
+                            None,
+                            seed,
+                            self.lines.depth.at,
+                        )
                     },
                 )?;
             }
@@ -582,8 +827,9 @@ impl Experiment {
                 ..c.dnn.clone()
             };
             for &f in &c.fractions {
-                crate::train::subset::check_fraction(f)
-                    .map_err(|e| Error::format(&self.path, format!("curve.fractions: {e}")))?;
+                crate::train::subset::check_fraction(f).map_err(|e| {
+                    self.error_at(self.lines.curve.fractions, format!("curve.fractions: {e}"))
+                })?;
                 let pc = (100.0 * f).round();
                 add(
                     format!("curve-{spec}-{pc}pc"),
@@ -591,8 +837,18 @@ impl Experiment {
                     c.layers,
                     f,
                     c.seeds.as_ref(),
+                    self.lines.curve.at,
                     &|name, seed| {
-                        self.pipeline_for(name, &c.pipeline, c.from, None, Some(&deep), None, seed)
+                        self.pipeline_for(
+                            name,
+                            &c.pipeline,
+                            c.from,
+                            None,
+                            Some(&deep),
+                            None,
+                            seed,
+                            self.lines.curve.at,
+                        )
                     },
                 )?;
                 if c.layers > 1 {
@@ -602,6 +858,7 @@ impl Experiment {
                         c.layers,
                         f,
                         c.seeds.as_ref(),
+                        self.lines.curve.at,
                         &|name, seed| {
                             self.pipeline_for(
                                 name,
@@ -611,6 +868,7 @@ impl Experiment {
                                 Some(&c.dnn),
                                 Some(spec.clone()),
                                 seed,
+                                self.lines.curve.at,
                             )
                         },
                     )?;

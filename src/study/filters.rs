@@ -10,14 +10,16 @@ use ndarray::Axis;
 use crate::error::{Error, Result};
 use crate::frontend::StageKind;
 use crate::frontend::filterbank::{Filterbank, FilterbankOptions};
-use crate::model::dnn::{Dnn, FilterKind, FilterbankInit, Front};
+use crate::model::dnn::{Dnn, FilterKind, FilterbankInit, Front, Positivity};
 use crate::study::hidden::dnn_of;
 use crate::train::Trained;
 use crate::viz;
 
 /// First-layer weights of a DNN fed the spectrogram, as frequency responses (centre frame of the
-/// spliced input), beside the 23-bin Kaldi mel filter bank for the same DFT. Writes `path`.
-pub fn first_layer_filters(trained: &Trained, path: &Path) -> Result<()> {
+/// spliced input), |w| and signed, beside the 23-bin Kaldi mel filter bank for the same DFT; or,
+/// for a network with a learned front end, [`front_filters`]. Writes `path` and returns what it
+/// drew, in words, for the figure's caption.
+pub fn first_layer_filters(trained: &Trained, path: &Path) -> Result<String> {
     let dnn = dnn_of(trained, "the filter plot")?;
     if !dnn.arch().front.is_none() {
         return front_filters(trained, path);
@@ -50,6 +52,12 @@ pub fn first_layer_filters(trained: &Trained, path: &Path) -> Result<()> {
                 .collect::<Vec<_>>()
                 .join("x")
         ),
+    )?;
+    Ok(
+        "each unit's weights on the centre frame's power bins, as |w| scaled to its peak and, in \
+        the same order, signed (red positive, blue negative: a plain layer may subtract bins), \
+        beside the mel filter bank"
+            .into(),
     )
 }
 
@@ -59,9 +67,11 @@ const KERNEL_FFT: usize = 512;
 /// A learned front end's filters as frequency responses, sorted by peak frequency, in three
 /// panels: after training, at the start (the random filters of the training seed, or the mel
 /// matrix for a mel start), and the Kaldi mel filter bank with as many filters. A filter bank's
-/// responses are its non-negative weights per power bin; a kernel's are `|DFT|` (the sign of a
-/// kernel does not change its band, so magnitudes lose nothing the plot shows).
-pub fn front_filters(trained: &Trained, path: &Path) -> Result<()> {
+/// responses are its weights per power bin, non-negative by construction, so they are the whole
+/// story; a kernel's are `|DFT|`, and below them a few kernels, trained and at the start, are
+/// drawn as signed waveforms (phase and shape, which the magnitude hides). Returns what it drew,
+/// in words, for the caption.
+pub fn front_filters(trained: &Trained, path: &Path) -> Result<String> {
     let dnn = dnn_of(trained, "the filter plot")?;
     let a = dnn.arch();
     let learned = dnn
@@ -81,15 +91,16 @@ pub fn front_filters(trained: &Trained, path: &Path) -> Result<()> {
     )?
     .dense()
     .reversed_axes();
-    let (start, start_title) = match &a.front {
+    let (start, start_kernels, start_title) = match &a.front {
         Front::Filterbank(f) if f.init == FilterbankInit::Mel => {
-            (mel.clone(), format!("at the start: mel ({n})"))
+            (mel.clone(), None, format!("at the start: mel ({n})"))
         }
         _ => {
             let fresh = Dnn::new(a.clone(), seed)?;
             let r = fresh.front_filters(KERNEL_FFT)?.expect("same front end");
             (
                 r.responses,
+                Some(r.weights),
                 format!("at the start: random, seed {seed} ({n})"),
             )
         }
@@ -102,30 +113,67 @@ pub fn front_filters(trained: &Trained, path: &Path) -> Result<()> {
         ),
     };
     let by_peak = format!("{rows} (sorted by peak frequency)");
+    let panel = |title: String, rows: String, responses| viz::FilterPanel {
+        title,
+        rows,
+        responses,
+        signed: false,
+    };
+    let mut kernels = Vec::new();
+    if learned.kind == FilterKind::Kernels {
+        kernels.push(viz::KernelPanel {
+            title: "learned kernels, signed".into(),
+            kernels: learned.weights.view(),
+            responses: learned.responses.view(),
+        });
+        if let Some(k) = &start_kernels {
+            kernels.push(viz::KernelPanel {
+                title: format!("kernels at the start (seed {seed}), signed"),
+                kernels: k.view(),
+                responses: start.view(),
+            });
+        }
+    }
     viz::filter_panels(
         path,
         &[
-            viz::FilterPanel {
-                title: format!("learned ({n})"),
-                rows: by_peak.clone(),
-                responses: learned.responses.view(),
-            },
-            viz::FilterPanel {
-                title: start_title,
-                rows: by_peak.clone(),
-                responses: start.view(),
-            },
-            viz::FilterPanel {
-                title: format!("Kaldi mel filter bank ({})", mel.nrows()),
-                rows: "mel filter".into(),
-                responses: mel.view(),
-            },
+            panel(
+                format!("learned ({n})"),
+                by_peak.clone(),
+                learned.responses.view(),
+            ),
+            panel(start_title, by_peak.clone(), start.view()),
+            panel(
+                format!("Kaldi mel filter bank ({})", mel.nrows()),
+                "mel filter".into(),
+                mel.view(),
+            ),
         ],
+        &kernels,
         rate as f32,
         &format!(
             "Learned {what}, trained end to end (epoch kept: {})",
             crate::study::experiment::kept_epoch(&trained.about)
                 .map_or("-".into(), |e| e.to_string())
         ),
-    )
+    )?;
+    Ok(match &a.front {
+        Front::Filterbank(f) => format!(
+            "each filter's weights over the power bins, after training, at the start and the mel \
+             filters, rows sorted by peak frequency, each scaled to its peak. The weights are \
+             non-negative by construction (w = {} of a free parameter), so there is no sign to show",
+            match f.positivity {
+                Positivity::Softplus => "softplus",
+                Positivity::Square => "the square",
+            }
+        ),
+        _ => format!(
+            "top: each kernel's magnitude response |DFT| after training, at the start and the \
+             mel filters, rows sorted by peak frequency, each scaled to its peak; bottom: {} of \
+             the {n} kernels, trained and at the start, as signed waveforms (evenly spread over \
+             the peak-frequency order, each scaled to its largest |w|, peak frequency at the \
+             left)",
+            n.min(8)
+        ),
+    })
 }

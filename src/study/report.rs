@@ -9,6 +9,7 @@ use crate::corpus::Corpus;
 use crate::error::Result;
 use crate::io::json::write_json;
 use crate::study::analyses::{Extras, HiddenSummary};
+use crate::study::claims::{self, Cut};
 use crate::study::experiment::{Experiment, Group, Row, csv};
 use crate::study::hidden::LayerScore;
 use crate::study::seeds::{Stat, Summary, summarise};
@@ -364,6 +365,109 @@ fn vowel_section(run: &str, v: &VowelReport) -> String {
     md
 }
 
+/// The lecture's claims one by one, judged from the runs and analyses (see
+/// [`crate::study::claims`] for the rules), and the PER anchors.
+fn claims_section(
+    exp: &Experiment,
+    runs: &[Summary],
+    extras: &Extras,
+    train_frames: usize,
+) -> String {
+    // What each listed run's DNN reads: the planned pipelines hold the learned front ends.
+    let plan = exp.plan().unwrap_or_default();
+    let cut = |r: &Summary| {
+        let front = plan
+            .iter()
+            .find(|p| p.run == r.run)
+            .and_then(|p| p.pipeline.classifier.as_ref())
+            .and_then(|c| c.dnn.as_ref())
+            .map(|d| &d.front);
+        Cut::of(&r.from, front)
+    };
+    let mut md = String::from("## Claim by claim\n\n");
+    let _ = writeln!(md, "{}\n", claims::RULE);
+    let mut n = 0;
+    let mut heading = |md: &mut String, title: &str| {
+        n += 1;
+        let _ = writeln!(md, "### {n}. {title}\n");
+    };
+    let suffix = claims::suffix_pairs(runs, &cut);
+    if !suffix.is_empty() {
+        heading(&mut md, "A learned suffix beats the production line");
+        md.push_str(
+            "Each DNN replaces every box after the stage it reads; B is the GMM with the best \
+             mean 39-phone accuracy among the listed runs.\n\n",
+        );
+        md.push_str(&claims::pair_table(&suffix));
+    }
+    let depth = claims::depth_pairs(runs);
+    if !depth.is_empty() {
+        heading(
+            &mut md,
+            "Deep beats shallow at equal parameters, and beats a much wider layer",
+        );
+        md.push_str(&claims::pair_table(&depth));
+    }
+    if let Some(c) = claims::curve_claim(runs) {
+        heading(
+            &mut md,
+            "The deep − shallow gap grows as the training data shrink",
+        );
+        md.push_str(&c);
+        md.push('\n');
+    }
+    for h in &extras.hidden {
+        if let Some(c) = claims::hidden_claim(&h.scores, &h.control) {
+            heading(
+                &mut md,
+                &format!(
+                    "Hidden layers: speaker measures fall, phone measures rise (`{}`, `{}`)",
+                    h.run, h.pipeline
+                ),
+            );
+            let _ = writeln!(
+                md,
+                "Frame scores of one network (seed {}) over the frames of the analysed sentences; \
+                 noise: twice the binomial standard error of the difference, frames taken as \
+                 independent (neighbouring frames are not, so this rule is lenient). The random \
+                 start is the same network shape before training.\n",
+                h.control_seed
+            );
+            md.push_str(&c);
+        }
+    }
+    if let Some((run, v)) = &extras.vowels
+        && let Some(c) = claims::vowel_claim(v)
+    {
+        heading(
+            &mut md,
+            &format!("Vowels separate layer by layer (`{run}`)"),
+        );
+        md.push_str(&c);
+    }
+    let fronts = claims::front_pairs(runs, &cut);
+    if !fronts.is_empty() {
+        heading(
+            &mut md,
+            "Learned filters: a constrained front end matches the fixed one",
+        );
+        md.push_str(
+            "The filter plots (`filters-*.png`) show what the filters became; here, what they \
+             are worth. A within-noise verdict against the fixed chain is what the claim \
+             (learned filters do as well as mel) predicts.\n\n",
+        );
+        md.push_str(&claims::pair_table(&fronts));
+    }
+    if runs.iter().any(|r| r.per.is_some()) {
+        heading(
+            &mut md,
+            "Phone error rate beside published full-TIMIT systems",
+        );
+        md.push_str(&claims::anchor_section(runs, train_frames));
+    }
+    md
+}
+
 /// Write report.md, results.csv and results.json into `out`.
 pub fn write(
     out: &Path,
@@ -394,6 +498,12 @@ pub fn write(
              their seeds (n and the seeds in the table); `results.csv` has one row per seed.\n\n",
         );
     }
+    md.push_str(&claims_section(
+        exp,
+        &runs,
+        extras,
+        first.map_or(0, |r| r.about.train_frames),
+    ));
     let suffix: Vec<&Summary> = runs.iter().filter(|r| r.group == Group::Suffix).collect();
     if !suffix.is_empty() {
         md.push_str("## Production line vs learned suffixes\n\n");

@@ -19,6 +19,13 @@ use crate::viz::{self, VoteScore};
 /// averages in Hillenbrand, Getty, Clark & Wheeler (1995), "Acoustic characteristics of American
 /// English vowels", JASA 97(5), 3099–3111, Table V (steady-state F1, F2). Names are TIMIT's
 /// 39-phone set (/ɔ/ folds into `aa` there, so it is left out).
+///
+/// Checked against two public copies: a transcription of Table V (github.com/ctoth/Qlatt,
+/// `papers/Hillenbrand_1995_VowelAcoustics/notes.md`), which agrees with every value below, and
+/// the descriptive statistics distributed with the recordings (`vowdata.ds` from
+/// homepages.wmich.edu/~hillenbr/voweldata.html, mirrored in github.com/kleinschmidt/
+/// hdp-bayes-vowels), whose means differ from Table V by at most 25 Hz (/ɑ/ F2). Hillenbrand's
+/// codes: `ah` "hod" = TIMIT `aa`, `uh` "hud" = `ah`, `oo` "hood" = `uh`.
 pub const VOWEL_FORMANTS: [(&str, f32, f32); 9] = [
     // (vowel, F1, F2): (men + women) / 2
     ("iy", (342.0 + 437.0) / 2.0, (2322.0 + 2761.0) / 2.0),

@@ -16,6 +16,10 @@ use crate::error::{Error, Result};
 
 /// Pixel size of the filter-response figure.
 pub const FILTERS_SIZE: (u32, u32) = (1600, 800);
+/// Height added below it for a row of kernel waveforms.
+const KERNELS_HEIGHT: u32 = 640;
+/// Kernels drawn as waveforms per panel, evenly spread over the peak-frequency order.
+const KERNEL_TRACES: usize = 8;
 /// Pixel size of a confusion matrix.
 pub const CONFUSION_SIZE: (u32, u32) = (1200, 1100);
 /// At most this many cells per axis are drawn; larger matrices are block-averaged first, which
@@ -47,22 +51,33 @@ pub fn magnitude_responses(taps: ArrayView2<f32>, n_fft: usize) -> Result<Array2
     Ok(out)
 }
 
-/// |w| of each row scaled to peak 1, rows ordered by the bin of their peak (ties by row).
-fn peak_sorted(weights: ArrayView2<f32>) -> Array2<f32> {
-    let peak = |r: ndarray::ArrayView1<f32>| {
-        r.iter().enumerate().fold(
-            (0, -1f32),
-            |b, (i, &v)| if v.abs() > b.1 { (i, v.abs()) } else { b },
-        )
-    };
+/// The bin of a row's largest |value| and that |value|.
+fn peak(r: ndarray::ArrayView1<f32>) -> (usize, f32) {
+    r.iter().enumerate().fold(
+        (0, -1f32),
+        |b, (i, &v)| if v.abs() > b.1 { (i, v.abs()) } else { b },
+    )
+}
+
+/// Row indices ordered by the bin of their peak |value| (ties by row).
+fn peak_order(weights: ArrayView2<f32>) -> Vec<usize> {
     let mut order: Vec<usize> = (0..weights.nrows()).collect();
     order.sort_by_key(|&i| (peak(weights.row(i)).0, i));
+    order
+}
+
+/// Each row scaled to peak |value| 1 (|w| unless `signed`), rows ordered by the bin of their
+/// peak.
+fn peak_sorted(weights: ArrayView2<f32>, signed: bool) -> Array2<f32> {
     let mut out = Array2::zeros(weights.dim());
-    for (dst, &src) in order.iter().enumerate() {
+    for (dst, src) in peak_order(weights).into_iter().enumerate() {
         let r = weights.row(src);
         let top = peak(r).1;
         let scale = if top > 0.0 { 1.0 / top } else { 0.0 };
-        out.row_mut(dst).assign(&r.mapv(|v| v.abs() * scale));
+        out.row_mut(dst).assign(&r.mapv(|v| {
+            let v = v * scale;
+            if signed { v } else { v.abs() }
+        }));
     }
     out
 }
@@ -90,11 +105,22 @@ struct Spectral {
     /// Rows before block-averaging, for the axis.
     count: usize,
     top_hz: f64,
+    /// Values in -1..1 (diverging colours) rather than 0..1.
+    signed: bool,
+}
+
+/// Chosen kernels of one panel as waveforms: (peak frequency in Hz, kernel / peak |w|).
+struct Traces {
+    title: String,
+    kernels: Vec<(f64, Vec<f32>)>,
+    total: usize,
+    ms_per_tap: f64,
 }
 
 struct Filters {
     title: String,
     panels: Vec<Spectral>,
+    traces: Vec<Traces>,
 }
 
 /// Draw first-layer weight vectors as frequency responses: `weights` has one row per hidden unit
@@ -108,19 +134,29 @@ pub fn filter_responses(
     mel_filterbank: Option<ArrayView2<f32>>,
     title: &str,
 ) -> Result<()> {
-    let mut panels = vec![FilterPanel {
-        title: format!("first-layer units ({})", weights.nrows()),
-        rows: "unit (sorted by peak frequency)".into(),
-        responses: weights,
-    }];
+    let mut panels = vec![
+        FilterPanel {
+            title: format!("|w|: first-layer units ({})", weights.nrows()),
+            rows: "unit (sorted by peak frequency)".into(),
+            responses: weights,
+            signed: false,
+        },
+        FilterPanel {
+            title: "signed w, same order".into(),
+            rows: "unit (sorted by peak frequency)".into(),
+            responses: weights,
+            signed: true,
+        },
+    ];
     if let Some(mel) = mel_filterbank {
         panels.push(FilterPanel {
             title: format!("mel filter bank ({})", mel.nrows()),
             rows: "mel filter".into(),
             responses: mel,
+            signed: false,
         });
     }
-    filter_panels(path, &panels, sample_rate, title)
+    filter_panels(path, &panels, &[], sample_rate, title)
 }
 
 /// One panel of [`filter_panels`]: a title, what its rows are, and their responses over
@@ -130,15 +166,30 @@ pub struct FilterPanel<'a> {
     pub title: String,
     /// Name of the rows (y axis).
     pub rows: String,
-    /// Non-negative responses (e.g. filter-bank weights or |DFT| of kernels).
+    /// Responses (e.g. filter-bank weights or |DFT| of kernels).
+    pub responses: ArrayView2<'a, f32>,
+    /// Draw the sign (w / peak |w| in diverging colours) rather than |w| / peak.
+    pub signed: bool,
+}
+
+/// Signed time-domain kernels (rows × taps), of which a few, evenly spread over the order of
+/// their peak frequency, are drawn as waveforms below the responses.
+pub struct KernelPanel<'a> {
+    /// Panel title.
+    pub title: String,
+    /// The kernels, one per row.
+    pub kernels: ArrayView2<'a, f32>,
+    /// Their magnitude responses (rows × bins from 0 Hz to Nyquist), which set the order.
     pub responses: ArrayView2<'a, f32>,
 }
 
 /// Draw several sets of filters side by side, each row scaled to its peak and the rows sorted by
-/// peak frequency: e.g. learned filters, the same network's random start, and the mel filters.
+/// peak frequency: e.g. learned filters, the same network's random start, and the mel filters;
+/// below them, when `kernels` are given, a few signed kernels of each set as waveforms.
 pub fn filter_panels(
     path: &Path,
     panels: &[FilterPanel<'_>],
+    kernels: &[KernelPanel<'_>],
     sample_rate: f32,
     title: &str,
 ) -> Result<()> {
@@ -155,19 +206,78 @@ pub fn filter_panels(
         drawn.push(Spectral {
             title: p.title.clone(),
             y_desc: p.rows.clone(),
-            values: shrink(&peak_sorted(p.responses)),
+            values: shrink(&peak_sorted(p.responses, p.signed)),
             count: p.responses.nrows(),
             top_hz,
+            signed: p.signed,
         });
     }
+    let mut traces = Vec::new();
+    for k in kernels {
+        super::check_finite(k.kernels, &format!("{}: {}", path.display(), k.title))?;
+        let n = k.kernels.nrows();
+        if k.responses.nrows() != n || n == 0 || k.responses.ncols() < 2 {
+            return Err(Error::invalid(format!(
+                "{}: {}: {} kernels but {} responses",
+                path.display(),
+                k.title,
+                n,
+                k.responses.nrows()
+            )));
+        }
+        let order = peak_order(k.responses);
+        let shown = KERNEL_TRACES.min(n);
+        let bin_hz = top_hz / (k.responses.ncols() - 1) as f64;
+        let kernels = (0..shown)
+            .map(|i| {
+                let row = order[if shown > 1 {
+                    i * (n - 1) / (shown - 1)
+                } else {
+                    0
+                }];
+                let r = k.kernels.row(row);
+                let top = peak(r).1;
+                let scale = if top > 0.0 { 1.0 / top } else { 0.0 };
+                (
+                    peak(k.responses.row(row)).0 as f64 * bin_hz,
+                    r.iter().map(|&v| v * scale).collect(),
+                )
+            })
+            .collect();
+        traces.push(Traces {
+            title: k.title.clone(),
+            kernels,
+            total: n,
+            ms_per_tap: 1000.0 / f64::from(sample_rate),
+        });
+    }
+    let size = if traces.is_empty() {
+        FILTERS_SIZE
+    } else {
+        (FILTERS_SIZE.0, FILTERS_SIZE.1 + KERNELS_HEIGHT)
+    };
     render(
         path,
-        FILTERS_SIZE,
+        size,
         &Filters {
             title: title.into(),
             panels: drawn,
+            traces,
         },
     )
+}
+
+/// Blue (-1) through white (0) to red (1).
+fn diverging(v: f32) -> RGBColor {
+    let v = v.clamp(-1.0, 1.0);
+    let (lo, hi) = if v < 0.0 {
+        ((255.0, 255.0, 255.0), (33.0, 102.0, 172.0))
+    } else {
+        ((255.0, 255.0, 255.0), (178.0, 24.0, 43.0))
+    };
+    let a = v.abs();
+    let mix = |l: f32, h: f32| (l + (h - l) * a).round() as u8;
+    RGBColor(mix(lo.0, hi.0), mix(lo.1, hi.1), mix(lo.2, hi.2))
 }
 
 impl Figure for Filters {
@@ -175,8 +285,14 @@ impl Figure for Filters {
         let titled = root
             .margin(10, 0, 0, 0)
             .titled(&self.title, (FONT, 30).into_font().style(FontStyle::Bold))?;
-        let (w, _) = titled.dim_in_pixel();
-        let (maps, bar) = titled.split_horizontally(w - 110);
+        let (w, h) = titled.dim_in_pixel();
+        let (top, bottom) = if self.traces.is_empty() {
+            (titled, None)
+        } else {
+            let (a, b) = titled.split_vertically(h - KERNELS_HEIGHT);
+            (a, Some(b))
+        };
+        let (maps, bar) = top.split_horizontally(w - 110);
         let cells = maps.split_evenly((1, self.panels.len()));
         for (p, cell) in self.panels.iter().zip(cells.iter()) {
             let (rows, cols) = p.values.dim();
@@ -199,25 +315,102 @@ impl Figure for Filters {
             let dx = khz / cols as f64;
             let dy = p.count as f64 / rows as f64;
             chart.draw_series(p.values.indexed_iter().map(|((i, j), &v)| {
+                let colour = if p.signed {
+                    diverging(v)
+                } else {
+                    ViridisRGB::get_color(v.clamp(0.0, 1.0))
+                };
                 Rectangle::new(
                     [
                         (j as f64 * dx, i as f64 * dy),
                         ((j + 1) as f64 * dx, (i + 1) as f64 * dy),
                     ],
-                    ViridisRGB::get_color(v.clamp(0.0, 1.0)).filled(),
+                    colour.filled(),
                 )
             }))?;
         }
-        colour_bar(&bar.margin(70, 80, 10, 20), "|w| / peak", |v| {
-            ViridisRGB::get_color(v)
-        })
+        if self.panels.iter().any(|p| p.signed) {
+            let (_, bh) = bar.dim_in_pixel();
+            let (upper, lower) = bar.split_vertically(bh / 2);
+            colour_bar(&upper.margin(70, 10, 10, 20), "|w| / peak", 0.0, |v| {
+                ViridisRGB::get_color(v)
+            })?;
+            colour_bar(&lower.margin(30, 50, 10, 20), "w / peak |w|", -1.0, |v| {
+                diverging(2.0 * v - 1.0)
+            })?;
+        } else {
+            colour_bar(&bar.margin(70, 80, 10, 20), "|w| / peak", 0.0, |v| {
+                ViridisRGB::get_color(v)
+            })?;
+        }
+        if let Some(bottom) = bottom {
+            let (bw, _) = bottom.dim_in_pixel();
+            let (row, _) = bottom.split_horizontally(bw - 110);
+            let cells = row.split_evenly((1, self.traces.len()));
+            for (t, cell) in self.traces.iter().zip(cells.iter()) {
+                draw_traces(t, cell)?;
+            }
+        }
+        Ok(())
     }
 }
 
-/// A vertical colour bar for values 0..1 with ticks every 0.25.
+/// A few signed kernels as waveforms, stacked from the lowest peak frequency (bottom) up, each
+/// scaled to its largest |w|, with its peak frequency written beside it.
+fn draw_traces<DB: DrawingBackend>(t: &Traces, area: &DrawingArea<DB, Shift>) -> Drawn<DB> {
+    let taps = t.kernels.first().map_or(1, |k| k.1.len());
+    let ms = taps as f64 * t.ms_per_tap;
+    let m = t.kernels.len() as f64;
+    let mut chart = ChartBuilder::on(area)
+        .caption(&t.title, (FONT, 22))
+        .margin(12)
+        .x_label_area_size(56)
+        .y_label_area_size(110)
+        .build_cartesian_2d(0.0..ms, 0.0..m)?;
+    let peaks: Vec<f64> = t.kernels.iter().map(|k| k.0).collect();
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc("time (ms)")
+        .y_desc(format!(
+            "{} of {} kernels, signed, by peak frequency",
+            t.kernels.len(),
+            t.total
+        ))
+        .y_labels(t.kernels.len() * 2 + 1)
+        .y_label_formatter(&|v| {
+            // A label at each trace's zero line: its peak frequency.
+            let i = v - 0.5;
+            if (i - i.round()).abs() < 1e-6 && i >= 0.0 && (i.round() as usize) < peaks.len() {
+                format!("{:.2} kHz", peaks[i.round() as usize] / 1000.0)
+            } else {
+                String::new()
+            }
+        })
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 17))
+        .draw()?;
+    for (slot, (_, k)) in t.kernels.iter().enumerate() {
+        let base = slot as f64 + 0.5;
+        chart.draw_series(LineSeries::new(
+            [(0.0, base), (ms, base)],
+            RGBColor(200, 200, 200).stroke_width(1),
+        ))?;
+        chart.draw_series(LineSeries::new(
+            k.iter()
+                .enumerate()
+                .map(|(j, &v)| (j as f64 * t.ms_per_tap, base + 0.45 * f64::from(v))),
+            BLACK.stroke_width(1),
+        ))?;
+    }
+    Ok(())
+}
+
+/// A vertical colour bar: `colour` takes 0..1 (bottom to top); the ticks read from `low` to 1.
 fn colour_bar<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     caption: &str,
+    low: f32,
     colour: impl Fn(f32) -> RGBColor,
 ) -> Drawn<DB> {
     let (w, h) = area.dim_in_pixel();
@@ -239,7 +432,7 @@ fn colour_bar<DB: DrawingBackend>(
         let y = top + (h - 1) * (4 - k) / 4;
         area.draw(&PathElement::new(vec![(x1, y), (x1 + 5, y)], BLACK))?;
         area.draw(&Text::new(
-            format!("{:.2}", k as f32 / 4.0),
+            format!("{:.2}", low + (1.0 - low) * k as f32 / 4.0),
             (x1 + 8, y - 8),
             (FONT, 15),
         ))?;
@@ -363,6 +556,6 @@ impl Figure for Confusion {
                 font.clone().transform(FontTransform::Rotate270),
             ))?;
         }
-        colour_bar(&bar.margin(70, 80, 10, 20), "row rate", blues)
+        colour_bar(&bar.margin(70, 80, 10, 20), "row rate", 0.0, blues)
     }
 }

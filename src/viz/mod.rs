@@ -20,7 +20,8 @@ pub mod tsne;
 pub use boundaries::{Labelled, spectrogram_with_boundaries};
 pub use chance::{VoteScore, keyed_vote_score, vote_chance};
 pub use heatmap::{
-    FilterPanel, confusion_matrix, filter_panels, filter_responses, magnitude_responses,
+    FilterPanel, KernelPanel, confusion_matrix, filter_panels, filter_responses,
+    magnitude_responses,
 };
 pub use knn::{
     Neighbour, knn_accuracy, knn_predict_loo, nearest_neighbours, nearest_neighbours_many,
