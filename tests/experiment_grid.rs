@@ -142,6 +142,20 @@ fn an_experiment_with_seeds_reports_mean_and_sd() {
     let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert!(lines[0].starts_with("name,run,seed,group,layers,train_fraction,"));
+    // Every run is also decoded over the tuning grid; the demo has no dev speakers, so the
+    // point is the best on test, and the report says so.
+    assert!(
+        lines[0].contains(",per,per_tuned,tuned_acoustic_scale,tuned_insertion_penalty,tuned_on,")
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r
+                .result
+                .tuned
+                .as_ref()
+                .is_some_and(|t| t.chosen_on == asrpipe::corpus::Split::Test
+                    && t.per <= r.result.per.unwrap()))
+    );
     assert_eq!(lines.len(), 1 + rows.len());
     assert!(csv.contains("curve-2x16-50pc-s1,curve-2x16-50pc,1,curve-deep,2,0.5,"));
     assert!(csv.contains("curve-2x16-50pc-s2,curve-2x16-50pc,2,curve-deep,2,0.5,"));
@@ -168,6 +182,11 @@ fn an_experiment_with_seeds_reports_mean_and_sd() {
 
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("## Learning curves"), "{md}");
+    assert!(md.contains("PER % (default / grid)"), "{md}");
+    assert!(
+        md.contains("no dev speakers, so the grid point is the best on the test"),
+        "{md}"
+    );
     let (a, b) = (acc("curve-2x16-100pc-s1"), acc("curve-2x16-100pc-s2"));
     let mean = 50.0 * (a + b);
     let sd = 100.0 * (a - b).abs() / 2f64.sqrt();

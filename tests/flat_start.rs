@@ -370,12 +370,7 @@ fn align_with_aligns_as_align_does_with_the_gmms_own_transitions() {
     assert_ne!(hmm.transitions, defaults);
 
     // The alignment `--align-with` trains on ...
-    let env = Env {
-        corpus: &corpus,
-        cache: Some(FeatureCache::new(&cache)),
-        observer: &Quiet,
-        features: None,
-    };
+    let env = Env::new(&corpus).cache(FeatureCache::new(&cache));
     let align = AlignConfig::default();
     let r = env.align_with(&gmm, None, None, &align).unwrap();
     assert_eq!(r.skipped.len(), 0, "{:?}", r.skipped);

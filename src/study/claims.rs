@@ -196,23 +196,31 @@ pub struct Pair<'a> {
     pub other: &'a Summary,
 }
 
-/// The three scores a pair is judged on: tied-state and 39-phone frame accuracy, PER.
-fn judged_metrics(p: &Pair) -> [Option<Judged>; 3] {
+/// The four scores a pair is judged on: tied-state and 39-phone frame accuracy, PER at the
+/// default decoding settings and PER at each model's best point of the decoding grid.
+fn judged_metrics(p: &Pair) -> [Option<Judged>; 4] {
     let (a, b) = (p.claimed, p.other);
+    let lower = |x: &Option<Stat>, y: &Option<Stat>| match (x, y) {
+        (Some(x), Some(y)) => Some(judge_seeds(x, y, false)),
+        _ => None,
+    };
     [
         Some(judge_seeds(&a.state_accuracy, &b.state_accuracy, true)),
         Some(judge_seeds(&a.phone_accuracy, &b.phone_accuracy, true)),
-        match (&a.per, &b.per) {
-            (Some(x), Some(y)) => Some(judge_seeds(x, y, false)),
-            _ => None,
-        },
+        lower(&a.per, &b.per),
+        lower(&a.per_tuned, &b.per_tuned),
     ]
 }
 
-const METRICS: [&str; 3] = ["tied-state accuracy", "39-phone accuracy", "PER"];
+const METRICS: [&str; 4] = [
+    "tied-state accuracy",
+    "39-phone accuracy",
+    "PER",
+    "PER at each model's best decoding setting",
+];
 
-fn per_text(s: &Summary) -> String {
-    s.per.as_ref().map_or("-".into(), Stat::pct)
+fn stat_text(s: &Option<Stat>) -> String {
+    s.as_ref().map_or("-".into(), Stat::pct)
 }
 
 /// A table of pairs, each judged on the three scores, and one sentence per score counting the
@@ -220,10 +228,11 @@ fn per_text(s: &Summary) -> String {
 pub fn pair_table(pairs: &[Pair]) -> String {
     let mut s = String::from(
         "| claim: A better than B | seeds A, B | tied-state acc % A vs B | Δ / noise: verdict | \
-         39-phone acc % A vs B | Δ / noise: verdict | PER % A vs B | Δ / noise: verdict |\n\
-         |---|---|---|---|---|---|---|---|\n",
+         39-phone acc % A vs B | Δ / noise: verdict | PER % A vs B | Δ / noise: verdict | \
+         PER % (grid) A vs B | Δ / noise: verdict |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n",
     );
-    let mut counts = [[0usize; 4]; 3];
+    let mut counts = [[0usize; 4]; 4];
     for p in pairs {
         let j = judged_metrics(p);
         for (m, judged) in j.iter().enumerate() {
@@ -234,7 +243,7 @@ pub fn pair_table(pairs: &[Pair]) -> String {
         let cell = |x: &Option<Judged>| x.map_or("-".to_string(), |x| x.cell());
         let _ = writeln!(
             s,
-            "| {} | {}, {} | {} vs {} | {} | {} vs {} | {} | {} vs {} | {} |",
+            "| {} | {}, {} | {} vs {} | {} | {} vs {} | {} | {} vs {} | {} | {} vs {} | {} |",
             p.label,
             p.claimed.seeds.len(),
             p.other.seeds.len(),
@@ -244,9 +253,12 @@ pub fn pair_table(pairs: &[Pair]) -> String {
             p.claimed.phone_accuracy.pct(),
             p.other.phone_accuracy.pct(),
             cell(&j[1]),
-            per_text(p.claimed),
-            per_text(p.other),
+            stat_text(&p.claimed.per),
+            stat_text(&p.other.per),
             cell(&j[2]),
+            stat_text(&p.claimed.per_tuned),
+            stat_text(&p.other.per_tuned),
+            cell(&j[3]),
         );
     }
     s.push('\n');
@@ -712,10 +724,18 @@ pub fn anchor_section(runs: &[Summary], train_frames: usize) -> String {
         if let Some(r) = r {
             let _ = writeln!(
                 md,
-                "| {what}: `{}` ({}) | this corpus, test speakers | {} | results.csv, {} |",
+                "| {what}: `{}` ({}) | this corpus, test speakers | {}{} | results.csv, {} |",
                 r.run,
                 r.spec,
-                r.per.as_ref().map_or("-".into(), Stat::pct),
+                stat_text(&r.per),
+                r.per_tuned.as_ref().map_or(String::new(), |t| format!(
+                    " (grid: {}{})",
+                    t.pct(),
+                    match r.tuned_on {
+                        Some(crate::corpus::Split::Dev) => ", chosen on dev",
+                        _ => ", best on test",
+                    }
+                )),
                 r.seeds_text()
             );
         }
@@ -763,6 +783,8 @@ mod tests {
             state_accuracy: stat(acc),
             phone_accuracy: stat(&acc.iter().map(|a| a + 0.2).collect::<Vec<_>>()),
             per: Some(stat(&acc.iter().map(|a| 1.0 - a).collect::<Vec<_>>())),
+            per_tuned: Some(stat(&acc.iter().map(|a| 0.9 - a).collect::<Vec<_>>())),
+            tuned_on: Some(crate::corpus::Split::Test),
             train_frames: stat(&vec![1000.0; acc.len()]),
             train_seconds: stat(&vec![1.0; acc.len()]),
         }

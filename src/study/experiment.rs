@@ -1058,12 +1058,12 @@ pub fn kept_epoch(about: &crate::train::About) -> Option<usize> {
 /// The rows as CSV (one line per run and seed).
 pub fn csv(rows: &[Row]) -> String {
     let mut s = String::from(
-        "name,run,seed,group,layers,train_fraction,kind,from,spec,params,tied_states,train_frames,test_frames,epoch_kept,state_accuracy,phone_accuracy,per,train_seconds\n",
+        "name,run,seed,group,layers,train_fraction,kind,from,spec,params,tied_states,train_frames,test_frames,epoch_kept,state_accuracy,phone_accuracy,per,per_tuned,tuned_acoustic_scale,tuned_insertion_penalty,tuned_on,train_seconds\n",
     );
     for r in rows {
         let (x, a) = (&r.result, &r.result.about);
         s.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.5},{:.5},{},{:.2}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.5},{:.5},{},{},{},{},{},{:.2}\n",
             x.name,
             r.run,
             a.seed,
@@ -1081,6 +1081,18 @@ pub fn csv(rows: &[Row]) -> String {
             x.state_accuracy,
             x.phone_accuracy,
             x.per.map_or(String::new(), |p| format!("{p:.5}")),
+            x.tuned
+                .as_ref()
+                .map_or(String::new(), |t| format!("{:.5}", t.per)),
+            x.tuned
+                .as_ref()
+                .map_or(String::new(), |t| t.acoustic_scale.to_string()),
+            x.tuned
+                .as_ref()
+                .map_or(String::new(), |t| t.insertion_penalty.to_string()),
+            x.tuned
+                .as_ref()
+                .map_or(String::new(), |t| t.chosen_on.name().to_string()),
             a.train_seconds
         ));
     }

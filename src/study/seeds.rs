@@ -70,6 +70,11 @@ pub struct Summary {
     pub phone_accuracy: Stat,
     /// Phone error rate (when every seed was decoded).
     pub per: Option<Stat>,
+    /// Phone error rate at the decoding grid's chosen point (when every seed has one; see
+    /// [`crate::train::decode::Tuning`]).
+    pub per_tuned: Option<Stat>,
+    /// Where that point was chosen (`dev`, or `test`: optimistic), when all seeds agree.
+    pub tuned_on: Option<crate::corpus::Split>,
     /// Labelled training frames (mean over seeds: learning-curve subsets differ).
     pub train_frames: Stat,
     /// Training seconds.
@@ -102,6 +107,11 @@ pub fn summarise(rows: &[Row]) -> Vec<Summary> {
                 Stat::of(&mine.iter().map(|r| f(r)).collect::<Vec<_>>()).expect("one row at least")
             };
             let pers: Vec<f64> = mine.iter().filter_map(|r| r.result.per).collect();
+            let tuned: Vec<_> = mine
+                .iter()
+                .filter_map(|r| r.result.tuned.as_ref())
+                .collect();
+            let tuned_per: Vec<f64> = tuned.iter().map(|t| t.per).collect();
             Summary {
                 run: run.to_string(),
                 group: first.group,
@@ -121,6 +131,13 @@ pub fn summarise(rows: &[Row]) -> Vec<Summary> {
                 per: (pers.len() == mine.len())
                     .then(|| Stat::of(&pers))
                     .flatten(),
+                per_tuned: (tuned.len() == mine.len())
+                    .then(|| Stat::of(&tuned_per))
+                    .flatten(),
+                tuned_on: tuned
+                    .first()
+                    .map(|t| t.chosen_on)
+                    .filter(|on| tuned.iter().all(|t| t.chosen_on == *on)),
                 train_frames: values(&|r| r.result.about.train_frames as f64),
                 train_seconds: values(&|r| r.result.about.train_seconds),
             }
