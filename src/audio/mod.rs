@@ -196,6 +196,38 @@ pub fn read(path: &Path, opts: &ReadOptions) -> Result<Waveform> {
     decode(path, &bytes, opts)
 }
 
+/// Read an audio file a piece at a time: `each` gets the mono samples (as [`read`] returns them,
+/// at the file's own rate, which [`probe`] gives) `chunk` at a time or so, and only those are
+/// in memory. WAV and SPHERE are read `chunk` frames at a time, FLAC a block at a time.
+/// Resampling needs the whole signal and is not done here. Errors name the file as [`read`]'s
+/// do, but for a broken file they may come after some pieces were handed on, and their wording
+/// may differ: a caller that must report exactly what [`read`] reports reads the file again
+/// with it.
+pub fn stream(
+    path: &Path,
+    channel: Channel,
+    chunk: usize,
+    each: &mut dyn FnMut(&[f32]) -> Result<()>,
+) -> Result<()> {
+    use std::io::Seek;
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut magic = [0u8; 12];
+    let n = probe::read_up_to(&mut file, &mut magic).map_err(|e| Error::io(path, e))?;
+    match detect(&magic[..n]) {
+        Some(Format::Wav) => wav::stream(path, &mut file, channel, chunk, each),
+        Some(Format::Sphere) => sphere::stream(path, &mut file, channel, chunk, each),
+        Some(Format::Flac) => {
+            file.rewind().map_err(|e| Error::io(path, e))?;
+            flac::stream(path, file, channel, chunk, each)
+        }
+        None if n == 0 => Err(Error::format(
+            path,
+            format!("empty file (0 bytes); {SUPPORTED}"),
+        )),
+        None => Err(Error::format(path, unknown_format(&magic[..n]))),
+    }
+}
+
 /// Decode an audio file already in memory (an embedded corpus, a network buffer). `path` is used
 /// only to name the source in error messages.
 pub fn decode(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Waveform> {

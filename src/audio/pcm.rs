@@ -87,6 +87,38 @@ pub(super) fn gather_int(
     }
 }
 
+/// Read `frames` frames of `stride` bytes from `file`, which is at their start, `chunk` at a
+/// time (the last piece may be shorter): `decode` appends a piece's mono samples to the buffer
+/// given (it is told the index of the piece's first frame), and `each` gets them.
+pub(super) fn stream_frames(
+    path: &std::path::Path,
+    file: &mut std::fs::File,
+    frames: u64,
+    stride: usize,
+    chunk: usize,
+    mut decode: impl FnMut(&[u8], usize, &mut Vec<f32>) -> crate::Result<()>,
+    each: &mut dyn FnMut(&[f32]) -> crate::Result<()>,
+) -> crate::Result<()> {
+    use std::io::Read;
+    let chunk = chunk
+        .max(1)
+        .min(usize::try_from(frames).unwrap_or(usize::MAX));
+    let mut bytes = vec![0u8; chunk * stride];
+    let mut samples = Vec::with_capacity(chunk);
+    let mut done = 0u64;
+    while done < frames {
+        let n = (frames - done).min(chunk as u64) as usize;
+        let piece = &mut bytes[..n * stride];
+        file.read_exact(piece)
+            .map_err(|e| crate::Error::io(path, e))?;
+        samples.clear();
+        decode(piece, done as usize, &mut samples)?;
+        each(&samples)?;
+        done += n as u64;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -91,7 +91,7 @@ fn probe_sphere(path: &Path, file: std::fs::File) -> Result<Info> {
 }
 
 /// Fill as much of `buf` as the file has.
-fn read_up_to(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+pub(super) fn read_up_to(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match file.read(&mut buf[n..])? {

@@ -31,8 +31,19 @@ enum Coding {
     Alaw,
 }
 
-pub(super) fn decode(path: &Path, bytes: &[u8], channel: Channel) -> Result<Waveform> {
-    let h = parse_header(path, bytes)?;
+/// How the samples after a header are decoded.
+struct Plan {
+    /// Frames (samples per channel) declared.
+    count: usize,
+    rate: u32,
+    layout: Layout,
+    pick: pcm::Pick,
+    coding: Coding,
+}
+
+/// The decoding plan of header `h` followed by `data_len` bytes: refused when a field is
+/// missing or unsupported, or when the bytes are fewer than the header declares.
+fn plan(path: &Path, h: &Header, channel: Channel, data_len: u64) -> Result<Plan> {
     let require = |v: Option<u64>, name: &str| {
         v.ok_or_else(|| Error::format(path, format!("SPHERE header lacks the `{name}` field")))
     };
@@ -44,60 +55,101 @@ pub(super) fn decode(path: &Path, bytes: &[u8], channel: Channel) -> Result<Wave
         .map_err(|_| Error::format(path, format!("sample_rate {rate} is out of range")))?;
     let channels_usize = usize::try_from(channels).unwrap_or(usize::MAX);
     let pick = select_channel(path, channels_usize, channel)?;
-    let coding = coding(path, &h, n_bytes)?;
-
-    let data = &bytes[h.size..];
+    let coding = coding(path, h, n_bytes)?;
     let needed = count
         .checked_mul(n_bytes)
         .and_then(|n| n.checked_mul(channels));
     match needed {
-        Some(n) if n <= data.len() as u64 => {}
+        Some(n) if n <= data_len => {}
         _ => {
             return Err(Error::format(
                 path,
                 format!(
                     "truncated data: the header declares {count} samples x {channels} channel(s) \
-                     x {n_bytes} bytes but only {} bytes follow the {}-byte header",
-                    data.len(),
+                     x {n_bytes} bytes but only {data_len} bytes follow the {}-byte header",
                     h.size
                 ),
             ));
         }
     }
-    if count == 0 {
-        // Reported by the caller as "no audio samples"; returning here also keeps a huge
-        // channel_count from overflowing the frame stride below.
-        return Ok(Waveform {
-            samples: Vec::new(),
-            sample_rate: rate,
-        });
-    }
-    let count = count as usize;
-    let n_bytes = n_bytes as usize;
-    // Trailing bytes past the declared samples are ignored, as sph2pipe does.
-    let mut samples = Vec::with_capacity(count);
+    Ok(Plan {
+        count: count as usize,
+        rate,
+        layout: Layout {
+            width: n_bytes as usize,
+            channels: channels_usize,
+        },
+        pick,
+        coding,
+    })
+}
+
+/// Append the mono samples of the first `frames` frames of `data` to `out`.
+fn gather(plan: &Plan, data: &[u8], frames: usize, out: &mut Vec<f32>) {
     let lookup = |table: &'static [i16; 256]| move |b: &[u8]| f32::from(table[usize::from(b[0])]);
-    let layout = Layout {
-        width: n_bytes,
-        channels: channels_usize,
-    };
-    match coding {
-        Coding::Ulaw => pcm::gather(data, count, layout, pick, lookup(&g711::ULAW), &mut samples),
-        Coding::Alaw => pcm::gather(data, count, layout, pick, lookup(&g711::ALAW), &mut samples),
+    let (layout, pick) = (plan.layout, plan.pick);
+    match plan.coding {
+        Coding::Ulaw => pcm::gather(data, frames, layout, pick, lookup(&g711::ULAW), out),
+        Coding::Alaw => pcm::gather(data, frames, layout, pick, lookup(&g711::ALAW), out),
         Coding::Pcm { big_endian } => pcm::gather_int(
             data,
-            count,
+            frames,
             layout,
             pick,
             big_endian,
-            int_scale(8 * n_bytes as u32),
-            &mut samples,
+            int_scale(8 * layout.width as u32),
+            out,
         ),
+    }
+}
+
+pub(super) fn decode(path: &Path, bytes: &[u8], channel: Channel) -> Result<Waveform> {
+    let h = parse_header(path, bytes)?;
+    let data = &bytes[h.size..];
+    let plan = plan(path, &h, channel, data.len() as u64)?;
+    // No samples is reported by the caller as "no audio samples"; returning here also keeps a
+    // huge channel_count from overflowing the frame stride.
+    let mut samples = Vec::with_capacity(plan.count);
+    if plan.count > 0 {
+        // Trailing bytes past the declared samples are ignored, as sph2pipe does.
+        gather(&plan, data, plan.count, &mut samples);
     }
     Ok(Waveform {
         samples,
-        sample_rate: rate,
+        sample_rate: plan.rate,
     })
+}
+
+/// Read the samples `chunk` frames at a time, handing each piece's mono samples to `each`. The
+/// header is read from the file's first 64 KiB (as `probe` reads it); a longer header
+/// is an error here, and the caller reads such a file whole instead.
+pub(super) fn stream(
+    path: &Path,
+    file: &mut std::fs::File,
+    channel: Channel,
+    chunk: usize,
+    each: &mut dyn FnMut(&[f32]) -> Result<()>,
+) -> Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let io = |e: std::io::Error| Error::io(path, e);
+    let len = file.metadata().map_err(io)?.len();
+    let mut head = Vec::new();
+    file.rewind().map_err(io)?;
+    file.take(len.min(1 << 16))
+        .read_to_end(&mut head)
+        .map_err(io)?;
+    let h = parse_header(path, &head)?;
+    let plan = plan(path, &h, channel, len.saturating_sub(h.size as u64))?;
+    if plan.count == 0 {
+        return Ok(());
+    }
+    let stride = plan.layout.width * plan.layout.channels;
+    file.seek(SeekFrom::Start(h.size as u64)).map_err(io)?;
+    let decode = |piece: &[u8], _: usize, out: &mut Vec<f32>| {
+        gather(&plan, piece, piece.len() / stride, out);
+        Ok(())
+    };
+    pcm::stream_frames(path, file, plan.count as u64, stride, chunk, decode, each)
 }
 
 fn coding(path: &Path, h: &Header, n_bytes: u64) -> Result<Coding> {

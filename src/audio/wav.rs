@@ -74,14 +74,51 @@ struct Fmt {
 pub(super) fn decode(path: &Path, bytes: &[u8], channel: Channel) -> Result<Waveform> {
     let (fmt, data) = chunks(path, bytes)?;
     let pick = select_channel(path, fmt.channels, channel)?;
+    let mut samples = Vec::new();
+    gather(path, fmt, pick, data, 0, &mut samples)?;
+    Ok(Waveform {
+        samples,
+        sample_rate: fmt.sample_rate,
+    })
+}
+
+/// Read the data chunk `chunk` frames at a time, handing each piece's mono samples to `each`:
+/// only the piece is in memory. The header is walked as [`probe`] walks it, and refused where
+/// [`decode`] refuses it.
+pub(super) fn stream(
+    path: &Path,
+    file: &mut std::fs::File,
+    channel: Channel,
+    chunk: usize,
+    each: &mut dyn FnMut(&[f32]) -> Result<()>,
+) -> Result<()> {
+    use std::io::{Seek, SeekFrom};
+    let (fmt, start, len) = locate(path, file)?;
+    let pick = select_channel(path, fmt.channels, channel)?;
+    let stride = fmt.width * fmt.channels;
+    file.seek(SeekFrom::Start(start))
+        .map_err(|e| Error::io(path, e))?;
+    let decode =
+        |piece: &[u8], first: usize, out: &mut Vec<f32>| gather(path, fmt, pick, piece, first, out);
+    pcm::stream_frames(path, file, len / stride as u64, stride, chunk, decode, each)
+}
+
+/// Append the mono samples of the whole frames in `data`, which are the file's frames from
+/// `first` on (named in errors), to `out`.
+fn gather(
+    path: &Path,
+    fmt: Fmt,
+    pick: pcm::Pick,
+    data: &[u8],
+    first: usize,
+    out: &mut Vec<f32>,
+) -> Result<()> {
     let layout = Layout {
         width: fmt.width,
         channels: fmt.channels,
     };
     let frames = data.len() / (fmt.width * fmt.channels);
     let data = &data[..frames * fmt.width * fmt.channels];
-    let mut samples = Vec::new();
-    let out = &mut samples;
     match fmt.encoding {
         Encoding::Unsigned8 => pcm::gather(
             data,
@@ -113,7 +150,7 @@ pub(super) fn decode(path: &Path, bytes: &[u8], channel: Channel) -> Result<Wave
         ),
         Encoding::Float32 => {
             let value = |b: &[u8]| f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-            check_floats(path, data, layout, value)?;
+            check_floats(path, data, layout, first, value)?;
             pcm::gather(
                 data,
                 frames,
@@ -125,7 +162,7 @@ pub(super) fn decode(path: &Path, bytes: &[u8], channel: Channel) -> Result<Wave
         }
         Encoding::Float64 => {
             let value = |b: &[u8]| f64::from_le_bytes(b[..8].try_into().expect("8 bytes"));
-            check_floats(path, data, layout, value)?;
+            check_floats(path, data, layout, first, value)?;
             // Scaled in f64, so a value within MAX_FLOAT_SAMPLE always fits in f32 after it.
             pcm::gather(
                 data,
@@ -137,10 +174,7 @@ pub(super) fn decode(path: &Path, bytes: &[u8], channel: Channel) -> Result<Wave
             )
         }
     }
-    Ok(Waveform {
-        samples,
-        sample_rate: fmt.sample_rate,
-    })
+    Ok(())
 }
 
 /// Every sample of every channel must be finite and small enough to scale: a NaN anywhere means
@@ -149,6 +183,7 @@ fn check_floats(
     path: &Path,
     data: &[u8],
     layout: Layout,
+    first: usize,
     value: impl Fn(&[u8]) -> f64,
 ) -> Result<()> {
     let bad = data
@@ -159,6 +194,7 @@ fn check_floats(
     let Some((i, v)) = bad else {
         return Ok(());
     };
+    let i = first * layout.channels + i;
     let at = if layout.channels == 1 {
         format!("sample {i}")
     } else {
@@ -266,6 +302,18 @@ fn chunks<'a>(path: &Path, bytes: &'a [u8]) -> Result<(Fmt, &'a [u8])> {
 /// seeks, the samples are not read. A data chunk longer than the file is an error, as in
 /// [`decode`].
 pub(super) fn probe(path: &Path, file: &mut std::fs::File) -> Result<super::Info> {
+    let (fmt, _, bytes) = locate(path, file)?;
+    Ok(super::Info {
+        sample_rate: fmt.sample_rate,
+        channels: fmt.channels,
+        frames: bytes / (fmt.width * fmt.channels) as u64,
+    })
+}
+
+/// The fmt chunk, and where the data chunk's bytes start and how many there are, found by
+/// walking the chunk headers with seeks; refused as [`chunks`] refuses them (a missing pad
+/// byte included).
+fn locate(path: &Path, file: &mut std::fs::File) -> Result<(Fmt, u64, u64)> {
     use std::io::{Read, Seek, SeekFrom};
     let fail = |msg: String| Error::format(path, msg);
     let io = |e: std::io::Error| Error::io(path, e);
@@ -304,11 +352,7 @@ pub(super) fn probe(path: &Path, file: &mut std::fs::File) -> Result<super::Info
                     )));
                 }
             };
-            return Ok(super::Info {
-                sample_rate: fmt.sample_rate,
-                channels: fmt.channels,
-                frames: bytes / frame,
-            });
+            return Ok((fmt, body, bytes));
         }
         if u64::from(size) > left {
             return Err(fail(format!(
@@ -323,6 +367,22 @@ pub(super) fn probe(path: &Path, file: &mut std::fs::File) -> Result<super::Info
             fmt = Some(parse_fmt(path, &b)?);
         }
         pos = body + u64::from(size) + u64::from(size & 1);
+        // The pad-byte check of `chunks`: an odd-sized chunk followed at once by a chunk id.
+        let mut next = [0u8; 5];
+        if size % 2 == 1 && pos + 4 <= len {
+            file.seek(SeekFrom::Start(pos - 1)).map_err(io)?;
+            file.read_exact(&mut next).map_err(io)?;
+            if !is_chunk_id(&next[1..]) && is_chunk_id(&next[..4]) {
+                return Err(fail(format!(
+                    "invalid WAV file: chunk {} at byte {} has an odd size ({size} bytes) but \
+                     no pad byte after it: chunk {} follows at once (RIFF chunks are \
+                     word-aligned; sox and libsndfile refuse this file too)",
+                    chunk_name(&id),
+                    body - 8,
+                    chunk_name(next[..4].try_into().expect("4 bytes"))
+                )));
+            }
+        }
     }
 }
 

@@ -16,6 +16,7 @@ use asrpipe::pipeline::{self, Pipeline, StageConfig};
 use asrpipe::study::experiment::Experiment;
 use asrpipe::train::Env;
 use ndarray::Array2;
+use rayon::prelude::*;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -86,20 +87,48 @@ fn parse_format(s: &str) -> Result<Format, String> {
     Format::parse(s).ok_or_else(|| format!("unknown format `{s}` (formats: {})", Format::NAMES))
 }
 
-/// Refuse, before any file is read, inputs whose features need more memory than the limit: each
-/// file from its header (all files' outputs are held until they are written, and the threads
-/// work on several files at once).
-fn check_memory(extractor: &Extractor, inputs: &[PathBuf]) -> Result<()> {
-    let (mut outputs, mut largest) = (0.0f64, 0.0f64);
+/// Output bytes above which a file's features are written as they are computed (one file at a
+/// time, its chunks in parallel) rather than computed whole beside other files in parallel.
+const STREAM_OUTPUT: f64 = (16 << 20) as f64;
+
+/// Output bytes of the small files computed in parallel before they are written.
+const BATCH_OUTPUT: f64 = (64 << 20) as f64;
+
+/// How one input file is computed.
+struct Plan {
+    /// Frames, when its header says (and it streams).
+    streamed: Option<usize>,
+    /// Bytes of features it gives (0 when its header cannot be read).
+    output: f64,
+}
+
+/// Plan each file from its header, and refuse, before any file is read, inputs whose features
+/// need more memory than the limit: a file written as it is computed needs a chunk's worth
+/// ([`Extractor::stream_memory`]), one computed whole its samples, frames and output
+/// ([`Extractor::file_memory`]); small files are computed in parallel in batches whose outputs
+/// are held until written.
+fn plan_files(extractor: &Extractor, inputs: &[PathBuf]) -> Result<Vec<Plan>> {
+    let (mut small_outputs, mut largest_small, mut largest_stream) = (0.0f64, 0.0f64, 0.0f64);
+    let mut plans = Vec::with_capacity(inputs.len());
     for path in inputs {
         // A file that cannot be opened is refused by the reader, with its own message.
         let (Ok(info), Ok(meta)) = (audio::probe(path), std::fs::metadata(path)) else {
+            plans.push(Plan {
+                streamed: None,
+                output: 0.0,
+            });
             continue;
         };
-        let (bytes, frames) = extractor.file_memory(&info, meta.len());
+        let frames = extractor.frames_of(&info);
+        let output = 4.0 * frames as f64 * extractor.dim() as f64;
+        let streams = extractor.stream_info(path).is_some() && output > STREAM_OUTPUT;
+        let bytes = match streams {
+            true => extractor.stream_memory(&info),
+            false => extractor.file_memory(&info, meta.len()).0,
+        };
         asrpipe::memory::check(
             &format!(
-                "computing the features of {} ({} samples x {} channels: {frames:.0} frames x \
+                "computing the features of {} ({} samples x {} channels: {frames} frames x \
                  {} dims)",
                 path.display(),
                 info.frames,
@@ -108,15 +137,80 @@ fn check_memory(extractor: &Extractor, inputs: &[PathBuf]) -> Result<()> {
             ),
             bytes,
         )?;
-        outputs += 4.0 * frames * extractor.dim() as f64;
-        largest = largest.max(bytes);
+        if streams {
+            largest_stream = largest_stream.max(bytes);
+        } else {
+            small_outputs += output;
+            largest_small = largest_small.max(bytes);
+        }
+        plans.push(Plan {
+            streamed: streams.then_some(frames),
+            output,
+        });
     }
     let threads = rayon::current_num_threads().min(inputs.len()) as f64;
     asrpipe::memory::check(
         &format!("the features of {} files", inputs.len()),
-        outputs + threads * largest,
+        largest_stream.max(small_outputs.min(BATCH_OUTPUT) + threads * largest_small),
     )?;
-    Ok(())
+    Ok(plans)
+}
+
+/// Compute the features of `inputs` and write them under `keys` as they are ready: long files
+/// one at a time as they are read, runs of small ones in parallel; returns the frames.
+fn write_files(
+    extractor: &Extractor,
+    inputs: &[PathBuf],
+    keys: &[String],
+    output: &export::Output,
+    progress: &(dyn Fn() + Sync),
+) -> Result<usize> {
+    let plans = plan_files(extractor, inputs)?;
+    let dim = extractor.dim();
+    let mut frames = 0;
+    output.write_with(&mut |sink| {
+        let mut i = 0;
+        while i < inputs.len() {
+            if let Some(rows) = plans[i].streamed {
+                sink.begin(&keys[i], rows, dim)?;
+                frames += extractor.stream_file(&inputs[i], &mut |r| sink.rows(r))?;
+                sink.end()?;
+                progress();
+                i += 1;
+                continue;
+            }
+            let mut end = i + 1;
+            let mut held = plans[i].output;
+            while end < inputs.len() && plans[end].streamed.is_none() {
+                held += plans[end].output;
+                if held > BATCH_OUTPUT {
+                    break;
+                }
+                end += 1;
+            }
+            let feats = inputs[i..end]
+                .par_iter()
+                .map(|p| {
+                    let mut x = Vec::new();
+                    extractor.stream_file(p, &mut |r| {
+                        x.extend_from_slice(r);
+                        Ok(())
+                    })?;
+                    progress();
+                    Ok(x)
+                })
+                .collect::<asrpipe::Result<Vec<Vec<f32>>>>()?;
+            for (key, x) in keys[i..end].iter().zip(feats) {
+                sink.begin(key, x.len() / dim, dim)?;
+                sink.rows(&x)?;
+                sink.end()?;
+                frames += x.len() / dim;
+            }
+            i = end;
+        }
+        Ok(())
+    })?;
+    Ok(frames)
 }
 
 /// The pipeline named on the command line, or the built-in default, cut at `until`.
@@ -176,7 +270,15 @@ pub fn run(a: Args) -> Result<()> {
             scp_check(&output)?;
             let keys = export::keys_for(&a.inputs)?;
             let keys = export::unique_keys(output.format, &keys, &a.inputs)?;
-            check_memory(&extractor, &a.inputs)?;
+            if a.scp.is_none() {
+                // Written as computed: a long recording is never held whole.
+                let bar = a.runtime.bar(a.inputs.len() as u64, "features");
+                let frames = write_files(&extractor, &a.inputs, &keys, &output, &|| bar.inc(1))?;
+                bar.finish_and_clear();
+                return summary(a.inputs.len(), frames, &extractor, &pipeline, &a.output);
+            }
+            // The script file needs each matrix's offset in the archive: computed whole.
+            plan_files(&extractor, &a.inputs)?;
             let bar = a.runtime.bar(a.inputs.len() as u64, "features");
             let feats = extractor.files(&a.inputs, || bar.inc(1))?;
             bar.finish_and_clear();
@@ -190,13 +292,23 @@ pub fn run(a: Args) -> Result<()> {
             .write(&items)
             .with_context(|| format!("writing {}", a.output.display()))?,
     }
+    summary(items.len(), frames, &extractor, &pipeline, &a.output)
+}
+
+/// The closing line: what was written where.
+fn summary(
+    utterances: usize,
+    frames: usize,
+    extractor: &Extractor,
+    pipeline: &Pipeline,
+    output: &Path,
+) -> Result<()> {
     eprintln!(
-        "{} utterances, {frames} frames x {} dims ({} after `{}`) -> {}",
-        items.len(),
+        "{utterances} utterances, {frames} frames x {} dims ({} after `{}`) -> {}",
         extractor.dim(),
         pipeline.name,
         extractor.output_kind(),
-        a.output.display()
+        output.display()
     );
     Ok(())
 }

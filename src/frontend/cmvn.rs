@@ -3,7 +3,7 @@
 //! training set) and then applied. The set never depends on which other utterances one command
 //! happens to process, so an utterance's features are the same alone or in a batch.
 
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array1, ArrayRef2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
 use crate::options;
@@ -100,8 +100,9 @@ impl CmvnStats {
         (mean.mapv(|v| v as f32), var.mapv(|v| v.sqrt() as f32))
     }
 
-    /// Subtract the mean (and divide by the standard deviation) in place.
-    pub fn apply(&self, x: &mut Array2<f32>, norm_vars: bool) {
+    /// Subtract the mean (and divide by the standard deviation) in place, row by row: any split
+    /// of the frames into blocks gives the same values.
+    pub fn apply(&self, x: &mut ArrayRef2<f32>, norm_vars: bool) {
         let (mean, std) = self.mean_std();
         for mut row in x.axis_iter_mut(Axis(0)) {
             row -= &mean;

@@ -7,6 +7,7 @@ use ndarray::Array2;
 use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 
+use super::spectrogram::spectrum_value;
 use super::{Frames, Stage, StageKind};
 use crate::error::{Error, Result};
 use crate::options;
@@ -79,9 +80,42 @@ impl Stage for Dft {
     fn process(&self, input: Frames) -> Frames {
         let bins = self.num_bins();
         let mut out = Array2::<f32>::zeros((input.num_frames(), 2 * bins));
-        // Buffers live for the whole utterance, not per frame.
+        self.each_spectrum(&input, &mut out, |spec, row| {
+            let (re, im) = row.split_at_mut(bins);
+            for ((r, i), c) in re.iter_mut().zip(im.iter_mut()).zip(spec) {
+                *r = c.re as f32;
+                *i = c.im as f32;
+            }
+        });
+        Frames {
+            data: out,
+            log_energy: input.log_energy,
+        }
+    }
+
+    fn fused_spectrum(&self, input: &Frames, power: bool) -> Option<Array2<f32>> {
+        // The spectrogram of the rows `process` would give, without writing them out.
+        let mut out = Array2::<f32>::zeros((input.num_frames(), self.num_bins()));
+        self.each_spectrum(input, &mut out, |spec, row| {
+            for (o, c) in row.iter_mut().zip(spec) {
+                *o = spectrum_value(c.re as f32, c.im as f32, power);
+            }
+        });
+        Some(out)
+    }
+}
+
+impl Dft {
+    /// Transform each frame of `input` and let `write` fill the matching row of `out` from its
+    /// bins 0..=N/2. The buffers live for the whole block, not per frame.
+    fn each_spectrum(
+        &self,
+        input: &Frames,
+        out: &mut Array2<f32>,
+        mut write: impl FnMut(&[Complex<f64>], &mut [f32]),
+    ) {
         let mut buf = vec![0.0f64; self.fft_length];
-        let mut spec = vec![Complex::new(0.0f64, 0.0); bins];
+        let mut spec = vec![Complex::new(0.0f64, 0.0); self.num_bins()];
         let mut scratch = self.fft.make_scratch_vec();
         for (frame, mut row) in input.data.outer_iter().zip(out.outer_iter_mut()) {
             for (b, &x) in buf.iter_mut().zip(frame) {
@@ -91,16 +125,7 @@ impl Stage for Dft {
             self.fft
                 .process_with_scratch(&mut buf, &mut spec, &mut scratch)
                 .expect("buffer sizes match the plan");
-            let row = row.as_slice_mut().expect("contiguous rows");
-            let (re, im) = row.split_at_mut(bins);
-            for ((r, i), c) in re.iter_mut().zip(im.iter_mut()).zip(&spec) {
-                *r = c.re as f32;
-                *i = c.im as f32;
-            }
-        }
-        Frames {
-            data: out,
-            log_energy: input.log_energy,
+            write(&spec, row.as_slice_mut().expect("contiguous rows"));
         }
     }
 }

@@ -121,6 +121,17 @@ pub trait Stage: Send + Sync + std::fmt::Debug {
     fn dim(&self) -> usize;
     /// Transform a whole block. Input dimensions were checked when the chain was built.
     fn process(&self, input: Frames) -> Frames;
+    /// For a stage that turns a DFT into its spectrum: power (`Some(true)`) or magnitude
+    /// (`Some(false)`); `None` for the others.
+    fn spectrum_of_dft(&self) -> Option<bool> {
+        None
+    }
+    /// This stage and then a spectrum stage ([`spectrum_of_dft`](Self::spectrum_of_dft)) in one
+    /// pass, with the values the two give in turn, for a stage that can (the DFT): the widest
+    /// block of the chain is then never written out. `None` for the others.
+    fn fused_spectrum(&self, _input: &Frames, _power: bool) -> Option<Array2<f32>> {
+        None
+    }
 }
 
 /// A built chain: framing, then the stages in order. Built once, used for every utterance.
@@ -160,8 +171,20 @@ impl Frontend {
     /// frame, so any split of an utterance's frames into blocks gives the same rows (the online
     /// extractor relies on this).
     pub fn run_stages(&self, mut frames: Frames) -> Frames {
-        for stage in &self.stages {
+        let mut i = 0;
+        while let Some(stage) = self.stages.get(i) {
+            if let Some(power) = self.stages.get(i + 1).and_then(|s| s.spectrum_of_dft())
+                && let Some(data) = stage.fused_spectrum(&frames, power)
+            {
+                frames = Frames {
+                    data,
+                    log_energy: frames.log_energy,
+                };
+                i += 2;
+                continue;
+            }
             frames = stage.process(frames);
+            i += 1;
         }
         frames
     }
@@ -230,6 +253,28 @@ mod tests {
         Frontend {
             framing,
             stages: vec![Box::new(dft), Box::new(spec)],
+        }
+    }
+
+    #[test]
+    fn the_fused_dft_and_spectrum_give_the_two_stages_values_bit_for_bit() {
+        let samples = (0..4000)
+            .map(|n| {
+                let t = n as f32 / 16000.0;
+                3000.0 * (2.0 * std::f32::consts::PI * 440.0 * t).sin() + (n % 7) as f32 * 90.0
+            })
+            .collect();
+        let wav = Waveform {
+            samples,
+            sample_rate: 16000,
+        };
+        for power in [true, false] {
+            let mut chain = spectrogram_chain();
+            let spec = spectrogram::SpectrogramOptions { power };
+            chain.stages[1] = Box::new(spectrogram::Spectrogram::new(&spec, chain.stages[0].dim()));
+            let framed = chain.framing.process(&wav, 0).unwrap();
+            let two = chain.stages[1].process(chain.stages[0].process(framed.clone()));
+            assert_eq!(chain.run_stages(framed), two, "power {power}");
         }
     }
 

@@ -30,6 +30,13 @@ impl Spectrogram {
     }
 }
 
+/// |X|^2 (`power`) or |X| of the bin whose real and imaginary parts are `re` and `im`.
+#[inline]
+pub fn spectrum_value(re: f32, im: f32, power: bool) -> f32 {
+    let p = re * re + im * im;
+    if power { p } else { p.sqrt() }
+}
+
 impl Stage for Spectrogram {
     fn kind(&self) -> StageKind {
         StageKind::Spectrogram
@@ -39,14 +46,17 @@ impl Stage for Spectrogram {
         self.bins
     }
 
+    fn spectrum_of_dft(&self) -> Option<bool> {
+        Some(self.power)
+    }
+
     fn process(&self, input: Frames) -> Frames {
         let mut out = Array2::<f32>::zeros((input.num_frames(), self.bins));
         for (row, mut o) in input.data.outer_iter().zip(out.outer_iter_mut()) {
             let row = row.as_slice().expect("contiguous rows");
             let (re, im) = row.split_at(self.bins);
-            for ((o, r), i) in o.iter_mut().zip(re).zip(im) {
-                let p = r * r + i * i;
-                *o = if self.power { p } else { p.sqrt() };
+            for ((o, &r), &i) in o.iter_mut().zip(re).zip(im) {
+                *o = spectrum_value(r, i, self.power);
             }
         }
         Frames {

@@ -137,6 +137,15 @@ pub fn write_file<F>(path: &Path, fill: F) -> Result<()>
 where
     F: FnOnce(&mut BufWriter<&mut File>) -> std::io::Result<()>,
 {
+    write_file_with(path, |w| fill(w).map_err(|e| Error::io(path, e)))
+}
+
+/// [`write_file`] with a `fill` that reports its own errors (a computation that writes as it
+/// goes): they come back as they are.
+pub fn write_file_with<F>(path: &Path, fill: F) -> Result<()>
+where
+    F: FnOnce(&mut BufWriter<&mut File>) -> Result<()>,
+{
     // Renaming over a device, a pipe or a directory would replace it (or fail obscurely).
     if let Ok(meta) = std::fs::metadata(path)
         && !meta.is_file()
@@ -165,7 +174,7 @@ where
     let _tracked = Tracked::new(tmp.path());
     {
         let mut w = BufWriter::new(tmp.as_file_mut());
-        fill(&mut w).map_err(|e| Error::io(path, e))?;
+        fill(&mut w)?;
         w.flush().map_err(|e| Error::io(path, e))?;
     }
     tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;

@@ -5,7 +5,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ndarray::Array2;
-use ndarray_npy::{NpzWriter, WriteNpyExt};
 
 use crate::error::{Error, Result};
 use crate::io::atomic;
@@ -201,17 +200,273 @@ impl Output {
 
     /// Write `(key, matrix)` pairs (keys as made by [`unique_keys`] for this format).
     pub fn write(&self, items: &[(String, Array2<f32>)]) -> Result<()> {
+        self.write_with(&mut |sink| {
+            for (k, m) in items {
+                sink.begin(k, m.nrows(), m.ncols())?;
+                sink.rows(m.as_standard_layout().as_slice().expect("standard layout"))?;
+                sink.end()?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Write the matrices that `fill` hands to a [`Sink`], one after another, each in pieces
+    /// as it is computed: only the piece in hand is in memory. Atomic as
+    /// [`write`](Self::write): an error from `fill` leaves nothing at the target (on standard
+    /// output, what was written stays written).
+    pub fn write_with(&self, fill: &mut dyn FnMut(&mut Sink) -> Result<()>) -> Result<()> {
         match &self.target {
-            Target::Path(p) if self.format == Format::NpyDir => write_npy_dir(p, items, self.force),
-            Target::Path(p) => write(p, self.format, items),
+            Target::Path(p) if self.format == Format::NpyDir => {
+                npy_dir(p, self.force, &mut |dir| {
+                    let mut sink = Sink::new(Out::Dir(dir.to_path_buf(), None), self.format, p);
+                    fill(&mut sink)?;
+                    sink.finish()
+                })
+            }
+            Target::Path(p) if self.format == Format::Npz => atomic::write_file_with(p, |w| {
+                let w: &mut dyn WriteSeek = w;
+                let mut sink = Sink::new(Out::Zip(zip::ZipWriter::new(w)), self.format, p);
+                let filled = fill(&mut sink).and_then(|()| sink.finish());
+                if filled.is_err()
+                    && let Out::Zip(zip) = std::mem::replace(&mut sink.out, Out::Done)
+                {
+                    // Dropping an unfinished zip writer writes its directory and complains on
+                    // stderr when that fails; the file is removed anyway.
+                    std::mem::forget(zip);
+                }
+                filled
+            }),
+            Target::Path(p) => atomic::write_file_with(p, |w| {
+                let mut sink = Sink::new(Out::Stream(w), self.format, p);
+                fill(&mut sink)?;
+                sink.finish()
+            }),
             Target::Stdout => {
-                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
                 let stdout = Path::new("<standard output>");
-                write_stream(&mut out, self.format, items)
-                    .and_then(|()| out.flush())
-                    .map_err(|e| Error::io(stdout, e))
+                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                let mut sink = Sink::new(Out::Stream(&mut out), self.format, stdout);
+                fill(&mut sink)?;
+                sink.finish()?;
+                drop(sink);
+                out.flush().map_err(|e| Error::io(stdout, e))
             }
         }
+    }
+}
+
+/// A file that a zip archive is written to (it seeks back to fill in each member's size).
+trait WriteSeek: Write + std::io::Seek {}
+
+impl<T: Write + std::io::Seek> WriteSeek for T {}
+
+/// Where a [`Sink`] writes.
+enum Out<'w> {
+    /// One stream: a file or standard output.
+    Stream(&'w mut dyn Write),
+    /// An npz archive (a zip of .npy members) in a file.
+    Zip(zip::ZipWriter<&'w mut dyn WriteSeek>),
+    /// A directory of .npy files, and the one being written.
+    Dir(PathBuf, Option<std::io::BufWriter<std::fs::File>>),
+    /// Finished, or given up.
+    Done,
+}
+
+/// Matrices written one after another, each as rows arrive ([`Output::write_with`]): the row
+/// count is given first, because the .npy header and the Kaldi matrix header come before the
+/// data. The bytes are those of writing each matrix whole.
+pub struct Sink<'w> {
+    out: Out<'w>,
+    format: Format,
+    /// The output, named in errors.
+    path: PathBuf,
+    /// The matrix being written: key, rows announced, columns, rows written.
+    key: String,
+    rows: usize,
+    cols: usize,
+    written: usize,
+    /// Matrices begun.
+    count: usize,
+    /// The CSV header is written (its columns are the first matrix's).
+    header: bool,
+    /// Little-endian bytes of the rows in hand (binary formats), reused.
+    bytes: Vec<u8>,
+}
+
+impl<'w> Sink<'w> {
+    fn new(out: Out<'w>, format: Format, path: &Path) -> Self {
+        Sink {
+            out,
+            format,
+            path: path.to_path_buf(),
+            key: String::new(),
+            rows: 0,
+            cols: 0,
+            written: 0,
+            count: 0,
+            header: false,
+            bytes: Vec::new(),
+        }
+    }
+
+    fn io(&self, e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Error {
+        Error::io(&self.path, std::io::Error::other(e))
+    }
+
+    /// The writer of the current matrix's bytes.
+    fn writer(&mut self) -> &mut dyn Write {
+        match &mut self.out {
+            Out::Stream(w) => *w,
+            Out::Zip(z) => z,
+            Out::Dir(_, Some(f)) => f,
+            Out::Dir(_, None) | Out::Done => unreachable!("a matrix is begun"),
+        }
+    }
+
+    /// Start the matrix `key` of `rows` x `cols` (a key as [`unique_keys`] makes it).
+    pub fn begin(&mut self, key: &str, rows: usize, cols: usize) -> Result<()> {
+        if self.format == Format::Npy && self.count > 0 {
+            return Err(Error::format(&self.path, "a .npy file holds one matrix"));
+        }
+        (self.key, self.rows, self.cols, self.written) = (key.to_string(), rows, cols, 0);
+        self.count += 1;
+        let npy_header = || {
+            ndarray_npy::npy::header::Header {
+                type_descriptor: <f32 as ndarray_npy::WritableElement>::type_descriptor(),
+                layout: ndarray_npy::npy::header::Layout::Standard,
+                shape: vec![rows, cols],
+            }
+            .to_bytes()
+        };
+        let r = match self.format {
+            Format::Npy | Format::NpyDir | Format::Npz => {
+                let header = npy_header().map_err(|e| self.io(e))?;
+                match &mut self.out {
+                    Out::Zip(z) => {
+                        let opts = zip::write::SimpleFileOptions::default()
+                            .compression_method(zip::CompressionMethod::Stored);
+                        z.start_file(format!("{key}.npy"), opts)
+                            .map_err(|e| Error::io(&self.path, std::io::Error::other(e)))?;
+                    }
+                    Out::Dir(dir, file) => {
+                        let p = dir.join(format!("{key}.npy"));
+                        let f = std::fs::File::create(&p).map_err(|e| Error::io(&p, e))?;
+                        *file = Some(std::io::BufWriter::new(f));
+                    }
+                    Out::Stream(_) | Out::Done => {}
+                }
+                self.writer().write_all(&header)
+            }
+            Format::Ark => {
+                let w = self.writer();
+                write!(w, "{key} \0BFM ").and_then(|()| {
+                    for n in [rows, cols] {
+                        w.write_all(&[4])?;
+                        w.write_all(&(n as i32).to_le_bytes())?;
+                    }
+                    Ok(())
+                })
+            }
+            Format::ArkText => write!(self.writer(), "{key}  ["),
+            Format::Csv => self.csv_header(cols),
+        };
+        r.map_err(|e| Error::io(&self.path, e))
+    }
+
+    fn csv_header(&mut self, cols: usize) -> std::io::Result<()> {
+        if self.header {
+            return Ok(());
+        }
+        self.header = true;
+        let w = self.writer();
+        write!(w, "utterance,frame")?;
+        for c in 0..cols {
+            write!(w, ",f{c}")?;
+        }
+        writeln!(w)
+    }
+
+    /// The next whole rows of the current matrix, row-major.
+    pub fn rows(&mut self, data: &[f32]) -> Result<()> {
+        let n = data.len().checked_div(self.cols).unwrap_or(0);
+        if n * self.cols != data.len() || self.written + n > self.rows {
+            return Err(Error::invalid(format!(
+                "{} values for `{}` after {} of its {} rows of {}",
+                data.len(),
+                self.key,
+                self.written,
+                self.rows,
+                self.cols
+            )));
+        }
+        let (format, cols, first) = (self.format, self.cols, self.written);
+        let key = std::mem::take(&mut self.key);
+        let mut bytes = std::mem::take(&mut self.bytes);
+        let w = self.writer();
+        let r = (|| -> std::io::Result<()> {
+            match format {
+                Format::Npy | Format::NpyDir | Format::Npz | Format::Ark => {
+                    bytes.clear();
+                    bytes.extend(data.iter().flat_map(|v| v.to_le_bytes()));
+                    w.write_all(&bytes)?;
+                }
+                Format::ArkText => {
+                    for row in data.chunks_exact(cols.max(1)) {
+                        write!(w, "\n ")?;
+                        for v in row {
+                            write!(w, " {v}")?;
+                        }
+                    }
+                }
+                Format::Csv => {
+                    for (f, row) in data.chunks_exact(cols.max(1)).enumerate() {
+                        write!(w, "{key},{}", first + f)?;
+                        for v in row {
+                            write!(w, ",{v}")?;
+                        }
+                        writeln!(w)?;
+                    }
+                }
+            }
+            Ok(())
+        })();
+        (self.key, self.bytes) = (key, bytes);
+        self.written += n;
+        r.map_err(|e| Error::io(&self.path, e))
+    }
+
+    /// The current matrix is complete: it must have all the rows [`begin`](Self::begin) said.
+    pub fn end(&mut self) -> Result<()> {
+        if self.written != self.rows {
+            return Err(Error::invalid(format!(
+                "`{}` was announced with {} rows but {} were computed",
+                self.key, self.rows, self.written
+            )));
+        }
+        let r = if self.format == Format::ArkText {
+            writeln!(self.writer(), " ]")
+        } else if let Out::Dir(_, file) = &mut self.out
+            && let Some(mut f) = file.take()
+        {
+            f.flush().and_then(|()| f.get_ref().sync_all())
+        } else {
+            Ok(())
+        };
+        r.map_err(|e| Error::io(&self.path, e))
+    }
+
+    /// After the last matrix: the CSV header when there was none, the zip's directory.
+    fn finish(&mut self) -> Result<()> {
+        if self.format == Format::Npy && self.count == 0 {
+            return Err(Error::format(&self.path, "nothing to write"));
+        }
+        if self.format == Format::Csv && !self.header {
+            self.csv_header(0).map_err(|e| Error::io(&self.path, e))?;
+        }
+        if let Out::Zip(zip) = std::mem::replace(&mut self.out, Out::Done) {
+            zip.finish()
+                .map_err(|e| Error::io(&self.path, std::io::Error::other(e)))?;
+        }
+        Ok(())
     }
 }
 
@@ -271,89 +526,10 @@ pub fn unique_keys(format: Format, keys: &[String], sources: &[PathBuf]) -> Resu
     Ok(out)
 }
 
-/// Write `(key, matrix)` pairs to the file `path` in `format` (not [`Format::NpyDir`]: see
-/// [`Output::write`]), atomically.
-fn write(path: &Path, format: Format, items: &[(String, Array2<f32>)]) -> Result<()> {
-    match format {
-        Format::NpyDir => write_npy_dir(path, items, false),
-        Format::Npy => {
-            let (_, m) = items
-                .first()
-                .ok_or_else(|| Error::format(path, "nothing to write"))?;
-            atomic::write_file(path, |w| m.write_npy(w).map_err(std::io::Error::other))
-        }
-        Format::Npz => {
-            // Zipped in memory, where writing cannot fail: a zip writer that fails on a full disk
-            // prints its own complaint to stderr when dropped.
-            let encode = || -> std::result::Result<Vec<u8>, ndarray_npy::WriteNpzError> {
-                let mut npz = NpzWriter::new(std::io::Cursor::new(Vec::new()));
-                for (k, m) in items {
-                    npz.add_array(k.as_str(), m)?;
-                }
-                Ok(npz.finish()?.into_inner())
-            };
-            let bytes =
-                encode().map_err(|e| Error::format(path, format!("cannot encode npz: {e}")))?;
-            atomic::write_bytes(path, &bytes)
-        }
-        Format::Ark | Format::ArkText | Format::Csv => {
-            atomic::write_file(path, |w| write_stream(w, format, items))
-        }
-    }
-}
-
-/// The streaming formats: Kaldi binary or text archive, CSV.
-fn write_stream(
-    w: &mut dyn Write,
-    format: Format,
-    items: &[(String, Array2<f32>)],
-) -> std::io::Result<()> {
-    match format {
-        Format::Ark => {
-            for (k, m) in items {
-                super::scp::write_entry(w, k, m)?;
-            }
-        }
-        Format::ArkText => {
-            for (k, m) in items {
-                write!(w, "{k}  [")?;
-                for row in m.rows() {
-                    write!(w, "\n ")?;
-                    for v in row {
-                        write!(w, " {v}")?;
-                    }
-                }
-                writeln!(w, " ]")?;
-            }
-        }
-        Format::Csv => {
-            let dim = items.first().map_or(0, |(_, m)| m.ncols());
-            write!(w, "utterance,frame")?;
-            for c in 0..dim {
-                write!(w, ",f{c}")?;
-            }
-            writeln!(w)?;
-            for (k, m) in items {
-                for (f, row) in m.rows().into_iter().enumerate() {
-                    write!(w, "{k},{f}")?;
-                    for v in row {
-                        write!(w, ",{v}")?;
-                    }
-                    writeln!(w)?;
-                }
-            }
-        }
-        Format::NpyDir | Format::Npy | Format::Npz => {
-            unreachable!("not a stream format (Output::plan refuses it)")
-        }
-    }
-    Ok(())
-}
-
-/// One .npy per utterance in a directory, named by its key. The files are written into a new
-/// directory beside `dir`, which then takes its place: a reader never sees half of them, nor a
-/// mix of old and new. An existing `dir` must be empty unless `replace`.
-fn write_npy_dir(dir: &Path, items: &[(String, Array2<f32>)], replace: bool) -> Result<()> {
+/// One .npy per utterance in a directory: `fill` writes them into a new directory beside `dir`,
+/// which then takes its place: a reader never sees half of them, nor a mix of old and new. An
+/// existing `dir` must be empty unless `replace`.
+fn npy_dir(dir: &Path, replace: bool, fill: &mut dyn FnMut(&Path) -> Result<()>) -> Result<()> {
     if dir.exists() && !dir.is_dir() {
         return Err(Error::format(
             dir,
@@ -373,10 +549,7 @@ fn write_npy_dir(dir: &Path, items: &[(String, Array2<f32>)], replace: bool) -> 
     };
     let new = temp()?;
     let _tracked = atomic::Tracked::new(new.path());
-    for (k, m) in items {
-        let p = new.path().join(format!("{k}.npy"));
-        atomic::write_file(&p, |w| m.write_npy(w).map_err(std::io::Error::other))?;
-    }
+    fill(new.path())?;
     let mut _old = None;
     if dir.is_dir() {
         let full = std::fs::read_dir(dir)
@@ -424,6 +597,153 @@ pub fn keys_for(paths: &[PathBuf]) -> Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ndarray_npy::{NpzWriter, WriteNpyExt};
+
+    /// Matrices with awkward shapes (one row, no rows, odd widths) and values.
+    fn items() -> Vec<(String, Array2<f32>)> {
+        let m = |r: usize, c: usize, k: f32| {
+            Array2::from_shape_fn((r, c), |(i, j)| k * (i as f32 - 1.5) / (j as f32 + 0.3))
+        };
+        vec![
+            ("dr1-a/sa1".into(), m(7, 13, 1.0)),
+            ("b".into(), m(1, 3, -2.5)),
+            ("c".into(), m(0, 5, 1.0)),
+            ("d".into(), m(300, 41, 1e-3)),
+        ]
+    }
+
+    /// Write `items` through a sink, each matrix in pieces of up to `piece` rows.
+    fn in_pieces(out: &Output, items: &[(String, Array2<f32>)], piece: usize) {
+        out.write_with(&mut |sink| {
+            for (k, m) in items {
+                sink.begin(k, m.nrows(), m.ncols())?;
+                let rows = m.as_slice().unwrap();
+                for block in rows.chunks((piece * m.ncols()).max(1)) {
+                    sink.rows(block)?;
+                }
+                sink.end()?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn matrices_written_in_pieces_are_the_bytes_of_the_whole_matrix_writers() {
+        let dir = tempfile::tempdir().unwrap();
+        let items = items();
+        // npz: ndarray-npy's writer, each array whole.
+        let mut npz = NpzWriter::new(std::io::Cursor::new(Vec::new()));
+        for (k, m) in &items {
+            npz.add_array(k.as_str(), m).unwrap();
+        }
+        let npz = npz.finish().unwrap().into_inner();
+        // ark: the archive entry writer of io::scp.
+        let mut ark = Vec::new();
+        for (k, m) in &items {
+            super::super::scp::write_entry(&mut ark, k, m).unwrap();
+        }
+        // npy: ndarray-npy, one matrix.
+        let mut npy = Vec::new();
+        items[0].1.write_npy(&mut npy).unwrap();
+        for piece in [1, 2, 1000] {
+            let at = |name: &str| dir.path().join(format!("{piece}-{name}"));
+            let plan = |name: &str, n: usize| Output::plan(&at(name), None, &[], n, false).unwrap();
+            in_pieces(&plan("f.npz", 4), &items, piece);
+            assert!(
+                std::fs::read(at("f.npz")).unwrap() == npz,
+                "npz, pieces of {piece}"
+            );
+            in_pieces(&plan("f.ark", 4), &items, piece);
+            assert!(
+                std::fs::read(at("f.ark")).unwrap() == ark,
+                "ark, pieces of {piece}"
+            );
+            in_pieces(&plan("f.npy", 1), &items[..1], piece);
+            assert!(
+                std::fs::read(at("f.npy")).unwrap() == npy,
+                "npy, pieces of {piece}"
+            );
+            // A directory names its files with safe keys (`/` becomes `_`).
+            let safe: Vec<_> = items
+                .iter()
+                .map(|(k, m)| (Format::NpyDir.key(k), m.clone()))
+                .collect();
+            in_pieces(&plan("dir", 4), &safe, piece);
+            for (k, m) in &safe {
+                let mut want = Vec::new();
+                m.write_npy(&mut want).unwrap();
+                let got = std::fs::read(at("dir").join(format!("{k}.npy")));
+                assert!(got.unwrap() == want, "{k}.npy, pieces of {piece}");
+            }
+        }
+    }
+
+    #[test]
+    fn text_formats_by_hand() {
+        let dir = tempfile::tempdir().unwrap();
+        let items = vec![
+            (
+                "u1".to_string(),
+                ndarray::array![[1.0f32, -0.5], [2.25, 3.0]],
+            ),
+            ("u2".to_string(), ndarray::array![[0.125f32, 7.0]]),
+        ];
+        for piece in [1, 5] {
+            let txt = dir.path().join(format!("{piece}.txt"));
+            in_pieces(
+                &Output::plan(&txt, None, &[], 2, false).unwrap(),
+                &items,
+                piece,
+            );
+            assert_eq!(
+                std::fs::read_to_string(&txt).unwrap(),
+                "u1  [\n  1 -0.5\n  2.25 3 ]\nu2  [\n  0.125 7 ]\n"
+            );
+            let csv = dir.path().join(format!("{piece}.csv"));
+            in_pieces(
+                &Output::plan(&csv, None, &[], 2, false).unwrap(),
+                &items,
+                piece,
+            );
+            assert_eq!(
+                std::fs::read_to_string(&csv).unwrap(),
+                "utterance,frame,f0,f1\nu1,0,1,-0.5\nu1,1,2.25,3\nu2,0,0.125,7\n"
+            );
+        }
+        let empty = dir.path().join("empty.csv");
+        in_pieces(&Output::plan(&empty, None, &[], 0, false).unwrap(), &[], 1);
+        assert_eq!(
+            std::fs::read_to_string(&empty).unwrap(),
+            "utterance,frame\n"
+        );
+    }
+
+    #[test]
+    fn rows_beyond_or_short_of_the_announced_count_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.ark");
+        let out = Output::plan(&path, None, &[], 1, false).unwrap();
+        let e = out
+            .write_with(&mut |sink| {
+                sink.begin("u", 2, 3)?;
+                sink.rows(&[0.0; 6])?;
+                sink.rows(&[0.0; 3])
+            })
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "3 values for `u` after 2 of its 2 rows of 3");
+        let e = out
+            .write_with(&mut |sink| {
+                sink.begin("u", 2, 3)?;
+                sink.rows(&[0.0; 3])?;
+                sink.end()
+            })
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "`u` was announced with 2 rows but 1 were computed");
+        assert!(!path.exists(), "nothing is left behind");
+    }
 
     #[test]
     fn keys_drop_the_common_directory() {

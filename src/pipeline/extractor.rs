@@ -58,6 +58,16 @@ fn speed(u: &Utterance, wave: Waveform) -> Result<Waveform> {
     }
 }
 
+/// Where CMVN takes its statistics from.
+pub(super) enum CmvnSource<'a> {
+    /// No normalisation.
+    None,
+    /// The utterance's own statistics.
+    Utterance,
+    /// Statistics computed beforehand over the utterance's set.
+    Pooled(&'a CmvnStats),
+}
+
 /// A built pipeline ready to turn audio into features.
 #[derive(Debug)]
 pub struct Extractor {
@@ -65,7 +75,7 @@ pub struct Extractor {
     pub pipeline: Pipeline,
     /// The built chain (framing and stages).
     pub frontend: Frontend,
-    deltas: Deltas,
+    pub(super) deltas: Deltas,
     /// Base seed for dither (mixed with each utterance's name).
     pub seed: u64,
     /// Global CMVN statistics stored with a trained model (mode `global`), used as they are.
@@ -121,17 +131,21 @@ impl Extractor {
         };
         let geometry = &self.frontend.framing.geometry;
         let frames = geometry.num_frames(kept.min(usize::MAX as f64) as usize) as f64;
-        let widest = self
-            .frontend
+        let widest = self.widest() as f64;
+        let f32s = samples * info.channels as f64 + 2.0 * kept + 2.0 * frames * widest;
+        let bytes = file_bytes as f64 + 4.0 * f32s + 4.0 * frames * self.dim() as f64;
+        (bytes, frames)
+    }
+
+    /// The widest block of frames on the way: framing's, a stage's, or post-processing's.
+    pub(super) fn widest(&self) -> usize {
+        self.frontend
             .stages
             .iter()
             .map(|s| s.dim())
             .chain([self.frontend.framing.dim(), self.dim()])
             .max()
-            .unwrap_or(1) as f64;
-        let f32s = samples * info.channels as f64 + 2.0 * kept + 2.0 * frames * widest;
-        let bytes = file_bytes as f64 + 4.0 * f32s + 4.0 * frames * self.dim() as f64;
-        (bytes, frames)
+            .unwrap_or(1)
     }
 
     /// How to read audio for this pipeline: its channel choice, its rate, resampling on or off.
@@ -236,39 +250,15 @@ impl Extractor {
     /// so an utterance's features are the same alone or in a batch. Mode `utterance` uses the
     /// utterance's own statistics and `none` nothing; both ignore `pooled`.
     pub fn post_one(&self, mut x: Array2<f32>, pooled: Option<&CmvnStats>) -> Result<Array2<f32>> {
-        let cmvn = &self.pipeline.post.cmvn;
-        match (cmvn.mode, pooled) {
-            (CmvnMode::None, _) => {}
-            (CmvnMode::Utterance, _) => {
+        let norm_vars = self.pipeline.post.cmvn.norm_vars;
+        match self.cmvn_source(pooled, x.ncols())? {
+            CmvnSource::None => {}
+            CmvnSource::Utterance => {
                 let mut st = CmvnStats::new(x.ncols());
                 st.accumulate(x.view());
-                st.apply(&mut x, cmvn.norm_vars);
+                st.apply(&mut x, norm_vars);
             }
-            (CmvnMode::Speaker | CmvnMode::Global, Some(st)) => {
-                if st.sum.len() != x.ncols() {
-                    return Err(Error::format(
-                        &self.pipeline.path,
-                        format!(
-                            "post.cmvn: statistics of {} dimensions for features of {}",
-                            st.sum.len(),
-                            x.ncols()
-                        ),
-                    ));
-                }
-                st.apply(&mut x, cmvn.norm_vars);
-            }
-            (mode @ (CmvnMode::Speaker | CmvnMode::Global), None) => {
-                return Err(Error::format(
-                    &self.pipeline.path,
-                    format!(
-                        "post.cmvn mode `{}` pools {}: these features have no such set (give a \
-                         corpus, --corpus; from Python, compute_many with speakers), or use mode \
-                         utterance",
-                        format!("{mode:?}").to_lowercase(),
-                        mode.scope()
-                    ),
-                ));
-            }
+            CmvnSource::Pooled(st) => st.apply(&mut x, norm_vars),
         }
         if self.pipeline.post.deltas.order > 0 {
             x = self.deltas.apply(x.view());
@@ -279,6 +269,43 @@ impl Extractor {
         } else {
             x
         })
+    }
+
+    /// Where `post.cmvn` takes its statistics from for `dim`-wide frames, given the pooled
+    /// statistics of the utterance's set (see [`post_one`](Self::post_one)); refuses pooled
+    /// statistics of another width, and pooled modes without statistics.
+    pub(super) fn cmvn_source<'a>(
+        &self,
+        pooled: Option<&'a CmvnStats>,
+        dim: usize,
+    ) -> Result<CmvnSource<'a>> {
+        let cmvn = &self.pipeline.post.cmvn;
+        match (cmvn.mode, pooled) {
+            (CmvnMode::None, _) => Ok(CmvnSource::None),
+            (CmvnMode::Utterance, _) => Ok(CmvnSource::Utterance),
+            (CmvnMode::Speaker | CmvnMode::Global, Some(st)) => {
+                if st.sum.len() != dim {
+                    return Err(Error::format(
+                        &self.pipeline.path,
+                        format!(
+                            "post.cmvn: statistics of {} dimensions for features of {dim}",
+                            st.sum.len(),
+                        ),
+                    ));
+                }
+                Ok(CmvnSource::Pooled(st))
+            }
+            (mode @ (CmvnMode::Speaker | CmvnMode::Global), None) => Err(Error::format(
+                &self.pipeline.path,
+                format!(
+                    "post.cmvn mode `{}` pools {}: these features have no such set (give a \
+                     corpus, --corpus; from Python, compute_many with speakers), or use mode \
+                     utterance",
+                    format!("{mode:?}").to_lowercase(),
+                    mode.scope()
+                ),
+            )),
+        }
     }
 
     /// [`post_one`](Self::post_one) of every utterance, in parallel; `pooled[i]` (when given) is

@@ -20,6 +20,7 @@ pub mod extractor;
 pub mod hmm;
 pub mod online;
 pub mod stage_options;
+pub mod stream;
 
 use std::path::{Path, PathBuf};
 

@@ -12,10 +12,11 @@
 
 use ndarray::ArrayView2;
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::frontend::framing::{FrameGeometry, Framing};
-use crate::frontend::{Frontend, first_non_finite};
+use crate::frontend::{Frames, Frontend, first_non_finite};
 use crate::pipeline::Pipeline;
 
 /// Feature extraction over a stream of audio chunks (one utterance per instance).
@@ -211,31 +212,59 @@ impl OnlineFeatures {
         Ok(())
     }
 
+    /// Compute frames `self.ready..ready` and append them. Without dither every frame depends
+    /// on its own samples only, so a long run of frames is split into blocks computed in
+    /// parallel (rayon), with rows identical to one block's; with dither the frames draw from one
+    /// generator in order, so they are computed in one block.
     fn compute_frames(&mut self, ready: usize) -> Result<()> {
-        let framed = self.frontend.framing.frames(
-            &self.buffer,
-            self.offset,
-            self.total,
-            self.ready..ready,
-            &mut self.rng,
-        )?;
-        let out = self.frontend.run_stages(framed);
-        if let Some((f, c)) = first_non_finite(&out.data) {
-            return Err(Error::invalid(format!(
-                "non-finite features: frame {} of the `{}` output is {} (column {c})",
-                self.ready + f,
-                self.frontend.output_kind(),
-                out.data[[f, c]]
-            )));
+        let range = self.ready..ready;
+        let threads = rayon::current_num_threads();
+        let parallel = self.frontend.framing.opts.dither == 0.0
+            && threads > 1
+            && range.len() >= 2 * PARALLEL_MIN_FRAMES;
+        let (fe, buffer, offset, total) = (&self.frontend, &self.buffer, self.offset, self.total);
+        let block = |r: std::ops::Range<usize>, rng: &mut ChaCha8Rng| -> Result<Frames> {
+            let framed = fe.framing.frames(buffer, offset, total, r, rng)?;
+            Ok(fe.run_stages(framed))
+        };
+        let blocks: Vec<(usize, Frames)> = if parallel {
+            let step = range.len().div_ceil(threads).max(PARALLEL_MIN_FRAMES);
+            let starts: Vec<usize> = range.clone().step_by(step).collect();
+            starts
+                .into_par_iter()
+                .map(|s| {
+                    // Not drawn from: there is no dither.
+                    let mut rng = Framing::dither_rng(0);
+                    block(s..(s + step).min(range.end), &mut rng).map(|f| (s, f))
+                })
+                .collect::<Result<_>>()?
+        } else {
+            vec![(range.start, block(range.clone(), &mut self.rng)?)]
+        };
+        for (start, out) in &blocks {
+            if let Some((f, c)) = first_non_finite(&out.data) {
+                return Err(Error::invalid(format!(
+                    "non-finite features: frame {} of the `{}` output is {} (column {c})",
+                    start + f,
+                    self.frontend.output_kind(),
+                    out.data[[f, c]]
+                )));
+            }
         }
-        match out.data.as_slice() {
-            Some(rows) => self.frames.extend_from_slice(rows),
-            None => self.frames.extend(out.data.iter()),
+        for (_, out) in blocks {
+            match out.data.as_slice() {
+                Some(rows) => self.frames.extend_from_slice(rows),
+                None => self.frames.extend(out.data.iter()),
+            }
         }
         self.ready = ready;
         Ok(())
     }
 }
+
+/// Fewest frames in a block computed on its own thread: below this the threads' start costs
+/// more than they save.
+const PARALLEL_MIN_FRAMES: usize = 256;
 
 /// Frames computable from the first `n` samples (Kaldi's `NumFrames` with `flush`): without
 /// `snip_edges`, before the end is known only frames that end inside the samples seen.
