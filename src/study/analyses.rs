@@ -6,7 +6,9 @@ use std::path::Path;
 use crate::corpus::Split;
 use crate::error::{Error, Result};
 use crate::model::ModelKind;
-use crate::study::experiment::{AlignmentPlot, Experiment, Group, Row};
+use crate::study::experiment::{
+    AlignmentPlot, Experiment, FilterPlot, Group, HiddenPlot, Row, VowelPlot,
+};
 use crate::study::filters::first_layer_filters;
 use crate::study::hidden::{HiddenOptions, LayerScore, hidden_layers};
 use crate::study::seeds::{Summary, summarise};
@@ -63,205 +65,19 @@ pub fn analyses(env: &Env, exp: &Experiment, out: &Path, rows: &[Row]) -> Result
     let runs = summarise(rows);
 
     if runs.iter().any(|r| r.group == Group::Deep) {
-        // Mean over seeds, with ± one sample sd as error bars.
-        let series = |groups: &[Group], label: &str| {
-            let mut pts: Vec<(f64, f64, f64)> = runs
-                .iter()
-                .filter(|r| groups.contains(&r.group))
-                .map(|r| {
-                    (
-                        r.params as f64,
-                        100.0 * r.state_accuracy.mean,
-                        100.0 * r.state_accuracy.sd,
-                    )
-                })
-                .collect();
-            pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-            viz::Series::new(label, pts.iter().map(|p| (p.0, p.1)).collect())
-                .with_errors(pts.iter().map(|p| p.2).collect())
-        };
-        let mut all = vec![series(&[Group::Deep], "deep: L hidden layers")];
-        // The shallow curve starts at the 1-layer net of the depth grid.
-        let mut shallow = series(&[Group::Shallow], "one hidden layer, same parameters");
-        if let Some(one) = runs
-            .iter()
-            .find(|r| r.group == Group::Deep && r.layers == 1)
-        {
-            shallow
-                .points
-                .insert(0, (one.params as f64, 100.0 * one.state_accuracy.mean));
-            shallow.errors.insert(0, 100.0 * one.state_accuracy.sd);
-        }
-        all.push(shallow);
-        if runs.iter().any(|r| r.group == Group::Wide) {
-            all.push(series(&[Group::Wide], "one much wider hidden layer"));
-        }
-        let gmms: Vec<&Summary> = runs.iter().filter(|r| r.kind == ModelKind::Gmm).collect();
-        if !gmms.is_empty() {
-            all.push(
-                viz::Series::new(
-                    "GMM",
-                    gmms.iter()
-                        .map(|r| (r.params as f64, 100.0 * r.state_accuracy.mean))
-                        .collect(),
-                )
-                .with_errors(gmms.iter().map(|r| 100.0 * r.state_accuracy.sd).collect()),
-            );
-        }
-        for ext in ["png", "svg"] {
-            viz::accuracy_vs_params(
-                &out.join(format!("accuracy-vs-params.{ext}")),
-                &all,
-                "Deep vs shallow at equal parameters",
-                "tied-state frame accuracy (%)",
-            )?;
-        }
-        extras.figures.push((
-            "accuracy-vs-params.png".into(),
-            format!(
-                "Tied-state frame accuracy against parameter count: deep nets, one-hidden-layer \
-                 nets of the same size{}; points are means over seeds ({}), bars ± one sample \
-                 standard deviation.",
-                if runs.iter().any(|r| r.group == Group::Wide) {
-                    " and much wider one-hidden-layer nets"
-                } else {
-                    ""
-                },
-                seeds_of(&runs, &[Group::Deep, Group::Shallow, Group::Wide])
-            ),
-        ));
+        depth_figure(&runs, out, &mut extras)?;
     }
-
     if runs.iter().any(|r| r.group == Group::CurveDeep) {
-        let curve = |g: Group, label: &str| {
-            let pts: Vec<&Summary> = runs.iter().filter(|r| r.group == g).collect();
-            viz::Series::new(
-                label,
-                pts.iter()
-                    .map(|r| (r.train_frames.mean, 100.0 * r.state_accuracy.mean))
-                    .collect(),
-            )
-            .with_errors(pts.iter().map(|r| 100.0 * r.state_accuracy.sd).collect())
-        };
-        let deep = runs.iter().find(|r| r.group == Group::CurveDeep);
-        let shallow = runs.iter().find(|r| r.group == Group::CurveShallow);
-        let mut all = vec![curve(
-            Group::CurveDeep,
-            &format!("deep {}", deep.map_or("", |r| r.spec.as_str())),
-        )];
-        if let Some(s) = shallow {
-            all.push(curve(
-                Group::CurveShallow,
-                &format!("one hidden layer, same parameters ({})", s.spec),
-            ));
-        }
-        for ext in ["png", "svg"] {
-            viz::line_plot(
-                &out.join(format!("learning-curve.{ext}")),
-                &all,
-                "Learning curves: deep vs shallow at equal parameters",
-                "labelled training frames (shares of the training speakers)",
-                "tied-state frame accuracy (%)",
-                false,
-            )?;
-        }
-        extras.figures.push((
-            "learning-curve.png".into(),
-            format!(
-                "Tied-state frame accuracy against the training data, as shares of the training \
-                 speakers (whole speakers drawn with each run's seed); points are means over \
-                 seeds ({}), bars ± one sample standard deviation.",
-                seeds_of(&runs, &[Group::CurveDeep, Group::CurveShallow])
-            ),
-        ));
+        curve_figure(&runs, out, &mut extras)?;
     }
-
     if let Some(h) = &exp.hidden {
-        let opts = h.options();
-        for (k, run) in std::iter::once(&h.run).chain(&h.runs).enumerate() {
-            let trained = load(run)?;
-            // The first run's figures keep their old names; further runs carry theirs.
-            let prefix = if k == 0 {
-                "hidden".to_string()
-            } else {
-                format!("hidden-{run}")
-            };
-            let rep = hidden_layers(env, &trained, &opts, &out.join(&prefix))?;
-            // The report names the sentences analysed, chosen from the corpus when none were
-            // given.
-            let mut used = opts.clone();
-            used.sentences = Some(rep.sentences.clone());
-            extras.figures.push((
-                format!("{prefix}-tsne.png"),
-                format!(
-                    "t-SNE of `{}` through `{run}` ({}) for {} of the {} speakers, one colour per \
-                     speaker, circles women, triangles men, layer by layer; each panel's scores \
-                     are over all speakers, with their chance levels.",
-                    rep.sentences[0],
-                    trained.pipeline.name,
-                    rep.shown.len(),
-                    rep.speakers.len()
-                ),
-            ));
-            extras.figures.push((
-                format!("{prefix}-pca.png"),
-                "The same frames projected on their first two principal components.".to_string(),
-            ));
-            extras.hidden.push(HiddenSummary {
-                run: run.clone(),
-                pipeline: trained.pipeline.name.clone(),
-                speakers: rep.speakers.len(),
-                shown: rep.shown,
-                scores: rep.scores,
-                control: rep.control,
-                control_seed: rep.control_seed,
-                options: used,
-            });
-        }
+        hidden_analyses(env, h, &load, out, &mut extras)?;
     }
-
     if let Some(v) = &exp.vowels {
-        let trained = load(&v.run)?;
-        let mut opts = VowelOptions::default();
-        if let Some(l) = &v.layers {
-            opts.layers = l.clone();
-        }
-        let rep = vowel_maps(env, &trained, &opts, &out.join("vowels"))?;
-        extras.figures.push((
-            "vowels.png".into(),
-            format!(
-                "Vowel frames of the test speakers through `{}`, layer by layer (t-SNE, one \
-                 colour per vowel), beside the vowels' places on the F1/F2 chart; each panel \
-                 gives the vowel k-NN score with its chance level and the random start's score.",
-                v.run
-            ),
-        ));
-        extras.vowels = Some((v.run.clone(), rep));
+        vowel_analysis(env, v, &load, out, &mut extras)?;
     }
-
     if let Some(f) = &exp.filters {
-        let trained = load(&f.run)?;
-        let mut drawn = String::new();
-        for ext in ["png", "svg"] {
-            drawn = first_layer_filters(&trained, &out.join(format!("filters.{ext}")))?;
-        }
-        extras.figures.push((
-            "filters.png".into(),
-            format!(
-                "What `{}` learns from the power spectrogram (first seed): {drawn}.",
-                f.run
-            ),
-        ));
-        for run in &f.runs {
-            let trained = load(run)?;
-            for ext in ["png", "svg"] {
-                drawn = first_layer_filters(&trained, &out.join(format!("filters-{run}.{ext}")))?;
-            }
-            extras.figures.push((
-                format!("filters-{run}.png"),
-                format!("The learned front end of `{run}` (first seed): {drawn}."),
-            ));
-        }
+        filter_figures(f, &load, out, &mut extras)?;
     }
 
     if let Some(a) = &exp.alignment {
@@ -286,6 +102,235 @@ pub fn analyses(env: &Env, exp: &Experiment, out: &Path, rows: &[Row]) -> Result
         }
     }
     Ok(extras)
+}
+
+/// Accuracy against parameters: deep, matched shallow, wide nets and the GMMs, over seeds.
+fn depth_figure(runs: &[Summary], out: &Path, extras: &mut Extras) -> Result<()> {
+    // Mean over seeds, with ± one sample sd as error bars.
+    let series = |groups: &[Group], label: &str| {
+        let mut pts: Vec<(f64, f64, f64)> = runs
+            .iter()
+            .filter(|r| groups.contains(&r.group))
+            .map(|r| {
+                (
+                    r.params as f64,
+                    100.0 * r.state_accuracy.mean,
+                    100.0 * r.state_accuracy.sd,
+                )
+            })
+            .collect();
+        pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        viz::Series::new(label, pts.iter().map(|p| (p.0, p.1)).collect())
+            .with_errors(pts.iter().map(|p| p.2).collect())
+    };
+    let mut all = vec![series(&[Group::Deep], "deep: L hidden layers")];
+    // The shallow curve starts at the 1-layer net of the depth grid.
+    let mut shallow = series(&[Group::Shallow], "one hidden layer, same parameters");
+    if let Some(one) = runs
+        .iter()
+        .find(|r| r.group == Group::Deep && r.layers == 1)
+    {
+        shallow
+            .points
+            .insert(0, (one.params as f64, 100.0 * one.state_accuracy.mean));
+        shallow.errors.insert(0, 100.0 * one.state_accuracy.sd);
+    }
+    all.push(shallow);
+    if runs.iter().any(|r| r.group == Group::Wide) {
+        all.push(series(&[Group::Wide], "one much wider hidden layer"));
+    }
+    let gmms: Vec<&Summary> = runs.iter().filter(|r| r.kind == ModelKind::Gmm).collect();
+    if !gmms.is_empty() {
+        all.push(
+            viz::Series::new(
+                "GMM",
+                gmms.iter()
+                    .map(|r| (r.params as f64, 100.0 * r.state_accuracy.mean))
+                    .collect(),
+            )
+            .with_errors(gmms.iter().map(|r| 100.0 * r.state_accuracy.sd).collect()),
+        );
+    }
+    for ext in ["png", "svg"] {
+        viz::accuracy_vs_params(
+            &out.join(format!("accuracy-vs-params.{ext}")),
+            &all,
+            "Deep vs shallow at equal parameters",
+            "tied-state frame accuracy (%)",
+        )?;
+    }
+    extras.figures.push((
+        "accuracy-vs-params.png".into(),
+        format!(
+            "Tied-state frame accuracy against parameter count: deep nets, one-hidden-layer \
+             nets of the same size{}; points are means over seeds ({}), bars ± one sample \
+             standard deviation.",
+            if runs.iter().any(|r| r.group == Group::Wide) {
+                " and much wider one-hidden-layer nets"
+            } else {
+                ""
+            },
+            seeds_of(runs, &[Group::Deep, Group::Shallow, Group::Wide])
+        ),
+    ));
+    Ok(())
+}
+
+/// The learning curve of the deep net and its matched shallow net.
+fn curve_figure(runs: &[Summary], out: &Path, extras: &mut Extras) -> Result<()> {
+    let curve = |g: Group, label: &str| {
+        let pts: Vec<&Summary> = runs.iter().filter(|r| r.group == g).collect();
+        viz::Series::new(
+            label,
+            pts.iter()
+                .map(|r| (r.train_frames.mean, 100.0 * r.state_accuracy.mean))
+                .collect(),
+        )
+        .with_errors(pts.iter().map(|r| 100.0 * r.state_accuracy.sd).collect())
+    };
+    let deep = runs.iter().find(|r| r.group == Group::CurveDeep);
+    let shallow = runs.iter().find(|r| r.group == Group::CurveShallow);
+    let mut all = vec![curve(
+        Group::CurveDeep,
+        &format!("deep {}", deep.map_or("", |r| r.spec.as_str())),
+    )];
+    if let Some(s) = shallow {
+        all.push(curve(
+            Group::CurveShallow,
+            &format!("one hidden layer, same parameters ({})", s.spec),
+        ));
+    }
+    for ext in ["png", "svg"] {
+        viz::line_plot(
+            &out.join(format!("learning-curve.{ext}")),
+            &all,
+            "Learning curves: deep vs shallow at equal parameters",
+            "labelled training frames (shares of the training speakers)",
+            "tied-state frame accuracy (%)",
+            false,
+        )?;
+    }
+    extras.figures.push((
+        "learning-curve.png".into(),
+        format!(
+            "Tied-state frame accuracy against the training data, as shares of the training \
+             speakers (whole speakers drawn with each run's seed); points are means over \
+             seeds ({}), bars ± one sample standard deviation.",
+            seeds_of(runs, &[Group::CurveDeep, Group::CurveShallow])
+        ),
+    ));
+    Ok(())
+}
+
+/// The hidden-layer study of every run it names.
+fn hidden_analyses(
+    env: &Env,
+    h: &HiddenPlot,
+    load: &dyn Fn(&str) -> Result<Trained>,
+    out: &Path,
+    extras: &mut Extras,
+) -> Result<()> {
+    let opts = h.options();
+    for (k, run) in std::iter::once(&h.run).chain(&h.runs).enumerate() {
+        let trained = load(run)?;
+        // The first run's figures keep their old names; further runs carry theirs.
+        let prefix = if k == 0 {
+            "hidden".to_string()
+        } else {
+            format!("hidden-{run}")
+        };
+        let rep = hidden_layers(env, &trained, &opts, &out.join(&prefix))?;
+        // The report names the sentences analysed, chosen from the corpus when none were
+        // given.
+        let mut used = opts.clone();
+        used.sentences = Some(rep.sentences.clone());
+        extras.figures.push((
+            format!("{prefix}-tsne.png"),
+            format!(
+                "t-SNE of `{}` through `{run}` ({}) for {} of the {} speakers, one colour per \
+                 speaker, circles women, triangles men, layer by layer; each panel's scores \
+                 are over all speakers, with their chance levels.",
+                rep.sentences[0],
+                trained.pipeline.name,
+                rep.shown.len(),
+                rep.speakers.len()
+            ),
+        ));
+        extras.figures.push((
+            format!("{prefix}-pca.png"),
+            "The same frames projected on their first two principal components.".to_string(),
+        ));
+        extras.hidden.push(HiddenSummary {
+            run: run.clone(),
+            pipeline: trained.pipeline.name.clone(),
+            speakers: rep.speakers.len(),
+            shown: rep.shown,
+            scores: rep.scores,
+            control: rep.control,
+            control_seed: rep.control_seed,
+            options: used,
+        });
+    }
+    Ok(())
+}
+
+/// Vowel maps layer by layer.
+fn vowel_analysis(
+    env: &Env,
+    v: &VowelPlot,
+    load: &dyn Fn(&str) -> Result<Trained>,
+    out: &Path,
+    extras: &mut Extras,
+) -> Result<()> {
+    let trained = load(&v.run)?;
+    let mut opts = VowelOptions::default();
+    if let Some(l) = &v.layers {
+        opts.layers = l.clone();
+    }
+    let rep = vowel_maps(env, &trained, &opts, &out.join("vowels"))?;
+    extras.figures.push((
+        "vowels.png".into(),
+        format!(
+            "Vowel frames of the test speakers through `{}`, layer by layer (t-SNE, one \
+             colour per vowel), beside the vowels' places on the F1/F2 chart; each panel \
+             gives the vowel k-NN score with its chance level and the random start's score.",
+            v.run
+        ),
+    ));
+    extras.vowels = Some((v.run.clone(), rep));
+    Ok(())
+}
+
+/// The filters of a plain first layer and of every learned front end named.
+fn filter_figures(
+    f: &FilterPlot,
+    load: &dyn Fn(&str) -> Result<Trained>,
+    out: &Path,
+    extras: &mut Extras,
+) -> Result<()> {
+    let trained = load(&f.run)?;
+    let mut drawn = String::new();
+    for ext in ["png", "svg"] {
+        drawn = first_layer_filters(&trained, &out.join(format!("filters.{ext}")))?;
+    }
+    extras.figures.push((
+        "filters.png".into(),
+        format!(
+            "What `{}` learns from the power spectrogram (first seed): {drawn}.",
+            f.run
+        ),
+    ));
+    for run in &f.runs {
+        let trained = load(run)?;
+        for ext in ["png", "svg"] {
+            drawn = first_layer_filters(&trained, &out.join(format!("filters-{run}.{ext}")))?;
+        }
+        extras.figures.push((
+            format!("filters-{run}.png"),
+            format!("The learned front end of `{run}` (first seed): {drawn}."),
+        ));
+    }
+    Ok(())
 }
 
 /// Align the test speakers with `trained` into `out/alignment/`, and draw one of their

@@ -373,77 +373,18 @@ pub fn hidden_layers(
 ) -> Result<HiddenReport> {
     opts.validate()?;
     let dnn = dnn_of(trained, "the hidden-layer plot")?;
-    let depth = dnn.layers().len() - 1;
-    if let Some(&l) = opts.layers.iter().find(|&&l| l > depth) {
-        return Err(Error::invalid(format!(
-            "layer {l} does not exist: the network has {depth} hidden layers (0 = input)"
-        )));
-    }
-    if opts.k == 0 {
-        return Err(Error::invalid("the k-NN scores need k >= 1"));
-    }
+    check_layers(dnn, opts)?;
     let sentences = match &opts.sentences {
         Some(s) => s.clone(),
         None => choose_sentences(env.corpus)?,
     };
-    if sentences.len() < 2 {
-        return Err(Error::invalid(format!(
-            "the speaker measures compare sentences: give at least 2, got {sentences:?}"
-        )));
-    }
-    let plotted = &sentences[0];
-    let sentence_of = |u: &str| sentences.iter().position(|s| s.eq_ignore_ascii_case(u));
-    let utts: Vec<_> = env
-        .corpus
-        .utterances
-        .iter()
-        .filter(|u| sentence_of(&u.sentence).is_some())
-        .collect();
-    let mut speakers: Vec<(String, Gender)> = utts
-        .iter()
-        .filter(|u| sentence_of(&u.sentence) == Some(0))
-        .map(|u| (u.speaker.clone(), u.gender))
-        .collect();
-    speakers.sort();
-    speakers.dedup();
-    if speakers.len() < 2 {
-        return Err(Error::format(
-            &env.corpus.root,
-            format!(
-                "{} speaker(s) say sentence `{plotted}`: the analysis needs at least 2",
-                speakers.len()
-            ),
-        ));
-    }
+    let sel = Selection::of(env.corpus, sentences)?;
     let extractor = trained.extractor()?;
-    let set = env.load("sentence feats", &utts, &extractor)?;
-    let phones = PhoneSet::timit();
+    let set = env.load("sentence feats", &sel.utts, &extractor)?;
     // Without a phone alignment on every utterance, every frame is used and no phone measure
     // is made (a corpus of audio alone).
-    let unlabelled = utts.iter().any(|u| !u.has_alignment());
-
-    let mut frames = Frames {
-        utt: Vec::new(),
-        speaker: Vec::new(),
-        sentence: Vec::new(),
-        phone: Vec::new(),
-        speakers: speakers.len(),
-    };
-    for (ui, u) in set.utts.iter().enumerate() {
-        let si = speakers.iter().position(|s| s.0 == u.speaker);
-        let sent = sentence_of(&u.sentence).expect("only the analysed sentences were loaded");
-        for l in &u.labels {
-            if !unlabelled && l.is_none() {
-                continue;
-            }
-            frames.utt.push(ui);
-            frames.speaker.push(si.unwrap_or(speakers.len() + ui));
-            frames.sentence.push(sent);
-            if let (false, Some(l)) = (unlabelled, l) {
-                frames.phone.push(phones.fold_48_to_39(l.phone) as usize);
-            }
-        }
-    }
+    let unlabelled = sel.utts.iter().any(|u| !u.has_alignment());
+    let frames = sel.frames(&set, unlabelled);
 
     let control_seed = trained.about.seed;
     let fresh = random_start(dnn, control_seed)?;
@@ -465,7 +406,7 @@ pub fn hidden_layers(
     }
 
     // 2-D maps of every stride-th frame of the plotted sentence, for a few speakers.
-    let genders: Vec<Gender> = speakers.iter().map(|s| s.1).collect();
+    let genders: Vec<Gender> = sel.speakers.iter().map(|s| s.1).collect();
     let shown = pick_speakers(&genders, opts.shown_speakers.max(1));
     let pick: Vec<usize> = (0..frames.utt.len())
         .filter(|&i| frames.sentence[i] == 0 && shown.contains(&frames.speaker[i]))
@@ -480,12 +421,151 @@ pub fn hidden_layers(
                 .expect("picked")
         })
         .collect();
-    // Women take the even colours and men the odd ones: alike colours differ in shape too.
+    let styles = speaker_styles(&sel.speakers, &shown);
+    let sub: Vec<Array2<f32>> = mats.iter().map(|m| m.select(Axis(0), &pick)).collect();
+    let heading = format!(
+        "`{}` by {} of {} speakers, {} {} fed from `{}`",
+        sel.sentences[0],
+        shown.len(),
+        sel.speakers.len(),
+        trained.about.kind.name().to_uppercase(),
+        trained.about.spec,
+        trained.about.from
+    );
+    let note = format!(
+        "scores over all {} speakers and {}{}; chance levels computed from the candidates (k-NN) and test frames (probe)",
+        sel.speakers.len(),
+        sel.sentences.join(" + "),
+        if unlabelled {
+            " (no phone labels: every frame, speaker k-NN over any phone)"
+        } else {
+            ""
+        }
+    );
+    let maps = Maps {
+        sub: &sub,
+        labels: &labels,
+        scores: &scores,
+        styles: &styles,
+        title: format!("{heading}\n{note}"),
+    };
+    let figures = maps.draw(env, opts, stem)?;
+    Ok(HiddenReport {
+        scores,
+        control,
+        control_seed,
+        speakers: sel.speakers.into_iter().map(|s| s.0).collect(),
+        sentences: sel.sentences,
+        unlabelled,
+        shown: styles.into_iter().map(|s| s.name).collect(),
+        figures,
+    })
+}
+
+/// An error unless every requested layer exists and k >= 1.
+fn check_layers(dnn: &Dnn, opts: &HiddenOptions) -> Result<()> {
+    let depth = dnn.layers().len() - 1;
+    if let Some(&l) = opts.layers.iter().find(|&&l| l > depth) {
+        return Err(Error::invalid(format!(
+            "layer {l} does not exist: the network has {depth} hidden layers (0 = input)"
+        )));
+    }
+    if opts.k == 0 {
+        return Err(Error::invalid("the k-NN scores need k >= 1"));
+    }
+    Ok(())
+}
+
+/// The utterances of the analysed sentences and the speakers who say the first (plotted) one.
+struct Selection<'a> {
+    sentences: Vec<String>,
+    utts: Vec<&'a crate::corpus::Utterance>,
+    speakers: Vec<(String, Gender)>,
+}
+
+impl<'a> Selection<'a> {
+    fn of(corpus: &'a Corpus, sentences: Vec<String>) -> Result<Selection<'a>> {
+        if sentences.len() < 2 {
+            return Err(Error::invalid(format!(
+                "the speaker measures compare sentences: give at least 2, got {sentences:?}"
+            )));
+        }
+        let sentence_of = |u: &str| sentences.iter().position(|s| s.eq_ignore_ascii_case(u));
+        let utts: Vec<_> = corpus
+            .utterances
+            .iter()
+            .filter(|u| sentence_of(&u.sentence).is_some())
+            .collect();
+        let mut speakers: Vec<(String, Gender)> = utts
+            .iter()
+            .filter(|u| sentence_of(&u.sentence) == Some(0))
+            .map(|u| (u.speaker.clone(), u.gender))
+            .collect();
+        speakers.sort();
+        speakers.dedup();
+        if speakers.len() < 2 {
+            return Err(Error::format(
+                &corpus.root,
+                format!(
+                    "{} speaker(s) say sentence `{}`: the analysis needs at least 2",
+                    speakers.len(),
+                    sentences[0]
+                ),
+            ));
+        }
+        Ok(Selection {
+            sentences,
+            utts,
+            speakers,
+        })
+    }
+
+    fn sentence_of(&self, u: &str) -> Option<usize> {
+        self.sentences
+            .iter()
+            .position(|s| s.eq_ignore_ascii_case(u))
+    }
+
+    /// Every frame of `set` that is scored: labelled ones, or all when `unlabelled`.
+    fn frames(&self, set: &crate::train::dataset::FrameSet, unlabelled: bool) -> Frames {
+        let phones = PhoneSet::timit();
+        let speakers = &self.speakers;
+        let mut frames = Frames {
+            utt: Vec::new(),
+            speaker: Vec::new(),
+            sentence: Vec::new(),
+            phone: Vec::new(),
+            speakers: speakers.len(),
+        };
+        for (ui, u) in set.utts.iter().enumerate() {
+            let si = speakers.iter().position(|s| s.0 == u.speaker);
+            let sent = self
+                .sentence_of(&u.sentence)
+                .expect("only the analysed sentences were loaded");
+            for l in &u.labels {
+                if !unlabelled && l.is_none() {
+                    continue;
+                }
+                frames.utt.push(ui);
+                frames.speaker.push(si.unwrap_or(speakers.len() + ui));
+                frames.sentence.push(sent);
+                if let (false, Some(l)) = (unlabelled, l) {
+                    frames.phone.push(phones.fold_48_to_39(l.phone) as usize);
+                }
+            }
+        }
+        frames
+    }
+}
+
+/// Colour and marker of each shown speaker. Women take the even colours and men the odd ones:
+/// alike colours differ in shape too.
+fn speaker_styles(speakers: &[(String, Gender)], shown: &[usize]) -> Vec<viz::LabelStyle> {
     let count = |g: Gender| shown.iter().filter(|&&s| speakers[s].1 == g).count();
     let pairs = 2 * count(Gender::Female).max(count(Gender::Male));
     let (mut women, mut men, mut unknown) = (0, 0, 0);
     let mut styles: Vec<viz::LabelStyle> = Vec::new();
-    for &s in &shown {
+    for &s in shown {
         let (name, g) = (&speakers[s].0, speakers[s].1);
         let (slot, shape) = match g {
             Gender::Female => (2 * post_inc(&mut women), viz::Shape::Circle),
@@ -498,80 +578,70 @@ pub fn hidden_layers(
             shape,
         });
     }
-    let sub: Vec<Array2<f32>> = mats.iter().map(|m| m.select(Axis(0), &pick)).collect();
-    env.observer.begin("t-SNE", 0);
-    let tsne_opts = viz::TsneOptions {
-        perplexity: opts
-            .perplexity
-            .min((pick.len().saturating_sub(1) / 3) as f32),
-        seed: opts.seed,
-        ..Default::default()
-    };
-    let maps = viz::tsne_many(
-        &sub.iter().map(|m| m.view()).collect::<Vec<_>>(),
-        &tsne_opts,
-    );
-    env.observer.end();
-    let maps = maps?;
-    let tsne_panels: Vec<viz::Panel> = maps
-        .into_iter()
-        .zip(&scores)
-        .map(|(p, sc)| {
-            viz::Panel::new(panel_title(sc), p, labels.clone()).axes("t-SNE 1", "t-SNE 2")
-        })
-        .collect();
-    let pca_panels: Vec<viz::Panel> = sub
-        .iter()
-        .zip(&scores)
-        .map(|(m, sc)| {
-            Ok(
-                viz::Panel::new(panel_title(sc), viz::pca(m.view(), 2)?, labels.clone())
-                    .axes("PC 1", "PC 2"),
-            )
-        })
-        .collect::<Result<_>>()?;
-    let heading = format!(
-        "`{plotted}` by {} of {} speakers, {} {} fed from `{}`",
-        shown.len(),
-        speakers.len(),
-        trained.about.kind.name().to_uppercase(),
-        trained.about.spec,
-        trained.about.from
-    );
-    let note = format!(
-        "scores over all {} speakers and {}{}; chance levels computed from the candidates (k-NN) and test frames (probe)",
-        speakers.len(),
-        sentences.join(" + "),
-        if unlabelled {
-            " (no phone labels: every frame, speaker k-NN over any phone)"
-        } else {
-            ""
+    styles
+}
+
+/// The t-SNE and PCA figures of the picked frames, one panel per layer.
+struct Maps<'a> {
+    sub: &'a [Array2<f32>],
+    labels: &'a [usize],
+    scores: &'a [LayerScore],
+    styles: &'a [viz::LabelStyle],
+    title: String,
+}
+
+impl Maps<'_> {
+    /// Draw `<stem>-tsne` and `<stem>-pca` as PNG and SVG; the paths written.
+    fn draw(&self, env: &Env, opts: &HiddenOptions, stem: &Path) -> Result<Vec<PathBuf>> {
+        let points = self.sub.first().map_or(0, |m| m.nrows());
+        env.observer.begin("t-SNE", 0);
+        let tsne_opts = viz::TsneOptions {
+            perplexity: opts.perplexity.min((points.saturating_sub(1) / 3) as f32),
+            seed: opts.seed,
+            ..Default::default()
+        };
+        let maps = viz::tsne_many(
+            &self.sub.iter().map(|m| m.view()).collect::<Vec<_>>(),
+            &tsne_opts,
+        );
+        env.observer.end();
+        let maps = maps?;
+        let tsne_panels: Vec<viz::Panel> = maps
+            .into_iter()
+            .zip(self.scores)
+            .map(|(p, sc)| {
+                viz::Panel::new(panel_title(sc), p, self.labels.to_vec()).axes("t-SNE 1", "t-SNE 2")
+            })
+            .collect();
+        let pca_panels: Vec<viz::Panel> = self
+            .sub
+            .iter()
+            .zip(self.scores)
+            .map(|(m, sc)| {
+                Ok(viz::Panel::new(
+                    panel_title(sc),
+                    viz::pca(m.view(), 2)?,
+                    self.labels.to_vec(),
+                )
+                .axes("PC 1", "PC 2"))
+            })
+            .collect::<Result<_>>()?;
+        let mut figures = Vec::new();
+        for (kind, name, panels) in [("tsne", "t-SNE", &tsne_panels), ("pca", "PCA", &pca_panels)] {
+            for ext in ["png", "svg"] {
+                let path = with_suffix(stem, &format!("-{kind}.{ext}"));
+                viz::scatter_panels_styled(
+                    &path,
+                    panels,
+                    self.styles,
+                    &format!("{name} of {}", self.title),
+                    "speaker",
+                )?;
+                figures.push(path);
+            }
         }
-    );
-    let mut figures = Vec::new();
-    for (kind, name, panels) in [("tsne", "t-SNE", &tsne_panels), ("pca", "PCA", &pca_panels)] {
-        for ext in ["png", "svg"] {
-            let path = with_suffix(stem, &format!("-{kind}.{ext}"));
-            viz::scatter_panels_styled(
-                &path,
-                panels,
-                &styles,
-                &format!("{name} of {heading}\n{note}"),
-                "speaker",
-            )?;
-            figures.push(path);
-        }
+        Ok(figures)
     }
-    Ok(HiddenReport {
-        scores,
-        control,
-        control_seed,
-        speakers: speakers.into_iter().map(|s| s.0).collect(),
-        sentences,
-        unlabelled,
-        shown: styles.into_iter().map(|s| s.name).collect(),
-        figures,
-    })
 }
 
 /// `*n`, then add one.

@@ -103,45 +103,11 @@ pub fn vowel_maps(
     stem: &Path,
 ) -> Result<VowelReport> {
     let dnn = dnn_of(trained, "the vowel maps")?;
-    let depth = dnn.layers().len() - 1;
-    if let Some(&l) = opts.layers.iter().find(|&&l| l > depth) {
-        return Err(Error::invalid(format!(
-            "vowel maps: layer {l} does not exist: the network has {depth} hidden layers"
-        )));
-    }
-    if opts.layers.is_empty() || opts.k == 0 || opts.shown_per_vowel == 0 {
-        return Err(Error::invalid(
-            "vowel maps: give at least one layer, k >= 1 and shown_per_vowel >= 1",
-        ));
-    }
-    let phones = PhoneSet::timit();
-    let vowel_of: Vec<Option<usize>> = (0..phones.p39.len() as u16)
-        .map(|id| {
-            VOWEL_FORMANTS
-                .iter()
-                .position(|v| v.0 == phones.p39.name(id))
-        })
-        .collect();
-    if let Some(v) = VOWEL_FORMANTS.iter().find(|v| phones.p39.id(v.0).is_none()) {
-        return Err(Error::invalid(format!(
-            "vowel `{}` is not in the 39-phone set",
-            v.0
-        )));
-    }
+    check_options(dnn, opts)?;
     let utts = env.utterances(Split::Test);
     let extractor = Extractor::new(&trained.pipeline)?;
     let set = env.load("test feats (vowels)", &utts, &extractor)?;
-    // (utterance, frame, vowel) of every vowel frame, in one order for every layer.
-    let mut picked: Vec<(usize, usize, usize)> = Vec::new();
-    for (ui, u) in set.utts.iter().enumerate() {
-        for (t, l) in u.labels.iter().enumerate() {
-            if let Some(l) = l
-                && let Some(v) = vowel_of[phones.fold_48_to_39(l.phone) as usize]
-            {
-                picked.push((ui, t, v));
-            }
-        }
-    }
+    let picked = vowel_frames(&set)?;
     let vowel: Vec<usize> = picked.iter().map(|p| p.2).collect();
     let utt: Vec<usize> = picked.iter().map(|p| p.0).collect();
     let mut frames = vec![0usize; VOWEL_FORMANTS.len()];
@@ -210,6 +176,70 @@ pub fn vowel_maps(
         },
     );
     env.observer.end();
+    let figures = draw(trained, opts, stem, tsne?, &scores, &labels)?;
+    Ok(VowelReport {
+        scores,
+        frames,
+        control_seed,
+        k: opts.k,
+        figures,
+    })
+}
+
+/// An error unless every layer exists and the counts are at least 1.
+fn check_options(dnn: &crate::model::dnn::Dnn, opts: &VowelOptions) -> Result<()> {
+    let depth = dnn.layers().len() - 1;
+    if let Some(&l) = opts.layers.iter().find(|&&l| l > depth) {
+        return Err(Error::invalid(format!(
+            "vowel maps: layer {l} does not exist: the network has {depth} hidden layers"
+        )));
+    }
+    if opts.layers.is_empty() || opts.k == 0 || opts.shown_per_vowel == 0 {
+        return Err(Error::invalid(
+            "vowel maps: give at least one layer, k >= 1 and shown_per_vowel >= 1",
+        ));
+    }
+    Ok(())
+}
+
+/// (utterance, frame, vowel) of every vowel frame of `set`, in one order for every layer.
+fn vowel_frames(set: &crate::train::dataset::FrameSet) -> Result<Vec<(usize, usize, usize)>> {
+    let phones = PhoneSet::timit();
+    let vowel_of: Vec<Option<usize>> = (0..phones.p39.len() as u16)
+        .map(|id| {
+            VOWEL_FORMANTS
+                .iter()
+                .position(|v| v.0 == phones.p39.name(id))
+        })
+        .collect();
+    if let Some(v) = VOWEL_FORMANTS.iter().find(|v| phones.p39.id(v.0).is_none()) {
+        return Err(Error::invalid(format!(
+            "vowel `{}` is not in the 39-phone set",
+            v.0
+        )));
+    }
+    let mut picked: Vec<(usize, usize, usize)> = Vec::new();
+    for (ui, u) in set.utts.iter().enumerate() {
+        for (t, l) in u.labels.iter().enumerate() {
+            if let Some(l) = l
+                && let Some(v) = vowel_of[phones.fold_48_to_39(l.phone) as usize]
+            {
+                picked.push((ui, t, v));
+            }
+        }
+    }
+    Ok(picked)
+}
+
+/// The vowel chart beside one t-SNE panel per layer, as `<stem>.png` and `<stem>.svg`.
+fn draw(
+    trained: &Trained,
+    opts: &VowelOptions,
+    stem: &Path,
+    tsne: Vec<Array2<f32>>,
+    scores: &[VowelScore],
+    labels: &[usize],
+) -> Result<Vec<PathBuf>> {
     let chart = Array2::from_shape_fn((VOWEL_FORMANTS.len(), 2), |(i, j)| {
         if j == 0 {
             VOWEL_FORMANTS[i].2
@@ -225,7 +255,7 @@ pub fn vowel_maps(
         )
         .axes("F2 (Hz)", "F1 (Hz)"),
     ];
-    for (map, sc) in tsne?.into_iter().zip(&scores) {
+    for (map, sc) in tsne.into_iter().zip(scores) {
         panels.push(
             viz::Panel::new(
                 format!(
@@ -241,7 +271,7 @@ pub fn vowel_maps(
                     100.0 * sc.random_start.accuracy,
                 ),
                 map,
-                labels.clone(),
+                labels.to_vec(),
             )
             .axes("t-SNE 1", "t-SNE 2"),
         );
@@ -275,13 +305,7 @@ pub fn vowel_maps(
         )?;
         figures.push(path);
     }
-    Ok(VowelReport {
-        scores,
-        frames,
-        control_seed,
-        k: opts.k,
-        figures,
-    })
+    Ok(figures)
 }
 
 /// Nine colours told apart at a glance: the seven of Okabe & Ito, then two more (a brown and a
