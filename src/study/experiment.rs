@@ -742,54 +742,62 @@ impl Experiment {
                 },
             )?;
         }
+        // The nets of the depth grid and the learning curve: DNN settings over one pipeline and
+        // cut, with the section's seeds and line.
+        let mut add_net = |arm: &Arm,
+                           run: String,
+                           group: Group,
+                           layers: usize,
+                           fraction: f64,
+                           dnn: &DnnPatch,
+                           matched: Option<HiddenSpec>|
+         -> Result<()> {
+            add(
+                run,
+                group,
+                layers,
+                fraction,
+                arm.seeds,
+                arm.line,
+                &|name, seed| {
+                    self.pipeline_for(
+                        name,
+                        arm.pipeline,
+                        arm.from,
+                        None,
+                        Some(dnn),
+                        matched.clone(),
+                        seed,
+                        arm.line,
+                    )
+                },
+            )
+        };
         if let Some(g) = &self.depth {
+            let arm = Arm {
+                pipeline: &g.pipeline,
+                from: g.from,
+                seeds: g.seeds.as_ref(),
+                line: self.lines.depth.at,
+            };
             for &l in &g.layers {
                 let spec = HiddenSpec::uniform(l, g.width);
                 let deep = DnnPatch {
                     hidden: Some(spec.clone()),
                     ..g.dnn.clone()
                 };
-                add(
+                add_net(
+                    &arm,
                     format!("deep-{spec}"),
                     Group::Deep,
                     l,
                     1.0,
-                    g.seeds.as_ref(),
-                    self.lines.depth.at,
-                    &|name, seed| {
-                        self.pipeline_for(
-                            name,
-                            &g.pipeline,
-                            g.from,
-                            None,
-                            Some(&deep),
-                            None,
-                            seed,
-                            self.lines.depth.at,
-                        )
-                    },
+                    &deep,
+                    None,
                 )?;
                 if g.matched && l > 1 {
-                    add(
-                        format!("shallow-as-{spec}"),
-                        Group::Shallow,
-                        l,
-                        1.0,
-                        g.seeds.as_ref(),
-                        self.lines.depth.at,
-                        &|name, seed| {
-                            self.pipeline_for(
-                                name,
-                                &g.pipeline,
-                                g.from,
-                                None,
-                                Some(&g.dnn),
-                                Some(spec.clone()),
-                                seed,
-                                self.lines.depth.at,
-                            )
-                        },
-                    )?;
+                    let name = format!("shallow-as-{spec}");
+                    add_net(&arm, name, Group::Shallow, l, 1.0, &g.dnn, Some(spec))?;
                 }
             }
             for &w in &g.wide {
@@ -798,29 +806,24 @@ impl Experiment {
                     hidden: Some(spec.clone()),
                     ..g.dnn.clone()
                 };
-                add(
+                add_net(
+                    &arm,
                     format!("wide-{spec}"),
                     Group::Wide,
                     1,
                     1.0,
-                    g.seeds.as_ref(),
-                    self.lines.depth.at,
-                    &|name, seed| {
-                        self.pipeline_for(
-                            name,
-                            &g.pipeline,
-                            g.from,
-                            None,
-                            Some(&wide),
-                            None,
-                            seed,
-                            self.lines.depth.at,
-                        )
-                    },
+                    &wide,
+                    None,
                 )?;
             }
         }
         if let Some(c) = &self.curve {
+            let arm = Arm {
+                pipeline: &c.pipeline,
+                from: c.from,
+                seeds: c.seeds.as_ref(),
+                line: self.lines.curve.at,
+            };
             let spec = HiddenSpec::uniform(c.layers, c.width);
             let deep = DnnPatch {
                 hidden: Some(spec.clone()),
@@ -831,46 +834,19 @@ impl Experiment {
                     self.error_at(self.lines.curve.fractions, format!("curve.fractions: {e}"))
                 })?;
                 let pc = (100.0 * f).round();
-                add(
-                    format!("curve-{spec}-{pc}pc"),
-                    Group::CurveDeep,
-                    c.layers,
-                    f,
-                    c.seeds.as_ref(),
-                    self.lines.curve.at,
-                    &|name, seed| {
-                        self.pipeline_for(
-                            name,
-                            &c.pipeline,
-                            c.from,
-                            None,
-                            Some(&deep),
-                            None,
-                            seed,
-                            self.lines.curve.at,
-                        )
-                    },
-                )?;
+                let name = format!("curve-{spec}-{pc}pc");
+                add_net(&arm, name, Group::CurveDeep, c.layers, f, &deep, None)?;
                 if c.layers > 1 {
-                    add(
-                        format!("curve-shallow-as-{spec}-{pc}pc"),
+                    let name = format!("curve-shallow-as-{spec}-{pc}pc");
+                    let matched = Some(spec.clone());
+                    add_net(
+                        &arm,
+                        name,
                         Group::CurveShallow,
                         c.layers,
                         f,
-                        c.seeds.as_ref(),
-                        self.lines.curve.at,
-                        &|name, seed| {
-                            self.pipeline_for(
-                                name,
-                                &c.pipeline,
-                                c.from,
-                                None,
-                                Some(&c.dnn),
-                                Some(spec.clone()),
-                                seed,
-                                self.lines.curve.at,
-                            )
-                        },
+                        &c.dnn,
+                        matched,
                     )?;
                 }
             }
@@ -882,6 +858,15 @@ impl Experiment {
     pub fn first_of<'p>(plan: &'p [Planned], run: &str) -> Option<&'p Planned> {
         plan.iter().find(|p| p.run == run)
     }
+}
+
+/// One section of generated nets (the depth grid or the learning curve): its pipeline, cut,
+/// seeds and line.
+struct Arm<'a> {
+    pipeline: &'a Path,
+    from: Option<StageKind>,
+    seeds: Option<&'a Vec<u64>>,
+    line: usize,
 }
 
 /// A run's name becomes a directory under `runs/`: it must be a plain file name.
