@@ -209,11 +209,13 @@ pub fn grid_counts(
     scores: ArrayView2<f32>,
     scratch: &mut SearchScratch,
 ) -> Result<Vec<EditCounts>> {
+    // The transcript once, for every point.
+    let reference = reference_of(corpus, id)?
+        .ok_or_else(|| Error::invalid(format!("utterance {id}: no transcript to score")))?;
     grid.iter()
         .map(|d| {
-            d.decode_utt(corpus, id, scores, scratch)?
-                .counts
-                .ok_or_else(|| Error::invalid(format!("utterance {id}: no transcript to score")))
+            let (hyp, _) = d.recognise(id, scores, scratch)?;
+            Ok(score_phones(&reference, &hyp, PhoneSet::timit()))
         })
         .collect()
 }
@@ -394,28 +396,42 @@ impl PhoneDecoder {
         scores: ArrayView2<f32>,
         scratch: &mut SearchScratch,
     ) -> Result<UttDecode> {
-        let phones = PhoneSet::timit();
-        let utt = corpus
-            .utterance(id)
-            .ok_or_else(|| Error::invalid(format!("utterance {id} is not in the corpus")))?;
-        // Audio without a transcript is recognised, not scored.
-        let reference = if utt.phones.is_empty() {
-            None
-        } else {
-            Some(phones48(&utt.phones, phones, &utt.phone_file)?)
-        };
+        let reference = reference_of(corpus, id)?;
+        let (hyp, reached_final) = self.recognise(id, scores, scratch)?;
+        Ok(UttDecode {
+            id: id.to_string(),
+            counts: reference.map(|r| score_phones(&r, &hyp, PhoneSet::timit())),
+            hyp,
+            reached_final,
+        })
+    }
+
+    /// The recognised phones (48-set ids) of utterance `id`'s search `scores`, and whether the
+    /// best path reached the end.
+    fn recognise(
+        &self,
+        id: &str,
+        scores: ArrayView2<f32>,
+        scratch: &mut SearchScratch,
+    ) -> Result<(Vec<u16>, bool)> {
         let decoded = self
             .graph
             .decode_with(scores, scratch)
             .map_err(|e| Error::invalid(format!("utterance {id}: {e}")))?;
-        let hyp = decoded.phone_ids();
-        Ok(UttDecode {
-            id: id.to_string(),
-            counts: reference.map(|r| score_phones(&r, &hyp, phones)),
-            hyp,
-            reached_final: decoded.reached_final,
-        })
+        Ok((decoded.phone_ids(), decoded.reached_final))
     }
+}
+
+/// Utterance `id`'s transcript as the 48-set sequence scored against; none for audio without a
+/// transcript (recognised, not scored).
+fn reference_of(corpus: &Corpus, id: &str) -> Result<Option<Vec<u16>>> {
+    let utt = corpus
+        .utterance(id)
+        .ok_or_else(|| Error::invalid(format!("utterance {id} is not in the corpus")))?;
+    if utt.phones.is_empty() {
+        return Ok(None);
+    }
+    phones48(&utt.phones, PhoneSet::timit(), &utt.phone_file).map(Some)
 }
 
 impl Decoding {
