@@ -1047,8 +1047,18 @@ pub fn csv(rows: &[Row]) -> String {
     );
     for r in rows {
         let (x, a) = (&r.result, &r.result.about);
+        // per_tuned, tuned_acoustic_scale, tuned_insertion_penalty, tuned_on
+        let tuned = x.tuned.as_ref().map_or(",,,".to_string(), |t| {
+            format!(
+                "{:.5},{},{},{}",
+                t.per,
+                t.acoustic_scale,
+                t.insertion_penalty,
+                t.chosen_on.name()
+            )
+        });
         s.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.5},{:.5},{},{},{},{},{},{:.2}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.5},{:.5},{},{},{:.2}\n",
             x.name,
             r.run,
             a.seed,
@@ -1066,18 +1076,7 @@ pub fn csv(rows: &[Row]) -> String {
             x.state_accuracy,
             x.phone_accuracy,
             x.per.map_or(String::new(), |p| format!("{p:.5}")),
-            x.tuned
-                .as_ref()
-                .map_or(String::new(), |t| format!("{:.5}", t.per)),
-            x.tuned
-                .as_ref()
-                .map_or(String::new(), |t| t.acoustic_scale.to_string()),
-            x.tuned
-                .as_ref()
-                .map_or(String::new(), |t| t.insertion_penalty.to_string()),
-            x.tuned
-                .as_ref()
-                .map_or(String::new(), |t| t.chosen_on.name().to_string()),
+            tuned,
             a.train_seconds
         ));
     }
