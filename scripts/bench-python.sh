@@ -8,8 +8,7 @@
 #
 #   scripts/bench-python.sh [--runs N] [--timit DIR] [--markdown FILE]
 # Uses the virtual environment $ASRPIPE_VENV (default .venv) with the wheel installed
-# (scripts/test.sh makes one) and the benchmark-only packages of scripts/requirements-bench.txt
-# (pip install -r scripts/requirements-bench.txt; torchaudio as that file says).
+# (scripts/test.sh makes one) and the peers of scripts/requirements-bench-python.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=3 timit=${ASRPIPE_TIMIT_SAMPLE:-../shared/corpora/timit-sample} markdown=""
