@@ -25,12 +25,36 @@ py="${ASRPIPE_VENV:-.venv}/bin/python"
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 one() { RAYON_NUM_THREADS=$1 MATMUL_NUM_THREADS=$1 OMP_NUM_THREADS=$1 "$py" scripts/bench_python.py --timit "$timit" --runs "$runs" --mode "$2"; }
 start=$(load)
-out=$(
+# The issue's targets read off the table: asrpipe's per-call rate against kaldi-native-fbank and
+# against the fastest peer, and compute_many's gain from 1 to 2 threads.
+targets() {
+  awk -F' *[|] *' '
+    { x = $4; sub(/x$/, "", x); gsub(/,/, "", x) }
+    x !~ /^[0-9.]+$/ { next }
+    $3 == "asrpipe Pipeline.compute" { ours[$2] = x; next }
+    $3 ~ /^asrpipe compute_many [(]1 thread/ { one[$2] = x; next }
+    $3 ~ /^asrpipe compute_many [(]2 threads/ { two[$2] = x; next }
+    $3 ~ /^asrpipe/ { next }
+    $3 ~ /^kaldi-native-fbank/ { knf[$2] = x }
+    x + 0 > best[$2] + 0 { best[$2] = x; who[$2] = $3 }
+    END {
+      for (k in ours) {
+        printf "%s: asrpipe Pipeline.compute is %.1fx kaldi-native-fbank and %.1fx the fastest peer (%s); compute_many runs %.2fx faster on 2 threads than on 1.\n",
+          k, ours[k] / knf[k], ours[k] / best[k], who[k], two[k] / one[k]
+      }
+    }' <<<"$1" | sort
+}
+table=$(
   echo "| features | implementation | x real time | max abs diff from asrpipe |"
   echo "|---|---|---|---|"
   one 1 one
   one 1 many
   one 2 many
+)
+out=$(
+  echo "$table"
+  echo
+  targets "$table"
   echo
   echo "$(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p')), best of $runs runs;" \
     "load average $start at the start, $(load) at the end (1, 5, 15 min)"
