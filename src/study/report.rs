@@ -8,6 +8,7 @@ use std::path::Path;
 use crate::corpus::Corpus;
 use crate::error::Result;
 use crate::io::json::write_json;
+use crate::model::ModelKind;
 use crate::study::analyses::{Extras, HiddenSummary};
 use crate::study::claims::{self, Cut};
 use crate::study::experiment::{Experiment, Group, Row, csv};
@@ -492,6 +493,36 @@ fn claims_section(
     md
 }
 
+/// The runs whose seeds all gave the same scores, and why: a "± 0.0" there is exact, not a small
+/// spread, and the claims' noise then comes from the other arm alone.
+fn repeated_seeds(runs: &[Summary]) -> String {
+    // The mean of equal values can differ from them in the last bit, so "no spread" is a bound.
+    let none = |s: &Stat| s.sd < 1e-12;
+    let exact = |s: &Option<Stat>| s.as_ref().is_none_or(none);
+    let same: Vec<&Summary> = runs
+        .iter()
+        .filter(|r| {
+            r.seeds.len() > 1 && none(&r.state_accuracy) && none(&r.phone_accuracy) && exact(&r.per)
+        })
+        .collect();
+    if same.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = same.iter().map(|r| format!("`{}`", r.run)).collect();
+    let why = if same.iter().all(|r| r.kind == ModelKind::Gmm) {
+        "a GMM initialised by splitting (`init: split`, the default: HTK's mixing up from one \
+         Gaussian per state, the heaviest Gaussian split along its widest dimension) makes no \
+         random choice, so its seeds repeat one model"
+    } else {
+        "their training made no random choice that changed the scores"
+    };
+    format!(
+        "Every seed of {} gave the same scores: {why}. Their ± 0.0 is exact, and in the claims \
+         the noise then comes from the other run's seeds alone.\n\n",
+        names.join(", ")
+    )
+}
+
 /// Write report.md, results.csv and results.json into `out`.
 pub fn write(
     out: &Path,
@@ -521,6 +552,7 @@ pub fn write(
             "Runs trained once per seed show the mean ± the sample standard deviation over \
              their seeds (n and the seeds in the table); `results.csv` has one row per seed.\n\n",
         );
+        md.push_str(&repeated_seeds(&runs));
     }
     md.push_str(&claims_section(
         exp,
@@ -621,5 +653,48 @@ mod tests {
         let p = corpus_paragraph(&corpus);
         assert!(!p.contains("Synthetic"), "{p}");
         assert!(p.contains("`sa1`") && p.contains("`sa2`"), "{p}");
+    }
+
+    fn summary(run: &str, kind: ModelKind, accuracies: &[f64]) -> Summary {
+        let stat = Stat::of(accuracies).unwrap();
+        Summary {
+            run: run.into(),
+            group: Group::Suffix,
+            layers: 0,
+            fraction: 1.0,
+            kind,
+            from: "dct".into(),
+            spec: String::new(),
+            params: 0,
+            seeds: (1..=accuracies.len() as u64).collect(),
+            kept: Vec::new(),
+            state_accuracy: stat,
+            phone_accuracy: stat,
+            per: None,
+            per_tuned: None,
+            tuned_on: None,
+            train_frames: stat,
+            train_seconds: stat,
+        }
+    }
+
+    #[test]
+    fn runs_whose_seeds_repeat_one_model_are_named_with_the_reason() {
+        let gmm = summary("gmm-mfcc", ModelKind::Gmm, &[0.1, 0.1, 0.1]);
+        let dnn = summary("dnn-log", ModelKind::Dnn, &[0.5, 0.52, 0.49]);
+        let one = summary("gmm-once", ModelKind::Gmm, &[0.5]);
+        let text = repeated_seeds(&[gmm.clone(), dnn.clone(), one]);
+        assert!(
+            text.starts_with("Every seed of `gmm-mfcc` gave the same scores: a GMM"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("dnn-log") && !text.contains("gmm-once"),
+            "{text}"
+        );
+        let same_dnn = summary("dnn-same", ModelKind::Dnn, &[0.5, 0.5]);
+        let text = repeated_seeds(&[gmm, same_dnn]);
+        assert!(text.contains("`gmm-mfcc`, `dnn-same`") && text.contains("no random choice that"));
+        assert_eq!(repeated_seeds(&[dnn]), "");
     }
 }
