@@ -53,7 +53,7 @@ for t in 1 2; do
       { cat "$dir/log" >&2; exit 1; }
     read -r wall user sys <"$dir/time"
     if [[ -z $best ]] || (($(echo "$wall < $best" | bc))); then
-      best=$wall best_cpu=$(echo "$user + $sys" | bc)
+      best=$wall best_cpu=$(printf %.2f "$(echo "$user + $sys" | bc)")
     fi
   done
   xrt=$(echo "$hour_secs / $best" | bc)
@@ -63,7 +63,7 @@ done
 cmp -s "$dir/hour-1.npz" "$dir/hour-2.npz" || { echo "1 and 2 threads wrote different bytes" >&2; exit 1; }
 
 out=$(
-  echo "| measurement | x real time | wall s (best) | CPU s | target |"
+  echo "| measurement | x real time | wall s (best) | CPU s (user + system, that run) | target |"
   echo "| --- | ---: | ---: | ---: | ---: |"
   printf '%s\n' "${rows[@]}"
   echo
