@@ -1,11 +1,13 @@
 //! Feature extraction speed on audio held in memory, as `scripts/bench-features.sh` reports it:
-//! `cargo run --release --example bench_features -- DIR [PIPELINE] [THREADS...]`
+//! `cargo run --release --example bench_features -- DIR [PIPELINE] [STAGE] [THREADS...]`
 //! prints one tab-separated line per thread count: seconds, audio seconds, x real time.
+//! A stage name (`filterbank`, say) cuts the pipeline after that stage.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use asrpipe::audio::Waveform;
+use asrpipe::frontend::StageKind;
 use asrpipe::pipeline::Pipeline;
 use asrpipe::pipeline::extractor::Extractor;
 use rayon::prelude::*;
@@ -33,12 +35,15 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let dir = PathBuf::from(
         args.first()
-            .expect("usage: bench_features DIR [PIPELINE] [THREADS...]"),
+            .expect("usage: bench_features DIR [PIPELINE] [STAGE] [THREADS...]"),
     );
-    let pipeline = match args.get(1) {
+    let mut pipeline = match args.get(1) {
         Some(p) if p.ends_with(".yaml") => Pipeline::load(Path::new(p)).expect("pipeline"),
         _ => Pipeline::kaldi_mfcc(),
     };
+    if let Some(stage) = args.iter().skip(1).find_map(|a| StageKind::parse(a)) {
+        pipeline = pipeline.until(stage).expect("a stage of the pipeline");
+    }
     let threads: Vec<usize> = args.iter().skip(1).filter_map(|a| a.parse().ok()).collect();
     let threads = if threads.is_empty() {
         vec![1, 2]

@@ -25,23 +25,10 @@ while [[ $# -gt 0 ]]; do
     *) echo "unknown argument $1 (see the top of $0)" >&2; exit 2 ;;
   esac
 done
-if [[ ! -d $timit ]]; then echo "$timit: no TIMIT sample there (give --timit DIR)" >&2; exit 1; fi
-for tool in /usr/bin/time sox; do
-  command -v "$tool" >/dev/null || { echo "$tool is missing (apt-get install time sox)" >&2; exit 1; }
-done
-
 cargo build -q --release --bin asrpipe
 bin=${CARGO_TARGET_DIR:-target}/release/asrpipe
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-
-# One hour of audio: every TIMIT utterance in order, repeated until past 3600 s, then cut.
-mapfile -t wavs < <(find "$timit" -name '*.wav' -o -name '*.WAV' | sort)
-if [[ ${#wavs[@]} -eq 0 ]]; then echo "$timit: no .wav files" >&2; exit 1; fi
-list=()
-for _ in $(seq 8); do list+=("${wavs[@]}"); done
-sox "${list[@]}" -r 16000 -c 1 -b 16 "$dir/hour.wav" trim 0 3600
-hour_secs=$(printf %.0f "$(soxi -D "$dir/hour.wav")")
+# shellcheck source=bench-hour.sh
+source scripts/bench-hour.sh
 
 # measure NAME COMMAND...: one table row from GNU time's report.
 rows=()

@@ -1,12 +1,13 @@
 //! DCT: orthonormal DCT-II of the log filter bank, keeping the first coefficients, then Kaldi's
 //! cepstral lifter 1 + Q/2 sin(pi i / Q). With `use_energy`, c0 is replaced by the log frame energy.
-//! The transform is one matrix product over the whole utterance.
+//! The transform is one matrix product per block of frames.
 
-use ndarray::{Array1, Array2};
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 
 use super::framing::EnergyMode;
 use super::log::{check_energy_floor, energy_mode, floored_log_energy};
-use super::{Frames, Stage, StageKind};
+use super::{Stage, StageKind, StageScratch};
 use crate::error::{Error, Result};
 use crate::options;
 
@@ -103,16 +104,18 @@ impl Stage for Dct {
         self.opts.num_ceps
     }
 
-    fn process(&self, input: Frames) -> Frames {
-        let mut data = input.data.dot(&self.matrix);
-        if let (Some(energy), true) = (&input.log_energy, self.opts.use_energy) {
+    fn process_into(
+        &self,
+        input: ArrayView2<f32>,
+        energy: Option<&[f32]>,
+        mut output: ArrayViewMut2<f32>,
+        _scratch: &mut StageScratch,
+    ) {
+        general_mat_mul(1.0, &input, &self.matrix, 0.0, &mut output);
+        if let (Some(energy), true) = (energy, self.opts.use_energy) {
             for (f, &e) in energy.iter().enumerate() {
-                data[[f, 0]] = floored_log_energy(e, self.opts.energy_floor);
+                output[[f, 0]] = floored_log_energy(e, self.opts.energy_floor);
             }
-        }
-        Frames {
-            data,
-            log_energy: input.log_energy,
         }
     }
 }
@@ -120,6 +123,7 @@ impl Stage for Dct {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::frontend::Frames;
     use ndarray::array;
 
     #[test]

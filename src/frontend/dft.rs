@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
-use ndarray::Array2;
+use ndarray::{ArrayView2, ArrayViewMut2};
 use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 
 use super::spectrogram::spectrum_value;
-use super::{Frames, Stage, StageKind};
+use super::{Stage, StageKind, StageScratch};
 use crate::error::{Error, Result};
 use crate::options;
 
@@ -77,55 +77,70 @@ impl Stage for Dft {
         2 * self.num_bins()
     }
 
-    fn process(&self, input: Frames) -> Frames {
+    fn process_into(
+        &self,
+        input: ArrayView2<f32>,
+        _energy: Option<&[f32]>,
+        mut output: ArrayViewMut2<f32>,
+        scratch: &mut StageScratch,
+    ) {
         let bins = self.num_bins();
-        let mut out = Array2::<f32>::zeros((input.num_frames(), 2 * bins));
-        self.each_spectrum(&input, &mut out, |spec, row| {
+        self.each_spectrum(input, &mut output, scratch, |spec, row| {
             let (re, im) = row.split_at_mut(bins);
             for ((r, i), c) in re.iter_mut().zip(im.iter_mut()).zip(spec) {
                 *r = c.re as f32;
                 *i = c.im as f32;
             }
         });
-        Frames {
-            data: out,
-            log_energy: input.log_energy,
-        }
     }
 
-    fn fused_spectrum(&self, input: &Frames, power: bool) -> Option<Array2<f32>> {
-        // The spectrogram of the rows `process` would give, without writing them out.
-        let mut out = Array2::<f32>::zeros((input.num_frames(), self.num_bins()));
-        self.each_spectrum(input, &mut out, |spec, row| {
+    fn fuses_spectrum(&self) -> bool {
+        true
+    }
+
+    fn fused_spectrum_into(
+        &self,
+        input: ArrayView2<f32>,
+        power: bool,
+        mut output: ArrayViewMut2<f32>,
+        scratch: &mut StageScratch,
+    ) {
+        // The spectrogram of the rows `process_into` would give, without writing them out.
+        self.each_spectrum(input, &mut output, scratch, |spec, row| {
             for (o, c) in row.iter_mut().zip(spec) {
                 *o = spectrum_value(c.re as f32, c.im as f32, power);
             }
         });
-        Some(out)
     }
 }
 
 impl Dft {
     /// Transform each frame of `input` and let `write` fill the matching row of `out` from its
-    /// bins 0..=N/2. The buffers live for the whole block, not per frame.
+    /// bins 0..=N/2. The transform's input, output and scratch live in `scratch`: sized on first
+    /// use, then reused for every frame of every block.
     fn each_spectrum(
         &self,
-        input: &Frames,
-        out: &mut Array2<f32>,
+        input: ArrayView2<f32>,
+        out: &mut ArrayViewMut2<f32>,
+        scratch: &mut StageScratch,
         mut write: impl FnMut(&[Complex<f64>], &mut [f32]),
     ) {
-        let mut buf = vec![0.0f64; self.fft_length];
-        let mut spec = vec![Complex::new(0.0f64, 0.0); self.num_bins()];
-        let mut scratch = self.fft.make_scratch_vec();
-        for (frame, mut row) in input.data.outer_iter().zip(out.outer_iter_mut()) {
+        let bins = self.num_bins();
+        let complex_len = bins + self.fft.get_scratch_len();
+        scratch.real.resize(self.fft_length, 0.0);
+        scratch.complex.resize(complex_len, Complex::new(0.0, 0.0));
+        let buf = &mut scratch.real[..self.fft_length];
+        let (spec, fft_scratch) = scratch.complex[..complex_len].split_at_mut(bins);
+        for (frame, mut row) in input.outer_iter().zip(out.outer_iter_mut()) {
+            let frame = frame.as_slice().expect("contiguous rows");
             for (b, &x) in buf.iter_mut().zip(frame) {
                 *b = x as f64;
             }
             buf[self.frame_length..].fill(0.0);
             self.fft
-                .process_with_scratch(&mut buf, &mut spec, &mut scratch)
+                .process_with_scratch(buf, spec, fft_scratch)
                 .expect("buffer sizes match the plan");
-            write(&spec, row.as_slice_mut().expect("contiguous rows"));
+            write(spec, row.as_slice_mut().expect("contiguous rows"));
         }
     }
 }
@@ -133,6 +148,8 @@ impl Dft {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::frontend::Frames;
+    use ndarray::Array2;
 
     #[test]
     fn pure_tone_lands_in_its_bin() {

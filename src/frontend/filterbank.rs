@@ -2,10 +2,10 @@
 //! spectrogram. Each triangle touches only a few bins, so weights are stored as (first bin, run of
 //! weights) and applied as short dot products: ~10x fewer operations than a dense matrix product.
 
-use ndarray::Array2;
+use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use serde::{Deserialize, Serialize};
 
-use super::{Frames, Stage, StageKind};
+use super::{Stage, StageKind, StageScratch};
 use crate::error::{Error, Result};
 use crate::options;
 
@@ -185,17 +185,18 @@ impl Stage for Filterbank {
         self.bins.len()
     }
 
-    fn process(&self, input: Frames) -> Frames {
-        let mut out = Array2::<f32>::zeros((input.num_frames(), self.bins.len()));
-        for (row, mut o) in input.data.outer_iter().zip(out.outer_iter_mut()) {
+    fn process_into(
+        &self,
+        input: ArrayView2<f32>,
+        _energy: Option<&[f32]>,
+        mut output: ArrayViewMut2<f32>,
+        _scratch: &mut StageScratch,
+    ) {
+        for (row, mut o) in input.outer_iter().zip(output.outer_iter_mut()) {
             let row = row.as_slice().expect("contiguous rows");
             for (o, (first, w)) in o.iter_mut().zip(&self.bins) {
                 *o = w.iter().zip(&row[*first..]).map(|(a, b)| a * b).sum();
             }
-        }
-        Frames {
-            data: out,
-            log_energy: input.log_energy,
         }
     }
 }
@@ -203,6 +204,7 @@ impl Stage for Filterbank {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::frontend::Frames;
 
     #[test]
     fn kaldi_and_htk_mel_agree_and_invert() {

@@ -2,7 +2,7 @@
 //! frames, then per frame: dither, DC removal, log energy, pre-emphasis, window.
 //! The output stage is called `waveform`: framed samples, `frame_length` columns.
 
-use ndarray::{Array1, Array2, ArrayViewMut1};
+use ndarray::{Array1, Array2, ArrayViewMut2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -236,15 +236,51 @@ impl Framing {
         self.geometry.length
     }
 
+    /// Working buffers for [`frames_into`](Self::frames_into), reused call after call.
+    pub fn scratch(&self) -> FramingScratch {
+        FramingScratch {
+            frame: vec![0.0; self.geometry.length],
+            means: Vec::new(),
+        }
+    }
+
     /// Frame a whole waveform. `seed` drives the dither.
     pub fn process(&self, wav: &Waveform, seed: u64) -> Result<Frames> {
+        let num_frames = self.check(wav)?;
+        let mut data = Array2::<f32>::zeros((num_frames, self.geometry.length));
+        let mut energy = match self.energy {
+            EnergyMode::None => None,
+            _ => Some(Array1::<f32>::zeros(num_frames)),
+        };
+        let n = wav.samples.len();
+        self.frames_into(
+            &wav.samples,
+            0,
+            n,
+            0..num_frames,
+            &mut Self::dither_rng(seed),
+            data.view_mut(),
+            energy
+                .as_mut()
+                .map(|e| e.as_slice_mut().expect("contiguous")),
+            &mut self.scratch(),
+        )?;
+        Ok(Frames {
+            data,
+            log_energy: energy,
+        })
+    }
+
+    /// Check that `wav` can be framed (the pipeline's rate, finite samples, at least one
+    /// frame); returns its number of frames.
+    pub fn check(&self, wav: &Waveform) -> Result<usize> {
         if wav.sample_rate != self.sample_rate {
             return Err(Error::invalid(format!(
                 "audio is {} Hz but the pipeline expects {} Hz",
                 wav.sample_rate, self.sample_rate
             )));
         }
-        if let Some(i) = wav.samples.iter().position(|v| !v.is_finite()) {
+        if let Some(i) = first_non_finite_sample(&wav.samples) {
             return Err(Error::invalid(format!(
                 "audio sample {i} is {}; samples must be finite",
                 wav.samples[i]
@@ -258,8 +294,7 @@ impl Framing {
                 self.geometry.length
             )));
         }
-        let mut rng = Self::dither_rng(seed);
-        self.frames(&wav.samples, 0, n, 0..num_frames, &mut rng)
+        Ok(num_frames)
     }
 
     /// The dither generator for `seed`; frames draw from it in order, so a stream that frames the
@@ -269,41 +304,80 @@ impl Framing {
     }
 
     /// Frames `range` of a signal `total` samples long of which `samples` holds the part from
-    /// sample `offset` on. The offline path passes the whole signal; the online extractor passes
-    /// what it still keeps, which must cover every sample (edge reflections included) of the
-    /// frames asked for: an error otherwise.
-    pub fn frames(
+    /// sample `offset` on, into the rows of `out` (`range.len()` rows of
+    /// [`dim`](Self::dim) values, standard layout), and their log energies into `energy` when
+    /// a later stage asked for them (else `energy` is left as it is). The offline path passes
+    /// the whole signal; the online extractor passes what it still keeps, which must cover every
+    /// sample (edge reflections included) of the frames asked for: an error otherwise.
+    ///
+    /// Kaldi's `ProcessWindow` on every frame: dither, DC removal, log energy, pre-emphasis,
+    /// window. Each frame's sums run in the frame's own order (so the values are those of one
+    /// frame at a time, bit for bit), [`LANES`] frames side by side: the additions of one frame
+    /// wait for each other, those of different frames do not.
+    #[allow(clippy::too_many_arguments)]
+    pub fn frames_into(
         &self,
         samples: &[f32],
         offset: usize,
         total: usize,
         range: std::ops::Range<usize>,
         rng: &mut ChaCha8Rng,
-    ) -> Result<Frames> {
+        mut out: ArrayViewMut2<f32>,
+        energy: Option<&mut [f32]>,
+        scratch: &mut FramingScratch,
+    ) -> Result<()> {
         let len = self.geometry.length;
-        let num_frames = range.len();
-        let mut data = Array2::<f32>::zeros((num_frames, len));
-        let mut energy = match self.energy {
-            EnergyMode::None => None,
-            _ => Some(Array1::<f32>::zeros(num_frames)),
-        };
-        for (i, mut row) in data.outer_iter_mut().enumerate() {
-            self.extract(
-                samples,
-                offset,
-                total,
-                range.start + i,
-                row.as_slice_mut().expect("rows are contiguous"),
-            )?;
-            let e = self.process_frame(&mut row, rng);
-            if let Some(energy) = energy.as_mut() {
-                energy[i] = e;
+        let n = range.len();
+        let data = out
+            .as_slice_mut()
+            .expect("a standard-layout block of frames");
+        let data = &mut data[..n * len];
+        for (i, row) in data.chunks_exact_mut(len).enumerate() {
+            self.extract(samples, offset, total, range.start + i, row)?;
+            if self.opts.dither > 0.0 {
+                for v in row.iter_mut() {
+                    let g: f32 = StandardNormal.sample(rng);
+                    *v += self.opts.dither * g;
+                }
             }
         }
-        Ok(Frames {
-            data,
-            log_energy: energy,
-        })
+        if self.opts.remove_dc_offset {
+            scratch.means.resize(n.max(scratch.means.len()), 0.0);
+            let sums = &mut scratch.means[..n];
+            row_sums(data, len, -0.0f64, |v| v as f64, sums);
+            for (row, &sum) in data.chunks_exact_mut(len).zip(sums.iter()) {
+                let mean = (sum / len as f64) as f32;
+                row.iter_mut().for_each(|v| *v -= mean);
+            }
+        }
+        let mut energy = energy.map(|e| &mut e[..n]);
+        if let (EnergyMode::Raw, Some(e)) = (self.energy, energy.as_deref_mut()) {
+            log_energies(data, len, e);
+        }
+        let k = self.opts.preemph_coeff;
+        let frame = &mut scratch.frame;
+        for row in data.chunks_exact_mut(len) {
+            if k != 0.0 {
+                // x[i] - k x[i-1] from the end (each x[i-1] still unchanged), x[0] - k x[0],
+                // then the window: one pass from a copy.
+                frame.copy_from_slice(row);
+                row[0] = (frame[0] - k * frame[0]) * self.window[0];
+                for (((o, &x), &prev), &w) in row[1..]
+                    .iter_mut()
+                    .zip(&frame[1..])
+                    .zip(&frame[..len - 1])
+                    .zip(&self.window[1..])
+                {
+                    *o = (x - k * prev) * w;
+                }
+            } else {
+                row.iter_mut().zip(&self.window).for_each(|(v, &w)| *v *= w);
+            }
+        }
+        if let (EnergyMode::Windowed, Some(e)) = (self.energy, energy) {
+            log_energies(data, len, e);
+        }
+        Ok(())
     }
 
     /// Copy frame `f`'s samples, reflecting at the edges when frames overhang (snip_edges = false).
@@ -339,45 +413,65 @@ impl Framing {
         }
         Ok(())
     }
+}
 
-    /// Kaldi's ProcessWindow for one frame; returns the log energy asked for (or 0).
-    fn process_frame(&self, frame: &mut ArrayViewMut1<f32>, rng: &mut ChaCha8Rng) -> f32 {
-        let x = frame.as_slice_mut().expect("rows are contiguous");
-        if self.opts.dither > 0.0 {
-            for v in x.iter_mut() {
-                let g: f32 = StandardNormal.sample(rng);
-                *v += self.opts.dither * g;
+/// Working buffers of [`Framing::frames_into`].
+#[derive(Debug, Clone)]
+pub struct FramingScratch {
+    /// One frame before pre-emphasis.
+    frame: Vec<f32>,
+    /// Each frame's sum for DC removal.
+    means: Vec<f64>,
+}
+
+/// Frames whose sums are computed side by side.
+pub const LANES: usize = 8;
+
+/// For each row of `rows` (row-major, `len` values each), the sum of `f(v)` over the row from
+/// -0.0 in the row's order: what `row.iter().map(f).sum()` gives, bit for bit. [`LANES`] rows
+/// are summed side by side, so their additions overlap in the processor.
+fn row_sums<A: Copy + std::ops::Add<Output = A>>(
+    rows: &[f32],
+    len: usize,
+    zero: A,
+    f: impl Fn(f32) -> A,
+    out: &mut [A],
+) {
+    for (group, sums) in rows.chunks(LANES * len).zip(out.chunks_mut(LANES)) {
+        if sums.len() == LANES {
+            let lanes: [&[f32]; LANES] = std::array::from_fn(|j| &group[j * len..(j + 1) * len]);
+            let mut acc = [zero; LANES];
+            for i in 0..len {
+                for (a, lane) in acc.iter_mut().zip(&lanes) {
+                    *a = *a + f(lane[i]);
+                }
+            }
+            sums.copy_from_slice(&acc);
+        } else {
+            for (sum, row) in sums.iter_mut().zip(group.chunks_exact(len)) {
+                *sum = row.iter().fold(zero, |a, &v| a + f(v));
             }
         }
-        if self.opts.remove_dc_offset {
-            let mean = x.iter().map(|&v| v as f64).sum::<f64>() / x.len() as f64;
-            let mean = mean as f32;
-            x.iter_mut().for_each(|v| *v -= mean);
-        }
-        let mut log_energy = 0.0;
-        if self.energy == EnergyMode::Raw {
-            log_energy = log_energy_of(x);
-        }
-        let k = self.opts.preemph_coeff;
-        if k != 0.0 {
-            for i in (1..x.len()).rev() {
-                x[i] -= k * x[i - 1];
-            }
-            x[0] -= k * x[0];
-        }
-        for (v, w) in x.iter_mut().zip(&self.window) {
-            *v *= w;
-        }
-        if self.energy == EnergyMode::Windowed {
-            log_energy = log_energy_of(x);
-        }
-        log_energy
     }
 }
 
-fn log_energy_of(x: &[f32]) -> f32 {
-    let e: f32 = x.iter().map(|v| v * v).sum();
-    e.max(ENERGY_EPSILON).ln()
+/// The floored log energy of each row into `out`.
+fn log_energies(rows: &[f32], len: usize, out: &mut [f32]) {
+    row_sums(rows, len, -0.0f32, |v| v * v, out);
+    for e in out.iter_mut() {
+        *e = e.max(ENERGY_EPSILON).ln();
+    }
+}
+
+/// Index of the first NaN or infinity in `samples` (or any values), looked for a chunk at a time (a check
+/// that vectorises) and then within the chunk that has one.
+pub fn first_non_finite_sample(samples: &[f32]) -> Option<usize> {
+    const CHUNK: usize = 256;
+    samples
+        .chunks(CHUNK)
+        .enumerate()
+        .find(|(_, c)| !c.iter().fold(true, |ok, v| ok & v.is_finite()))
+        .and_then(|(k, c)| c.iter().position(|v| !v.is_finite()).map(|i| k * CHUNK + i))
 }
 
 #[cfg(test)]

@@ -2,10 +2,10 @@
 //! As the last stage of a filter-bank chain it can also add the frame's log energy (Kaldi fbank's
 //! `use_energy`), first or, HTK style, last.
 
-use ndarray::{Array2, s};
+use ndarray::{ArrayView2, ArrayViewMut2, s};
 
 use super::framing::EnergyMode;
-use super::{Frames, Stage, StageKind};
+use super::{Stage, StageKind, StageScratch};
 use crate::error::{Error, Result};
 use crate::options;
 
@@ -98,29 +98,28 @@ impl Stage for Log {
         self.input_dim + usize::from(self.opts.use_energy)
     }
 
-    fn process(&self, input: Frames) -> Frames {
+    fn process_into(
+        &self,
+        input: ArrayView2<f32>,
+        energy: Option<&[f32]>,
+        mut output: ArrayViewMut2<f32>,
+        _scratch: &mut StageScratch,
+    ) {
         let floor = self.opts.floor;
-        let log = |v: f32| v.max(floor).ln();
-        let data = match (&input.log_energy, self.opts.use_energy) {
+        let log = |o: &mut f32, &v: &f32| *o = v.max(floor).ln();
+        match (energy, self.opts.use_energy) {
             (Some(energy), true) => {
-                let mut out = Array2::<f32>::zeros((input.num_frames(), self.dim()));
                 let (e_col, range) = if self.opts.energy_last {
                     (self.input_dim, s![.., ..self.input_dim])
                 } else {
                     (0, s![.., 1..])
                 };
-                out.slice_mut(range)
-                    .zip_mut_with(&input.data, |o, &v| *o = log(v));
+                output.slice_mut(range).zip_mut_with(&input, log);
                 for (f, &e) in energy.iter().enumerate() {
-                    out[[f, e_col]] = floored_log_energy(e, self.opts.energy_floor);
+                    output[[f, e_col]] = floored_log_energy(e, self.opts.energy_floor);
                 }
-                out
             }
-            _ => input.data.mapv_into(log),
-        };
-        Frames {
-            data,
-            log_energy: input.log_energy,
+            _ => output.zip_mut_with(&input, log),
         }
     }
 }
@@ -128,6 +127,7 @@ impl Stage for Log {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::frontend::Frames;
     use ndarray::array;
 
     #[test]

@@ -1,8 +1,8 @@
 //! Spectrogram: power |X|^2 (Kaldi default) or magnitude |X| of each DFT bin.
 
-use ndarray::Array2;
+use ndarray::{ArrayView2, ArrayViewMut2};
 
-use super::{Frames, Stage, StageKind};
+use super::{Stage, StageKind, StageScratch};
 use crate::options;
 
 options! {
@@ -50,18 +50,19 @@ impl Stage for Spectrogram {
         Some(self.power)
     }
 
-    fn process(&self, input: Frames) -> Frames {
-        let mut out = Array2::<f32>::zeros((input.num_frames(), self.bins));
-        for (row, mut o) in input.data.outer_iter().zip(out.outer_iter_mut()) {
+    fn process_into(
+        &self,
+        input: ArrayView2<f32>,
+        _energy: Option<&[f32]>,
+        mut output: ArrayViewMut2<f32>,
+        _scratch: &mut StageScratch,
+    ) {
+        for (row, mut o) in input.outer_iter().zip(output.outer_iter_mut()) {
             let row = row.as_slice().expect("contiguous rows");
             let (re, im) = row.split_at(self.bins);
             for ((o, &r), &i) in o.iter_mut().zip(re).zip(im) {
                 *o = spectrum_value(r, i, self.power);
             }
-        }
-        Frames {
-            data: out,
-            log_energy: input.log_energy,
         }
     }
 }
@@ -69,6 +70,7 @@ impl Stage for Spectrogram {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::frontend::Frames;
 
     #[test]
     fn power_and_magnitude_of_3_4i() {

@@ -503,7 +503,7 @@ impl Pipeline {
             dim = stage.dim();
             stages.push(stage);
         }
-        Ok(Frontend { framing, stages })
+        Ok(Frontend::new(framing, stages))
     }
 
     /// Stable identity of the chain (stages, options, rate) for caches: same hash, same features.

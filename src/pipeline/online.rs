@@ -10,13 +10,13 @@
 //! be normalised, and a stream that returned frames of another width than the pipeline's would
 //! be wrong without saying so.
 
-use ndarray::ArrayView2;
+use ndarray::{ArrayView2, ArrayViewMut2};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::frontend::framing::{FrameGeometry, Framing};
-use crate::frontend::{Frames, Frontend, first_non_finite};
+use crate::frontend::framing::{FrameGeometry, Framing, first_non_finite_sample};
+use crate::frontend::{Frontend, Work, first_non_finite};
 use crate::pipeline::Pipeline;
 
 /// Feature extraction over a stream of audio chunks (one utterance per instance).
@@ -32,6 +32,8 @@ pub struct OnlineFeatures {
     /// The error that broke the stream, repeated by every later call.
     broken: Option<String>,
     rng: ChaCha8Rng,
+    /// The chain's working buffers, one per thread that computes frames.
+    works: Vec<Work>,
     /// Frames computed and not popped, row-major, from frame `first` on.
     frames: Vec<f32>,
     first: usize,
@@ -66,6 +68,7 @@ impl OnlineFeatures {
             finished: false,
             broken: None,
             rng: Framing::dither_rng(seed),
+            works: Vec::new(),
             frames: Vec::new(),
             first: 0,
             ready: 0,
@@ -110,7 +113,7 @@ impl OnlineFeatures {
                 self.sample_rate()
             )));
         }
-        if let Some(i) = samples.iter().position(|v| !v.is_finite()) {
+        if let Some(i) = first_non_finite_sample(samples) {
             return Err(Error::invalid(format!(
                 "audio sample {} is {}; samples must be finite",
                 self.total + i,
@@ -212,50 +215,69 @@ impl OnlineFeatures {
         Ok(())
     }
 
-    /// Compute frames `self.ready..ready` and append them. Without dither every frame depends
-    /// on its own samples only, so a long run of frames is split into blocks computed in
-    /// parallel (rayon), with rows identical to one block's; with dither the frames draw from one
-    /// generator in order, so they are computed in one block.
+    /// Compute frames `self.ready..ready` and append them, through the chain's buffers kept
+    /// in `self.works` (one per thread), straight into the rows kept. Without dither every
+    /// frame depends on its own samples only, so a long run of frames is split into parts
+    /// computed in parallel (rayon), with rows identical to one part's; with dither the frames
+    /// draw from one generator in order, so they are computed in one part.
     fn compute_frames(&mut self, ready: usize) -> Result<()> {
         let range = self.ready..ready;
+        let dim = self.dim();
         let threads = rayon::current_num_threads();
         let parallel = self.frontend.framing.opts.dither == 0.0
             && threads > 1
             && range.len() >= 2 * PARALLEL_MIN_FRAMES;
-        let (fe, buffer, offset, total) = (&self.frontend, &self.buffer, self.offset, self.total);
-        let block = |r: std::ops::Range<usize>, rng: &mut ChaCha8Rng| -> Result<Frames> {
-            let framed = fe.framing.frames(buffer, offset, total, r, rng)?;
-            Ok(fe.run_stages(framed))
+        let step = match parallel {
+            true => range.len().div_ceil(threads).max(PARALLEL_MIN_FRAMES),
+            false => range.len(),
         };
-        let blocks: Vec<(usize, Frames)> = if parallel {
-            let step = range.len().div_ceil(threads).max(PARALLEL_MIN_FRAMES);
-            let starts: Vec<usize> = range.clone().step_by(step).collect();
-            starts
-                .into_par_iter()
-                .map(|s| {
-                    // Not drawn from: there is no dither.
-                    let mut rng = Framing::dither_rng(0);
-                    block(s..(s + step).min(range.end), &mut rng).map(|f| (s, f))
-                })
-                .collect::<Result<_>>()?
-        } else {
-            vec![(range.start, block(range.clone(), &mut self.rng)?)]
-        };
-        for (start, out) in &blocks {
-            if let Some((f, c)) = first_non_finite(&out.data) {
-                return Err(Error::invalid(format!(
-                    "non-finite features: frame {} of the `{}` output is {} (column {c})",
-                    start + f,
-                    self.frontend.output_kind(),
-                    out.data[[f, c]]
-                )));
-            }
+        let parts = range.len().div_ceil(step);
+        while self.works.len() < parts {
+            self.works.push(self.frontend.work());
         }
-        for (_, out) in blocks {
-            match out.data.as_slice() {
-                Some(rows) => self.frames.extend_from_slice(rows),
-                None => self.frames.extend(out.data.iter()),
-            }
+        let at = self.frames.len();
+        self.frames.resize(at + range.len() * dim, 0.0);
+        let (fe, buffer, offset, total) = (&self.frontend, &self.buffer, self.offset, self.total);
+        let out = &mut self.frames[at..];
+        let part = |p: usize, rows: &mut [f32], work: &mut Work, rng: &mut ChaCha8Rng| {
+            let start = range.start + p * step;
+            let n = rows.len() / dim;
+            let rows = ArrayViewMut2::from_shape((n, dim), rows).expect("whole rows");
+            fe.frames_into(
+                buffer,
+                offset,
+                total,
+                start..start + n,
+                rng,
+                rows,
+                None,
+                work,
+            )
+        };
+        let done = if parallel {
+            out.par_chunks_mut(step * dim)
+                .zip(self.works.par_iter_mut())
+                .enumerate()
+                // Not drawn from: there is no dither.
+                .map(|(p, (rows, work))| part(p, rows, work, &mut Framing::dither_rng(0)))
+                .collect::<Result<()>>()
+        } else {
+            part(0, out, &mut self.works[0], &mut self.rng)
+        };
+        let fresh = ArrayView2::from_shape((range.len(), dim), &self.frames[at..]);
+        let non_finite = first_non_finite(fresh.expect("whole rows"));
+        if let Err(e) = done {
+            self.frames.truncate(at);
+            return Err(e);
+        }
+        if let Some((f, c)) = non_finite {
+            let value = self.frames[at + f * dim + c];
+            self.frames.truncate(at);
+            return Err(Error::invalid(format!(
+                "non-finite features: frame {} of the `{}` output is {value} (column {c})",
+                range.start + f,
+                self.frontend.output_kind(),
+            )));
         }
         self.ready = ready;
         Ok(())
@@ -364,6 +386,56 @@ mod tests {
             for max in [7, 160, 401, 5000] {
                 let got = stream(&p, &x, || rng.random_range(0..=max));
                 assert_eq!(got, offline, "random chunks up to {max}");
+            }
+        }
+    }
+
+    /// The bits of every value and energy, so that -0.0 and 0.0 differ.
+    fn bits(f: &crate::frontend::Frames) -> (Vec<u32>, Option<Vec<u32>>) {
+        let energy = f
+            .log_energy
+            .as_ref()
+            .map(|e| e.iter().map(|v| v.to_bits()).collect());
+        (f.data.iter().map(|v| v.to_bits()).collect(), energy)
+    }
+
+    #[test]
+    fn a_chain_reused_across_utterances_gives_the_frames_of_fresh_chains_bit_for_bit() {
+        use crate::frontend::BLOCK_FRAMES;
+        // One frame, part of a block, a block and a frame, many blocks, enough frames for the
+        // stream's parts in parallel, and short ones again after the long ones.
+        let lengths = [
+            480,
+            16000 + 4321,
+            400 + 160 * BLOCK_FRAMES,
+            160 * 700 + 77,
+            5000,
+            401,
+        ];
+        for p in chains() {
+            let reused = p.frontend().unwrap();
+            for (k, &n) in lengths.iter().enumerate() {
+                let x = signal(n, k as u64);
+                let wav = Waveform {
+                    samples: x.clone(),
+                    sample_rate: 16000,
+                };
+                let fresh = p.frontend().unwrap().compute(&wav, 7).unwrap();
+                let again = reused.compute(&wav, 7).unwrap();
+                assert_eq!(bits(&again), bits(&fresh), "{n} samples");
+                // The stages one at a time on the whole utterance (no blocks, no fused DFT).
+                let mut one_by_one = reused.framing.process(&wav, 7).unwrap();
+                for stage in &reused.stages {
+                    one_by_one = stage.process(one_by_one);
+                }
+                assert_eq!(
+                    bits(&one_by_one),
+                    bits(&fresh),
+                    "{n} samples, stage by stage"
+                );
+                let streamed = stream(&p, &x, || 40000);
+                let rows: Vec<u32> = streamed.iter().map(|v| v.to_bits()).collect();
+                assert_eq!(rows, bits(&fresh).0, "{n} samples streamed");
             }
         }
     }

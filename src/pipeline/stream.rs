@@ -21,6 +21,7 @@
 //! path's, word for word: when streaming fails, the file is read again whole to report it.
 
 use std::path::Path;
+use std::sync::mpsc;
 
 use ndarray::{ArrayView2, s};
 
@@ -63,8 +64,8 @@ impl Extractor {
 
     /// Bytes that [`stream_file`](Self::stream_file) holds at once for a file with header
     /// `info` (which must stream, [`stream_info`](Self::stream_info)): a chunk of the file's
-    /// bytes (8 per sample and channel, the widest encoding) and of its samples, the online
-    /// extractor's samples, a chunk's frames in two blocks of the widest stage (a stage's input
+    /// bytes (8 per sample and channel, the widest encoding) and of its samples, the two chunks
+    /// that travel between the reader and the computation, the online extractor's samples, a chunk's frames in two blocks of the widest stage (a stage's input
     /// and output) and as chain output, and post-processing's window and its output. The
     /// features themselves are handed on, not held. In `f64`, like
     /// [`file_memory`](Self::file_memory).
@@ -80,7 +81,7 @@ impl Extractor {
             true => window * (self.chain_dim() + 2 * self.dim()) as f64,
             false => 0.0,
         };
-        let f32s = 2.0 * chunk
+        let f32s = 4.0 * chunk
             + (chunk + g.length as f64)
             + frames * (2.0 * widest + self.chain_dim() as f64)
             + post_f32s;
@@ -195,15 +196,38 @@ impl Extractor {
             }
             Ok(())
         };
-        audio::stream(
-            path,
-            self.read_options().channel,
-            CHUNK_SAMPLES,
-            &mut |samples| {
-                online.accept_waveform(rate, samples)?;
-                drain(&mut online)
-            },
-        )?;
+        let channel = self.read_options().channel;
+        std::thread::scope(|scope| {
+            // The file is read and decoded a chunk ahead, on a thread of its own, while the
+            // chain computes the chunk before: two chunk buffers travel between the two, so
+            // memory stays bounded.
+            let (full_tx, full_rx) = mpsc::sync_channel::<Vec<f32>>(1);
+            let (empty_tx, empty_rx) = mpsc::channel::<Vec<f32>>();
+            let reader = scope.spawn(move || {
+                audio::stream(path, channel, CHUNK_SAMPLES, &mut |samples| {
+                    let mut chunk = empty_rx.try_recv().unwrap_or_default();
+                    chunk.clear();
+                    chunk.extend_from_slice(samples);
+                    // Refused only when the computation stopped, with its own error.
+                    full_tx
+                        .send(chunk)
+                        .map_err(|_| Error::invalid("feature computation stopped"))
+                })
+            });
+            let computed = full_rx.iter().try_for_each(|chunk| {
+                online.accept_waveform(rate, &chunk)?;
+                drain(&mut online)?;
+                // The reader may have finished: the buffer is then not needed.
+                let _ = empty_tx.send(chunk);
+                Ok(())
+            });
+            // The reader stops at its next chunk once nobody receives.
+            drop(full_rx);
+            let read = reader
+                .join()
+                .unwrap_or_else(|_| Err(Error::invalid("the audio reader panicked")));
+            computed.and(read)
+        })?;
         online.input_finished()?;
         drain(&mut online)?;
         match online.num_frames_ready() {
