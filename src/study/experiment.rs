@@ -710,176 +710,199 @@ impl Experiment {
     /// then the wide nets), then the learning curves; each once per seed.
     pub fn plan(&self) -> Result<Vec<Planned>> {
         let mut out = Vec::new();
-        // One planned run per seed of `seeds` (or one with the classifier's own seed).
-        let mut add = |run: String,
-                       group: Group,
-                       layers: usize,
-                       fraction: f64,
-                       seeds: Option<&Vec<u64>>,
-                       line: usize,
-                       make: &dyn Fn(&str, Option<u64>) -> Result<Pipeline>|
-         -> Result<()> {
-            let seeds: Vec<Option<u64>> = match seeds.or(self.seeds.as_ref()) {
-                Some(list) => list.iter().map(|&s| Some(s)).collect(),
-                None => vec![None],
-            };
-            for seed in seeds {
-                let name = match seed {
-                    Some(s) => format!("{run}-s{s}"),
-                    None => run.clone(),
-                };
-                out.push(Planned {
-                    pipeline: make(&name, seed)?,
-                    name,
-                    run: run.clone(),
-                    seed,
-                    group,
-                    layers,
-                    fraction,
-                    line,
-                });
-            }
-            Ok(())
-        };
         for (i, r) in self.runs.iter().enumerate() {
             let line = self.lines.runs.get(i).map_or(0, |l| l.at);
-            add(
-                r.name.clone(),
-                Group::Suffix,
-                0,
-                1.0,
-                r.seeds.as_ref(),
-                line,
-                &|name, seed| {
-                    self.pipeline_for(
-                        name,
-                        &r.pipeline,
-                        r.from,
-                        r.gmm.as_ref(),
-                        r.dnn.as_ref(),
-                        r.match_params.clone(),
-                        seed,
-                        line,
-                    )
-                },
-            )?;
+            let key = RunKey {
+                run: r.name.clone(),
+                group: Group::Suffix,
+                layers: 0,
+                fraction: 1.0,
+            };
+            self.add_seeds(&mut out, key, r.seeds.as_ref(), line, &|name, seed| {
+                self.pipeline_for(
+                    name,
+                    &r.pipeline,
+                    r.from,
+                    r.gmm.as_ref(),
+                    r.dnn.as_ref(),
+                    r.match_params.clone(),
+                    seed,
+                    line,
+                )
+            })?;
         }
-        // The nets of the depth grid and the learning curve: DNN settings over one pipeline and
-        // cut, with the section's seeds and line.
-        let mut add_net = |arm: &Arm,
-                           run: String,
-                           group: Group,
-                           layers: usize,
-                           fraction: f64,
-                           dnn: &DnnPatch,
-                           matched: Option<HiddenSpec>|
-         -> Result<()> {
-            add(
-                run,
+        if let Some(g) = &self.depth {
+            self.plan_depth(g, &mut out)?;
+        }
+        if let Some(c) = &self.curve {
+            self.plan_curve(c, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    /// The depth grid's nets: per depth the deep net and (`matched`) its one-layer match, then
+    /// the wide nets.
+    fn plan_depth(&self, g: &DepthGrid, out: &mut Vec<Planned>) -> Result<()> {
+        let arm = Arm {
+            pipeline: &g.pipeline,
+            from: g.from,
+            seeds: g.seeds.as_ref(),
+            line: self.lines.depth.at,
+        };
+        for &l in &g.layers {
+            let spec = HiddenSpec::uniform(l, g.width);
+            let deep = DnnPatch {
+                hidden: Some(spec.clone()),
+                ..g.dnn.clone()
+            };
+            let key = RunKey {
+                run: format!("deep-{spec}"),
+                group: Group::Deep,
+                layers: l,
+                fraction: 1.0,
+            };
+            self.add_net(out, &arm, key, &deep, None)?;
+            if g.matched && l > 1 {
+                let key = RunKey {
+                    run: format!("shallow-as-{spec}"),
+                    group: Group::Shallow,
+                    layers: l,
+                    fraction: 1.0,
+                };
+                self.add_net(out, &arm, key, &g.dnn, Some(spec))?;
+            }
+        }
+        for &w in &g.wide {
+            let spec = HiddenSpec::uniform(1, w);
+            let wide = DnnPatch {
+                hidden: Some(spec.clone()),
+                ..g.dnn.clone()
+            };
+            let key = RunKey {
+                run: format!("wide-{spec}"),
+                group: Group::Wide,
+                layers: 1,
+                fraction: 1.0,
+            };
+            self.add_net(out, &arm, key, &wide, None)?;
+        }
+        Ok(())
+    }
+
+    /// The learning curve's nets: per training share the deep net and its one-layer match.
+    fn plan_curve(&self, c: &CurveGrid, out: &mut Vec<Planned>) -> Result<()> {
+        let arm = Arm {
+            pipeline: &c.pipeline,
+            from: c.from,
+            seeds: c.seeds.as_ref(),
+            line: self.lines.curve.at,
+        };
+        let spec = HiddenSpec::uniform(c.layers, c.width);
+        let deep = DnnPatch {
+            hidden: Some(spec.clone()),
+            ..c.dnn.clone()
+        };
+        for &f in &c.fractions {
+            crate::train::subset::check_fraction(f).map_err(|e| {
+                self.error_at(self.lines.curve.fractions, format!("curve.fractions: {e}"))
+            })?;
+            let pc = (100.0 * f).round();
+            let key = RunKey {
+                run: format!("curve-{spec}-{pc}pc"),
+                group: Group::CurveDeep,
+                layers: c.layers,
+                fraction: f,
+            };
+            self.add_net(out, &arm, key, &deep, None)?;
+            if c.layers > 1 {
+                let key = RunKey {
+                    run: format!("curve-shallow-as-{spec}-{pc}pc"),
+                    group: Group::CurveShallow,
+                    layers: c.layers,
+                    fraction: f,
+                };
+                self.add_net(out, &arm, key, &c.dnn, Some(spec.clone()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A net of the depth grid or the learning curve: DNN settings over the section's pipeline
+    /// and cut, with its seeds and line.
+    fn add_net(
+        &self,
+        out: &mut Vec<Planned>,
+        arm: &Arm,
+        key: RunKey,
+        dnn: &DnnPatch,
+        matched: Option<HiddenSpec>,
+    ) -> Result<()> {
+        self.add_seeds(out, key, arm.seeds, arm.line, &|name, seed| {
+            self.pipeline_for(
+                name,
+                arm.pipeline,
+                arm.from,
+                None,
+                Some(dnn),
+                matched.clone(),
+                seed,
+                arm.line,
+            )
+        })
+    }
+
+    /// One planned run per seed of `seeds`, else of the experiment's (or one with the
+    /// classifier's own seed), its pipeline made by `make` from its name and seed.
+    fn add_seeds(
+        &self,
+        out: &mut Vec<Planned>,
+        key: RunKey,
+        seeds: Option<&Vec<u64>>,
+        line: usize,
+        make: &dyn Fn(&str, Option<u64>) -> Result<Pipeline>,
+    ) -> Result<()> {
+        let seeds: Vec<Option<u64>> = match seeds.or(self.seeds.as_ref()) {
+            Some(list) => list.iter().map(|&s| Some(s)).collect(),
+            None => vec![None],
+        };
+        let RunKey {
+            run,
+            group,
+            layers,
+            fraction,
+        } = key;
+        for seed in seeds {
+            let name = match seed {
+                Some(s) => format!("{run}-s{s}"),
+                None => run.clone(),
+            };
+            out.push(Planned {
+                pipeline: make(&name, seed)?,
+                name,
+                run: run.clone(),
+                seed,
                 group,
                 layers,
                 fraction,
-                arm.seeds,
-                arm.line,
-                &|name, seed| {
-                    self.pipeline_for(
-                        name,
-                        arm.pipeline,
-                        arm.from,
-                        None,
-                        Some(dnn),
-                        matched.clone(),
-                        seed,
-                        arm.line,
-                    )
-                },
-            )
-        };
-        if let Some(g) = &self.depth {
-            let arm = Arm {
-                pipeline: &g.pipeline,
-                from: g.from,
-                seeds: g.seeds.as_ref(),
-                line: self.lines.depth.at,
-            };
-            for &l in &g.layers {
-                let spec = HiddenSpec::uniform(l, g.width);
-                let deep = DnnPatch {
-                    hidden: Some(spec.clone()),
-                    ..g.dnn.clone()
-                };
-                add_net(
-                    &arm,
-                    format!("deep-{spec}"),
-                    Group::Deep,
-                    l,
-                    1.0,
-                    &deep,
-                    None,
-                )?;
-                if g.matched && l > 1 {
-                    let name = format!("shallow-as-{spec}");
-                    add_net(&arm, name, Group::Shallow, l, 1.0, &g.dnn, Some(spec))?;
-                }
-            }
-            for &w in &g.wide {
-                let spec = HiddenSpec::uniform(1, w);
-                let wide = DnnPatch {
-                    hidden: Some(spec.clone()),
-                    ..g.dnn.clone()
-                };
-                add_net(
-                    &arm,
-                    format!("wide-{spec}"),
-                    Group::Wide,
-                    1,
-                    1.0,
-                    &wide,
-                    None,
-                )?;
-            }
+                line,
+            });
         }
-        if let Some(c) = &self.curve {
-            let arm = Arm {
-                pipeline: &c.pipeline,
-                from: c.from,
-                seeds: c.seeds.as_ref(),
-                line: self.lines.curve.at,
-            };
-            let spec = HiddenSpec::uniform(c.layers, c.width);
-            let deep = DnnPatch {
-                hidden: Some(spec.clone()),
-                ..c.dnn.clone()
-            };
-            for &f in &c.fractions {
-                crate::train::subset::check_fraction(f).map_err(|e| {
-                    self.error_at(self.lines.curve.fractions, format!("curve.fractions: {e}"))
-                })?;
-                let pc = (100.0 * f).round();
-                let name = format!("curve-{spec}-{pc}pc");
-                add_net(&arm, name, Group::CurveDeep, c.layers, f, &deep, None)?;
-                if c.layers > 1 {
-                    let name = format!("curve-shallow-as-{spec}-{pc}pc");
-                    let matched = Some(spec.clone());
-                    add_net(
-                        &arm,
-                        name,
-                        Group::CurveShallow,
-                        c.layers,
-                        f,
-                        &c.dnn,
-                        matched,
-                    )?;
-                }
-            }
-        }
-        Ok(out)
+        Ok(())
     }
 
     /// The first planned run (first seed) of the run the experiment names `run`.
     pub fn first_of<'p>(plan: &'p [Planned], run: &str) -> Option<&'p Planned> {
         plan.iter().find(|p| p.run == run)
     }
+}
+
+/// A run of the plan before its seeds: its name, table, deep net's hidden layers and share
+/// of the training speakers.
+struct RunKey {
+    run: String,
+    group: Group,
+    layers: usize,
+    fraction: f64,
 }
 
 /// One section of generated nets (the depth grid or the learning curve): its pipeline, cut,
