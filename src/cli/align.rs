@@ -3,21 +3,14 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use asrpipe::train::Trained;
 use asrpipe::train::align::{align_corpus, plot_alignment};
 
-use super::{CorpusArgs, Which};
+use super::ModelCorpusArgs;
 
 #[derive(clap::Args)]
 pub struct AlignArgs {
-    /// Trained model directory (with hmm.json and lm.json).
-    #[arg(long)]
-    model: PathBuf,
     #[command(flatten)]
-    data: CorpusArgs,
-    /// Which utterances (default: every utterance of the corpus, SA included).
-    #[arg(long, value_enum, default_value_t = Which::All)]
-    split: Which,
+    m: ModelCorpusArgs,
     /// Output directory: per utterance .phn, .TextGrid and .states, and alignment.json.
     #[arg(short, long)]
     output: PathBuf,
@@ -28,15 +21,14 @@ pub struct AlignArgs {
 }
 
 pub fn run(a: AlignArgs) -> Result<()> {
-    let trained = Trained::load(&a.model)?;
-    trained.hmm()?;
-    let session = a.data.open()?;
+    let trained = a.m.load_model()?;
+    let session = a.m.data.open()?;
     let env = session.env();
-    let utts = a.split.utterances(&session.corpus);
+    let utts = a.m.split.utterances(&session.corpus);
     anyhow::ensure!(
         !utts.is_empty(),
         "no utterances in split `{}`",
-        a.split.name()
+        a.m.split.name()
     );
     let s = align_corpus(
         &env,

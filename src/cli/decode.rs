@@ -4,22 +4,15 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use asrpipe::train::Trained;
 use asrpipe::train::decode::decode_utterances;
 
+use super::ModelCorpusArgs;
 use super::train::DecodeArgs;
-use super::{CorpusArgs, Which};
 
 #[derive(clap::Args)]
 pub struct DecodeCmdArgs {
-    /// Trained model directory (with hmm.json and lm.json).
-    #[arg(long)]
-    model: PathBuf,
     #[command(flatten)]
-    data: CorpusArgs,
-    /// Which utterances (default: every utterance of the corpus, SA included).
-    #[arg(long, value_enum, default_value_t = Which::All)]
-    split: Which,
+    m: ModelCorpusArgs,
     /// Output directory: hyp.txt (`utt-id phone phone ...`, 48-set) and, for utterances with a
     /// transcript, per-utt.tsv and the PER in decode.json.
     #[arg(short, long)]
@@ -44,16 +37,15 @@ pub fn run(a: DecodeCmdArgs) -> Result<()> {
         .decode
         .patch(false)?
         .context("decoding flags are always applied")?;
-    let trained = Trained::load(&a.model)?;
-    trained.hmm()?;
+    let trained = a.m.load_model()?;
     let mut cfg = trained.pipeline.hmm.decode.clone();
     patch.apply(&mut cfg);
-    let session = a.data.open()?;
-    let utts = a.split.utterances(&session.corpus);
+    let session = a.m.data.open()?;
+    let utts = a.m.split.utterances(&session.corpus);
     anyhow::ensure!(
         !utts.is_empty(),
         "no utterances in split `{}` of {}",
-        a.split.name(),
+        a.m.split.name(),
         session.corpus.root.display()
     );
     let _lock = super::lock_output(&a.output)?;

@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 use asrpipe::corpus::{Corpus, OpenOptions, Split, SplitOptions, Splits, Utterance};
 use asrpipe::io::cache::FeatureCache;
 use asrpipe::io::lock::DirLock;
-use asrpipe::train::{Env, Observer, Quiet};
+use asrpipe::train::{Env, Observer, Quiet, Trained};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// How a command runs: threads and progress output. Every command that works takes these.
@@ -130,6 +130,29 @@ impl Which {
             Which::Test => Split::Test,
         };
         Splits::for_corpus(corpus).utterances(corpus, split, &SplitOptions::default())
+    }
+}
+
+/// The arguments of the commands that run a trained model's HMMs over a corpus (`align`,
+/// `decode`): the model, the corpus and which of its utterances.
+#[derive(clap::Args)]
+pub struct ModelCorpusArgs {
+    /// Trained model directory (with hmm.json and lm.json).
+    #[arg(long)]
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub data: CorpusArgs,
+    /// Which utterances (default: every utterance of the corpus, SA included).
+    #[arg(long, value_enum, default_value_t = Which::All)]
+    pub split: Which,
+}
+
+impl ModelCorpusArgs {
+    /// The trained model, refused without its HMMs (hmm.json).
+    pub fn load_model(&self) -> Result<Trained> {
+        let trained = Trained::load(&self.model)?;
+        trained.hmm()?;
+        Ok(trained)
     }
 }
 

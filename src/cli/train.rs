@@ -304,7 +304,32 @@ pub fn eval(a: EvalArgs) -> Result<()> {
     };
     let mut env = session.env();
     env.features = pre.as_ref();
-    let (trained, name) = match &a.model {
+    let (trained, name) = eval_model(&a, &env)?;
+    let cfg = decode.map(|p| {
+        let mut c = trained.pipeline.hmm.decode.clone();
+        p.apply(&mut c);
+        c
+    });
+    let tune = if a.no_tune {
+        TuneConfig::off()
+    } else {
+        trained.pipeline.hmm.tune.clone()
+    };
+    let scored = run::score(&env, &trained, cfg.as_ref(), &tune)?;
+    let result = scored.result(&name, &trained)?;
+    if let Some(dir) = &a.output {
+        scored
+            .write(dir, &result, &trained)
+            .with_context(|| format!("writing the run to {}", dir.display()))?;
+    }
+    super::emit(run::table(std::slice::from_ref(&result)))?;
+    print_eval_summary(&a, &result, &scored, &session.corpus.root)
+}
+
+/// The model `eval` scores and its name: `--model` as it is (training options refused), or one
+/// trained on the training split (into OUTPUT/model when given).
+fn eval_model(a: &EvalArgs, env: &run::Env) -> Result<(Trained, String)> {
+    Ok(match &a.model {
         Some(dir) => {
             if a.c.pipeline.is_some() || a.c.overrides()? != Overrides::default() {
                 bail!(
@@ -324,32 +349,24 @@ pub fn eval(a: EvalArgs) -> Result<()> {
             let cfg = pipeline.classifier.clone().unwrap_or_default();
             let targets = env.targets(&cfg.states)?;
             let work = a.output.as_ref().map(|o| o.join("model"));
-            let t = run::train(&env, &pipeline, &targets, work.as_deref())?;
+            let t = run::train(env, &pipeline, &targets, work.as_deref())?;
             let name = a.output.as_ref().and_then(|o| o.file_name()).map_or_else(
                 || format!("{}-{}", t.about.kind, t.about.from),
                 |n| n.to_string_lossy().into_owned(),
             );
             (t, name)
         }
-    };
-    let cfg = decode.map(|p| {
-        let mut c = trained.pipeline.hmm.decode.clone();
-        p.apply(&mut c);
-        c
-    });
-    let tune = if a.no_tune {
-        TuneConfig::off()
-    } else {
-        trained.pipeline.hmm.tune.clone()
-    };
-    let scored = run::score(&env, &trained, cfg.as_ref(), &tune)?;
-    let result = scored.result(&name, &trained)?;
-    if let Some(dir) = &a.output {
-        scored
-            .write(dir, &result, &trained)
-            .with_context(|| format!("writing the run to {}", dir.display()))?;
-    }
-    super::emit(run::table(std::slice::from_ref(&result)))?;
+    })
+}
+
+/// What `eval` says after its table: a DNN's parameters beside the production line's GMM, the
+/// PER with its counts, the tuned point, and the test frames and where the run went.
+fn print_eval_summary(
+    a: &EvalArgs,
+    result: &run::RunResult,
+    scored: &run::Scored,
+    corpus_root: &std::path::Path,
+) -> Result<()> {
     if result.about.kind == ModelKind::Dnn {
         // Parameter counts side by side: what the production line's GMM spends on the same states.
         let g = production_gmm_budget(result.about.tied_states)?;
@@ -396,7 +413,7 @@ pub fn eval(a: EvalArgs) -> Result<()> {
         "{} test frames ({} with a phone state unseen in training); corpus {}{}",
         result.test_frames,
         result.unseen_frames,
-        session.corpus.root.display(),
+        corpus_root.display(),
         a.output.as_ref().map_or(String::new(), |d| format!(
             "; run written to {}",
             d.display()

@@ -334,175 +334,36 @@ impl<'a> Aligner<'a> {
         words: &[Vec<Vec<u16>>],
         optional_silence: bool,
     ) -> Result<AlignGraph, AlignError> {
-        let ctx = self.ctx;
-        let words = distinct_pronunciations(words, ctx.num_phones())?;
-        let distinct = |xs: &mut dyn Iterator<Item = u16>| {
-            let mut v: Vec<u16> = Vec::new();
-            for x in xs {
-                if !v.contains(&x) {
-                    v.push(x);
-                }
-            }
-            v
-        };
-        let firsts = |w: usize| distinct(&mut words[w].iter().map(|a| a[0]));
-        let lasts = |w: usize| distinct(&mut words[w].iter().map(|a| a[a.len() - 1]));
-        let sil = ctx.silence();
-        let (sil_yes, sil_no) = if optional_silence {
-            let sp = self.cfg.silence_prob as f64;
-            (sp.ln() as f32, (1.0 - sp).ln() as f32)
-        } else {
-            (f32::NEG_INFINITY, 0.0)
-        };
-        let mut b = GraphBuilder::default();
-        let start = b.add_nonemitting();
-        let mut sources = vec![Source::Silence];
-        let num_words = words.len();
-
-        // `pending`: the exits of the previous word's last phones, each with the phone it ends
-        // with, the right context its chain was built for, and whether that context is the
-        // optional silence.
-        struct Exit {
-            node: u32,
-            weight: f32,
-            phone: u16,
-            right: u16,
-            via_sil: bool,
+        let words = distinct_pronunciations(words, self.ctx.num_phones())?;
+        let mut g = GraphCompiler::new(self, &words, optional_silence);
+        for w in 0..words.len() {
+            g.word(w)?;
         }
-        let mut pending: Vec<Exit> = Vec::new();
-        let mut from_start: Vec<(u32, f32)> = Vec::new();
+        let (min_frames, num_phones) = self.least_frames_and_phones(&words);
+        let (graph, sources) = g.finish()?;
+        Ok(AlignGraph {
+            graph,
+            sources,
+            min_frames,
+            num_phones,
+        })
+    }
+
+    /// Fewest frames an alignment of `words` needs (one per state of each word's shortest
+    /// pronunciation, optional silences left out) and fewest phones it has.
+    fn least_frames_and_phones(&self, words: &[Vec<&[u16]>]) -> (usize, usize) {
+        let ctx = self.ctx;
         let mut min_frames = 0;
         let mut num_phones = 0;
-        for (w, alts) in words.iter().enumerate() {
+        for alts in words {
             min_frames += alts
                 .iter()
                 .map(|a| a.iter().map(|&c| ctx.topology().states(c)).sum::<usize>())
                 .min()
                 .unwrap_or(0);
             num_phones += alts.iter().map(|a| a.len()).min().unwrap_or(0);
-            let prev_lasts = if w > 0 { lasts(w - 1) } else { Vec::new() };
-            let next_firsts = if w + 1 < num_words {
-                firsts(w + 1)
-            } else {
-                Vec::new()
-            };
-            // Optional silence before this word (leading, or between words): one chain per
-            // (phone before, first phone of a pronunciation). Tag 0 is `Source::Silence`.
-            let mut sil_into: Vec<(u16, u32, f32)> = Vec::new();
-            if optional_silence {
-                let lefts = if w == 0 {
-                    vec![sil]
-                } else {
-                    prev_lasts.clone()
-                };
-                for &l in &lefts {
-                    for r in firsts(w) {
-                        let (f, last, exit) = self.chain(&mut b, l, sil, r, 0)?;
-                        if w == 0 {
-                            from_start.push((f, sil_yes));
-                        } else {
-                            for e in &pending {
-                                if e.via_sil && e.phone == l {
-                                    b.arc(e.node, f, e.weight + sil_yes, true);
-                                }
-                            }
-                        }
-                        sil_into.push((r, last, exit));
-                    }
-                }
-            }
-            let mut next_pending: Vec<Exit> = Vec::new();
-            for alt in alts {
-                let n = alt.len();
-                let mut inner: Vec<(u32, f32)> = Vec::new();
-                for (k, &c) in alt.iter().enumerate() {
-                    sources.push(Source::Word {
-                        word: w,
-                        position: k,
-                    });
-                    let tag = sources.len() as u32 - 1;
-                    // Left contexts: (phone, via silence).
-                    let lefts = side_contexts(
-                        (k > 0).then(|| alt[k - 1]),
-                        w == 0,
-                        &prev_lasts,
-                        optional_silence,
-                        sil,
-                    );
-                    let rights = side_contexts(
-                        alt.get(k + 1).copied(),
-                        w + 1 == num_words,
-                        &next_firsts,
-                        optional_silence,
-                        sil,
-                    );
-                    let mut exits: Vec<Exit> = Vec::new();
-                    for &(l, l_sil) in &lefts {
-                        for &(r, r_sil) in &rights {
-                            let (f, last, exit) = self.chain(&mut b, l, c, r, tag)?;
-                            // Arcs into this instance.
-                            if k > 0 {
-                                for &(u, wt) in &inner {
-                                    b.arc(u, f, wt, true);
-                                }
-                            } else if w == 0 || l_sil {
-                                if w == 0 {
-                                    from_start.push((f, sil_no));
-                                }
-                                for &(r2, sl, sexit) in &sil_into {
-                                    if r2 == c {
-                                        b.arc(sl, f, sexit, true);
-                                    }
-                                }
-                            } else {
-                                for e in &pending {
-                                    if !e.via_sil && e.phone == l && e.right == c {
-                                        b.arc(e.node, f, e.weight + sil_no, true);
-                                    }
-                                }
-                            }
-                            exits.push(Exit {
-                                node: last,
-                                weight: exit,
-                                phone: c,
-                                right: r,
-                                via_sil: r_sil,
-                            });
-                        }
-                    }
-                    if k + 1 < n {
-                        inner = exits.iter().map(|e| (e.node, e.weight)).collect();
-                    } else {
-                        next_pending.extend(exits);
-                    }
-                }
-            }
-            pending = next_pending;
         }
-        // The end: directly, or through a trailing optional silence.
-        for e in &pending {
-            b.set_final(e.node, e.weight + sil_no);
-        }
-        if optional_silence {
-            for l in lasts(num_words - 1) {
-                let (f, last, exit) = self.chain(&mut b, l, sil, sil, 0)?;
-                for e in &pending {
-                    if e.phone == l {
-                        b.arc(e.node, f, e.weight + sil_yes, true);
-                    }
-                }
-                b.set_final(last, exit);
-            }
-        }
-        for (v, w) in from_start {
-            b.entry_arc(start, v, w);
-        }
-        Ok(AlignGraph {
-            graph: b.finish(start),
-            sources,
-            min_frames,
-            num_phones,
-        })
+        (min_frames, num_phones)
     }
 
     /// A chain of states for `c` between `left` and `right`, its states tagged `tag`: (first
@@ -540,6 +401,267 @@ impl<'a> Aligner<'a> {
         let exit = ts * self.trans.log_forward(c, n as u8 - 1) as f32;
         Ok((first, last, exit))
     }
+}
+
+/// An exit of the previous word's last phones: its last node and exit weight, the phone it
+/// ends with, the right context its chain was built for, and whether that context is the
+/// optional silence.
+struct Exit {
+    node: u32,
+    weight: f32,
+    phone: u16,
+    right: u16,
+    via_sil: bool,
+}
+
+/// What one word's phone chains connect to: its index, the edge phones of the words on either
+/// side, and the optional silences into it (first phone of a pronunciation it leads to, last
+/// node, exit weight).
+struct WordEdges {
+    word: usize,
+    prev_lasts: Vec<u16>,
+    next_firsts: Vec<u16>,
+    sil_into: Vec<(u16, u32, f32)>,
+}
+
+/// A transcript's alignment graph being built word by word (nodes are added in transcript
+/// order: the optional silence before a word, then each pronunciation's phones in turn).
+struct GraphCompiler<'c, 'a> {
+    aligner: &'c Aligner<'a>,
+    words: &'c [Vec<&'c [u16]>],
+    optional_silence: bool,
+    sil: u16,
+    /// Log weights of taking and of skipping an optional silence.
+    sil_yes: f32,
+    sil_no: f32,
+    b: GraphBuilder,
+    start: u32,
+    /// The source of every tag; tag 0 is `Source::Silence`.
+    sources: Vec<Source>,
+    /// The exits of the previous word's last phones.
+    pending: Vec<Exit>,
+    /// Arcs out of the start node, added last.
+    from_start: Vec<(u32, f32)>,
+}
+
+impl<'c, 'a> GraphCompiler<'c, 'a> {
+    fn new(aligner: &'c Aligner<'a>, words: &'c [Vec<&'c [u16]>], optional_silence: bool) -> Self {
+        let (sil_yes, sil_no) = if optional_silence {
+            let sp = aligner.cfg.silence_prob as f64;
+            (sp.ln() as f32, (1.0 - sp).ln() as f32)
+        } else {
+            (f32::NEG_INFINITY, 0.0)
+        };
+        let mut b = GraphBuilder::default();
+        let start = b.add_nonemitting();
+        GraphCompiler {
+            aligner,
+            words,
+            optional_silence,
+            sil: aligner.ctx.silence(),
+            sil_yes,
+            sil_no,
+            b,
+            start,
+            sources: vec![Source::Silence],
+            pending: Vec::new(),
+            from_start: Vec::new(),
+        }
+    }
+
+    /// The distinct first phones of word `w`'s pronunciations, in order.
+    fn firsts(&self, w: usize) -> Vec<u16> {
+        distinct(self.words[w].iter().map(|a| a[0]))
+    }
+
+    /// The distinct last phones of word `w`'s pronunciations, in order.
+    fn lasts(&self, w: usize) -> Vec<u16> {
+        distinct(self.words[w].iter().map(|a| a[a.len() - 1]))
+    }
+
+    /// Add word `w`: the optional silence before it, then every pronunciation, linked to the
+    /// previous word's exits; its own last phones' exits become the pending ones.
+    fn word(&mut self, w: usize) -> Result<(), AlignError> {
+        let prev_lasts = if w > 0 { self.lasts(w - 1) } else { Vec::new() };
+        let next_firsts = if w + 1 < self.words.len() {
+            self.firsts(w + 1)
+        } else {
+            Vec::new()
+        };
+        let sil_into = self.silence_before(w, &prev_lasts)?;
+        let edges = WordEdges {
+            word: w,
+            prev_lasts,
+            next_firsts,
+            sil_into,
+        };
+        let words = self.words;
+        let mut next_pending: Vec<Exit> = Vec::new();
+        for alt in &words[w] {
+            let mut exits: Vec<Exit> = Vec::new();
+            for k in 0..alt.len() {
+                exits = self.phone(alt, k, &edges, &exits)?;
+            }
+            next_pending.extend(exits);
+        }
+        self.pending = next_pending;
+        Ok(())
+    }
+
+    /// Optional silence before word `w` (leading, or between words): one chain per (phone
+    /// before, first phone of a pronunciation), entered from the start or from the previous
+    /// word's exits built for a silence after them.
+    fn silence_before(
+        &mut self,
+        w: usize,
+        prev_lasts: &[u16],
+    ) -> Result<Vec<(u16, u32, f32)>, AlignError> {
+        let mut sil_into: Vec<(u16, u32, f32)> = Vec::new();
+        if !self.optional_silence {
+            return Ok(sil_into);
+        }
+        let sil = self.sil;
+        let lefts = if w == 0 {
+            vec![sil]
+        } else {
+            prev_lasts.to_vec()
+        };
+        for &l in &lefts {
+            for r in self.firsts(w) {
+                let (f, last, exit) = self.aligner.chain(&mut self.b, l, sil, r, 0)?;
+                if w == 0 {
+                    self.from_start.push((f, self.sil_yes));
+                } else {
+                    for e in &self.pending {
+                        if e.via_sil && e.phone == l {
+                            self.b.arc(e.node, f, e.weight + self.sil_yes, true);
+                        }
+                    }
+                }
+                sil_into.push((r, last, exit));
+            }
+        }
+        Ok(sil_into)
+    }
+
+    /// Phone `k` of pronunciation `alt` of the word of `edges`: one chain per (left, right)
+    /// context, each entered from `prev` (the exits of phone `k - 1`) or across the word
+    /// boundary; returns the chains' exits.
+    fn phone(
+        &mut self,
+        alt: &[u16],
+        k: usize,
+        edges: &WordEdges,
+        prev: &[Exit],
+    ) -> Result<Vec<Exit>, AlignError> {
+        let (w, c) = (edges.word, alt[k]);
+        self.sources.push(Source::Word {
+            word: w,
+            position: k,
+        });
+        let tag = self.sources.len() as u32 - 1;
+        // Left contexts: (phone, via silence).
+        let lefts = side_contexts(
+            (k > 0).then(|| alt[k - 1]),
+            w == 0,
+            &edges.prev_lasts,
+            self.optional_silence,
+            self.sil,
+        );
+        let rights = side_contexts(
+            alt.get(k + 1).copied(),
+            w + 1 == self.words.len(),
+            &edges.next_firsts,
+            self.optional_silence,
+            self.sil,
+        );
+        let mut exits: Vec<Exit> = Vec::new();
+        for &left in &lefts {
+            for &(r, r_sil) in &rights {
+                let (f, last, exit) = self.aligner.chain(&mut self.b, left.0, c, r, tag)?;
+                self.arcs_into(f, k, c, left, edges, prev);
+                exits.push(Exit {
+                    node: last,
+                    weight: exit,
+                    phone: c,
+                    right: r,
+                    via_sil: r_sil,
+                });
+            }
+        }
+        Ok(exits)
+    }
+
+    /// Arcs into the chain entered at `f` of phone `k` (`c`, with `left` context and whether
+    /// that is the optional silence): from the previous phone's exits `prev`; at a word's
+    /// start, from the start node and the optional silences into `c`, or from the previous
+    /// word's exits built for `c` on their right.
+    fn arcs_into(
+        &mut self,
+        f: u32,
+        k: usize,
+        c: u16,
+        (l, l_sil): (u16, bool),
+        edges: &WordEdges,
+        prev: &[Exit],
+    ) {
+        let w = edges.word;
+        if k > 0 {
+            for e in prev {
+                self.b.arc(e.node, f, e.weight, true);
+            }
+        } else if w == 0 || l_sil {
+            if w == 0 {
+                self.from_start.push((f, self.sil_no));
+            }
+            for &(r2, sl, sexit) in &edges.sil_into {
+                if r2 == c {
+                    self.b.arc(sl, f, sexit, true);
+                }
+            }
+        } else {
+            for e in &self.pending {
+                if !e.via_sil && e.phone == l && e.right == c {
+                    self.b.arc(e.node, f, e.weight + self.sil_no, true);
+                }
+            }
+        }
+    }
+
+    /// The end (directly, or through a trailing optional silence) and the start's arcs: the
+    /// finished graph and the source of every tag.
+    fn finish(mut self) -> Result<(Graph, Vec<Source>), AlignError> {
+        for e in &self.pending {
+            self.b.set_final(e.node, e.weight + self.sil_no);
+        }
+        if self.optional_silence {
+            let sil = self.sil;
+            for l in self.lasts(self.words.len() - 1) {
+                let (f, last, exit) = self.aligner.chain(&mut self.b, l, sil, sil, 0)?;
+                for e in &self.pending {
+                    if e.phone == l {
+                        self.b.arc(e.node, f, e.weight + self.sil_yes, true);
+                    }
+                }
+                self.b.set_final(last, exit);
+            }
+        }
+        for &(v, w) in &self.from_start {
+            self.b.entry_arc(self.start, v, w);
+        }
+        Ok((self.b.finish(self.start), self.sources))
+    }
+}
+
+/// The distinct values of `xs`, in first-seen order.
+fn distinct(xs: impl Iterator<Item = u16>) -> Vec<u16> {
+    let mut v: Vec<u16> = Vec::new();
+    for x in xs {
+        if !v.contains(&x) {
+            v.push(x);
+        }
+    }
+    v
 }
 
 /// The tied state of state `s` of phone `c` between `left` and `right`; an error naming them

@@ -319,15 +319,35 @@ impl<'a> LoopBuilder<'a> {
         self.cfg.lm_weight * self.lm.log_prob(prev, next) as f32
     }
 
+    /// The phone loop: the (previous, current) phone pairs that can occur, a prefix tree of
+    /// states for each, entered from the start and from every phone's exits.
     fn build(&mut self) {
+        let live = self.live_pairs();
+        let (reach, pairs) = self.reachable_pairs(&live);
+        let roots = self.prefix_trees(&pairs, &live);
+        self.entry_arcs(&reach, &roots);
+        self.exit_arcs(&roots);
+    }
+
+    /// Whether the tying has every state of `c` between `l` and `r` (`r == p`: `</s>`, i.e.
+    /// `sil`).
+    fn valid(&self, l: u16, c: u16, r: u16) -> bool {
+        self.ctx.complete(l, c, self.right_ctx(r))
+    }
+
+    /// Whether `c` after `l` may be followed by `r`: valid, and `r` is the end or `r` after `c`
+    /// is live.
+    fn continues(&self, live: &[bool], l: u16, c: u16, r: u16) -> bool {
+        let end = self.p as u16;
+        self.valid(l, c, r) && (r == end || live[c as usize * self.p + r as usize])
+    }
+
+    /// `live[l * p + c]`: phone `c` after `l` can reach the end of an utterance.
+    fn live_pairs(&self) -> Vec<bool> {
         let p = self.p;
-        let ctx = self.ctx;
-        let sil = ctx.silence();
         let end = p as u16;
-        let valid = |l: u16, c: u16, r: u16| ctx.complete(l, c, if r == end { sil } else { r });
-        // live[l][c]: phone c after l can reach the end of an utterance.
         let mut live: Vec<bool> = (0..p * p)
-            .map(|i| (0..=end).any(|r| valid((i / p) as u16, (i % p) as u16, r)))
+            .map(|i| (0..=end).any(|r| self.valid((i / p) as u16, (i % p) as u16, r)))
             .collect();
         loop {
             let mut changed = false;
@@ -336,8 +356,7 @@ impl<'a> LoopBuilder<'a> {
                     continue;
                 }
                 let (l, c) = ((i / p) as u16, (i % p) as u16);
-                let ok = (0..=end)
-                    .any(|r| valid(l, c, r) && (r == end || live[c as usize * p + r as usize]));
+                let ok = (0..=end).any(|r| self.continues(&live, l, c, r));
                 if !ok {
                     live[i] = false;
                     changed = true;
@@ -347,7 +366,14 @@ impl<'a> LoopBuilder<'a> {
                 break;
             }
         }
-        // Pairs reachable from the start, in a fixed order.
+        live
+    }
+
+    /// The live pairs reachable from the start: as a table (`l * p + c`) and as a list, in a
+    /// fixed order.
+    fn reachable_pairs(&self, live: &[bool]) -> (Vec<bool>, Vec<(u16, u16)>) {
+        let p = self.p;
+        let sil = self.ctx.silence();
         let mut reach = vec![false; p * p];
         let mut queue: Vec<(u16, u16)> = (0..p as u16)
             .filter(|&c| live[sil as usize * p + c as usize])
@@ -362,18 +388,25 @@ impl<'a> LoopBuilder<'a> {
             k += 1;
             for r in 0..p as u16 {
                 let j = c as usize * p + r as usize;
-                if !reach[j] && live[j] && valid(l, c, r) {
+                if !reach[j] && live[j] && self.valid(l, c, r) {
                     reach[j] = true;
                     queue.push((c, r));
                 }
             }
         }
         queue.sort_unstable();
+        (reach, queue)
+    }
 
-        // Prefix trees; a context-independent tying needs one per phone.
+    /// The roots of each reachable pair's prefix tree (`l * p + c`); a context-independent
+    /// tying needs one per phone.
+    fn prefix_trees(&mut self, pairs: &[(u16, u16)], live: &[bool]) -> Vec<Vec<u32>> {
+        let p = self.p;
+        let sil = self.ctx.silence();
+        let end = p as u16;
         let ci = self.ctx.is_context_independent();
         let mut roots: Vec<Vec<u32>> = vec![Vec::new(); p * p];
-        for &(l, c) in &queue {
+        for &(l, c) in pairs {
             self.in_loop[c as usize] = true;
             let i = l as usize * p + c as usize;
             if ci {
@@ -384,7 +417,7 @@ impl<'a> LoopBuilder<'a> {
                 }
             }
             let rights: Vec<u16> = (0..=end)
-                .filter(|&r| valid(l, c, r) && (r == end || live[c as usize * p + r as usize]))
+                .filter(|&r| self.continues(live, l, c, r))
                 .collect();
             let tree = self.tree(l, c, 0, &rights);
             if ci {
@@ -392,8 +425,13 @@ impl<'a> LoopBuilder<'a> {
             }
             roots[i] = tree;
         }
+        roots
+    }
 
-        // Entries from the start.
+    /// Entries from the start into the trees of the phones reachable after `sil`.
+    fn entry_arcs(&mut self, reach: &[bool], roots: &[Vec<u32>]) {
+        let p = self.p;
+        let sil = self.ctx.silence();
         let ins = self.cfg.insertion_penalty;
         for c in 0..p as u16 {
             let i = sil as usize * p + c as usize;
@@ -406,9 +444,14 @@ impl<'a> LoopBuilder<'a> {
                     .entry_arc(self.start, v, w + self.lookahead[v as usize]);
             }
         }
-        // Exits into the next phone: through a shared boundary node (the best exit into each
-        // next phone is found once, then fans out to that phone's tree roots), or straight to the
-        // roots where that takes no more arcs (one root, or one exit), which saves a step.
+    }
+
+    /// Exits into the next phone: through a shared boundary node (the best exit into each
+    /// next phone is found once, then fans out to that phone's tree roots), or straight to the
+    /// roots where that takes no more arcs (one root, or one exit), which saves a step.
+    fn exit_arcs(&mut self, roots: &[Vec<u32>]) {
+        let p = self.p;
+        let ins = self.cfg.insertion_penalty;
         let mut incoming = vec![0usize; p * p];
         for &(_, c, r, _) in &self.exits {
             incoming[c as usize * p + r as usize] += 1;

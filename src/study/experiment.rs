@@ -23,6 +23,7 @@ use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
+use crate::corpus::Utterance;
 use crate::error::{Error, Result};
 use crate::frontend::StageKind;
 use crate::model::ModelKind;
@@ -33,6 +34,7 @@ use crate::pipeline::Pipeline;
 use crate::pipeline::classifier::Overrides;
 use crate::study::hidden::HiddenOptions;
 use crate::train::provenance::{self, Provenance};
+use crate::train::targets::Targets;
 use crate::train::{self as run, Env, RunResult, Trained};
 
 /// One run as written in the experiment file.
@@ -411,85 +413,105 @@ impl Experiment {
         e.path = path.to_path_buf();
         e.dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         e.lines = Lines::read(&text, path)?;
-        let l = &e.lines;
+        e.check_seeds()?;
+        let plan = e.plan()?;
+        e.check_run_names(&plan)?;
+        // The analyses are checked now, not after every run has trained.
+        e.check_analyses(&plan)?;
+        Ok(e)
+    }
+
+    /// Every list of seeds (the experiment's, the depth grid's, the curve's, each run's) is
+    /// non-empty and names no seed twice.
+    fn check_seeds(&self) -> Result<()> {
+        let l = &self.lines;
         let run_line = |i: usize| l.runs.get(i).map_or(0, |r| r.seeds);
         for (seeds, line) in [
-            (e.seeds.as_ref(), l.seeds),
+            (self.seeds.as_ref(), l.seeds),
             (
-                e.depth.as_ref().and_then(|d| d.seeds.as_ref()),
+                self.depth.as_ref().and_then(|d| d.seeds.as_ref()),
                 l.depth.seeds,
             ),
             (
-                e.curve.as_ref().and_then(|c| c.seeds.as_ref()),
+                self.curve.as_ref().and_then(|c| c.seeds.as_ref()),
                 l.curve.seeds,
             ),
         ]
         .into_iter()
         .chain(
-            e.runs
+            self.runs
                 .iter()
                 .enumerate()
                 .map(|(i, r)| (r.seeds.as_ref(), run_line(i))),
         ) {
             let Some(seeds) = seeds else { continue };
             if seeds.is_empty() {
-                return Err(e.error_at(line, "`seeds:` is empty: give at least one seed"));
+                return Err(self.error_at(line, "`seeds:` is empty: give at least one seed"));
             }
             if let Some(s) = seeds
                 .iter()
                 .find(|s| seeds.iter().filter(|t| t == s).count() > 1)
             {
-                return Err(e.error_at(line, format!("seed {s} is listed twice")));
+                return Err(self.error_at(line, format!("seed {s} is listed twice")));
             }
         }
-        let mut names = std::collections::BTreeSet::new();
-        let plan = e.plan()?;
+        Ok(())
+    }
+
+    /// The plan has runs, and their names are distinct plain file names.
+    fn check_run_names(&self, plan: &[Planned]) -> Result<()> {
         if plan.is_empty() {
             return Err(Error::format(
-                path,
+                &self.path,
                 "no runs: give `runs:` or a `depth:` grid (an empty table would report nothing)",
             ));
         }
-        for p in &plan {
-            check_run_name(&p.name).map_err(|m| e.error_at(p.line, m))?;
+        let mut names = std::collections::BTreeSet::new();
+        for p in plan {
+            check_run_name(&p.name).map_err(|m| self.error_at(p.line, m))?;
             if !names.insert(p.name.clone()) {
-                return Err(e.error_at(p.line, format!("two runs are named `{}`", p.name)));
+                return Err(self.error_at(p.line, format!("two runs are named `{}`", p.name)));
             }
         }
-        // The analyses are checked now, not after every run has trained.
-        if let Some(a) = &e.alignment
+        Ok(())
+    }
+
+    /// The analyses name planned runs of the right kind (a DNN; fed the spectrogram or with a
+    /// learned front end for the filter plot), and the hidden-layer options are valid.
+    fn check_analyses(&self, plan: &[Planned]) -> Result<()> {
+        if let Some(a) = &self.alignment
             && !plan.iter().any(|p| p.run == a.run)
         {
-            return Err(e.error_at(
-                e.lines.alignment,
+            return Err(self.error_at(
+                self.lines.alignment,
                 format!("alignment.run: no run named `{}`", a.run),
             ));
         }
-        let l = &e.lines;
+        let l = &self.lines;
         let analysed = [
-            ("hidden", l.hidden, e.hidden.as_ref().map(|h| &h.run)),
-            ("filters", l.filters, e.filters.as_ref().map(|f| &f.run)),
-            ("vowels", l.vowels, e.vowels.as_ref().map(|v| &v.run)),
+            ("hidden", l.hidden, self.hidden.as_ref().map(|h| &h.run)),
+            ("filters", l.filters, self.filters.as_ref().map(|f| &f.run)),
+            ("vowels", l.vowels, self.vowels.as_ref().map(|v| &v.run)),
         ]
         .into_iter()
         .chain(
-            e.hidden
+            self.hidden
                 .iter()
                 .flat_map(|h| h.runs.iter().map(|r| ("hidden", l.hidden, Some(r)))),
         )
         .chain(
-            e.filters
+            self.filters
                 .iter()
                 .flat_map(|f| f.runs.iter().map(|r| ("filters", l.filters, Some(r)))),
         );
         for (what, line, run) in analysed {
             let Some(r) = run else { continue };
             let Some(p) = plan.iter().find(|p| &p.run == r) else {
-                return Err(e.error_at(line, format!("{what}.run: no run named `{r}`")));
+                return Err(self.error_at(line, format!("{what}.run: no run named `{r}`")));
             };
             let c = p.pipeline.classifier.as_ref();
             if c.and_then(|c| c.kind().ok()) != Some(ModelKind::Dnn) {
-                return Err(e.error_at(
+                return Err(self.error_at(
                     line,
                     format!("{what}.run: run `{r}` trains a GMM; the {what} analysis needs a DNN"),
                 ));
@@ -499,7 +521,7 @@ impl Experiment {
                 .and_then(|c| c.dnn.as_ref())
                 .is_some_and(|d| !d.front.is_none());
             if what == "filters" && from != StageKind::Spectrogram && !front {
-                return Err(e.error_at(
+                return Err(self.error_at(
                     line,
                     format!(
                         "filters: run `{r}` reads `{from}`; the filter plot needs a DNN fed \
@@ -508,12 +530,12 @@ impl Experiment {
                 ));
             }
         }
-        if let Some(h) = &e.hidden {
+        if let Some(h) = &self.hidden {
             h.options()
                 .validate()
-                .map_err(|err| e.error_at(e.lines.hidden, format!("hidden: {err}")))?;
+                .map_err(|err| self.error_at(self.lines.hidden, format!("hidden: {err}")))?;
         }
-        Ok(e)
+        Ok(())
     }
 
     /// Whether `path` holds an experiment (a `runs:`, `depth:` or `curve:` section and no
@@ -688,176 +710,199 @@ impl Experiment {
     /// then the wide nets), then the learning curves; each once per seed.
     pub fn plan(&self) -> Result<Vec<Planned>> {
         let mut out = Vec::new();
-        // One planned run per seed of `seeds` (or one with the classifier's own seed).
-        let mut add = |run: String,
-                       group: Group,
-                       layers: usize,
-                       fraction: f64,
-                       seeds: Option<&Vec<u64>>,
-                       line: usize,
-                       make: &dyn Fn(&str, Option<u64>) -> Result<Pipeline>|
-         -> Result<()> {
-            let seeds: Vec<Option<u64>> = match seeds.or(self.seeds.as_ref()) {
-                Some(list) => list.iter().map(|&s| Some(s)).collect(),
-                None => vec![None],
-            };
-            for seed in seeds {
-                let name = match seed {
-                    Some(s) => format!("{run}-s{s}"),
-                    None => run.clone(),
-                };
-                out.push(Planned {
-                    pipeline: make(&name, seed)?,
-                    name,
-                    run: run.clone(),
-                    seed,
-                    group,
-                    layers,
-                    fraction,
-                    line,
-                });
-            }
-            Ok(())
-        };
         for (i, r) in self.runs.iter().enumerate() {
             let line = self.lines.runs.get(i).map_or(0, |l| l.at);
-            add(
-                r.name.clone(),
-                Group::Suffix,
-                0,
-                1.0,
-                r.seeds.as_ref(),
-                line,
-                &|name, seed| {
-                    self.pipeline_for(
-                        name,
-                        &r.pipeline,
-                        r.from,
-                        r.gmm.as_ref(),
-                        r.dnn.as_ref(),
-                        r.match_params.clone(),
-                        seed,
-                        line,
-                    )
-                },
-            )?;
+            let key = RunKey {
+                run: r.name.clone(),
+                group: Group::Suffix,
+                layers: 0,
+                fraction: 1.0,
+            };
+            self.add_seeds(&mut out, key, r.seeds.as_ref(), line, &|name, seed| {
+                self.pipeline_for(
+                    name,
+                    &r.pipeline,
+                    r.from,
+                    r.gmm.as_ref(),
+                    r.dnn.as_ref(),
+                    r.match_params.clone(),
+                    seed,
+                    line,
+                )
+            })?;
         }
-        // The nets of the depth grid and the learning curve: DNN settings over one pipeline and
-        // cut, with the section's seeds and line.
-        let mut add_net = |arm: &Arm,
-                           run: String,
-                           group: Group,
-                           layers: usize,
-                           fraction: f64,
-                           dnn: &DnnPatch,
-                           matched: Option<HiddenSpec>|
-         -> Result<()> {
-            add(
-                run,
+        if let Some(g) = &self.depth {
+            self.plan_depth(g, &mut out)?;
+        }
+        if let Some(c) = &self.curve {
+            self.plan_curve(c, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    /// The depth grid's nets: per depth the deep net and (`matched`) its one-layer match, then
+    /// the wide nets.
+    fn plan_depth(&self, g: &DepthGrid, out: &mut Vec<Planned>) -> Result<()> {
+        let arm = Arm {
+            pipeline: &g.pipeline,
+            from: g.from,
+            seeds: g.seeds.as_ref(),
+            line: self.lines.depth.at,
+        };
+        for &l in &g.layers {
+            let spec = HiddenSpec::uniform(l, g.width);
+            let deep = DnnPatch {
+                hidden: Some(spec.clone()),
+                ..g.dnn.clone()
+            };
+            let key = RunKey {
+                run: format!("deep-{spec}"),
+                group: Group::Deep,
+                layers: l,
+                fraction: 1.0,
+            };
+            self.add_net(out, &arm, key, &deep, None)?;
+            if g.matched && l > 1 {
+                let key = RunKey {
+                    run: format!("shallow-as-{spec}"),
+                    group: Group::Shallow,
+                    layers: l,
+                    fraction: 1.0,
+                };
+                self.add_net(out, &arm, key, &g.dnn, Some(spec))?;
+            }
+        }
+        for &w in &g.wide {
+            let spec = HiddenSpec::uniform(1, w);
+            let wide = DnnPatch {
+                hidden: Some(spec.clone()),
+                ..g.dnn.clone()
+            };
+            let key = RunKey {
+                run: format!("wide-{spec}"),
+                group: Group::Wide,
+                layers: 1,
+                fraction: 1.0,
+            };
+            self.add_net(out, &arm, key, &wide, None)?;
+        }
+        Ok(())
+    }
+
+    /// The learning curve's nets: per training share the deep net and its one-layer match.
+    fn plan_curve(&self, c: &CurveGrid, out: &mut Vec<Planned>) -> Result<()> {
+        let arm = Arm {
+            pipeline: &c.pipeline,
+            from: c.from,
+            seeds: c.seeds.as_ref(),
+            line: self.lines.curve.at,
+        };
+        let spec = HiddenSpec::uniform(c.layers, c.width);
+        let deep = DnnPatch {
+            hidden: Some(spec.clone()),
+            ..c.dnn.clone()
+        };
+        for &f in &c.fractions {
+            crate::train::subset::check_fraction(f).map_err(|e| {
+                self.error_at(self.lines.curve.fractions, format!("curve.fractions: {e}"))
+            })?;
+            let pc = (100.0 * f).round();
+            let key = RunKey {
+                run: format!("curve-{spec}-{pc}pc"),
+                group: Group::CurveDeep,
+                layers: c.layers,
+                fraction: f,
+            };
+            self.add_net(out, &arm, key, &deep, None)?;
+            if c.layers > 1 {
+                let key = RunKey {
+                    run: format!("curve-shallow-as-{spec}-{pc}pc"),
+                    group: Group::CurveShallow,
+                    layers: c.layers,
+                    fraction: f,
+                };
+                self.add_net(out, &arm, key, &c.dnn, Some(spec.clone()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A net of the depth grid or the learning curve: DNN settings over the section's pipeline
+    /// and cut, with its seeds and line.
+    fn add_net(
+        &self,
+        out: &mut Vec<Planned>,
+        arm: &Arm,
+        key: RunKey,
+        dnn: &DnnPatch,
+        matched: Option<HiddenSpec>,
+    ) -> Result<()> {
+        self.add_seeds(out, key, arm.seeds, arm.line, &|name, seed| {
+            self.pipeline_for(
+                name,
+                arm.pipeline,
+                arm.from,
+                None,
+                Some(dnn),
+                matched.clone(),
+                seed,
+                arm.line,
+            )
+        })
+    }
+
+    /// One planned run per seed of `seeds`, else of the experiment's (or one with the
+    /// classifier's own seed), its pipeline made by `make` from its name and seed.
+    fn add_seeds(
+        &self,
+        out: &mut Vec<Planned>,
+        key: RunKey,
+        seeds: Option<&Vec<u64>>,
+        line: usize,
+        make: &dyn Fn(&str, Option<u64>) -> Result<Pipeline>,
+    ) -> Result<()> {
+        let seeds: Vec<Option<u64>> = match seeds.or(self.seeds.as_ref()) {
+            Some(list) => list.iter().map(|&s| Some(s)).collect(),
+            None => vec![None],
+        };
+        let RunKey {
+            run,
+            group,
+            layers,
+            fraction,
+        } = key;
+        for seed in seeds {
+            let name = match seed {
+                Some(s) => format!("{run}-s{s}"),
+                None => run.clone(),
+            };
+            out.push(Planned {
+                pipeline: make(&name, seed)?,
+                name,
+                run: run.clone(),
+                seed,
                 group,
                 layers,
                 fraction,
-                arm.seeds,
-                arm.line,
-                &|name, seed| {
-                    self.pipeline_for(
-                        name,
-                        arm.pipeline,
-                        arm.from,
-                        None,
-                        Some(dnn),
-                        matched.clone(),
-                        seed,
-                        arm.line,
-                    )
-                },
-            )
-        };
-        if let Some(g) = &self.depth {
-            let arm = Arm {
-                pipeline: &g.pipeline,
-                from: g.from,
-                seeds: g.seeds.as_ref(),
-                line: self.lines.depth.at,
-            };
-            for &l in &g.layers {
-                let spec = HiddenSpec::uniform(l, g.width);
-                let deep = DnnPatch {
-                    hidden: Some(spec.clone()),
-                    ..g.dnn.clone()
-                };
-                add_net(
-                    &arm,
-                    format!("deep-{spec}"),
-                    Group::Deep,
-                    l,
-                    1.0,
-                    &deep,
-                    None,
-                )?;
-                if g.matched && l > 1 {
-                    let name = format!("shallow-as-{spec}");
-                    add_net(&arm, name, Group::Shallow, l, 1.0, &g.dnn, Some(spec))?;
-                }
-            }
-            for &w in &g.wide {
-                let spec = HiddenSpec::uniform(1, w);
-                let wide = DnnPatch {
-                    hidden: Some(spec.clone()),
-                    ..g.dnn.clone()
-                };
-                add_net(
-                    &arm,
-                    format!("wide-{spec}"),
-                    Group::Wide,
-                    1,
-                    1.0,
-                    &wide,
-                    None,
-                )?;
-            }
+                line,
+            });
         }
-        if let Some(c) = &self.curve {
-            let arm = Arm {
-                pipeline: &c.pipeline,
-                from: c.from,
-                seeds: c.seeds.as_ref(),
-                line: self.lines.curve.at,
-            };
-            let spec = HiddenSpec::uniform(c.layers, c.width);
-            let deep = DnnPatch {
-                hidden: Some(spec.clone()),
-                ..c.dnn.clone()
-            };
-            for &f in &c.fractions {
-                crate::train::subset::check_fraction(f).map_err(|e| {
-                    self.error_at(self.lines.curve.fractions, format!("curve.fractions: {e}"))
-                })?;
-                let pc = (100.0 * f).round();
-                let name = format!("curve-{spec}-{pc}pc");
-                add_net(&arm, name, Group::CurveDeep, c.layers, f, &deep, None)?;
-                if c.layers > 1 {
-                    let name = format!("curve-shallow-as-{spec}-{pc}pc");
-                    let matched = Some(spec.clone());
-                    add_net(
-                        &arm,
-                        name,
-                        Group::CurveShallow,
-                        c.layers,
-                        f,
-                        &c.dnn,
-                        matched,
-                    )?;
-                }
-            }
-        }
-        Ok(out)
+        Ok(())
     }
 
     /// The first planned run (first seed) of the run the experiment names `run`.
     pub fn first_of<'p>(plan: &'p [Planned], run: &str) -> Option<&'p Planned> {
         plan.iter().find(|p| p.run == run)
     }
+}
+
+/// A run of the plan before its seeds: its name, table, deep net's hidden layers and share
+/// of the training speakers.
+struct RunKey {
+    run: String,
+    group: Group,
+    layers: usize,
+    fraction: f64,
 }
 
 /// One section of generated nets (the depth grid or the learning curve): its pipeline, cut,
@@ -922,58 +967,28 @@ pub fn run_all(
     let mut rows = Vec::new();
     let mut same_as: std::collections::HashMap<String, (String, RunResult)> = Default::default();
     for (i, p) in plan.iter().enumerate() {
-        let dir = out.join("runs").join(&p.name);
+        let files = RunFiles::new(out.join("runs").join(&p.name));
         let seed = p.seed.unwrap_or_default();
         let train_utts = crate::train::subset::train_subset(env, p.fraction, seed)?;
-        let mut spec = p.pipeline.to_yaml();
-        if p.fraction < 1.0 {
-            // What the run trains on is part of what decides it.
-            let mut speakers: Vec<&str> = train_utts.iter().map(|u| u.speaker.as_str()).collect();
-            speakers.dedup();
-            spec.push_str(&format!(
-                "# trained on {} of the training speakers (seed {seed}): {}\n",
-                p.fraction,
-                speakers.join(" ")
-            ));
-        }
-        let spec_path = dir.join("spec.yaml");
-        let results_path = dir.join("results.json");
-        let provenance_path = dir.join("provenance.json");
+        let spec = run_spec(p, &train_utts, seed);
         let now = Provenance::new(env, &corpus_hash, &spec, &targets)?;
         let head = format!("[{}/{}] {}", i + 1, plan.len(), p.name);
-        // A result is reused only when everything that decided it is unchanged.
-        let before: Option<Provenance> = crate::io::json::read_json(&provenance_path).ok();
-        let reusable = match &before {
-            Some(b) if now.changes(b).is_empty() => {
-                std::fs::read_to_string(&spec_path).is_ok_and(|s| s == spec)
-                    && Trained::load(&dir.join("model")).is_ok()
-            }
-            _ => false,
-        };
-        let previous: Option<RunResult> = if reusable {
-            crate::io::json::read_json(&results_path).ok()
-        } else {
-            None
-        };
+        let before: Option<Provenance> = crate::io::json::read_json(&files.provenance).ok();
         let twin = same_as.get(&spec).cloned();
-        let result: RunResult = if let Some(r) = previous {
+        let result: RunResult = if let Some(r) = files.previous_result(&now, before.as_ref(), &spec)
+        {
             log(&format!(
                 "{head}: done before with the same inputs, skipped"
             ));
             r
-        } else if let Some((other, mut r)) = twin {
+        } else if let Some((other, r)) = twin {
             // Another run of this experiment is the very same training (e.g. a learning curve's
             // 100 % point and the depth grid's net with the same seed): its model and scores.
             log(&format!(
                 "{head}: the same training as `{other}`, taken from it"
             ));
-            let trained = Trained::load(&out.join("runs").join(&other).join("model"))?;
-            trained.save(&dir.join("model"))?;
-            r.name = p.name.clone();
-            crate::io::json::write_json(&results_path, &r)?;
-            crate::io::atomic::write_bytes(&spec_path, spec.as_bytes())?;
-            crate::io::json::write_json(&provenance_path, &now)?;
-            r
+            let other = out.join("runs").join(&other);
+            files.copy_from(&other, r, &p.name, &spec, &now)?
         } else {
             match &before {
                 Some(b) if !now.changes(b).is_empty() => log(&format!(
@@ -982,45 +997,9 @@ pub fn run_all(
                 )),
                 _ => log(&format!("{head}: training")),
             }
-            // A finished run of other settings leaves checkpoints the new training must not
-            // resume from (a killed run, which wrote no spec, keeps its checkpoints).
-            if std::fs::read_to_string(&spec_path).is_ok_and(|s| s != spec)
-                || before.as_ref().is_some_and(|b| !now.changes(b).is_empty())
-            {
-                let ckpt = dir.join("model").join("checkpoints");
-                match std::fs::remove_dir_all(&ckpt) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                        return Err(Error::io(&ckpt, e));
-                    }
-                    _ => {}
-                }
-            }
-            // Nothing of the old run may pass for the new one if this one is interrupted.
-            for stale in [&provenance_path, &results_path, &spec_path] {
-                match std::fs::remove_file(stale) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                        return Err(Error::io(stale, e));
-                    }
-                    _ => {}
-                }
-            }
-            let trained = run::train_on(
-                env,
-                &p.pipeline,
-                &targets,
-                Some(&dir.join("model")),
-                train_utts,
-            )?;
-            let scored = run::score(
-                env,
-                &trained,
-                Some(&trained.pipeline.hmm.decode),
-                &trained.pipeline.hmm.tune,
-            )?;
-            let r = scored.result(&p.name, &trained)?;
-            scored.write(&dir, &r, &trained)?;
-            crate::io::atomic::write_bytes(&spec_path, spec.as_bytes())?;
-            crate::io::json::write_json(&provenance_path, &now)?;
+            files.clear_stale(&spec, &now, before.as_ref())?;
+            let r = train_and_score(env, p, &targets, &files.dir, train_utts)?;
+            files.record(&spec, &now)?;
             r
         };
         same_as.insert(spec, (p.name.clone(), result.clone()));
@@ -1033,6 +1012,141 @@ pub fn run_all(
         });
     }
     Ok(rows)
+}
+
+/// What decides a run: its pipeline and, when it trains on a share of the speakers, which.
+fn run_spec(p: &Planned, train_utts: &[&Utterance], seed: u64) -> String {
+    let mut spec = p.pipeline.to_yaml();
+    if p.fraction < 1.0 {
+        // What the run trains on is part of what decides it.
+        let mut speakers: Vec<&str> = train_utts.iter().map(|u| u.speaker.as_str()).collect();
+        speakers.dedup();
+        spec.push_str(&format!(
+            "# trained on {} of the training speakers (seed {seed}): {}\n",
+            p.fraction,
+            speakers.join(" ")
+        ));
+    }
+    spec
+}
+
+/// Train run `p` on `train_utts` into `dir/model`, score it on the test speakers and write its
+/// results into `dir`.
+fn train_and_score(
+    env: &Env,
+    p: &Planned,
+    targets: &Targets,
+    dir: &Path,
+    train_utts: Vec<&Utterance>,
+) -> Result<RunResult> {
+    let trained = run::train_on(
+        env,
+        &p.pipeline,
+        targets,
+        Some(&dir.join("model")),
+        train_utts,
+    )?;
+    let scored = run::score(
+        env,
+        &trained,
+        Some(&trained.pipeline.hmm.decode),
+        &trained.pipeline.hmm.tune,
+    )?;
+    let r = scored.result(&p.name, &trained)?;
+    scored.write(dir, &r, &trained)?;
+    Ok(r)
+}
+
+/// The files of one run's directory that say what it was and what it scored.
+struct RunFiles {
+    dir: PathBuf,
+    /// `spec.yaml`: what decided the run ([`run_spec`]).
+    spec: PathBuf,
+    /// `results.json`: its scores.
+    results: PathBuf,
+    /// `provenance.json`: the inputs it was trained from.
+    provenance: PathBuf,
+}
+
+impl RunFiles {
+    fn new(dir: PathBuf) -> Self {
+        RunFiles {
+            spec: dir.join("spec.yaml"),
+            results: dir.join("results.json"),
+            provenance: dir.join("provenance.json"),
+            dir,
+        }
+    }
+
+    /// The result of an earlier run, reused only when everything that decided it is unchanged.
+    fn previous_result(
+        &self,
+        now: &Provenance,
+        before: Option<&Provenance>,
+        spec: &str,
+    ) -> Option<RunResult> {
+        let reusable = match before {
+            Some(b) if now.changes(b).is_empty() => {
+                std::fs::read_to_string(&self.spec).is_ok_and(|s| s == spec)
+                    && Trained::load(&self.dir.join("model")).is_ok()
+            }
+            _ => false,
+        };
+        if reusable {
+            crate::io::json::read_json(&self.results).ok()
+        } else {
+            None
+        }
+    }
+
+    /// Take the model and result `r` of the run in `other` (the same training) as run `name`'s.
+    fn copy_from(
+        &self,
+        other: &Path,
+        mut r: RunResult,
+        name: &str,
+        spec: &str,
+        now: &Provenance,
+    ) -> Result<RunResult> {
+        let trained = Trained::load(&other.join("model"))?;
+        trained.save(&self.dir.join("model"))?;
+        r.name = name.to_string();
+        crate::io::json::write_json(&self.results, &r)?;
+        self.record(spec, now)?;
+        Ok(r)
+    }
+
+    /// Before training: remove what an earlier run of other settings left. Its checkpoints
+    /// must not be resumed from (a killed run, which wrote no spec, keeps its checkpoints), and
+    /// nothing of it may pass for the new run if this one is interrupted.
+    fn clear_stale(&self, spec: &str, now: &Provenance, before: Option<&Provenance>) -> Result<()> {
+        if std::fs::read_to_string(&self.spec).is_ok_and(|s| s != spec)
+            || before.is_some_and(|b| !now.changes(b).is_empty())
+        {
+            let ckpt = self.dir.join("model").join("checkpoints");
+            match std::fs::remove_dir_all(&ckpt) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(Error::io(&ckpt, e));
+                }
+                _ => {}
+            }
+        }
+        for stale in [&self.provenance, &self.results, &self.spec] {
+            match std::fs::remove_file(stale) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(Error::io(stale, e));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Write what decided the run, last: its spec and provenance.
+    fn record(&self, spec: &str, now: &Provenance) -> Result<()> {
+        crate::io::atomic::write_bytes(&self.spec, spec.as_bytes())?;
+        crate::io::json::write_json(&self.provenance, now)
+    }
 }
 
 /// The epoch whose weights a DNN kept (the last with the best dev loss so far); none for a GMM.

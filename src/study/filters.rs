@@ -5,12 +5,12 @@
 
 use std::path::Path;
 
-use ndarray::Axis;
+use ndarray::{Array2, Axis};
 
 use crate::error::{Error, Result};
 use crate::frontend::StageKind;
 use crate::frontend::filterbank::{Filterbank, FilterbankOptions};
-use crate::model::dnn::{Dnn, FilterKind, FilterbankInit, Front, Positivity};
+use crate::model::dnn::{Architecture, Dnn, FilterKind, FilterbankInit, Front, Positivity};
 use crate::study::hidden::dnn_of;
 use crate::train::Trained;
 use crate::viz;
@@ -91,20 +91,7 @@ pub fn front_filters(trained: &Trained, path: &Path) -> Result<String> {
     )?
     .dense()
     .reversed_axes();
-    let (start, start_kernels, start_title) = match &a.front {
-        Front::Filterbank(f) if f.init == FilterbankInit::Mel => {
-            (mel.clone(), None, format!("at the start: mel ({n})"))
-        }
-        _ => {
-            let fresh = Dnn::new(a.clone(), seed)?;
-            let r = fresh.front_filters(KERNEL_FFT)?.expect("same front end");
-            (
-                r.responses,
-                Some(r.weights),
-                format!("at the start: random, seed {seed} ({n})"),
-            )
-        }
-    };
+    let (start, start_kernels, start_title) = start_filters(a, &mel, seed, n)?;
     let (what, rows) = match learned.kind {
         FilterKind::PowerWeights => ("filter bank on the power spectrogram", "filter"),
         _ => (
@@ -157,7 +144,37 @@ pub fn front_filters(trained: &Trained, path: &Path) -> Result<String> {
                 .map_or("-".into(), |e| e.to_string())
         ),
     )?;
+    Ok(caption(&a.front, n))
+}
+
+/// A learned front end's filters at the start of training: the mel matrix `mel` for a mel
+/// start, else the random filters of `seed` (responses, and kernels for a time convolution),
+/// with the panel's title.
+fn start_filters(
+    a: &Architecture,
+    mel: &Array2<f32>,
+    seed: u64,
+    n: usize,
+) -> Result<(Array2<f32>, Option<Array2<f32>>, String)> {
     Ok(match &a.front {
+        Front::Filterbank(f) if f.init == FilterbankInit::Mel => {
+            (mel.clone(), None, format!("at the start: mel ({n})"))
+        }
+        _ => {
+            let fresh = Dnn::new(a.clone(), seed)?;
+            let r = fresh.front_filters(KERNEL_FFT)?.expect("same front end");
+            (
+                r.responses,
+                Some(r.weights),
+                format!("at the start: random, seed {seed} ({n})"),
+            )
+        }
+    })
+}
+
+/// What the figure of a learned front end with `n` filters shows, in words.
+fn caption(front: &Front, n: usize) -> String {
+    match front {
         Front::Filterbank(f) => format!(
             "each filter's weights over the power bins, after training, at the start and the mel \
              filters, rows sorted by peak frequency, each scaled to its peak. The weights are \
@@ -175,5 +192,5 @@ pub fn front_filters(trained: &Trained, path: &Path) -> Result<String> {
              left)",
             n.min(8)
         ),
-    })
+    }
 }

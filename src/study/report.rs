@@ -371,6 +371,33 @@ fn vowel_section(run: &str, v: &VowelReport) -> String {
     md
 }
 
+/// The note on the two PERs (default settings and the tuning grid's best, and where that was
+/// chosen), when any run was decoded over the grid.
+fn per_note(runs: &[Summary]) -> Option<String> {
+    if !runs.iter().any(|r| r.per_tuned.is_some()) {
+        return None;
+    }
+    let test_chosen = runs
+        .iter()
+        .any(|r| r.per_tuned.is_some() && r.tuned_on != Some(crate::corpus::Split::Dev));
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "PER is given twice. *Default*: decoded with the same settings for every model, fixed \
+         before any result (the pipeline's `hmm.decode`). *Grid*: at the best of the `hmm.tune` \
+         grid of acoustic scales and insertion penalties for that model, so that a GMM's peaked \
+         likelihoods and a DNN's flatter hybrid scores are each weighed against the phone \
+         bigram at their own best balance (`tuning.tsv` in each run directory). {}\n",
+        if test_chosen {
+            "This corpus has no dev speakers, so the grid point is the best on the test \
+             speakers themselves: optimistic, as Kaldi's published TIMIT figures are."
+        } else {
+            "The grid point is chosen on the dev speakers and scored on test."
+        }
+    );
+    Some(md)
+}
+
 /// The lecture's claims one by one, judged from the runs and analyses (see
 /// [`crate::study::claims`] for the rules), and the PER anchors.
 fn claims_section(
@@ -392,24 +419,8 @@ fn claims_section(
     };
     let mut md = String::from("## Claim by claim\n\n");
     let _ = writeln!(md, "{}\n", claims::RULE);
-    if runs.iter().any(|r| r.per_tuned.is_some()) {
-        let test_chosen = runs
-            .iter()
-            .any(|r| r.per_tuned.is_some() && r.tuned_on != Some(crate::corpus::Split::Dev));
-        let _ = writeln!(
-            md,
-            "PER is given twice. *Default*: decoded with the same settings for every model, fixed \
-             before any result (the pipeline's `hmm.decode`). *Grid*: at the best of the `hmm.tune` \
-             grid of acoustic scales and insertion penalties for that model, so that a GMM's peaked \
-             likelihoods and a DNN's flatter hybrid scores are each weighed against the phone \
-             bigram at their own best balance (`tuning.tsv` in each run directory). {}\n",
-            if test_chosen {
-                "This corpus has no dev speakers, so the grid point is the best on the test \
-                 speakers themselves: optimistic, as Kaldi's published TIMIT figures are."
-            } else {
-                "The grid point is chosen on the dev speakers and scored on test."
-            }
-        );
+    if let Some(note) = per_note(runs) {
+        md.push_str(&note);
     }
     let mut n = 0;
     let mut heading = |md: &mut String, title: &str| {
@@ -523,6 +534,59 @@ fn repeated_seeds(runs: &[Summary]) -> String {
     )
 }
 
+/// The result tables: production line vs learned suffixes, deep vs shallow, learning curves
+/// (each where the experiment has such runs).
+fn tables_section(runs: &[Summary]) -> String {
+    let mut md = String::new();
+    let suffix: Vec<&Summary> = runs.iter().filter(|r| r.group == Group::Suffix).collect();
+    if !suffix.is_empty() {
+        md.push_str("## Production line vs learned suffixes\n\n");
+        md.push_str(
+            "The GMM sits at the end of the hand-crafted chain; each DNN replaces every box after the stage it is fed from.\n\n",
+        );
+        md.push_str(&suffix_table(&suffix));
+        if let Some(best) = suffix
+            .iter()
+            .max_by(|a, b| a.phone_accuracy.mean.total_cmp(&b.phone_accuracy.mean))
+        {
+            let _ = writeln!(
+                md,
+                "\nBest mean 39-phone frame accuracy: **{}** ({} %).\n",
+                best.run,
+                best.phone_accuracy.pct()
+            );
+        }
+    }
+
+    if runs.iter().any(|r| r.group == Group::Deep) {
+        md.push_str("## Deep and thin vs shallow and fat, at equal parameters\n\n");
+        md.push_str(&depth_table(runs));
+        if let Some(w) = wins_sentence(runs, Group::Deep, Group::Shallow, "sizes") {
+            let _ = writeln!(md, "\n{w}\n");
+        }
+    }
+
+    if runs.iter().any(|r| r.group == Group::CurveDeep) {
+        md.push_str("## Learning curves: does depth need less data?\n\n");
+        md.push_str(
+            "The same deep net and its matched one-hidden-layer net, trained on shares of the \
+             training speakers (whole speakers, drawn with each seed, genders in proportion); \
+             tied-state targets and test speakers are the same for every point. See \
+             `learning-curve.png`.\n\n",
+        );
+        md.push_str(&curve_table(runs));
+        if let Some(w) = wins_sentence(
+            runs,
+            Group::CurveDeep,
+            Group::CurveShallow,
+            "training-data sizes",
+        ) {
+            let _ = writeln!(md, "\n{w}\n");
+        }
+    }
+    md
+}
+
 /// Write report.md, results.csv and results.json into `out`.
 pub fn write(
     out: &Path,
@@ -560,53 +624,7 @@ pub fn write(
         extras,
         first.map_or(0, |r| r.about.train_frames),
     ));
-    let suffix: Vec<&Summary> = runs.iter().filter(|r| r.group == Group::Suffix).collect();
-    if !suffix.is_empty() {
-        md.push_str("## Production line vs learned suffixes\n\n");
-        md.push_str(
-            "The GMM sits at the end of the hand-crafted chain; each DNN replaces every box after the stage it is fed from.\n\n",
-        );
-        md.push_str(&suffix_table(&suffix));
-        if let Some(best) = suffix
-            .iter()
-            .max_by(|a, b| a.phone_accuracy.mean.total_cmp(&b.phone_accuracy.mean))
-        {
-            let _ = writeln!(
-                md,
-                "\nBest mean 39-phone frame accuracy: **{}** ({} %).\n",
-                best.run,
-                best.phone_accuracy.pct()
-            );
-        }
-    }
-
-    if runs.iter().any(|r| r.group == Group::Deep) {
-        md.push_str("## Deep and thin vs shallow and fat, at equal parameters\n\n");
-        md.push_str(&depth_table(&runs));
-        if let Some(w) = wins_sentence(&runs, Group::Deep, Group::Shallow, "sizes") {
-            let _ = writeln!(md, "\n{w}\n");
-        }
-    }
-
-    if runs.iter().any(|r| r.group == Group::CurveDeep) {
-        md.push_str("## Learning curves: does depth need less data?\n\n");
-        md.push_str(
-            "The same deep net and its matched one-hidden-layer net, trained on shares of the \
-             training speakers (whole speakers, drawn with each seed, genders in proportion); \
-             tied-state targets and test speakers are the same for every point. See \
-             `learning-curve.png`.\n\n",
-        );
-        md.push_str(&curve_table(&runs));
-        if let Some(w) = wins_sentence(
-            &runs,
-            Group::CurveDeep,
-            Group::CurveShallow,
-            "training-data sizes",
-        ) {
-            let _ = writeln!(md, "\n{w}\n");
-        }
-    }
-
+    md.push_str(&tables_section(&runs));
     for h in &extras.hidden {
         md.push_str(&hidden_section(h, corpus));
     }

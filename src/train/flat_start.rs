@@ -212,6 +212,68 @@ pub fn flat_start(
     let names = set.p48.names();
     let sil = set.silence48();
     let topo = hmm.topology(names.len(), sil)?;
+    check_features(utts)?;
+    let (ctx, n_states) = monophone_table(utts, names, sil, &topo)?;
+    let mut trans = Transitions::from_config(names, &topo, hmm)?;
+    let mut alis = UttAlignments::equal(utts, &ctx, sil, cfg.seed, align.silence_prob)?;
+    let views: Vec<ArrayView2<f32>> = utts.iter().map(|u| u.feats).collect();
+    let x = concatenate(Axis(0), &views).map_err(|e| Error::invalid(e.to_string()))?;
+    let gcfg = GmmConfig {
+        gaussians_per_state: 1,
+        iterations: 1,
+        init: GmmInit::Split,
+        var_floor: cfg.var_floor,
+        min_count: cfg.min_count,
+        ..GmmConfig::default()
+    };
+    let inc = cfg.total_gaussians.saturating_sub(n_states) / cfg.mixup_iterations.max(1);
+    let mut num_gauss = n_states;
+    let mut gmms: Option<StateGmms> = None;
+    let mut history = Vec::with_capacity(cfg.iterations);
+    for pass in 0..cfg.iterations {
+        let realigned = pass > 0 && realigns_before(pass);
+        if let (true, Some(model)) = (realigned, &gmms) {
+            let aligner = Aligner::new(&ctx, &trans, align)?;
+            alis.realign(&aligner, utts, model);
+        }
+        if pass == 0 || realigned {
+            let counts = count_transitions(&alis.current, &trans)?;
+            trans.update_with(&counts, hmm)?;
+        }
+        let labels = alis.labels(utts);
+        let data = TrainingFrames::new(x.view(), &labels, n_states, cfg.var_floor)?;
+        let (next, ll) = em_pass(gmms.as_ref(), &data, &gcfg)?;
+        if !ll.is_finite() {
+            return Err(Error::invalid(format!(
+                "flat start pass {pass}: the log-likelihood is not finite"
+            )));
+        }
+        let targets = mixup_targets(&data.state_counts(), num_gauss, cfg);
+        let next = next.mix_up(&targets)?;
+        if pass >= 1 && pass <= cfg.mixup_iterations {
+            num_gauss += inc;
+        }
+        let p = Pass {
+            pass,
+            realigned,
+            failed: alis.failed(),
+            gaussians: next.num_gaussians(),
+            log_likelihood: ll,
+        };
+        progress(&p);
+        history.push(p);
+        gmms = Some(next);
+    }
+    let gmms = gmms.expect("at least one pass");
+    Ok(FlatStart {
+        model: MonoModel { ctx, trans, gmms },
+        alignments: alis.into_results(),
+        history,
+    })
+}
+
+/// There are utterances, and their features all have the first one's dimension.
+fn check_features(utts: &[FlatStartUtt]) -> Result<()> {
     if utts.is_empty() {
         return Err(Error::invalid("a flat start needs at least one utterance"));
     }
@@ -223,7 +285,17 @@ pub fn flat_start(
             got: u.feats.ncols(),
         });
     }
-    // States only for the phones in use (every state needs frames); `sil` always.
+    Ok(())
+}
+
+/// The context-independent tying and its number of tied states: states only for the phones the
+/// transcripts use (every state needs frames), and `sil` always.
+fn monophone_table(
+    utts: &[FlatStartUtt],
+    names: &[String],
+    sil: u16,
+    topo: &crate::model::hmm::Topology,
+) -> Result<(ContextTable, usize)> {
     let mut first_leaf: Vec<Option<u32>> = vec![None; names.len()];
     let mut used = vec![false; names.len()];
     used[sil as usize] = true;
@@ -247,136 +319,130 @@ pub fn flat_start(
             num_leaves += topo.states(p as u16) as u32;
         }
     }
-    let ctx = ContextTable::build(names, sil, &topo, num_leaves as usize, |_, c, _, s| {
+    let ctx = ContextTable::build(names, sil, topo, num_leaves as usize, |_, c, _, s| {
         first_leaf[c as usize].map(|f| f + s as u32)
     })?;
-    let mut trans = Transitions::from_config(names, &topo, hmm)?;
+    Ok((ctx, num_leaves as usize))
+}
 
-    // Equal alignments (seeded per utterance, so the thread count does not matter). `current`:
-    // what the statistics use (the equal alignment, then the last successful realignment);
-    // `failed`: why an utterance has none, or why its last realignment failed.
-    let equal: Vec<std::result::Result<Alignment, AlignError>> = utts
-        .par_iter()
-        .enumerate()
-        .map(|(i, u)| {
-            let mut rng = ChaCha8Rng::seed_from_u64(
-                cfg.seed ^ (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-            );
-            let path = u.transcript.equal_path(sil, align.silence_prob, &mut rng);
-            equal_align(&ctx, &path, u.feats.nrows())
-        })
-        .collect();
-    let (mut current, mut failed): (Vec<Option<Alignment>>, Vec<Option<AlignError>>) = equal
-        .into_iter()
-        .map(|a| match a {
-            Ok(a) => (Some(a), None),
-            Err(e) => (None, Some(e)),
-        })
-        .unzip();
-    if current.iter().all(Option::is_none) {
-        let why = failed.iter().flatten().next().cloned();
-        return Err(Error::invalid(format!(
-            "no utterance could be equally aligned{}",
-            why.map_or(String::new(), |w| format!(" (e.g. {w})"))
-        )));
+/// One EM pass over `data`: the first trains one Gaussian per state, later ones re-estimate
+/// `gmms`; the new model and the log-likelihood per frame it reports.
+fn em_pass(
+    gmms: Option<&StateGmms>,
+    data: &TrainingFrames,
+    gcfg: &GmmConfig,
+) -> Result<(StateGmms, f64)> {
+    match gmms {
+        None => {
+            let mut ll = 0.0;
+            let m = StateGmms::train_on(data, gcfg, |p| ll = p.log_likelihood)?;
+            Ok((m, ll))
+        }
+        Some(m) => m.em_step(data, gcfg),
     }
-    let views: Vec<ArrayView2<f32>> = utts.iter().map(|u| u.feats).collect();
-    let x = concatenate(Axis(0), &views).map_err(|e| Error::invalid(e.to_string()))?;
-    let gcfg = GmmConfig {
-        gaussians_per_state: 1,
-        iterations: 1,
-        init: GmmInit::Split,
-        var_floor: cfg.var_floor,
-        min_count: cfg.min_count,
-        ..GmmConfig::default()
-    };
-    let n_states = num_leaves as usize;
-    let inc = cfg.total_gaussians.saturating_sub(n_states) / cfg.mixup_iterations.max(1);
-    let mut num_gauss = n_states;
-    let mut gmms: Option<StateGmms> = None;
-    let mut history = Vec::with_capacity(cfg.iterations);
-    for pass in 0..cfg.iterations {
-        let realigned = pass > 0 && realigns_before(pass);
-        if let (true, Some(model)) = (realigned, &gmms) {
-            let aligner = Aligner::new(&ctx, &trans, align)?;
-            let fresh = align_all(
-                &aligner,
-                utts,
-                |f| model.log_likelihoods(f),
-                |i| current[i].is_some(),
-            );
-            for (i, a) in fresh.into_iter().enumerate() {
-                match a {
-                    None => {}
-                    Some(Ok(a)) => {
-                        current[i] = Some(a);
-                        failed[i] = None;
-                    }
-                    Some(Err(e)) => failed[i] = Some(e),
+}
+
+/// Every utterance's alignment during a flat start.
+struct UttAlignments {
+    /// What the statistics use: the equal alignment, then the last successful realignment.
+    current: Vec<Option<Alignment>>,
+    /// Why an utterance has none, or why its last realignment failed.
+    failed: Vec<Option<AlignError>>,
+}
+
+impl UttAlignments {
+    /// Equal alignments, seeded per utterance (so the thread count does not matter); refused
+    /// when no utterance could be equally aligned.
+    fn equal(
+        utts: &[FlatStartUtt],
+        ctx: &ContextTable,
+        sil: u16,
+        seed: u64,
+        silence_prob: f32,
+    ) -> Result<Self> {
+        let equal: Vec<std::result::Result<Alignment, AlignError>> = utts
+            .par_iter()
+            .enumerate()
+            .map(|(i, u)| {
+                let mut rng = ChaCha8Rng::seed_from_u64(
+                    seed ^ (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                );
+                let path = u.transcript.equal_path(sil, silence_prob, &mut rng);
+                equal_align(ctx, &path, u.feats.nrows())
+            })
+            .collect();
+        let (current, failed): (Vec<Option<Alignment>>, Vec<Option<AlignError>>) = equal
+            .into_iter()
+            .map(|a| match a {
+                Ok(a) => (Some(a), None),
+                Err(e) => (None, Some(e)),
+            })
+            .unzip();
+        if current.iter().all(Option::is_none) {
+            let why = failed.iter().flatten().next().cloned();
+            return Err(Error::invalid(format!(
+                "no utterance could be equally aligned{}",
+                why.map_or(String::new(), |w| format!(" (e.g. {w})"))
+            )));
+        }
+        Ok(UttAlignments { current, failed })
+    }
+
+    /// Viterbi-realign the utterances that have an alignment with `model`; one whose
+    /// realignment fails keeps its previous alignment and records why.
+    fn realign(&mut self, aligner: &Aligner, utts: &[FlatStartUtt], model: &StateGmms) {
+        let fresh = align_all(
+            aligner,
+            utts,
+            |f| model.log_likelihoods(f),
+            |i| self.current[i].is_some(),
+        );
+        for (i, a) in fresh.into_iter().enumerate() {
+            match a {
+                None => {}
+                Some(Ok(a)) => {
+                    self.current[i] = Some(a);
+                    self.failed[i] = None;
                 }
+                Some(Err(e)) => self.failed[i] = Some(e),
             }
         }
-        if pass == 0 || realigned {
-            let counts = count_transitions(&current, &trans)?;
-            trans.update_with(&counts, hmm)?;
-        }
-        let labels: Vec<u32> = current
+    }
+
+    /// The tied state of every frame of `utts`, in order (`u32::MAX` for an utterance without
+    /// an alignment).
+    fn labels(&self, utts: &[FlatStartUtt]) -> Vec<u32> {
+        self.current
             .iter()
             .zip(utts)
             .flat_map(|(a, u)| match a {
                 Some(a) => a.leaves(),
                 None => vec![u32::MAX; u.feats.nrows()],
             })
-            .collect();
-        let data = TrainingFrames::new(x.view(), &labels, n_states, cfg.var_floor)?;
-        let (next, ll) = match &gmms {
-            None => {
-                let mut ll = 0.0;
-                let m = StateGmms::train_on(&data, &gcfg, |p| ll = p.log_likelihood)?;
-                (m, ll)
-            }
-            Some(m) => m.em_step(&data, &gcfg)?,
-        };
-        if !ll.is_finite() {
-            return Err(Error::invalid(format!(
-                "flat start pass {pass}: the log-likelihood is not finite"
-            )));
-        }
-        let targets = mixup_targets(&data.state_counts(), num_gauss, cfg);
-        let next = next.mix_up(&targets)?;
-        if pass >= 1 && pass <= cfg.mixup_iterations {
-            num_gauss += inc;
-        }
-        let p = Pass {
-            pass,
-            realigned,
-            failed: current
-                .iter()
-                .zip(&failed)
-                .filter(|(a, f)| a.is_some() && f.is_some())
-                .count(),
-            gaussians: next.num_gaussians(),
-            log_likelihood: ll,
-        };
-        progress(&p);
-        history.push(p);
-        gmms = Some(next);
+            .collect()
     }
-    let gmms = gmms.expect("at least one pass");
-    let alignments = current
-        .into_iter()
-        .zip(failed)
-        .map(|(a, f)| match (a, f) {
-            (_, Some(e)) => Err(e),
-            (Some(a), None) => Ok(a),
-            (None, None) => Err(AlignError::EmptyTranscript),
-        })
-        .collect();
-    Ok(FlatStart {
-        model: MonoModel { ctx, trans, gmms },
-        alignments,
-        history,
-    })
+
+    /// Utterances whose alignment in use failed its last realignment.
+    fn failed(&self) -> usize {
+        self.current
+            .iter()
+            .zip(&self.failed)
+            .filter(|(a, f)| a.is_some() && f.is_some())
+            .count()
+    }
+
+    /// Per utterance: its last successful alignment, or why it has none.
+    fn into_results(self) -> Vec<std::result::Result<Alignment, AlignError>> {
+        self.current
+            .into_iter()
+            .zip(self.failed)
+            .map(|(a, f)| match (a, f) {
+                (_, Some(e)) => Err(e),
+                (Some(a), None) => Ok(a),
+                (None, None) => Err(AlignError::EmptyTranscript),
+            })
+            .collect()
+    }
 }
 
 /// Viterbi-align the utterances `which` selects (rayon, one scratch per thread), `scores`

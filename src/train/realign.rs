@@ -14,7 +14,9 @@ use std::path::Path;
 use super::flat_start::{
     FlatStart, FlatStartConfig, FlatStartUtt, MonoModel, Transcript, align_all, flat_start,
 };
-use crate::corpus::{Corpus, Lexicon, PhoneSet, PhoneToken, Segment, Split, Utterance};
+use crate::corpus::{
+    Corpus, Lexicon, PhoneSet, PhoneToken, Segment, Split, TranscriptText, Utterance,
+};
 use crate::decode::{
     AlignConfig, AlignError, Aligner, Alignment, BoundaryErrors, BoundarySummary, phones48,
     spans_to_segments,
@@ -39,13 +41,7 @@ pub fn transcripts(utts: &[&Utterance], lexicon: Option<&Lexicon>) -> Result<Vec
     let mut missing: BTreeMap<String, usize> = BTreeMap::new();
     let mut out = Vec::with_capacity(utts.len());
     for u in utts {
-        let words: Option<Vec<&str>> = match (&u.transcript, lexicon) {
-            (Some(t), Some(_)) => Some(t.tokens().collect()),
-            (None, Some(_)) if !u.words.is_empty() => {
-                Some(u.words.iter().map(|w| w.label.as_str()).collect())
-            }
-            _ => None,
-        };
+        let words = words_to_look_up(u, lexicon);
         if let Some(t) = &u.transcript
             && t.tokens().next().is_none()
         {
@@ -56,50 +52,9 @@ pub fn transcripts(utts: &[&Utterance], lexicon: Option<&Lexicon>) -> Result<Vec
             ));
         }
         let transcript = match (words, lexicon) {
-            (Some(words), Some(lex)) => {
-                let mut prons = Vec::with_capacity(words.len());
-                let mut unknown: Vec<&str> = Vec::new();
-                for w in words {
-                    match lex.get(w) {
-                        Some(p) => prons.push(p.to_vec()),
-                        None if !unknown.contains(&w) => unknown.push(w),
-                        None => {}
-                    }
-                }
-                for w in unknown {
-                    *missing.entry(w.to_lowercase()).or_default() += 1;
-                }
-                Transcript::Words(prons)
-            }
+            (Some(words), Some(lex)) => pronounce(&words, lex, &mut missing),
             _ => match &u.transcript {
-                Some(t) => {
-                    let mut phones = Vec::new();
-                    for tok in t.tokens() {
-                        match set.token(tok) {
-                            Some(PhoneToken::Phone(p)) => phones.push(p),
-                            Some(PhoneToken::Deleted) => {}
-                            None => {
-                                return Err(Error::at_line(
-                                    &t.file,
-                                    t.line,
-                                    format!(
-                                        "utterance {}: `{tok}` in the transcript is not a phone \
-                                         (a transcript of words needs a lexicon: --lexicon)",
-                                        u.id
-                                    ),
-                                ));
-                            }
-                        }
-                    }
-                    if phones.is_empty() {
-                        return Err(Error::at_line(
-                            &t.file,
-                            t.line,
-                            format!("utterance {}: the transcript has no phone but `q`", u.id),
-                        ));
-                    }
-                    Transcript::Phones(phones)
-                }
+                Some(t) => Transcript::Phones(transcript_phones(u, t, set)?),
                 None => {
                     let phones = phones48(&u.phones, set, &u.phone_file)?;
                     if phones.is_empty() {
@@ -115,31 +70,98 @@ pub fn transcripts(utts: &[&Utterance], lexicon: Option<&Lexicon>) -> Result<Vec
         out.push(transcript);
     }
     if !missing.is_empty() {
-        let path = lexicon.map_or_else(|| Path::new("-").to_path_buf(), |l| l.path.clone());
-        let mut by_count: Vec<(&String, &usize)> = missing.iter().collect();
-        by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        let named: Vec<String> = by_count
-            .iter()
-            .take(MAX_NAMED_WORDS)
-            .map(|(w, n)| format!("`{w}` ({n} utterance{})", if **n == 1 { "" } else { "s" }))
-            .collect();
-        return Err(Error::format(
-            &path,
-            format!(
-                "{} word{} of the transcripts {} not in the lexicon: {}{}",
-                missing.len(),
-                if missing.len() == 1 { "" } else { "s" },
-                if missing.len() == 1 { "is" } else { "are" },
-                named.join(", "),
-                if missing.len() > MAX_NAMED_WORDS {
-                    ", ..."
-                } else {
-                    ""
-                }
-            ),
-        ));
+        return Err(missing_words(&missing, lexicon));
     }
     Ok(out)
+}
+
+/// The words of `u` to look up in the lexicon, when there is one: its transcript's tokens, or
+/// else its word labels; `None` when its phones are the transcript.
+fn words_to_look_up<'u>(u: &'u Utterance, lexicon: Option<&Lexicon>) -> Option<Vec<&'u str>> {
+    match (&u.transcript, lexicon) {
+        (Some(t), Some(_)) => Some(t.tokens().collect()),
+        (None, Some(_)) if !u.words.is_empty() => {
+            Some(u.words.iter().map(|w| w.label.as_str()).collect())
+        }
+        _ => None,
+    }
+}
+
+/// The pronunciations of `words` in `lex`; each word it lacks counts once in `missing` (by its
+/// lower-case spelling) for this utterance.
+fn pronounce(words: &[&str], lex: &Lexicon, missing: &mut BTreeMap<String, usize>) -> Transcript {
+    let mut prons = Vec::with_capacity(words.len());
+    let mut unknown: Vec<&str> = Vec::new();
+    for &w in words {
+        match lex.get(w) {
+            Some(p) => prons.push(p.to_vec()),
+            None if !unknown.contains(&w) => unknown.push(w),
+            None => {}
+        }
+    }
+    for w in unknown {
+        *missing.entry(w.to_lowercase()).or_default() += 1;
+    }
+    Transcript::Words(prons)
+}
+
+/// The 48-set phones of `u`'s transcript `t` (`q` deleted); a token that is no phone, or no
+/// phone but `q`, is refused with the file and line.
+fn transcript_phones(u: &Utterance, t: &TranscriptText, set: &PhoneSet) -> Result<Vec<u16>> {
+    let mut phones = Vec::new();
+    for tok in t.tokens() {
+        match set.token(tok) {
+            Some(PhoneToken::Phone(p)) => phones.push(p),
+            Some(PhoneToken::Deleted) => {}
+            None => {
+                return Err(Error::at_line(
+                    &t.file,
+                    t.line,
+                    format!(
+                        "utterance {}: `{tok}` in the transcript is not a phone \
+                         (a transcript of words needs a lexicon: --lexicon)",
+                        u.id
+                    ),
+                ));
+            }
+        }
+    }
+    if phones.is_empty() {
+        return Err(Error::at_line(
+            &t.file,
+            t.line,
+            format!("utterance {}: the transcript has no phone but `q`", u.id),
+        ));
+    }
+    Ok(phones)
+}
+
+/// The refusal of words missing from the lexicon: how many, and the first
+/// [`MAX_NAMED_WORDS`] by the number of utterances they are in.
+fn missing_words(missing: &BTreeMap<String, usize>, lexicon: Option<&Lexicon>) -> Error {
+    let path = lexicon.map_or_else(|| Path::new("-").to_path_buf(), |l| l.path.clone());
+    let mut by_count: Vec<(&String, &usize)> = missing.iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let named: Vec<String> = by_count
+        .iter()
+        .take(MAX_NAMED_WORDS)
+        .map(|(w, n)| format!("`{w}` ({n} utterance{})", if **n == 1 { "" } else { "s" }))
+        .collect();
+    Error::format(
+        &path,
+        format!(
+            "{} word{} of the transcripts {} not in the lexicon: {}{}",
+            missing.len(),
+            if missing.len() == 1 { "" } else { "s" },
+            if missing.len() == 1 { "is" } else { "are" },
+            named.join(", "),
+            if missing.len() > MAX_NAMED_WORDS {
+                ", ..."
+            } else {
+                ""
+            }
+        ),
+    )
 }
 
 /// A corpus whose utterances' phone segments came from an alignment.
