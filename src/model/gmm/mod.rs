@@ -18,8 +18,10 @@
 //! Training (EM, initialisation by splitting or k-means) is in [`em`] and [`kmeans`].
 
 pub mod em;
+pub mod fmllr;
 pub mod kmeans;
 pub mod linalg;
+pub mod lu;
 mod mixture;
 
 use std::path::{Path, PathBuf};
