@@ -23,6 +23,7 @@ pub mod kmeans;
 pub mod linalg;
 pub mod lu;
 mod mixture;
+pub mod sat;
 
 use std::path::{Path, PathBuf};
 
