@@ -381,10 +381,32 @@ fn hmm_section_is_validated_with_file_and_line() {
         err.contains(&format!("p.yaml:{}", lines + 2)) && err.contains("beam"),
         "{err}"
     );
+    // Speaker-adaptive training: off by default, refused by line when on without EM passes.
+    assert_eq!(
+        Pipeline::parse(base, Path::new("p.yaml"))
+            .unwrap()
+            .hmm
+            .sat
+            .rounds,
+        0
+    );
+    let text =
+        format!("{base}hmm:\n  align: {{ beam: 12 }}\n  sat: {{ rounds: 2, em_passes: 0 }}\n");
+    let err = Pipeline::parse(&text, Path::new("p.yaml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&format!("p.yaml:{}", lines + 3))
+            && err.contains("hmm.sat: sat options: em_passes (0)"),
+        "{err}"
+    );
     // A valid section round-trips through the YAML stored with models.
-    let text = format!("{base}hmm:\n  decode: {{ lm_weight: 2.5, insertion_penalty: -1 }}\n");
+    let text = format!(
+        "{base}hmm:\n  decode: {{ lm_weight: 2.5, insertion_penalty: -1 }}\n  sat: {{ rounds: 2 }}\n"
+    );
     let p = Pipeline::parse(&text, Path::new("p.yaml")).unwrap();
     assert_eq!(p.hmm.decode.lm_weight, 2.5);
+    assert_eq!(p.hmm.sat.rounds, 2);
     let back = Pipeline::parse(&p.to_yaml(), Path::new("q.yaml")).unwrap();
     assert_eq!(back.hmm, p.hmm);
 }

@@ -369,7 +369,7 @@ pub fn stages() -> Result<()> {
     }
     writeln!(
         out,
-        "\nphone HMMs (section `hmm:`; topology is trained with the model, decode and align are used by eval and align):"
+        "\nphone HMMs (section `hmm:`; topology is trained with the model, decode and align are used by eval and align, sat by train --flat-start):"
     )?;
     for (name, docs) in pipeline::hmm::hmm_docs() {
         writeln!(out, "{name}:")?;

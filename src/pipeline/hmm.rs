@@ -7,6 +7,7 @@
 //!   decode: { lm_weight: 1, insertion_penalty: 0, beam: 13, acoustic_scale: 0.1 }
 //!   align: { beam: 10, retry_beam: 40 }
 //!   tune: { acoustic_scales: [1, 0.5, 0.25, 0.1], insertion_penalties: [-1, 0, 1] }   # [] [] : off
+//!   sat: { rounds: 0 }   # speaker-adaptive training after a flat start; 0: off
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -14,6 +15,7 @@ use serde_saphyr::Spanned;
 
 use crate::decode::{AlignConfig, DecodeConfig, TuneConfig};
 use crate::error::Result;
+use crate::model::gmm::sat::SatConfig;
 use crate::model::hmm::HmmConfig;
 use crate::options::{Describe, OptionDoc};
 
@@ -29,6 +31,8 @@ pub struct HmmSection {
     pub align: AlignConfig,
     /// The grid of decoding settings every scored model is also decoded with.
     pub tune: TuneConfig,
+    /// Speaker-adaptive training (fMLLR) after a flat start (`asrpipe train --flat-start`).
+    pub sat: SatConfig,
 }
 
 impl HmmSection {
@@ -42,7 +46,8 @@ impl HmmSection {
         self.topology.validate()?;
         self.decode.validate()?;
         self.align.validate()?;
-        self.tune.validate()
+        self.tune.validate()?;
+        self.sat.validate()
     }
 }
 
@@ -54,6 +59,7 @@ pub(super) struct HmmFile {
     decode: Option<Spanned<DecodeConfig>>,
     align: Option<Spanned<AlignConfig>>,
     tune: Option<Spanned<TuneConfig>>,
+    sat: Option<Spanned<SatConfig>>,
 }
 
 impl HmmFile {
@@ -71,18 +77,21 @@ impl HmmFile {
             line(&self.decode, section_line),
             line(&self.align, section_line),
             line(&self.tune, section_line),
+            line(&self.sat, section_line),
         ];
         let section = HmmSection {
             topology: self.topology.map(|s| s.value).unwrap_or_default(),
             decode: self.decode.map(|s| s.value).unwrap_or_default(),
             align: self.align.map(|s| s.value).unwrap_or_default(),
             tune: self.tune.map(|s| s.value).unwrap_or_default(),
+            sat: self.sat.map(|s| s.value).unwrap_or_default(),
         };
         let checks = [
             ("hmm.topology: ", section.topology.validate()),
             ("hmm.decode: ", section.decode.validate()),
             ("hmm.align: ", section.align.validate()),
             ("hmm.tune: ", section.tune.validate()),
+            ("hmm.sat: ", section.sat.validate()),
         ];
         for ((name, check), line) in checks.into_iter().zip(lines) {
             if let Err(e) = check {
@@ -99,7 +108,7 @@ impl crate::pipeline::Pipeline {
         let (t, d) = (&self.hmm.topology, &self.hmm.decode);
         format!(
             "{} states per phone, initial self-loop {}; decoding with LM weight {}, insertion \
-             penalty {}, acoustic scale {}, prior scale {}, beam {}, max active {}; {}{}",
+             penalty {}, acoustic scale {}, prior scale {}, beam {}, max active {}; {}; {}{}",
             t.states_per_phone,
             t.self_loop_prob,
             d.lm_weight,
@@ -117,6 +126,10 @@ impl crate::pipeline::Pipeline {
             } else {
                 "no tuning grid".to_string()
             },
+            match self.hmm.sat.rounds {
+                0 => "no speaker adaptation after a flat start".to_string(),
+                n => format!("{n} rounds of speaker-adaptive training after a flat start"),
+            },
             if self.hmm.is_default() {
                 " (defaults)"
             } else {
@@ -133,5 +146,6 @@ pub fn hmm_docs() -> Vec<(&'static str, Vec<OptionDoc>)> {
         ("decode", DecodeConfig::option_docs()),
         ("align", AlignConfig::option_docs()),
         ("tune", TuneConfig::option_docs()),
+        ("sat", SatConfig::option_docs()),
     ]
 }

@@ -469,7 +469,7 @@ pub fn align_all(
 }
 
 /// Transition counts of the alignments in use (Viterbi ones; the equal alignment's at first).
-fn count_transitions(
+pub(crate) fn count_transitions(
     current: &[Option<Alignment>],
     trans: &Transitions,
 ) -> Result<TransitionCounts> {

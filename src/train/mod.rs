@@ -16,6 +16,7 @@ pub mod realign;
 pub mod recipe;
 pub mod results;
 pub mod run;
+pub mod sat;
 pub mod subset;
 pub mod targets;
 

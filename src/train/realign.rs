@@ -29,6 +29,7 @@ use crate::pipeline::extractor::Extractor;
 use crate::train::dataset::FrameSet;
 use crate::train::env::Env;
 use crate::train::model_dir::{Model, Trained};
+use crate::train::sat::{SatConfig, adapt};
 
 /// Words not in the lexicon that a refusal lists by name.
 const MAX_NAMED_WORDS: usize = 10;
@@ -312,16 +313,19 @@ fn from_hand_labels(utts: &[&Utterance], transcripts: &[Transcript]) -> Vec<bool
 
 impl Env<'_> {
     /// Flat-start the training split (see [`super::flat_start`]) on the production line's features
-    /// (`pipelines/kaldi-mfcc-gmm.yaml`: MFCC + Δ + ΔΔ, per-speaker CMVN), and the corpus with
-    /// the training utterances' segments replaced by the final alignments.
+    /// (`pipelines/kaldi-mfcc-gmm.yaml`: MFCC + Δ + ΔΔ, per-speaker CMVN), adapt it to the
+    /// speakers (`sat`, [`super::sat`]; `rounds` 0 skips it), and the corpus with the training
+    /// utterances' segments replaced by the final alignments.
     pub fn flat_start(
         &self,
         lexicon: Option<&Lexicon>,
         cfg: &FlatStartConfig,
+        sat: &SatConfig,
         hmm: &HmmConfig,
         align: &AlignConfig,
     ) -> Result<(FlatStart, Realigned)> {
         cfg.validate()?;
+        sat.validate()?;
         hmm.validate()?;
         align.validate()?;
         let utts = self.utterances(Split::Train);
@@ -348,7 +352,20 @@ impl Env<'_> {
             )))
         });
         self.observer.end();
-        let fs = fs?;
+        let mut fs = fs?;
+        if sat.rounds > 0 {
+            let speakers: Vec<&str> = utts.iter().map(|u| u.speaker.as_str()).collect();
+            self.observer
+                .begin("speaker-adaptive training", sat.rounds as u64 + 1);
+            let adapted = adapt(&fu, &speakers, &mut fs, sat, cfg, hmm, align, |r| {
+                self.observer.step(Some(format!(
+                    "round {} fMLLR gain/frame {:.3}, log-lik/frame {:.3}",
+                    r.round, r.fmllr_gain, r.log_likelihood
+                )))
+            });
+            self.observer.end();
+            adapted?;
+        }
         let geom = extractor.frontend.framing.geometry;
         let compare = from_hand_labels(&utts, &transcripts);
         let r = apply(

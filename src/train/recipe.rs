@@ -66,23 +66,30 @@ pub fn train_with(
                 seed: *seed,
                 ..FlatStartConfig::default()
             };
-            let (fs, r) = env.flat_start(lexicon, &fs_cfg, hmm, align)?;
+            let sat = &pipeline.hmm.sat;
+            let (fs, r) = env.flat_start(lexicon, &fs_cfg, sat, hmm, align)?;
             r.write_phn(&fs_dir.join("mono"), &r.aligned_ids)?;
             fs.model.trans.save(&fs_dir.join("transitions.json"))?;
             let last = fs.history.last().map_or(0, |p| p.gaussians);
+            let adapted = match sat.rounds {
+                0 => String::new(),
+                n => format!(", {n} rounds of speaker-adaptive training"),
+            };
             let what = format!(
-                "flat start: {} passes, {} monophone states, {last} Gaussians; {} utterances \
-                 aligned",
+                "flat start: {} passes{adapted}, {} monophone states, {last} Gaussians; {} \
+                 utterances aligned",
                 fs.history.len(),
                 fs.model.ctx.num_leaves(),
                 r.aligned
             );
             report(&r, &what, &mut log);
-            // The test speakers too, when they have hand times to compare with.
-            if env
-                .utterances(Split::Test)
-                .iter()
-                .any(|u| u.has_alignment())
+            // The test speakers too, when they have hand times to compare with (not with
+            // speaker-adapted monophones: those score only features of a speaker's transform).
+            if sat.rounds == 0
+                && env
+                    .utterances(Split::Test)
+                    .iter()
+                    .any(|u| u.has_alignment())
             {
                 let t = env.align_mono(&fs.model, Split::Test, lexicon, align)?;
                 report(

@@ -18,9 +18,12 @@
 //! Training (EM, initialisation by splitting or k-means) is in [`em`] and [`kmeans`].
 
 pub mod em;
+pub mod fmllr;
 pub mod kmeans;
 pub mod linalg;
+pub mod lu;
 mod mixture;
+pub mod sat;
 
 use std::path::{Path, PathBuf};
 
