@@ -2,6 +2,7 @@
 //! library's errors as Python exceptions. Every computation is the Rust library's; this file only
 //! converts arguments and results.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -17,7 +18,8 @@ use asrpipe::pipeline::online;
 use asrpipe::train::model_dir::Trained;
 use ndarray::{Array2, ArrayView2};
 use numpy::{
-    PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray2, PyUntypedArray, PyUntypedArrayMethods,
+    PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArray,
+    PyUntypedArrayMethods,
 };
 use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyValueError};
 use pyo3::prelude::*;
@@ -55,8 +57,24 @@ fn parse_scale(scale: Option<&str>) -> PyResult<Option<SampleScale>> {
     scale.map(SampleScale::parse).transpose().py()
 }
 
-/// A 1-D int16 or float32 numpy array as samples in 16-bit scale (see `audio::scale`).
-fn samples_of(x: &Bound<'_, PyAny>, scale: Option<SampleScale>) -> PyResult<Vec<f32>> {
+/// A 1-D int16 or float32 numpy array, borrowed read-only for the length of a call.
+enum Borrowed<'py> {
+    I16(PyReadonlyArray1<'py, i16>),
+    F32(PyReadonlyArray1<'py, f32>),
+}
+
+/// Samples as the caller gave them: a view of the array's memory when it is contiguous, else a
+/// copy. Plain slices, so they can cross to worker threads with the GIL released.
+enum Samples<'a> {
+    I16(Cow<'a, [i16]>),
+    F32(Cow<'a, [f32]>),
+}
+
+/// Borrow `x` as samples, refusing other shapes and types (and `scale="unit"` on int16).
+fn borrow_samples<'py>(
+    x: &Bound<'py, PyAny>,
+    scale: Option<SampleScale>,
+) -> PyResult<Borrowed<'py>> {
     let arr = x.cast::<PyUntypedArray>().map_err(|_| {
         value_err(format!(
             "samples must be a 1-D numpy array of int16 or float32, got {}",
@@ -73,33 +91,56 @@ fn samples_of(x: &Bound<'_, PyAny>, scale: Option<SampleScale>) -> PyResult<Vec<
                 .join(", ")
         )));
     }
+    let readonly = |e: numpy::BorrowError| value_err(e.to_string());
     if let Ok(a) = x.cast::<PyArray1<i16>>() {
         if scale == Some(SampleScale::Unit) {
             return Err(value_err(
                 "scale \"unit\" is for float samples; int16 samples are 16-bit scale already",
             ));
         }
-        return Ok(a
-            .try_readonly()
-            .map_err(|e| value_err(e.to_string()))?
-            .as_array()
-            .iter()
-            .map(|&v| v as f32)
-            .collect());
+        return Ok(Borrowed::I16(a.try_readonly().map_err(readonly)?));
     }
     if let Ok(a) = x.cast::<PyArray1<f32>>() {
-        let mut v = a
-            .try_readonly()
-            .map_err(|e| value_err(e.to_string()))?
-            .as_array()
-            .to_vec();
-        to_int16_scale(&mut v, scale).py()?;
-        return Ok(v);
+        return Ok(Borrowed::F32(a.try_readonly().map_err(readonly)?));
     }
     Err(value_err(format!(
         "samples must be int16 or float32, got {} (convert with .astype(numpy.float32))",
         arr.dtype()
     )))
+}
+
+impl Borrowed<'_> {
+    fn samples(&self) -> Samples<'_> {
+        match self {
+            Borrowed::I16(a) => Samples::I16(
+                a.as_slice()
+                    .map_or_else(|_| Cow::Owned(a.as_array().to_vec()), Cow::Borrowed),
+            ),
+            Borrowed::F32(a) => Samples::F32(
+                a.as_slice()
+                    .map_or_else(|_| Cow::Owned(a.as_array().to_vec()), Cow::Borrowed),
+            ),
+        }
+    }
+}
+
+impl Samples<'_> {
+    /// The samples as f32 at 16-bit scale (float samples checked against `scale`).
+    fn to_f32(&self, scale: Option<SampleScale>) -> asrpipe::Result<Vec<f32>> {
+        match self {
+            Samples::I16(v) => Ok(v.iter().map(|&v| f32::from(v)).collect()),
+            Samples::F32(v) => {
+                let mut v = v.to_vec();
+                to_int16_scale(&mut v, scale)?;
+                Ok(v)
+            }
+        }
+    }
+}
+
+/// `x` as f32 samples at 16-bit scale (see [`borrow_samples`]).
+fn samples_of(x: &Bound<'_, PyAny>, scale: Option<SampleScale>) -> PyResult<Vec<f32>> {
+    borrow_samples(x, scale)?.samples().to_f32(scale).py()
 }
 
 /// A 2-D float32 feature matrix (frames x dims) from numpy.
@@ -382,20 +423,24 @@ impl PyPipeline {
                 )));
             }
         }
-        let xs = samples
+        // Borrowed here, converted by the workers: a copy of every input held at once would be
+        // fresh memory from the kernel for each call, where one per worker is reused.
+        let borrowed = samples
             .iter()
             .enumerate()
-            .map(|(i, s)| samples_of(s, scale).map_err(|e| prefixed(py, e, i)))
+            .map(|(i, s)| borrow_samples(s, scale).map_err(|e| prefixed(py, e, i)))
             .collect::<PyResult<Vec<_>>>()?;
+        let xs: Vec<Samples> = borrowed.iter().map(Borrowed::samples).collect();
         let ex = &self.ex;
         let feats = py
             .detach(|| {
                 let chained = xs
-                    .into_par_iter()
+                    .par_iter()
                     .enumerate()
                     .map(|(i, x)| {
                         let name = names.as_ref().map_or("", |n| n[i].as_str());
-                        self.waveform(x, sample_rate)
+                        x.to_f32(scale)
+                            .and_then(|x| self.waveform(x, sample_rate))
                             .and_then(|w| ex.chain(&w, name))
                             .map_err(|e| asrpipe::Error::invalid(format!("utterance {i}: {e}")))
                     })

@@ -25,6 +25,8 @@ X = (np.sin(np.arange(16000) * 0.05) * 3000).astype(np.float32)
         (lambda: P.compute_many([X, X[:10]], 16000), r"^utterance 1: audio has 10 samples"),
         (lambda: P.compute_many([X, X.astype(np.float64)], 16000), r"^utterance 1: samples must be int16 or float32"),
         (lambda: P.compute_many([X], 16000, speakers=["a", "b"]), r"^2 speakers for 1 utterances$"),
+        (lambda: P.compute_many([X, X / 32768], 16000), r"^utterance 1: float samples all lie within \[-1, 1\]"),
+        (lambda: P.compute_many([X, X.astype(np.int16)], 16000, scale="unit"), r"^utterance 1: scale \"unit\" is for float samples"),
         (lambda: asrpipe.Pipeline.from_yaml("pipelines/kaldi-mfcc-gmm.yaml").compute(X, 16000), r"post.cmvn mode `speaker` pools statistics over all of the speaker's utterances in the corpus .*compute_many with speakers"),
         (lambda: asrpipe.Pipeline.kaldi_mfcc(dither=-1), r"^dither must be between 0 and 32768"),
         (lambda: asrpipe.Pipeline.kaldi_mfcc(num_cepz=3), r"^unknown option `num_cepz` for the stages waveform, dft"),

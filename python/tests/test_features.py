@@ -76,6 +76,16 @@ def test_compute_many_is_compute_in_parallel_and_thread_safe(timit):
             np.testing.assert_array_equal(a, b)
 
 
+def test_compute_many_reads_strided_and_int16_arrays_as_compute_does(timit):
+    # A strided view is copied, a contiguous one read in place; int16 and float32 alike.
+    (x,) = [asrpipe.read_audio(str(timit / "dr1-fvmh0" / "sa1.wav"))[0]]
+    i16 = np.clip(x, -32768, 32767).astype(np.int16)
+    inputs = [x, x[::2], i16, i16[1::2], np.asfortranarray(x)]
+    p = asrpipe.Pipeline.kaldi_mfcc()
+    for a, b in zip(p.compute_many(inputs, 16000), inputs):
+        np.testing.assert_array_equal(a, p.compute(np.ascontiguousarray(b), 16000))
+
+
 def test_speaker_cmvn_pools_per_speaker(timit):
     g = asrpipe.Pipeline.kaldi_mfcc()
     c = asrpipe.Corpus(timit)
