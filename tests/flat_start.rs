@@ -382,23 +382,41 @@ fn align_with_aligns_as_align_does_with_the_gmms_own_transitions() {
     assert!(r.aligned >= 150, "{}", r.aligned);
     // ... is, boundary for boundary, the one `asrpipe align --model` writes.
     let ali = tmp.path().join("ali");
-    let run = asrpipe(&[
-        "align",
-        "-q",
-        "--model",
-        gmm_dir.to_str().unwrap(),
-        "--split",
-        "train",
-        "--cache",
-        cache.to_str().unwrap(),
-        "-o",
-        ali.to_str().unwrap(),
-    ]);
+    let first = &r.aligned_ids[0];
+    let align_cli = |split: &str, plot: &str, out: &Path| {
+        asrpipe(&[
+            "align",
+            "-q",
+            "--model",
+            gmm_dir.to_str().unwrap(),
+            "--split",
+            split,
+            "--cache",
+            cache.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--plot",
+            plot,
+        ])
+    };
+    let run = align_cli("train", first, &ali);
     assert!(
         run.status.success(),
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
+    assert!(ali.join(format!("{first}.png")).is_file());
+    // A figure of an utterance the split leaves out is refused before anything is aligned.
+    let elsewhere = tmp.path().join("elsewhere");
+    let run = align_cli("test", first, &elsewhere);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(
+        err.contains(&format!("--plot {first}: not among the"))
+            && err.contains("utterances of split `test`"),
+        "{err}"
+    );
+    assert!(!elsewhere.exists());
     let times = |segs: &[asrpipe::corpus::Segment]| -> Vec<(u64, u64)> {
         segs.iter().map(|s| (s.start, s.end)).collect()
     };

@@ -30,6 +30,18 @@ pub fn run(a: AlignArgs) -> Result<()> {
         "no utterances in split `{}`",
         a.m.split.name()
     );
+    // The figures' utterances checked before any work: known, and among those aligned.
+    let plotted = session.corpus.utterances_by_id(&a.plot).context("--plot")?;
+    for u in &plotted {
+        anyhow::ensure!(
+            utts.iter().any(|v| v.id == u.id),
+            "--plot {}: not among the {} utterances of split `{}` (`--split all` aligns every \
+             utterance)",
+            u.id,
+            utts.len(),
+            a.m.split.name()
+        );
+    }
     let s = align_corpus(
         &env,
         &trained,
@@ -52,11 +64,8 @@ pub fn run(a: AlignArgs) -> Result<()> {
             eprintln!("  {}: {}", k.utterance, k.reason);
         }
     }
-    for id in &a.plot {
-        let utt = session
-            .corpus
-            .utterances_by_id(std::slice::from_ref(id))
-            .with_context(|| format!("--plot {id}"))?[0];
+    for utt in plotted {
+        let id = &utt.id;
         let png = a.output.join(format!("{id}.png"));
         plot_alignment(utt, &a.output.join(format!("{id}.phn")), &png)
             .with_context(|| format!("plotting {id} (was it aligned?)"))?;
