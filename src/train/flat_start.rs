@@ -140,6 +140,36 @@ impl FlatStartConfig {
         }
         Ok(())
     }
+
+    /// The GMM settings of one EM pass over aligned frames (the flat start's passes, and those
+    /// of speaker-adaptive training after it): one step from the current mixtures, this
+    /// config's variance floor and minimum Gaussian occupancy.
+    pub(crate) fn em_config(&self) -> GmmConfig {
+        GmmConfig {
+            gaussians_per_state: 1,
+            iterations: 1,
+            init: GmmInit::Split,
+            var_floor: self.var_floor,
+            min_count: self.min_count,
+            ..GmmConfig::default()
+        }
+    }
+}
+
+/// Per frame of `utts` in order, the leaf its utterance's alignment puts it in, or `u32::MAX`
+/// (no label: left out of the statistics) over an utterance without an alignment.
+pub(crate) fn leaf_labels<'a>(
+    alignments: impl IntoIterator<Item = Option<&'a Alignment>>,
+    utts: &[FlatStartUtt],
+) -> Vec<u32> {
+    alignments
+        .into_iter()
+        .zip(utts)
+        .flat_map(|(a, u)| match a {
+            Some(a) => a.leaves(),
+            None => vec![u32::MAX; u.feats.nrows()],
+        })
+        .collect()
 }
 
 /// Kaldi's `realign_iters` for 40 passes, continued: 1-10, then every 2nd pass to 20, then every
@@ -218,14 +248,7 @@ pub fn flat_start(
     let mut alis = UttAlignments::equal(utts, &ctx, sil, cfg.seed, align.silence_prob)?;
     let views: Vec<ArrayView2<f32>> = utts.iter().map(|u| u.feats).collect();
     let x = concatenate(Axis(0), &views).map_err(|e| Error::invalid(e.to_string()))?;
-    let gcfg = GmmConfig {
-        gaussians_per_state: 1,
-        iterations: 1,
-        init: GmmInit::Split,
-        var_floor: cfg.var_floor,
-        min_count: cfg.min_count,
-        ..GmmConfig::default()
-    };
+    let gcfg = cfg.em_config();
     let inc = cfg.total_gaussians.saturating_sub(n_states) / cfg.mixup_iterations.max(1);
     let mut num_gauss = n_states;
     let mut gmms: Option<StateGmms> = None;
@@ -412,14 +435,7 @@ impl UttAlignments {
     /// The tied state of every frame of `utts`, in order (`u32::MAX` for an utterance without
     /// an alignment).
     fn labels(&self, utts: &[FlatStartUtt]) -> Vec<u32> {
-        self.current
-            .iter()
-            .zip(utts)
-            .flat_map(|(a, u)| match a {
-                Some(a) => a.leaves(),
-                None => vec![u32::MAX; u.feats.nrows()],
-            })
-            .collect()
+        leaf_labels(self.current.iter().map(Option::as_ref), utts)
     }
 
     /// Utterances whose alignment in use failed its last realignment.

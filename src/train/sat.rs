@@ -25,12 +25,12 @@ use rayon::prelude::*;
 
 use crate::decode::{AlignConfig, Aligner, Alignment};
 use crate::error::{Error, Result};
+use crate::model::gmm::TrainingFrames;
 use crate::model::gmm::fmllr::{Fmllr, FmllrStats};
 pub use crate::model::gmm::sat::SatConfig;
-use crate::model::gmm::{GmmConfig, GmmInit, TrainingFrames};
 use crate::model::hmm::HmmConfig;
 use crate::train::flat_start::{
-    FlatStart, FlatStartConfig, FlatStartUtt, align_all, count_transitions,
+    FlatStart, FlatStartConfig, FlatStartUtt, align_all, count_transitions, leaf_labels,
 };
 
 /// Reported after every round (and the final estimate and realignment, as round `rounds`).
@@ -80,14 +80,7 @@ pub fn adapt(
     if cfg.rounds == 0 {
         return Ok(transforms);
     }
-    let gcfg = GmmConfig {
-        gaussians_per_state: 1,
-        iterations: 1,
-        init: GmmInit::Split,
-        var_floor: fs_cfg.var_floor,
-        min_count: fs_cfg.min_count,
-        ..GmmConfig::default()
-    };
+    let gcfg = fs_cfg.em_config();
     let n_states = fs.model.gmms.num_states();
     for round in 0..=cfg.rounds {
         let (gain, kept) = estimate(utts, speakers, fs, &mut transforms, cfg)?;
@@ -109,15 +102,7 @@ pub fn adapt(
         if round < cfg.rounds {
             let views: Vec<ArrayView2<f32>> = feats.iter().map(|f| f.view()).collect();
             let x = concatenate(Axis(0), &views).map_err(|e| Error::invalid(e.to_string()))?;
-            let labels: Vec<u32> = fs
-                .alignments
-                .iter()
-                .zip(utts)
-                .flat_map(|(a, u)| match a {
-                    Ok(a) => a.leaves(),
-                    Err(_) => vec![u32::MAX; u.feats.nrows()],
-                })
-                .collect();
+            let labels = leaf_labels(fs.alignments.iter().map(|a| a.as_ref().ok()), utts);
             let data = TrainingFrames::new(x.view(), &labels, n_states, fs_cfg.var_floor)?;
             for _ in 0..cfg.em_passes {
                 let (next, ll) = fs.model.gmms.em_step(&data, &gcfg)?;
