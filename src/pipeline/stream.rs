@@ -65,8 +65,9 @@ impl Extractor {
     /// Bytes that [`stream_file`](Self::stream_file) holds at once for a file with header
     /// `info` (which must stream, [`stream_info`](Self::stream_info)): a chunk of the file's
     /// bytes (8 per sample and channel, the widest encoding) and of its samples, the two chunks
-    /// that travel between the reader and the computation, the online extractor's samples, a chunk's frames in two blocks of the widest stage (a stage's input
-    /// and output) and as chain output, and post-processing's window and its output. The
+    /// that travel between the reader and the computation, the online extractor's samples, a
+    /// chunk's frames in two blocks of the widest stage (a stage's input and output) and as
+    /// chain output, and post-processing's window and its output. The
     /// features themselves are handed on, not held. In `f64`, like
     /// [`file_memory`](Self::file_memory).
     pub fn stream_memory(&self, info: &Info) -> f64 {
@@ -199,9 +200,10 @@ impl Extractor {
         let channel = self.read_options().channel;
         std::thread::scope(|scope| {
             // The file is read and decoded a chunk ahead, on a thread of its own, while the
-            // chain computes the chunk before: two chunk buffers travel between the two, so
-            // memory stays bounded.
-            let (full_tx, full_rx) = mpsc::sync_channel::<Vec<f32>>(1);
+            // chain computes the chunk before. The hand-over waits for the chain to take the
+            // chunk (a channel without room), so two chunk buffers travel between the two, as
+            // `stream_memory` counts.
+            let (full_tx, full_rx) = mpsc::sync_channel::<Vec<f32>>(0);
             let (empty_tx, empty_rx) = mpsc::channel::<Vec<f32>>();
             let reader = scope.spawn(move || {
                 audio::stream(path, channel, CHUNK_SAMPLES, &mut |samples| {
