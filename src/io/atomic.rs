@@ -15,11 +15,18 @@ static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 pub(crate) struct Tracked(PathBuf);
 
 impl Tracked {
-    pub(crate) fn new(path: &Path) -> Tracked {
-        LIVE.lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(path.to_path_buf());
-        Tracked(path.to_path_buf())
+    /// Make a temporary file, directory or lock file with `make` and list its path (`path_of`)
+    /// in one step under [`LIVE`]'s lock: a signal arriving meanwhile either finds it listed,
+    /// or holds the lock (see [`remove_temporaries`]) so that it is never made.
+    pub(crate) fn create<T, E>(
+        make: impl FnOnce() -> std::result::Result<T, E>,
+        path_of: impl FnOnce(&T) -> PathBuf,
+    ) -> std::result::Result<(T, Tracked), E> {
+        let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+        let made = make()?;
+        let path = path_of(&made);
+        live.push(path.clone());
+        Ok((made, Tracked(path)))
     }
 }
 
@@ -33,7 +40,9 @@ impl Drop for Tracked {
 }
 
 /// Remove every temporary output and lock file of this process: for a signal handler, just
-/// before the process exits, so that an interrupted command leaves nothing half-written.
+/// before the process exits, so that an interrupted command leaves nothing half-written. The
+/// list stays locked until the exit, so the threads still working cannot make a new temporary
+/// file behind the handler's back ([`Tracked::create`] waits for the lock).
 pub fn remove_temporaries() {
     let live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
     for p in live.iter() {
@@ -43,6 +52,7 @@ pub fn remove_temporaries() {
             std::fs::remove_file(p)
         };
     }
+    std::mem::forget(live);
 }
 
 /// The name prefix of this process's temporary files and directories: `.asrpipe-<pid>-`. The
@@ -170,8 +180,10 @@ where
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o644));
     }
-    let mut tmp = builder.tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
-    let _tracked = Tracked::new(tmp.path());
+    let (mut tmp, _tracked) = Tracked::create(
+        || builder.tempfile_in(dir).map_err(|e| Error::io(dir, e)),
+        |t| t.path().to_path_buf(),
+    )?;
     {
         let mut w = BufWriter::new(tmp.as_file_mut());
         fill(&mut w)?;

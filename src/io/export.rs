@@ -547,8 +547,7 @@ fn npy_dir(dir: &Path, replace: bool, fill: &mut dyn FnMut(&Path) -> Result<()>)
             .tempdir_in(&parent)
             .map_err(|e| Error::io(&parent, e))
     };
-    let new = temp()?;
-    let _tracked = atomic::Tracked::new(new.path());
+    let (new, _tracked) = atomic::Tracked::create(temp, |t| t.path().to_path_buf())?;
     fill(new.path())?;
     let mut _old = None;
     if dir.is_dir() {

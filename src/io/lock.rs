@@ -35,10 +35,9 @@ impl DirLock {
         let path = dir.join(LOCK_FILE);
         let mut stale = None;
         for _ in 0..2 {
-            match std::fs::File::create_new(&path) {
-                Ok(mut f) => {
+            match Tracked::create(|| std::fs::File::create_new(&path), |_| path.clone()) {
+                Ok((mut f, tracked)) => {
                     writeln!(f, "{}", std::process::id()).map_err(|e| Error::io(&path, e))?;
-                    let tracked = Tracked::new(&path);
                     let removed = atomic::remove_leftovers(dir, LEFTOVER_DEPTH);
                     return Ok(DirLock {
                         cleaned: cleaned_message(dir, stale, removed.len()),
