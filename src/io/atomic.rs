@@ -42,7 +42,7 @@ impl Drop for Tracked {
 /// Remove every temporary output and lock file of this process: for a signal handler, just
 /// before the process exits, so that an interrupted command leaves nothing half-written. The
 /// list stays locked until the exit, so the threads still working cannot make a new temporary
-/// file behind the handler's back ([`Tracked::create`] waits for the lock).
+/// file behind the handler's back (making one waits for the lock).
 pub fn remove_temporaries() {
     let live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
     for p in live.iter() {
