@@ -180,19 +180,28 @@ fn brute_decode(m: &Tiny, w: &Weights, scores: &Array2<f32>) -> (f64, Vec<u16>, 
     best.expect("some path fits")
 }
 
-/// The best alignment of `words` (optional silence between words and at both ends when
-/// `optional`) by enumerating every silence choice and every segmentation. Returns the score,
-/// the frames and the phone sources.
-fn brute_align(
+/// One alignment path of a brute-force enumeration: its score, phones, frames per state, frames
+/// and phone sources.
+struct AlignPath<'a> {
+    score: f64,
+    seq: &'a [u16],
+    durs: &'a [usize],
+    frames: Vec<FrameState>,
+    sources: &'a [Source],
+}
+
+/// Every alignment path of `words` (optional silence between words and at both ends when
+/// `optional`): every silence choice and every segmentation.
+fn each_alignment(
     m: &Tiny,
     w: &Weights,
     silence_prob: f64,
     scores: &Array2<f32>,
     words: &[Vec<u16>],
     optional: bool,
-) -> Option<(f64, Vec<FrameState>, Vec<Source>)> {
+    f: &mut dyn FnMut(AlignPath),
+) {
     let slots = if optional { words.len() + 1 } else { 0 };
-    let mut best: Option<(f64, Vec<FrameState>, Vec<Source>)> = None;
     for choice in 0..(1usize << slots) {
         let mut seq = Vec::new();
         let mut sources = Vec::new();
@@ -220,14 +229,35 @@ fn brute_align(
             continue;
         }
         compositions(scores.nrows(), parts, &mut Vec::new(), &mut |durs| {
-            if let Some((s, fr)) = path_score(m, w, scores, &seq, durs, false) {
-                let s = s + extra;
-                if best.as_ref().is_none_or(|b| s > b.0) {
-                    best = Some((s, fr, sources.clone()));
-                }
+            if let Some((s, frames)) = path_score(m, w, scores, &seq, durs, false) {
+                f(AlignPath {
+                    score: s + extra,
+                    seq: &seq,
+                    durs,
+                    frames,
+                    sources: &sources,
+                });
             }
         });
     }
+}
+
+/// The best alignment of `words` by enumerating every path ([`each_alignment`]). Returns the
+/// score, the frames and the phone sources.
+fn brute_align(
+    m: &Tiny,
+    w: &Weights,
+    silence_prob: f64,
+    scores: &Array2<f32>,
+    words: &[Vec<u16>],
+    optional: bool,
+) -> Option<(f64, Vec<FrameState>, Vec<Source>)> {
+    let mut best: Option<(f64, Vec<FrameState>, Vec<Source>)> = None;
+    each_alignment(m, w, silence_prob, scores, words, optional, &mut |p| {
+        if best.as_ref().is_none_or(|b| p.score > b.0) {
+            best = Some((p.score, p.frames, p.sources.to_vec()));
+        }
+    });
     best
 }
 
@@ -366,6 +396,124 @@ fn forced_alignment_equals_brute_force_without_pruning() {
             assert!(close(got.score.unwrap(), score), "case {case} seed {seed}");
             assert!(!got.retried);
             assert_eq!(got.leaves(), fr.iter().map(|f| f.leaf).collect::<Vec<_>>());
+        }
+    }
+}
+
+#[test]
+fn forward_backward_equals_a_sum_over_every_path() {
+    // (states per phone, context-dependent, words, optional silence, frames)
+    type Case = (&'static [u8], bool, Vec<Vec<u16>>, bool, usize);
+    let cases: [Case; 5] = [
+        (&[2, 2, 2], false, vec![vec![0, 1]], false, 7),
+        (&[2, 2, 2], true, vec![vec![0, 1, 0]], false, 8),
+        (&[2, 2, 2], true, vec![vec![0], vec![1]], true, 8),
+        (&[3, 2, 2], true, vec![vec![2, 0], vec![1, 1]], true, 11),
+        (&[1, 1, 1], true, vec![vec![0, 0], vec![1]], true, 6),
+    ];
+    for (case, (states, cd, words, optional, frames)) in cases.iter().enumerate() {
+        for seed in 0..3u64 {
+            let m = tiny(2000 + 10 * case as u64 + seed, states, *cd);
+            // A true E-step: scores and transitions unscaled (the scores made less peaked so
+            // that many paths matter).
+            let cfg = AlignConfig {
+                acoustic_scale: 1.0,
+                transition_scale: 1.0,
+                silence_prob: 0.3,
+                ..AlignConfig::default()
+            };
+            let w = Weights {
+                ac: 1.0,
+                ts: 1.0,
+                lmw: 0.0,
+                ins: 0.0,
+            };
+            let aligner = Aligner::new(&m.ctx, &m.trans, &cfg).unwrap();
+            let scores = random_scores(seed + 60, *frames, m.ctx.num_leaves()).mapv(|x| x / 10.0);
+            let leaves = m.ctx.num_leaves();
+            // Brute force: log p(x) = logsum over paths; posteriors and transitions weighted by
+            // each path's share.
+            // (score, frames, per state: phone, state, self-loops, forwards)
+            type Path = (f64, Vec<FrameState>, Vec<(u16, u8, f64, f64)>);
+            let mut paths: Vec<Path> = Vec::new();
+            each_alignment(&m, &w, 0.3, &scores, words, *optional, &mut |p| {
+                let mut trans = Vec::new();
+                let mut d = p.durs.iter();
+                for &c in p.seq {
+                    for s in 0..m.ctx.topology().states(c) as u8 {
+                        let n = *d.next().unwrap() as f64;
+                        trans.push((c, s, n - 1.0, 1.0));
+                    }
+                }
+                paths.push((p.score, p.frames, trans));
+            });
+            let max = paths.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+            let total = max + paths.iter().map(|p| (p.0 - max).exp()).sum::<f64>().ln();
+            let mut post = Array2::<f64>::zeros((*frames, leaves));
+            let mut want = m.trans.counts();
+            for (score, fr, trans) in &paths {
+                let share = (score - total).exp();
+                for (t, f) in fr.iter().enumerate() {
+                    post[[t, f.leaf as usize]] += share;
+                }
+                for &(c, s, loops, fwd) in trans {
+                    want.add_expected(c, s, share * loops, share * fwd).unwrap();
+                }
+            }
+            let graph = if *optional {
+                let alts: Vec<Vec<Vec<u16>>> = words.iter().map(|w| vec![w.clone()]).collect();
+                aligner.compile_alternatives(&alts, true).unwrap()
+            } else {
+                aligner.compile(&[&words[0]], false).unwrap()
+            };
+            let mut got_counts = m.trans.counts();
+            let got = aligner
+                .occupancy(&graph, scores.view(), 0.0, &mut got_counts)
+                .unwrap();
+            let what = format!("case {case} seed {seed}");
+            assert!(
+                (got.log_likelihood - total).abs() < 1e-6,
+                "{what}: {} vs {total}",
+                got.log_likelihood
+            );
+            let mut got_post = Array2::<f64>::zeros((*frames, leaves));
+            let mut last = None;
+            for &(t, l, g) in &got.entries {
+                assert!(last < Some((t, l)), "{what}: entries out of order");
+                last = Some((t, l));
+                got_post[[t as usize, l as usize]] = g as f64;
+            }
+            for ((t, l), &p) in post.indexed_iter() {
+                assert!(
+                    (got_post[[t, l]] - p).abs() < 1e-5,
+                    "{what}: frame {t} leaf {l}"
+                );
+            }
+            for t in 0..*frames {
+                assert!(
+                    (got_post.row(t).sum() - 1.0).abs() < 1e-5,
+                    "{what}: frame {t}"
+                );
+            }
+            for c in 0..3u16 {
+                for s in 0..states[c as usize] {
+                    for (a, b) in [
+                        (got_counts.self_loops(c, s), want.self_loops(c, s)),
+                        (got_counts.forwards(c, s), want.forwards(c, s)),
+                    ] {
+                        assert!(
+                            (a - b).abs() < 1e-6,
+                            "{what}: phone {c} state {s}: {a} vs {b}"
+                        );
+                    }
+                }
+            }
+            // With a pruning threshold, only what is at least that likely stays.
+            let pruned = aligner
+                .occupancy(&graph, scores.view(), 0.2, &mut m.trans.counts())
+                .unwrap();
+            let kept = post.iter().filter(|&&p| p >= 0.2).count();
+            assert_eq!(pruned.entries.len(), kept, "{what}");
         }
     }
 }

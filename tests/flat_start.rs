@@ -10,6 +10,7 @@ use asrpipe::model::hmm::{HmmConfig, Transitions};
 use asrpipe::pipeline::Pipeline;
 use asrpipe::pipeline::extractor::Extractor;
 use asrpipe::train::Env;
+use asrpipe::train::dataset::FrameSet;
 use asrpipe::train::flat_start::{
     FlatStartConfig, FlatStartUtt, Transcript, flat_start, realigns_before,
 };
@@ -105,12 +106,12 @@ fn a_flat_start_that_never_saw_a_time_finds_the_demo_boundaries() {
     assert_eq!(changed, r.aligned);
 }
 
-#[test]
-fn the_same_seed_gives_the_same_alignments() {
+/// Features (the production line's) and phone transcripts of the demo's first `n` utterances.
+fn first_demo_utterances(n: usize) -> (FrameSet, Vec<Transcript>) {
     let corpus = Corpus::open(&Corpus::demo_dir()).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let env = Env::new(&corpus).cache(FeatureCache::new(tmp.path()));
-    let utts: Vec<&Utterance> = corpus.utterances.iter().take(40).collect();
+    let utts: Vec<&Utterance> = corpus.utterances.iter().take(n).collect();
     let set = env
         .load(
             "feats",
@@ -118,7 +119,12 @@ fn the_same_seed_gives_the_same_alignments() {
             &Extractor::new(&Pipeline::kaldi_mfcc_gmm()).unwrap(),
         )
         .unwrap();
-    let ts = transcripts(&utts, None).unwrap();
+    (set, transcripts(&utts, None).unwrap())
+}
+
+#[test]
+fn the_same_seed_gives_the_same_alignments() {
+    let (set, ts) = first_demo_utterances(40);
     let words: Vec<Transcript> = ts
         .iter()
         .map(|t| match t {
@@ -161,6 +167,71 @@ fn the_same_seed_gives_the_same_alignments() {
     assert!(a.iter().filter(|x| x.is_ok()).count() >= 35);
     assert_eq!(a, run(7));
     assert_ne!(a, run(8));
+}
+
+#[test]
+fn baum_welch_passes_never_lose_likelihood_and_end_in_viterbi_alignments() {
+    let (set, ts) = first_demo_utterances(40);
+    let fu: Vec<FlatStartUtt> = set
+        .utts
+        .iter()
+        .zip(&ts)
+        .map(|(u, t)| FlatStartUtt {
+            feats: u.feats.view(),
+            transcript: t,
+        })
+        .collect();
+    // One Gaussian per state throughout (no mix-up), so that every Baum-Welch pass is an EM
+    // step of one model: the likelihood over all paths may not go down.
+    let cfg = |bw| FlatStartConfig {
+        iterations: 8,
+        mixup_iterations: 1,
+        total_gaussians: 1,
+        power: 0.0,
+        baum_welch_passes: bw,
+        ..FlatStartConfig::default()
+    };
+    let run = |bw| {
+        flat_start(
+            &fu,
+            &cfg(bw),
+            &HmmConfig::default(),
+            &AlignConfig::default(),
+            |_| {},
+        )
+        .unwrap()
+    };
+    let soft = run(7);
+    let ll: Vec<f64> = soft.history.iter().map(|p| p.log_likelihood).collect();
+    eprintln!("log-likelihood per frame by pass: {ll:?}");
+    for p in 2..8 {
+        assert!(ll[p] >= ll[p - 1] - 1e-4, "pass {p}: {ll:?}");
+    }
+    assert!(soft.history[1..].iter().all(|p| !p.realigned));
+    assert_eq!(
+        soft.model.gmms.num_gaussians(),
+        soft.model.gmms.num_states()
+    );
+    // The alignments handed on are Viterbi paths of the final model, one per utterance.
+    assert!(soft.alignments.iter().filter(|a| a.is_ok()).count() >= 38);
+    assert!(soft.alignments.iter().flatten().all(|a| a.score.is_some()));
+    // Viterbi training from the same start differs (different statistics), and the first
+    // Viterbi pass after Baum-Welch ones realigns even where Kaldi's schedule would not.
+    let hard = run(0);
+    assert_ne!(hard.model.gmms.means(), soft.model.gmms.means());
+    let mixed = run(4);
+    assert!(mixed.history[5].realigned && !mixed.history[4].realigned);
+    let err = FlatStartConfig {
+        baum_welch_passes: 40,
+        ..FlatStartConfig::default()
+    }
+    .validate()
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("baum_welch_passes") && err.contains("40"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -448,3 +448,98 @@ fn a_starved_gaussian_is_replaced_by_a_split_of_the_heaviest() {
             .all(|v| v.is_finite())
     );
 }
+
+#[test]
+fn soft_labels_weigh_each_frame_by_its_share() {
+    use asrpipe::model::gmm::TrainingFrames;
+    let t = truths();
+    let (x, labels) = sample(&t, &[600, 400], 11);
+    let cfg = GmmConfig {
+        var_floor: 0.001,
+        min_count: 1.0,
+        ..GmmConfig::default()
+    };
+    let hard = TrainingFrames::new(x.view(), &labels, 2, cfg.var_floor).unwrap();
+    let init = StateGmms::train_on(
+        &hard,
+        &GmmConfig {
+            gaussians_per_state: 2,
+            ..cfg.clone()
+        },
+        |_| {},
+    )
+    .unwrap();
+    // Weight 1 everywhere is the hard labels, number for number.
+    let ones: Vec<(u32, u32, f32)> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| (i as u32, l, 1.0))
+        .collect();
+    let soft = TrainingFrames::weighted(x.view(), &ones, 2, cfg.var_floor).unwrap();
+    assert_eq!(soft.state_counts(), hard.state_counts());
+    let (a, la) = init.em_step(&hard, &cfg).unwrap();
+    let (b, lb) = init.em_step(&soft, &cfg).unwrap();
+    assert_eq!(
+        (a.means(), a.vars(), a.weights()),
+        (b.means(), b.vars(), b.weights())
+    );
+    assert_eq!(la, lb);
+    // Frames shared between the states: one Gaussian per state re-estimates to the weighted
+    // mean and variance of every frame (the textbook M-step, in f64 here).
+    let one = GmmConfig {
+        gaussians_per_state: 1,
+        ..cfg.clone()
+    };
+    let single = StateGmms::train_on(&hard, &one, |_| {}).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let mut shared = Vec::new();
+    for i in 0..x.nrows() as u32 {
+        let w: f32 = rng.random_range(0.05..0.95);
+        shared.push((i, 0, w));
+        shared.push((i, 1, 1.0 - w));
+    }
+    let soft = TrainingFrames::weighted(x.view(), &shared, 2, cfg.var_floor).unwrap();
+    let (m, _) = single.em_step(&soft, &one).unwrap();
+    for s in 0..2u32 {
+        let n: f64 = shared.iter().filter(|e| e.1 == s).map(|e| e.2 as f64).sum();
+        assert!((soft.state_counts()[s as usize] - n).abs() < 1e-6 * n);
+        for j in 0..3 {
+            let mean = shared
+                .iter()
+                .filter(|e| e.1 == s)
+                .map(|e| e.2 as f64 * x[[e.0 as usize, j]] as f64)
+                .sum::<f64>()
+                / n;
+            let var = shared
+                .iter()
+                .filter(|e| e.1 == s)
+                .map(|e| e.2 as f64 * (x[[e.0 as usize, j]] as f64 - mean).powi(2))
+                .sum::<f64>()
+                / n;
+            let (gm, gv) = (
+                m.means()[[s as usize, j]] as f64,
+                m.vars()[[s as usize, j]] as f64,
+            );
+            assert!(
+                (gm - mean).abs() < 1e-3 * (1.0 + mean.abs()),
+                "state {s} dim {j}: {gm} vs {mean}"
+            );
+            assert!(
+                (gv - var).abs() < 1e-3 * var,
+                "state {s} dim {j}: {gv} vs {var}"
+            );
+        }
+    }
+    // Bad weights and initialising from soft labels are refused.
+    for bad in [0.0f32, -0.5, 1.5, f32::NAN] {
+        let err = TrainingFrames::weighted(x.view(), &[(0, 0, bad)], 2, cfg.var_floor);
+        assert!(err.is_err(), "{bad}");
+    }
+    let err = TrainingFrames::weighted(x.view(), &[(x.nrows() as u32, 0, 1.0)], 1, 0.01);
+    assert!(err.err().unwrap().to_string().contains("frame"));
+    let err = StateGmms::train_on(&soft, &cfg, |_| {})
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("hard labels"), "{err}");
+}

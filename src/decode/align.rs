@@ -19,6 +19,7 @@
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
+use super::forward_backward::{Occupancy, forward_backward};
 use super::graph::{Graph, GraphBuilder, NodeInfo};
 use super::path::{FrameState, PhoneSpan, count_transitions, frames_and_spans};
 use super::scores::check_scores;
@@ -233,6 +234,11 @@ impl<'a> Aligner<'a> {
         })
     }
 
+    /// The transition probabilities the graphs are built with.
+    pub fn transitions(&self) -> &Transitions {
+        self.trans
+    }
+
     /// Align a phone sequence as it is (no optional silence): the TIMIT case.
     pub fn align_phones(
         &self,
@@ -302,6 +308,41 @@ impl<'a> Aligner<'a> {
         Err(AlignError::NoPath {
             beam: self.cfg.beam,
             retry_beam: self.cfg.retry_beam,
+        })
+    }
+
+    /// Forward-backward with a compiled graph (HTK HERest's E-step, see
+    /// [`super::forward_backward`]): every state's posterior at every frame over all the graph's
+    /// paths (those below `min_posterior` left out) and the total log-likelihood; the expected
+    /// transitions are added to `counts`. Uses this aligner's acoustic and transition scales (a
+    /// true E-step wants both at 1). Exact: no beam.
+    pub fn occupancy(
+        &self,
+        graph: &AlignGraph,
+        scores: ArrayView2<f32>,
+        min_posterior: f32,
+        counts: &mut TransitionCounts,
+    ) -> Result<Occupancy, AlignError> {
+        check_scores(scores, self.ctx.num_leaves())
+            .map_err(|e| AlignError::BadScores(e.to_string()))?;
+        if scores.nrows() < graph.min_frames || scores.nrows() == 0 {
+            return Err(AlignError::TooFewFrames {
+                needed: graph.min_frames.max(1),
+                phones: graph.num_phones,
+                frames: scores.nrows(),
+            });
+        }
+        let scores = scores.as_standard_layout();
+        forward_backward(
+            &graph.graph,
+            scores.view(),
+            self.cfg.acoustic_scale,
+            min_posterior,
+            counts,
+        )
+        .map_err(|e| AlignError::Search(e.to_string()))?
+        .ok_or_else(|| {
+            AlignError::Search("no path of the transcript's graph has a finite score".into())
         })
     }
 

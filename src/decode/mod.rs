@@ -11,7 +11,9 @@
 //! - `phone_loop.rs`: phone recognition, [`PhoneLoop`] (graph over all phones with the bigram LM,
 //!   right contexts hypothesised on entry) and [`DecodeConfig`].
 //! - `align.rs`: forced alignment, [`Aligner`] (beam + retry, optional silence) and [`AlignConfig`];
-//!   `equal.rs`: the equal-spaced alignment a flat start begins from ([`equal_align`]).
+//!   `equal.rs`: the equal-spaced alignment a flat start begins from ([`equal_align`]);
+//!   `forward_backward.rs`: state posteriors over all of a transcript's paths
+//!   ([`Aligner::occupancy`], Baum-Welch training).
 //! - `lm.rs`: the phone bigram ([`PhoneBigram`], interpolated Witten-Bell).
 //! - `scores.rs`: hybrid DNN scores from log posteriors and state priors ([`hybrid_scores`]).
 //! - `transcript.rs`: 61-set segments -> the 48-set sequence (`q` deleted) that is aligned,
@@ -67,6 +69,7 @@
 pub mod align;
 pub mod boundaries;
 pub mod equal;
+mod forward_backward;
 mod graph;
 pub mod lm;
 pub mod path;
@@ -81,6 +84,7 @@ pub mod tune;
 pub use align::{AlignConfig, AlignError, AlignGraph, Aligner, Alignment, Source};
 pub use boundaries::{BoundaryErrors, BoundarySummary};
 pub use equal::equal_align;
+pub use forward_backward::Occupancy;
 pub use lm::PhoneBigram;
 pub use path::{FrameState, PhoneSpan, count_transitions};
 pub use per::{EditCounts, EditOp, PerReport, edit_alignment, fold_to_39, score_phones};

@@ -14,6 +14,13 @@
 //!    1-10, 12, 14, ..., 20, 23, 26, ..., 38 (Kaldi's `realign_iters`), transitions re-estimated
 //!    from the alignment counts each time.
 //!
+//! 5. Optionally (`baum_welch_passes`), passes 1..=n instead train on soft occupancies: per
+//!    utterance, forward-backward over every path of its transcript ([`Aligner::occupancy`],
+//!    scores and transitions unscaled) gives each state's posterior at each frame, and the GMMs
+//!    and transitions are re-estimated from those expected counts (HTK `HERest`). The first
+//!    Viterbi pass after them realigns; if the last pass is one of them, the model realigns
+//!    every utterance at the end, so the alignments handed on are always Viterbi paths.
+//!
 //! An utterance whose realignment fails keeps its previous alignment for the statistics (the
 //! counts stay comparable between passes); it is reported as failed when its last realignment
 //! failed. One that cannot even be equally aligned (too few frames, no phones) is left out from
@@ -27,7 +34,7 @@ use rayon::prelude::*;
 
 use crate::corpus::PhoneSet;
 use crate::decode::{
-    AlignConfig, AlignError, AlignGraph, Aligner, Alignment, SearchScratch, equal_align,
+    AlignConfig, AlignError, AlignGraph, Aligner, Alignment, Occupancy, SearchScratch, equal_align,
 };
 use crate::error::{Error, Result};
 use crate::model::gmm::{GmmConfig, GmmInit, StateGmms, TrainingFrames};
@@ -103,6 +110,8 @@ options! {
         min_count: f32 = 3.0,
         /// Variance floor, as a fraction of the global per-dimension variance.
         var_floor: f32 = 0.01,
+        /// Passes after the first that train on forward-backward state posteriors over every path of each transcript (HTK HERest's embedded re-estimation) instead of on one Viterbi path; 0: Viterbi training throughout, as Kaldi.
+        baum_welch_passes: usize = 0,
         /// Seed of the equal alignment's random choices (optional silences, pronunciations).
         seed: u64 = 0,
     }
@@ -119,6 +128,13 @@ impl FlatStartConfig {
             return bad(format!(
                 "mixup_iterations ({}) must be below iterations ({})",
                 self.mixup_iterations, self.iterations
+            ));
+        }
+        if self.baum_welch_passes >= self.iterations {
+            return bad(format!(
+                "baum_welch_passes ({}) must be below iterations ({}): the first pass trains on \
+                 the equal alignment",
+                self.baum_welch_passes, self.iterations
             ));
         }
         if !(self.power >= 0.0 && self.power <= 1.0) {
@@ -155,6 +171,10 @@ impl FlatStartConfig {
         }
     }
 }
+
+/// Posteriors below this are left out of the Baum-Welch statistics (HTK HERest prunes by beam;
+/// a share this small moves no mean).
+const MIN_POSTERIOR: f32 = 1e-4;
 
 /// Per frame of `utts` in order, the leaf its utterance's alignment puts it in, or `u32::MAX`
 /// (no label: left out of the statistics) over an utterance without an alignment.
@@ -201,7 +221,8 @@ pub struct Pass {
     /// Gaussians after the pass's mix-up.
     pub gaussians: usize,
     /// Average log-likelihood per frame of the alignment under the model the pass started from
-    /// (the first pass: under its own single Gaussians).
+    /// (the first pass: under its own single Gaussians; a Baum-Welch pass: of all the
+    /// transcripts' paths, the forward probability).
     pub log_likelihood: f64,
 }
 
@@ -253,19 +274,37 @@ pub fn flat_start(
     let mut num_gauss = n_states;
     let mut gmms: Option<StateGmms> = None;
     let mut history = Vec::with_capacity(cfg.iterations);
+    // A true E-step: scores and transitions unscaled.
+    let bw_align = AlignConfig {
+        acoustic_scale: 1.0,
+        transition_scale: 1.0,
+        ..align.clone()
+    };
+    let soft = |pass: usize| pass > 0 && pass <= cfg.baum_welch_passes;
     for pass in 0..cfg.iterations {
-        let realigned = pass > 0 && realigns_before(pass);
-        if let (true, Some(model)) = (realigned, &gmms) {
-            let aligner = Aligner::new(&ctx, &trans, align)?;
-            alis.realign(&aligner, utts, model);
-        }
-        if pass == 0 || realigned {
-            let counts = count_transitions(&alis.current, &trans)?;
-            trans.update_with(&counts, hmm)?;
-        }
-        let labels = alis.labels(utts);
-        let data = TrainingFrames::new(x.view(), &labels, n_states, cfg.var_floor)?;
-        let (next, ll) = em_pass(gmms.as_ref(), &data, &gcfg)?;
+        // The first Viterbi pass after Baum-Welch ones realigns whatever the schedule.
+        let realigned = pass > 0 && !soft(pass) && (realigns_before(pass) || soft(pass - 1));
+        let (data, ll) = match (&gmms, soft(pass)) {
+            (Some(model), true) => {
+                let s = alis.occupancies(&Aligner::new(&ctx, &trans, &bw_align)?, utts, model)?;
+                trans.update_with(&s.counts, hmm)?;
+                let data = TrainingFrames::weighted(x.view(), &s.entries, n_states, cfg.var_floor)?;
+                (data, Some(s.log_likelihood))
+            }
+            _ => {
+                if let (true, Some(model)) = (realigned, &gmms) {
+                    alis.realign(&Aligner::new(&ctx, &trans, align)?, utts, model);
+                }
+                if pass == 0 || realigned {
+                    trans.update_with(&count_transitions(&alis.current, &trans)?, hmm)?;
+                }
+                let labels = alis.labels(utts);
+                let data = TrainingFrames::new(x.view(), &labels, n_states, cfg.var_floor)?;
+                (data, None)
+            }
+        };
+        let (next, em_ll) = em_pass(gmms.as_ref(), &data, &gcfg)?;
+        let ll = ll.unwrap_or(em_ll);
         if !ll.is_finite() {
             return Err(Error::invalid(format!(
                 "flat start pass {pass}: the log-likelihood is not finite"
@@ -288,6 +327,11 @@ pub fn flat_start(
         gmms = Some(next);
     }
     let gmms = gmms.expect("at least one pass");
+    if soft(cfg.iterations - 1) {
+        // The alignments handed on are Viterbi ones, of the final model.
+        let aligner = Aligner::new(&ctx, &trans, align)?;
+        alis.realign(&aligner, utts, &gmms);
+    }
     Ok(FlatStart {
         model: MonoModel { ctx, trans, gmms },
         alignments: alis.into_results(),
@@ -365,6 +409,16 @@ fn em_pass(
     }
 }
 
+/// One Baum-Welch E-step over the utterances ([`UttAlignments::occupancies`]).
+struct SoftLabels {
+    /// `(frame of the concatenated utterances, tied state, posterior)`.
+    entries: Vec<(u32, u32, f32)>,
+    /// Expected transition counts.
+    counts: TransitionCounts,
+    /// Log-likelihood per frame over all paths.
+    log_likelihood: f64,
+}
+
 /// Every utterance's alignment during a flat start.
 struct UttAlignments {
     /// What the statistics use: the equal alignment, then the last successful realignment.
@@ -430,6 +484,77 @@ impl UttAlignments {
                 Some(Err(e)) => self.failed[i] = Some(e),
             }
         }
+    }
+
+    /// Forward-backward over every utterance that has an alignment (see
+    /// [`Aligner::occupancy`]): soft labels `(frame of the concatenated utterances, tied state,
+    /// posterior)`, the expected transition counts, and the log-likelihood per frame over all
+    /// paths. An utterance whose forward-backward fails contributes its current alignment as
+    /// hard labels and records why.
+    fn occupancies(
+        &mut self,
+        aligner: &Aligner,
+        utts: &[FlatStartUtt],
+        model: &StateGmms,
+    ) -> Result<SoftLabels> {
+        let mut offsets = Vec::with_capacity(utts.len());
+        let mut at = 0u32;
+        for u in utts {
+            offsets.push(at);
+            at += u.feats.nrows() as u32;
+        }
+        let trans = aligner.transitions();
+        let fresh: Vec<Option<std::result::Result<(Occupancy, TransitionCounts), AlignError>>> =
+            utts.par_iter()
+                .enumerate()
+                .map(|(i, u)| {
+                    self.current[i].as_ref()?;
+                    Some((|| {
+                        let s = model
+                            .log_likelihoods(u.feats)
+                            .map_err(|e| AlignError::BadScores(e.to_string()))?;
+                        let graph = u.transcript.compile(aligner)?;
+                        let mut counts = trans.counts();
+                        let occ =
+                            aligner.occupancy(&graph, s.view(), MIN_POSTERIOR, &mut counts)?;
+                        Ok((occ, counts))
+                    })())
+                })
+                .collect();
+        let mut entries = Vec::new();
+        let mut counts = trans.counts();
+        let (mut ll, mut frames) = (0.0, 0usize);
+        for (i, r) in fresh.into_iter().enumerate() {
+            let off = offsets[i];
+            match r {
+                None => {}
+                Some(Ok((occ, c))) => {
+                    entries.extend(occ.entries.iter().map(|&(t, l, g)| (off + t, l, g)));
+                    counts.merge(&c)?;
+                    ll += occ.log_likelihood;
+                    frames += utts[i].feats.nrows();
+                    self.failed[i] = None;
+                }
+                Some(Err(e)) => {
+                    let a = self.current[i]
+                        .as_ref()
+                        .expect("only aligned utterances are run");
+                    entries.extend(
+                        a.frames
+                            .iter()
+                            .enumerate()
+                            .map(|(t, f)| (off + t as u32, f.leaf, 1.0)),
+                    );
+                    a.count_transitions(&mut counts)?;
+                    self.failed[i] = Some(e);
+                }
+            }
+        }
+        Ok(SoftLabels {
+            entries,
+            counts,
+            log_likelihood: ll / frames.max(1) as f64,
+        })
     }
 
     /// The tied state of every frame of `utts`, in order (`u32::MAX` for an utterance without

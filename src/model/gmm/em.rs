@@ -45,10 +45,13 @@ pub struct Progress {
 pub struct TrainingFrames<'a> {
     x: ArrayView2<'a, f32>,
     by_state: Vec<Vec<u32>>,
+    /// Soft labels ([`TrainingFrames::weighted`]): the weight of each entry of `by_state`.
+    weights: Option<Vec<Vec<f32>>>,
     /// (state, start, end) into `by_state[state]`, at most BLOCK frames each, state-major.
     items: Vec<(usize, usize, usize)>,
     var_floor: Array1<f64>,
-    frames: usize,
+    /// Frames in all (soft labels: the sum of their weights).
+    frames: f64,
 }
 
 impl<'a> TrainingFrames<'a> {
@@ -67,30 +70,78 @@ impl<'a> TrainingFrames<'a> {
                 x.nrows()
             )));
         }
+        let entries = labels
+            .iter()
+            .enumerate()
+            .filter(|&(_, &l)| l != u32::MAX)
+            .map(|(i, &l)| (i as u32, l, 1.0));
+        Self::build(x, entries, num_states, var_floor, false)
+    }
+
+    /// Soft labels (Baum-Welch): `(frame, state, weight)` entries, a frame appearing once per
+    /// state it shares; weights in (0, 1]. Every state needs some weight; the variance floor is
+    /// taken from the weighted frames. EM re-estimates an existing model with them
+    /// ([`StateGmms::em_step`]); initialising one needs hard labels.
+    pub fn weighted(
+        x: ArrayView2<'a, f32>,
+        entries: &[(u32, u32, f32)],
+        num_states: usize,
+        var_floor: f32,
+    ) -> Result<Self> {
+        if let Some(&(i, s, w)) = entries.iter().find(|e| !(e.2 > 0.0 && e.2 <= 1.0)) {
+            return Err(Error::invalid(format!(
+                "frame {i} has weight {w} for state {s}; weights must be in (0, 1]"
+            )));
+        }
+        if let Some(&(i, ..)) = entries.iter().find(|e| e.0 as usize >= x.nrows()) {
+            return Err(Error::invalid(format!(
+                "a soft label names frame {i}, but there are {} frames",
+                x.nrows()
+            )));
+        }
+        Self::build(x, entries.iter().copied(), num_states, var_floor, true)
+    }
+
+    fn build(
+        x: ArrayView2<'a, f32>,
+        entries: impl Iterator<Item = (u32, u32, f32)>,
+        num_states: usize,
+        var_floor: f32,
+        soft: bool,
+    ) -> Result<Self> {
         if !(var_floor >= 0.0 && var_floor.is_finite()) {
             return Err(Error::invalid("var_floor must be a finite number >= 0"));
         }
         let d = x.ncols();
         let mut by_state = vec![Vec::new(); num_states];
+        let mut weights = vec![Vec::new(); if soft { num_states } else { 0 }];
         let mut sum = Array1::<f64>::zeros(d);
         let mut sum_sq = Array1::<f64>::zeros(d);
-        for (i, (&l, row)) in labels.iter().zip(x.rows()).enumerate() {
-            if l == u32::MAX {
-                continue;
-            }
+        let mut checked = u32::MAX;
+        let mut frames = 0.0;
+        for (i, l, w) in entries {
             let s = l as usize;
             if s >= num_states {
                 return Err(Error::invalid(format!(
                     "frame {i} has state {l}, but there are {num_states} states"
                 )));
             }
-            if row.iter().any(|v| !v.is_finite()) {
-                return Err(Error::invalid(format!("frame {i} has a non-finite value")));
+            let row = x.row(i as usize);
+            if checked != i {
+                if row.iter().any(|v| !v.is_finite()) {
+                    return Err(Error::invalid(format!("frame {i} has a non-finite value")));
+                }
+                checked = i;
             }
-            by_state[s].push(i as u32);
+            by_state[s].push(i);
+            if soft {
+                weights[s].push(w);
+            }
+            let w = w as f64;
+            frames += w;
             for (j, &v) in row.iter().enumerate() {
-                sum[j] += v as f64;
-                sum_sq[j] += v as f64 * v as f64;
+                sum[j] += w * v as f64;
+                sum_sq[j] += w * v as f64 * v as f64;
             }
         }
         if let Some(s) = by_state.iter().position(|f| f.is_empty()) {
@@ -98,8 +149,7 @@ impl<'a> TrainingFrames<'a> {
                 "state {s} has no labelled frames; every state needs training data"
             )));
         }
-        let frames: usize = by_state.iter().map(Vec::len).sum();
-        let n = frames as f64;
+        let n = frames;
         let var_floor = Array1::from_shape_fn(d, |j| {
             let var = (sum_sq[j] / n - (sum[j] / n).powi(2)).max(0.0);
             // A constant dimension still needs a positive variance.
@@ -116,19 +166,26 @@ impl<'a> TrainingFrames<'a> {
         Ok(TrainingFrames {
             x,
             by_state,
+            weights: soft.then_some(weights),
             items,
             var_floor,
             frames,
         })
     }
 
-    /// Labelled frames per state.
+    /// Labelled frames per state (soft labels: the sum of their weights).
     pub fn state_counts(&self) -> Vec<f64> {
-        self.by_state.iter().map(|f| f.len() as f64).collect()
+        match &self.weights {
+            None => self.by_state.iter().map(|f| f.len() as f64).collect(),
+            Some(w) => w
+                .iter()
+                .map(|w| w.iter().map(|&x| x as f64).sum())
+                .collect(),
+        }
     }
 
-    /// Labelled frames in all.
-    pub fn num_frames(&self) -> usize {
+    /// Labelled frames in all (soft labels: the sum of their weights).
+    pub fn num_frames(&self) -> f64 {
         self.frames
     }
 
@@ -200,6 +257,11 @@ impl StateGmms {
         mut progress: impl FnMut(&Progress),
     ) -> Result<StateGmms> {
         check_config(cfg)?;
+        if data.weights.is_some() {
+            return Err(Error::invalid(
+                "a GMM is initialised from hard labels; soft labels re-estimate one (em_step)",
+            ));
+        }
         let targets: Vec<usize> = data
             .by_state
             .iter()
@@ -315,7 +377,7 @@ impl StateGmms {
                 m
             })
             .collect();
-        (mixes, ll / data.frames as f64, replaced)
+        (mixes, ll / data.frames, replaced)
     }
 
     /// Σγ[x², x, 1] per Gaussian (Gaussians x (2d + 1), centred frames) and the total
@@ -352,9 +414,17 @@ impl StateGmms {
                     let mut post = post.slice_mut(s![..rows, ..k]);
                     let w = self.score_columns(s);
                     matmul_into(ext.view(), w, post.view_mut(), false, Parallelism::None);
-                    for mut row in post.rows_mut() {
+                    let weights = data.weights.as_ref().map(|w| &w[s][a..b]);
+                    for (i, mut row) in post.rows_mut().into_iter().enumerate() {
                         let row = row.as_slice_mut().expect("scratch rows are contiguous");
-                        ll += posteriors_in_place(row);
+                        let frame_ll = posteriors_in_place(row);
+                        match weights {
+                            None => ll += frame_ll,
+                            Some(w) => {
+                                row.iter_mut().for_each(|p| *p *= w[i]);
+                                ll += w[i] as f64 * frame_ll;
+                            }
+                        }
                     }
                     let mut part = part.slice_mut(s![..k, ..]);
                     matmul_into(

@@ -263,6 +263,36 @@ impl TransitionCounts {
         Ok(())
     }
 
+    /// Add expected counts of (phone, state) (forward-backward's: fractional, >= 0).
+    pub fn add_expected(
+        &mut self,
+        phone: u16,
+        state: u8,
+        self_loops: f64,
+        forwards: f64,
+    ) -> Result<()> {
+        let Some(n) = self.self_loops.get(phone as usize).map(Vec::len) else {
+            return Err(Error::invalid(format!(
+                "phone id {phone} is outside the {}-phone transition model",
+                self.self_loops.len()
+            )));
+        };
+        if state as usize >= n {
+            return Err(Error::invalid(format!(
+                "state {state} of phone id {phone}, which has {n} states"
+            )));
+        }
+        if !(self_loops >= 0.0 && forwards >= 0.0 && (self_loops + forwards).is_finite()) {
+            return Err(Error::invalid(format!(
+                "expected transition counts must be finite and >= 0, got {self_loops} and \
+                 {forwards}"
+            )));
+        }
+        self.self_loops[phone as usize][state as usize] += self_loops;
+        self.forwards[phone as usize][state as usize] += forwards;
+        Ok(())
+    }
+
     /// Add another accumulator's counts (for a reduce over utterances).
     pub fn merge(&mut self, other: &TransitionCounts) -> Result<()> {
         if self.self_loops.len() != other.self_loops.len()

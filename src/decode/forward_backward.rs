@@ -1,0 +1,185 @@
+//! Forward-backward over an alignment graph: the posterior of every HMM state at every frame given
+//! the transcript, the utterance's total log-likelihood over all its paths, and the expected
+//! transition counts (HTK HERest's E-step, "embedded re-estimation"). A flat start can train on
+//! these soft occupancies instead of on one Viterbi path
+//! ([`crate::train::flat_start::FlatStartConfig`]'s `baum_welch_passes`).
+//!
+//! Recursions, in the log domain (f64), over emitting nodes `u, v`, non-emitting boundary nodes
+//! `b`, arc weights `w` and `a` = acoustic scale:
+//!
+//! - α_t(v) = a·s_t(v) + logsum over the arcs into v of α_{t-1}(u) + w (emitting sources and the
+//!   self-loop) or ε_{t-1}(b) + w (phone entries), where ε_t(b) = logsum over exits u -> b of
+//!   α_t(u) + w; at t = 0 only the start's entries count.
+//! - β_{T-1}(u) = final(u); β_t(u) = logsum over u's self-loop and arcs of
+//!   w + a·s_{t+1}(v) + β_{t+1}(v), exits going through their boundary's entries.
+//! - γ_t(u) = α_t(u) + β_t(u) - log p(x), with log p(x) = logsum_u α_{T-1}(u) + final(u).
+//!
+//! Dense: α and β of every emitting node at every frame are kept (an alignment graph has a few
+//! hundred nodes: 300 frames x 300 nodes is 1.4 MB), no pruning, so the result is exact.
+
+use ndarray::ArrayView2;
+
+use super::graph::{Graph, NEW_PHONE};
+use crate::model::hmm::TransitionCounts;
+
+/// What forward-backward gives for one utterance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Occupancy {
+    /// `(frame, tied state, posterior)`, frame-major and tied states ascending within a frame;
+    /// a tied state read by several nodes gets their sum. Posteriors below the caller's
+    /// `min_posterior` are left out, so a frame's may sum to slightly under 1.
+    pub entries: Vec<(u32, u32, f32)>,
+    /// log p(frames | transcript): every path of the graph, scores scaled by the acoustic scale.
+    pub log_likelihood: f64,
+}
+
+/// log(e^a + e^b), exact for infinities.
+fn log_add(a: f64, b: f64) -> f64 {
+    let (hi, lo) = if a > b { (a, b) } else { (b, a) };
+    if lo == f64::NEG_INFINITY {
+        hi
+    } else {
+        hi + (lo - hi).exp().ln_1p()
+    }
+}
+
+/// Forward-backward over `graph` for `scores` (frames x tied states, standard layout, finite,
+/// at least one frame); expected transitions are added to `counts` per (phone, state). `Ok(None)`
+/// when no path of the graph fits the frames; an error when `counts` is over another topology.
+pub(crate) fn forward_backward(
+    graph: &Graph,
+    scores: ArrayView2<f32>,
+    acoustic_scale: f32,
+    min_posterior: f32,
+    counts: &mut TransitionCounts,
+) -> crate::error::Result<Option<Occupancy>> {
+    let (frames, n, nb) = (
+        scores.nrows(),
+        graph.num_emitting(),
+        graph.num_nonemitting(),
+    );
+    let a = acoustic_scale as f64;
+    let ninf = f64::NEG_INFINITY;
+    let emit = |t: usize, v: usize| a * scores[[t, graph.leaf[v] as usize]] as f64;
+    let mut alpha = vec![ninf; frames * n];
+    let mut eps = vec![ninf; nb];
+    eps[graph.start as usize] = 0.0;
+    for t in 0..frames {
+        let (done, rest) = alpha.split_at_mut(t * n);
+        let prev = (t > 0).then(|| &done[(t - 1) * n..]);
+        let cur = &mut rest[..n];
+        for (v, cur_v) in cur.iter_mut().enumerate() {
+            let mut acc = ninf;
+            for &(src, w) in
+                &graph.in_arcs[graph.in_begin[v] as usize..graph.in_begin[v + 1] as usize]
+            {
+                let src = (src & !NEW_PHONE) as usize;
+                let from = if src < n {
+                    prev.map_or(ninf, |p| p[src])
+                } else {
+                    eps[src - n]
+                };
+                acc = log_add(acc, from + w as f64);
+            }
+            *cur_v = acc + emit(t, v);
+        }
+        eps.fill(ninf);
+        for (u, &au) in cur.iter().enumerate() {
+            for &(b, w) in exits(graph, u) {
+                eps[b as usize] = log_add(eps[b as usize], au + w as f64);
+            }
+        }
+    }
+    let last = &alpha[(frames - 1) * n..];
+    let total = (0..n).fold(ninf, |acc, u| {
+        log_add(acc, last[u] + graph.final_weight[u] as f64)
+    });
+    if total == ninf {
+        return Ok(None);
+    }
+    // Backward, one frame at a time; γ and the self-loop counts are taken as β becomes known.
+    let mut beta: Vec<f64> = graph.final_weight.iter().map(|&w| w as f64).collect();
+    let mut next = vec![ninf; n];
+    let mut ahead = vec![ninf; n];
+    let mut self_loops = vec![0.0f64; n];
+    let mut occupancy = vec![0.0f64; n];
+    let mut by_leaf: Vec<(u32, f64)> = Vec::new();
+    let mut entries: Vec<(u32, u32, f32)> = Vec::new();
+    for t in (0..frames).rev() {
+        if t + 1 < frames {
+            // ahead[v]: the emission of frame t+1 and everything after, seen from an arc into v.
+            for (v, x) in ahead.iter_mut().enumerate() {
+                *x = emit(t + 1, v) + beta[v];
+            }
+            for (b, e) in eps.iter_mut().enumerate() {
+                let lo = graph.entry_begin[b] as usize;
+                let hi = graph.entry_begin[b + 1] as usize;
+                *e = graph.entry_arcs[lo..hi].iter().fold(ninf, |acc, &(v, w)| {
+                    log_add(acc, w as f64 + ahead[v as usize])
+                });
+            }
+            let alpha_t = &alpha[t * n..(t + 1) * n];
+            for u in 0..n {
+                let stay = graph.self_loop[u] as f64 + ahead[u];
+                self_loops[u] += (alpha_t[u] + stay - total).exp();
+                let mut acc = stay;
+                let (lo, hi) = (
+                    graph.emit_begin[u] as usize,
+                    graph.emit_begin[u + 1] as usize,
+                );
+                for &(v, w) in &graph.emit_arcs[lo..hi] {
+                    acc = log_add(acc, w as f64 + ahead[(v & !NEW_PHONE) as usize]);
+                }
+                for &(b, w) in exits(graph, u) {
+                    acc = log_add(acc, w as f64 + eps[b as usize]);
+                }
+                next[u] = acc;
+            }
+            std::mem::swap(&mut beta, &mut next);
+        }
+        let alpha_t = &alpha[t * n..(t + 1) * n];
+        by_leaf.clear();
+        for u in 0..n {
+            let g = (alpha_t[u] + beta[u] - total).exp();
+            if g > 0.0 {
+                occupancy[u] += g;
+                by_leaf.push((graph.leaf[u], g));
+            }
+        }
+        by_leaf.sort_unstable_by_key(|&(l, _)| std::cmp::Reverse(l));
+        let mut i = 0;
+        while i < by_leaf.len() {
+            let leaf = by_leaf[i].0;
+            let mut g = 0.0;
+            while i < by_leaf.len() && by_leaf[i].0 == leaf {
+                g += by_leaf[i].1;
+                i += 1;
+            }
+            if g >= min_posterior as f64 {
+                entries.push((t as u32, leaf, g.min(1.0) as f32));
+            }
+        }
+    }
+    // Built backwards (frames descending, leaves descending within a frame): reversed, in order.
+    entries.reverse();
+    for u in 0..n {
+        let info = graph.info[u];
+        // Every visit leaves the state once: by its self-loop or forward (the utterance's last
+        // frame counts as a forward step, as in the Viterbi counts).
+        counts.add_expected(
+            info.phone,
+            info.state,
+            self_loops[u],
+            (occupancy[u] - self_loops[u]).max(0.0),
+        )?;
+    }
+    Ok(Some(Occupancy {
+        entries,
+        log_likelihood: total,
+    }))
+}
+
+/// The exit arcs of emitting node `u`.
+fn exits(graph: &Graph, u: usize) -> &[(u32, f32)] {
+    &graph.exit_arcs[graph.exit_begin[u] as usize..graph.exit_begin[u + 1] as usize]
+}
