@@ -18,6 +18,7 @@
 //! Training (EM, initialisation by splitting or k-means) is in [`em`] and [`kmeans`].
 
 pub mod em;
+pub mod flat_start;
 pub mod fmllr;
 pub mod kmeans;
 pub mod linalg;
