@@ -400,13 +400,38 @@ fn hmm_section_is_validated_with_file_and_line() {
             && err.contains("hmm.sat: sat options: em_passes (0)"),
         "{err}"
     );
+    // Flat-start options: refused by line when Baum-Welch would leave no first pass.
+    let text = format!(
+        "{base}hmm:\n  align: {{ beam: 12 }}\n  flat_start: {{ iterations: 5, mixup_iterations: 3, baum_welch_passes: 5 }}\n"
+    );
+    let err = Pipeline::parse(&text, Path::new("p.yaml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&format!("p.yaml:{}", lines + 3))
+            && err.contains("hmm.flat_start: flat-start options: baum_welch_passes (5)"),
+        "{err}"
+    );
     // A valid section round-trips through the YAML stored with models.
     let text = format!(
-        "{base}hmm:\n  decode: {{ lm_weight: 2.5, insertion_penalty: -1 }}\n  sat: {{ rounds: 2 }}\n"
+        "{base}hmm:\n  decode: {{ lm_weight: 2.5, insertion_penalty: -1 }}\n  sat: {{ rounds: 2 }}\n  \
+         flat_start: {{ baum_welch_passes: 3, seed: 9 }}\n"
     );
     let p = Pipeline::parse(&text, Path::new("p.yaml")).unwrap();
     assert_eq!(p.hmm.decode.lm_weight, 2.5);
     assert_eq!(p.hmm.sat.rounds, 2);
+    assert_eq!(
+        (
+            p.hmm.flat_start.baum_welch_passes,
+            p.hmm.flat_start.seed,
+            p.hmm.flat_start.iterations
+        ),
+        (3, 9, 40)
+    );
+    assert!(
+        p.describe_hmm()
+            .contains("the first 3 after the first by Baum-Welch")
+    );
     let back = Pipeline::parse(&p.to_yaml(), Path::new("q.yaml")).unwrap();
     assert_eq!(back.hmm, p.hmm);
 }

@@ -243,9 +243,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
     let lexicon = a.lexicon.as_deref().map(Lexicon::load).transpose()?;
     let labels = match (&a.align_with, a.flat_start) {
         (Some(dir), false) => Labels::AlignWith(dir.clone()),
-        (None, true) => Labels::FlatStart {
-            seed: a.c.seed.unwrap_or(0),
-        },
+        (None, true) => Labels::FlatStart { seed: a.c.seed },
         (None, false) if lexicon.is_some() => {
             bail!("--lexicon is for --flat-start or --align-with")
         }

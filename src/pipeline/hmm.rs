@@ -7,6 +7,7 @@
 //!   decode: { lm_weight: 1, insertion_penalty: 0, beam: 13, acoustic_scale: 0.1 }
 //!   align: { beam: 10, retry_beam: 40 }
 //!   tune: { acoustic_scales: [1, 0.5, 0.25, 0.1], insertion_penalties: [-1, 0, 1] }   # [] [] : off
+//!   flat_start: { iterations: 40, total_gaussians: 1000, baum_welch_passes: 0 }   # --flat-start
 //!   sat: { rounds: 0 }   # speaker-adaptive training after a flat start; 0: off
 //! ```
 
@@ -15,6 +16,7 @@ use serde_saphyr::Spanned;
 
 use crate::decode::{AlignConfig, DecodeConfig, TuneConfig};
 use crate::error::Result;
+use crate::model::gmm::flat_start::FlatStartConfig;
 use crate::model::gmm::sat::SatConfig;
 use crate::model::hmm::HmmConfig;
 use crate::options::{Describe, OptionDoc};
@@ -31,6 +33,9 @@ pub struct HmmSection {
     pub align: AlignConfig,
     /// The grid of decoding settings every scored model is also decoded with.
     pub tune: TuneConfig,
+    /// Monophone training from transcripts alone (`asrpipe train --flat-start`; `--seed`
+    /// replaces its seed).
+    pub flat_start: FlatStartConfig,
     /// Speaker-adaptive training (fMLLR) after a flat start (`asrpipe train --flat-start`).
     pub sat: SatConfig,
 }
@@ -47,6 +52,7 @@ impl HmmSection {
         self.decode.validate()?;
         self.align.validate()?;
         self.tune.validate()?;
+        self.flat_start.validate()?;
         self.sat.validate()
     }
 }
@@ -59,6 +65,7 @@ pub(super) struct HmmFile {
     decode: Option<Spanned<DecodeConfig>>,
     align: Option<Spanned<AlignConfig>>,
     tune: Option<Spanned<TuneConfig>>,
+    flat_start: Option<Spanned<FlatStartConfig>>,
     sat: Option<Spanned<SatConfig>>,
 }
 
@@ -77,6 +84,7 @@ impl HmmFile {
             line(&self.decode, section_line),
             line(&self.align, section_line),
             line(&self.tune, section_line),
+            line(&self.flat_start, section_line),
             line(&self.sat, section_line),
         ];
         let section = HmmSection {
@@ -84,6 +92,7 @@ impl HmmFile {
             decode: self.decode.map(|s| s.value).unwrap_or_default(),
             align: self.align.map(|s| s.value).unwrap_or_default(),
             tune: self.tune.map(|s| s.value).unwrap_or_default(),
+            flat_start: self.flat_start.map(|s| s.value).unwrap_or_default(),
             sat: self.sat.map(|s| s.value).unwrap_or_default(),
         };
         let checks = [
@@ -91,6 +100,7 @@ impl HmmFile {
             ("hmm.decode: ", section.decode.validate()),
             ("hmm.align: ", section.align.validate()),
             ("hmm.tune: ", section.tune.validate()),
+            ("hmm.flat_start: ", section.flat_start.validate()),
             ("hmm.sat: ", section.sat.validate()),
         ];
         for ((name, check), line) in checks.into_iter().zip(lines) {
@@ -108,7 +118,7 @@ impl crate::pipeline::Pipeline {
         let (t, d) = (&self.hmm.topology, &self.hmm.decode);
         format!(
             "{} states per phone, initial self-loop {}; decoding with LM weight {}, insertion \
-             penalty {}, acoustic scale {}, prior scale {}, beam {}, max active {}; {}; {}{}",
+             penalty {}, acoustic scale {}, prior scale {}, beam {}, max active {}; {}; {}; {}{}",
             t.states_per_phone,
             t.self_loop_prob,
             d.lm_weight,
@@ -126,6 +136,7 @@ impl crate::pipeline::Pipeline {
             } else {
                 "no tuning grid".to_string()
             },
+            self.describe_flat_start(),
             match self.hmm.sat.rounds {
                 0 => "no speaker adaptation after a flat start".to_string(),
                 n => format!("{n} rounds of speaker-adaptive training after a flat start"),
@@ -134,6 +145,20 @@ impl crate::pipeline::Pipeline {
                 " (defaults)"
             } else {
                 ""
+            }
+        )
+    }
+
+    /// The flat start's passes, Gaussians and training kind, for [`Self::describe_hmm`].
+    fn describe_flat_start(&self) -> String {
+        let f = &self.hmm.flat_start;
+        format!(
+            "a flat start trains {} passes toward {} Gaussians, {}",
+            f.iterations,
+            f.total_gaussians,
+            match f.baum_welch_passes {
+                0 => "Viterbi training throughout".to_string(),
+                n => format!("the first {n} after the first by Baum-Welch"),
             }
         )
     }
@@ -146,6 +171,7 @@ pub fn hmm_docs() -> Vec<(&'static str, Vec<OptionDoc>)> {
         ("decode", DecodeConfig::option_docs()),
         ("align", AlignConfig::option_docs()),
         ("tune", TuneConfig::option_docs()),
+        ("flat_start", FlatStartConfig::option_docs()),
         ("sat", SatConfig::option_docs()),
     ]
 }

@@ -21,10 +21,11 @@ use crate::train::realign::Realigned;
 pub enum Labels {
     /// The corpus's own phone times.
     Hand,
-    /// Only each utterance's phone (or word) sequence: a flat start seeded with `seed`.
+    /// Only each utterance's phone (or word) sequence: a flat start with the pipeline's
+    /// `hmm.flat_start` options, its seed replaced by `seed` when given.
     FlatStart {
         /// Seed of the random choices (optional silences, pronunciations).
-        seed: u64,
+        seed: Option<u64>,
     },
     /// The Viterbi alignment of the GMM model directory given.
     AlignWith(PathBuf),
@@ -63,8 +64,8 @@ pub fn train_with(
         Labels::Hand => None,
         Labels::FlatStart { seed } => {
             let fs_cfg = FlatStartConfig {
-                seed: *seed,
-                ..FlatStartConfig::default()
+                seed: seed.unwrap_or(pipeline.hmm.flat_start.seed),
+                ..pipeline.hmm.flat_start.clone()
             };
             let sat = &pipeline.hmm.sat;
             let (fs, r) = env.flat_start(lexicon, &fs_cfg, sat, hmm, align)?;
