@@ -16,7 +16,7 @@
 //!
 //! Off by default (`hmm.sat.rounds: 0`): where the speakers differ by an affine map of the
 //! features the first rounds take it up, but on the demo corpus and the TIMIT sample it leaves
-//! the boundary agreement where it was (`docs/results/flat-start-sat.md`).
+//! the boundary agreement where it was (`docs/results/flat-start-variants.md`).
 
 use std::collections::BTreeMap;
 

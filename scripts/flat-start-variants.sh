@@ -3,12 +3,12 @@
 # and, when given, a corpus with hand times (the TIMIT sample): the recipe's boundary agreement
 # with the hand times (monophones, then after the tied-state realignment), the tied-state GMM's
 # PER and its alignment of the test speakers, with wall times. Numbers are read from the runs'
-# logs, none typed by hand (docs/results/flat-start-sat.md).
+# logs, none typed by hand (docs/results/flat-start-variants.md).
 #
-#   scripts/flat-start-sat.sh [CORPUS] [OUT]
+#   scripts/flat-start-variants.sh [CORPUS] [OUT]
 set -euo pipefail
 corpus=${1:-}
-out=${2:-reports/flat-start-sat}
+out=${2:-reports/flat-start-variants}
 bin=${ASRPIPE:-target/release/asrpipe}
 here=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$out"
