@@ -25,7 +25,7 @@ options! {
         var_floor: f32 = 0.01,
         /// Passes after the first that train on forward-backward state posteriors over every path of each transcript (HTK HERest's embedded re-estimation) instead of on one Viterbi path; 0: Viterbi training throughout, as Kaldi.
         baum_welch_passes: usize = 0,
-        /// Seed of the equal alignment's random choices (optional silences, pronunciations).
+        /// Seed of the equal alignment's random choices (optional silences, pronunciations); `--seed` replaces it.
         seed: u64 = 0,
     }
 }
