@@ -19,7 +19,7 @@
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
-use super::forward_backward::{Occupancy, forward_backward};
+use super::forward_backward::{MAX_CELLS, Occupancy, forward_backward};
 use super::graph::{Graph, GraphBuilder, NodeInfo};
 use super::path::{FrameState, PhoneSpan, count_transitions, frames_and_spans};
 use super::scores::check_scores;
@@ -210,6 +210,12 @@ impl AlignGraph {
     pub fn min_frames(&self) -> usize {
         self.min_frames
     }
+
+    /// HMM states in the graph (every pronunciation and context of every phone, optional
+    /// silences included): what forward-backward keeps per frame.
+    pub fn num_states(&self) -> usize {
+        self.graph.num_emitting()
+    }
 }
 
 impl<'a> Aligner<'a> {
@@ -315,7 +321,8 @@ impl<'a> Aligner<'a> {
     /// [`super::forward_backward`]): every state's posterior at every frame over all the graph's
     /// paths (those below `min_posterior` left out) and the total log-likelihood; the expected
     /// transitions are added to `counts`. Uses this aligner's acoustic and transition scales (a
-    /// true E-step wants both at 1). Exact: no beam.
+    /// true E-step wants both at 1). Exact: no beam. Refused beyond
+    /// [`super::forward_backward::MAX_CELLS`] frames x states.
     pub fn occupancy(
         &self,
         graph: &AlignGraph,
@@ -331,6 +338,15 @@ impl<'a> Aligner<'a> {
                 phones: graph.num_phones,
                 frames: scores.nrows(),
             });
+        }
+        let cells = scores.nrows().saturating_mul(graph.num_states());
+        if cells > MAX_CELLS {
+            return Err(AlignError::Search(format!(
+                "{} frames x {} states is too long for forward-backward (at most {MAX_CELLS} \
+                 cells): cut the recording into shorter segments",
+                scores.nrows(),
+                graph.num_states()
+            )));
         }
         let scores = scores.as_standard_layout();
         forward_backward(

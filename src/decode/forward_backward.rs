@@ -2,7 +2,7 @@
 //! the transcript, the utterance's total log-likelihood over all its paths, and the expected
 //! transition counts (HTK HERest's E-step, "embedded re-estimation"). A flat start can train on
 //! these soft occupancies instead of on one Viterbi path
-//! ([`crate::train::flat_start::FlatStartConfig`]'s `baum_welch_passes`).
+//! ([`crate::model::gmm::flat_start::FlatStartConfig`]'s `baum_welch_passes`).
 //!
 //! Recursions, in the log domain (f64), over emitting nodes `u, v`, non-emitting boundary nodes
 //! `b`, arc weights `w` and `a` = acoustic scale:
@@ -14,13 +14,18 @@
 //!   w + a·s_{t+1}(v) + β_{t+1}(v), exits going through their boundary's entries.
 //! - γ_t(u) = α_t(u) + β_t(u) - log p(x), with log p(x) = logsum_u α_{T-1}(u) + final(u).
 //!
-//! Dense: α and β of every emitting node at every frame are kept (an alignment graph has a few
-//! hundred nodes: 300 frames x 300 nodes is 1.4 MB), no pruning, so the result is exact.
+//! Dense: α of every emitting node at every frame is kept, β for one frame at a time (an
+//! alignment graph has a few hundred nodes: 300 frames x 300 nodes is 0.7 MB), no pruning, so the
+//! result is exact. An utterance needing more than [`MAX_CELLS`] of α is refused (a long
+//! recording should be cut into segments first; Viterbi alignment keeps far less).
 
 use ndarray::ArrayView2;
 
 use super::graph::{Graph, NEW_PHONE};
 use crate::model::hmm::TransitionCounts;
+
+/// Most frames x nodes of α one utterance may take (8 bytes each: 512 MiB).
+pub const MAX_CELLS: usize = 1 << 26;
 
 /// What forward-backward gives for one utterance.
 #[derive(Debug, Clone, PartialEq)]

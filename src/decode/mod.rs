@@ -69,7 +69,7 @@
 pub mod align;
 pub mod boundaries;
 pub mod equal;
-mod forward_backward;
+pub mod forward_backward;
 mod graph;
 pub mod lm;
 pub mod path;

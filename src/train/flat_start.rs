@@ -33,6 +33,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use crate::corpus::PhoneSet;
+use crate::decode::forward_backward::MAX_CELLS;
 use crate::decode::{
     AlignConfig, AlignError, AlignGraph, Aligner, Alignment, Occupancy, SearchScratch, equal_align,
 };
@@ -202,6 +203,9 @@ pub fn flat_start(
         transition_scale: 1.0,
         ..align.clone()
     };
+    if cfg.baum_welch_passes > 0 {
+        check_forward_backward_memory(utts, &Aligner::new(&ctx, &trans, &bw_align)?)?;
+    }
     let soft = |pass: usize| pass > 0 && pass <= cfg.baum_welch_passes;
     for pass in 0..cfg.iterations {
         // The first Viterbi pass after Baum-Welch ones realigns whatever the schedule.
@@ -259,6 +263,32 @@ pub fn flat_start(
         alignments: alis.into_results(),
         history,
     })
+}
+
+/// Refuse, before any pass, Baum-Welch passes whose forward-backward would not fit in memory:
+/// each worker thread holds α (f64) for every frame x state of its utterance, so the largest
+/// utterances, one per thread, count. (One beyond [`MAX_CELLS`] is not run: it trains on its
+/// Viterbi alignment instead, and is reported as failed.)
+fn check_forward_backward_memory(utts: &[FlatStartUtt], aligner: &Aligner) -> Result<()> {
+    let mut cells: Vec<usize> = utts
+        .par_iter()
+        .filter_map(|u| {
+            let graph = u.transcript.compile(aligner).ok()?;
+            let c = u.feats.nrows().saturating_mul(graph.num_states());
+            (c <= MAX_CELLS).then_some(c)
+        })
+        .collect();
+    cells.sort_unstable_by(|a, b| b.cmp(a));
+    let threads = rayon::current_num_threads();
+    let bytes: f64 = cells.iter().take(threads).map(|&c| c as f64 * 8.0).sum();
+    crate::memory::check(
+        &format!(
+            "forward-backward for the Baum-Welch passes ({threads} threads, each on an \
+             utterance's frames x states in f64; the largest {} cells)",
+            cells.first().copied().unwrap_or(0)
+        ),
+        bytes,
+    )
 }
 
 /// There are utterances, and their features all have the first one's dimension.

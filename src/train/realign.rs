@@ -31,6 +31,31 @@ use crate::train::env::Env;
 use crate::train::model_dir::{Model, Trained};
 use crate::train::sat::{SatConfig, adapt};
 
+/// Refuse, before any feature is computed, a flat start whose features, their pooled copy, its
+/// labels and its Gaussians cannot be held in memory ([`crate::memory`]). (Baum-Welch's
+/// forward-backward is checked once the transcripts' graphs exist.)
+fn check_flat_start_memory(
+    utts: &[&Utterance],
+    extractor: &Extractor,
+    cfg: &FlatStartConfig,
+) -> Result<()> {
+    const F32: f64 = 4.0;
+    let frames = crate::train::run::frames_of(utts, extractor);
+    let dim = extractor.dim() as f64;
+    // The chain's output and the post-processed features, their pooled copy; per frame a label
+    // (a Baum-Welch pass: about three soft ones of 12 bytes).
+    let feats = frames * F32 * (extractor.chain_dim() as f64 + 2.0 * dim);
+    let labels = frames * if cfg.baum_welch_passes > 0 { 40.0 } else { 4.0 };
+    // Means and variances (f32 and f64), scoring columns and statistics per Gaussian.
+    let gaussians = cfg.total_gaussians as f64;
+    let e = 2.0 * dim + 1.0;
+    let model = gaussians * (dim * 2.0 * (F32 + 8.0) + e * (F32 + 16.0));
+    crate::memory::check(
+        &format!("the flat start ({frames:.0} frames of {dim} values, {gaussians} Gaussians)"),
+        feats + labels + model,
+    )
+}
+
 /// Words not in the lexicon that a refusal lists by name.
 const MAX_NAMED_WORDS: usize = 10;
 
@@ -331,6 +356,7 @@ impl Env<'_> {
         let utts = self.utterances(Split::Train);
         let transcripts = transcripts(&utts, lexicon)?;
         let extractor = Extractor::new(&Pipeline::kaldi_mfcc_gmm())?;
+        check_flat_start_memory(&utts, &extractor, cfg)?;
         let set = self.load("flat-start feats", &utts, &extractor)?;
         let fu: Vec<FlatStartUtt> = set
             .utts

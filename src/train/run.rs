@@ -140,7 +140,7 @@ pub fn train_on(
 }
 
 /// Frames `extractor` makes of `utts`, from their lengths (no audio is read).
-fn frames_of(utts: &[&Utterance], extractor: &Extractor) -> f64 {
+pub(crate) fn frames_of(utts: &[&Utterance], extractor: &Extractor) -> f64 {
     let geometry = extractor.frontend.framing.geometry;
     let rate = f64::from(extractor.pipeline.sample_rate);
     utts.iter()
