@@ -335,6 +335,49 @@ fn asrpipe(args: &[&str]) -> std::process::Output {
 }
 
 #[test]
+fn a_model_directory_keeps_only_its_own_run_s_alignments() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("model");
+    let cache = tmp.path().join("cache");
+    let o = out.to_str().unwrap();
+    let train = |extra: &[&str]| {
+        let mut args = vec!["train", "-q", "--cache", cache.to_str().unwrap(), "-o", o];
+        args.extend_from_slice(extra);
+        asrpipe(&args)
+    };
+    let r = train(&["--flat-start"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(out.join("flat_start/mono").is_dir() && out.join("flat_start/alignments").is_dir());
+    // A model trained on the hand times in the same directory: the old alignments go with the
+    // old model.
+    let r = train(&[]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(!out.join("flat_start").exists());
+    // A run that fails after its flat start (here the tied-state GMM's memory check, with a
+    // limit the flat start itself fits in) leaves no alignments and nothing half-written.
+    std::fs::remove_dir_all(&out).unwrap();
+    let r = train(&["--flat-start", "--max-memory", "1M"]);
+    let err = String::from_utf8_lossy(&r.stderr);
+    let need: f64 = err
+        .split("the flat start")
+        .nth(1)
+        .and_then(|e| e.split("needs about ").nth(1))
+        .and_then(|e| e.split(" MiB").next())
+        .and_then(|x| x.parse().ok())
+        .unwrap_or_else(|| panic!("{err}"));
+    let limit = format!("{}K", (need * 1024.0).ceil() as u64 + 64);
+    let r = train(&["--flat-start", "--max-memory", &limit]);
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(!r.status.success() && err.contains("the GMM"), "{err}");
+    assert!(
+        !out.join("flat_start").exists()
+            && std::fs::read_dir(&out).map_or(true, |mut d| d.next().is_none()),
+        "{:?}",
+        std::fs::read_dir(&out).map(|d| d.flatten().map(|e| e.path()).collect::<Vec<_>>())
+    );
+}
+
+#[test]
 fn train_flat_start_from_word_transcripts_then_a_dnn_on_its_alignment() {
     // A manifest of the demo audio with words and no times, and a lexicon of the words as the
     // hand labels pronounce them (several pronunciations where they differ).

@@ -7,6 +7,7 @@ use asrpipe::corpus::Lexicon;
 use asrpipe::corpus::Split;
 use asrpipe::decode::{DecodeConfig, DecodePatch, TuneConfig};
 use asrpipe::frontend::StageKind;
+use asrpipe::io::atomic::StagedDir;
 use asrpipe::model::ModelKind;
 use asrpipe::model::dnn::{DnnPatch, HiddenSpec};
 use asrpipe::model::gmm::GmmPatch;
@@ -259,17 +260,22 @@ pub fn train(a: TrainArgs) -> Result<()> {
     let pre = a.c.precomputed(&pipeline)?;
     let mut env = session.env();
     env.features = pre.as_ref();
+    // The alignments of this run replace those of an earlier one only with its model; a run
+    // on hand labels removes them.
+    let alignments = StagedDir::new(&a.output.join("flat_start"))?;
     let trained = recipe::train_with(
         &env,
         &pipeline,
         &labels,
         lexicon.as_ref(),
         &a.output,
+        alignments.path(),
         |line| eprintln!("{line}"),
     )?;
     trained
         .save(&a.output)
         .with_context(|| format!("writing the model to {}", a.output.display()))?;
+    alignments.commit(false)?;
     let ab = &trained.about;
     eprintln!(
         "{} {} from `{}`: {} parameters, {} tied states, {} training frames, {:.1} s -> {}",

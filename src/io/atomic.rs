@@ -219,9 +219,130 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     write_file(path, |w| w.write_all(bytes))
 }
 
+/// A directory of outputs that appears whole or not at all: filled under a temporary name beside
+/// `dir` (listed for the signal handler, removed when dropped), it takes `dir`'s place on
+/// [`StagedDir::commit`], the old `dir` moving aside and going. A reader never sees half of the
+/// new files, nor a mix of old and new ones.
+pub struct StagedDir {
+    dir: PathBuf,
+    new: tempfile::TempDir,
+    _tracked: Tracked,
+}
+
+impl StagedDir {
+    /// A new, empty staging directory for `dir` (its parent is created). A `dir` that exists and
+    /// is not a directory is refused.
+    pub fn new(dir: &Path) -> Result<StagedDir> {
+        if dir.exists() && !dir.is_dir() {
+            return Err(Error::format(
+                dir,
+                "exists and is not a directory (this output is a directory)",
+            ));
+        }
+        let parent = Self::parent(dir);
+        create_dir_all(&parent)?;
+        let (new, tracked) = Tracked::create(|| Self::temp(&parent), |t| t.path().to_path_buf())?;
+        Ok(StagedDir {
+            dir: dir.to_path_buf(),
+            new,
+            _tracked: tracked,
+        })
+    }
+
+    /// Where to write the new files.
+    pub fn path(&self) -> &Path {
+        self.new.path()
+    }
+
+    /// Whether `dir` holds anything now (the old contents, before a commit).
+    pub fn target_is_empty(&self) -> Result<bool> {
+        match std::fs::read_dir(&self.dir) {
+            Ok(mut entries) => Ok(entries.next().is_none()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
+            Err(e) => Err(Error::io(&self.dir, e)),
+        }
+    }
+
+    /// Put the new files in `dir`'s place. `keep_empty`: an empty staging directory still
+    /// replaces `dir` (otherwise `dir` is then removed: nothing of an earlier run stays).
+    pub fn commit(self, keep_empty: bool) -> Result<()> {
+        let parent = Self::parent(&self.dir);
+        let mut _old = None;
+        if self.dir.is_dir() {
+            // The old directory moves aside (removed when `old` drops).
+            let old = Self::temp(&parent)?;
+            let aside = old.path().join("old");
+            std::fs::rename(&self.dir, &aside).map_err(|e| Error::io(&self.dir, e))?;
+            _old = Some(old);
+        }
+        let empty = std::fs::read_dir(self.new.path())
+            .map_err(|e| Error::io(self.new.path(), e))?
+            .next()
+            .is_none();
+        if empty && !keep_empty {
+            return Ok(());
+        }
+        let new = self.new.keep();
+        std::fs::rename(&new, &self.dir).map_err(|e| Error::io(&self.dir, e))?;
+        Ok(())
+    }
+
+    fn parent(dir: &Path) -> PathBuf {
+        match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    }
+
+    fn temp(parent: &Path) -> Result<tempfile::TempDir> {
+        tempfile::Builder::new()
+            .prefix(&temp_prefix())
+            .tempdir_in(parent)
+            .map_err(|e| Error::io(parent, e))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_staged_directory_replaces_the_old_one_whole_or_leaves_it() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("out");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("old.phn"), b"old").unwrap();
+        let listing = || {
+            let mut v: Vec<String> = std::fs::read_dir(root.path())
+                .unwrap()
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        };
+        // Dropped before the commit (an error on the way): the old directory stays as it was.
+        let staged = StagedDir::new(&dir).unwrap();
+        std::fs::write(staged.path().join("new.phn"), b"new").unwrap();
+        assert!(!staged.target_is_empty().unwrap());
+        drop(staged);
+        assert_eq!(listing(), ["out"]);
+        assert_eq!(std::fs::read(dir.join("old.phn")).unwrap(), b"old");
+        // Committed: only the new files, and no temporary directory left beside.
+        let staged = StagedDir::new(&dir).unwrap();
+        std::fs::write(staged.path().join("new.phn"), b"new").unwrap();
+        staged.commit(false).unwrap();
+        assert_eq!(listing(), ["out"]);
+        assert!(!dir.join("old.phn").exists() && dir.join("new.phn").is_file());
+        // Nothing staged: the old directory goes, or is replaced by an empty one if asked.
+        StagedDir::new(&dir).unwrap().commit(true).unwrap();
+        assert!(dir.is_dir() && std::fs::read_dir(&dir).unwrap().next().is_none());
+        StagedDir::new(&dir).unwrap().commit(false).unwrap();
+        assert!(listing().is_empty());
+        std::fs::write(&dir, b"a file").unwrap();
+        let err = StagedDir::new(&dir).err().unwrap().to_string();
+        assert!(err.contains("not a directory"), "{err}");
+    }
 
     #[test]
     fn leftovers_of_dead_writers_go_and_live_ones_stay() {

@@ -530,43 +530,12 @@ pub fn unique_keys(format: Format, keys: &[String], sources: &[PathBuf]) -> Resu
 /// which then takes its place: a reader never sees half of them, nor a mix of old and new. An
 /// existing `dir` must be empty unless `replace`.
 fn npy_dir(dir: &Path, replace: bool, fill: &mut dyn FnMut(&Path) -> Result<()>) -> Result<()> {
-    if dir.exists() && !dir.is_dir() {
-        return Err(Error::format(
-            dir,
-            "exists and is not a directory (npy output is a directory)",
-        ));
+    let staged = atomic::StagedDir::new(dir)?;
+    fill(staged.path())?;
+    if !replace && !staged.target_is_empty()? {
+        return Err(Error::format(dir, "is a directory that is not empty"));
     }
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    atomic::create_dir_all(&parent)?;
-    let temp = || {
-        tempfile::Builder::new()
-            .prefix(&crate::io::atomic::temp_prefix())
-            .tempdir_in(&parent)
-            .map_err(|e| Error::io(&parent, e))
-    };
-    let (new, _tracked) = atomic::Tracked::create(temp, |t| t.path().to_path_buf())?;
-    fill(new.path())?;
-    let mut _old = None;
-    if dir.is_dir() {
-        let full = std::fs::read_dir(dir)
-            .map_err(|e| Error::io(dir, e))?
-            .next()
-            .is_some();
-        if full && !replace {
-            return Err(Error::format(dir, "is a directory that is not empty"));
-        }
-        // The old directory moves aside (removed when `old` drops), the new one takes its name.
-        let old = temp()?;
-        let aside = old.path().join("old");
-        std::fs::rename(dir, &aside).map_err(|e| Error::io(dir, e))?;
-        _old = Some(old);
-    }
-    let new = new.keep();
-    std::fs::rename(&new, dir).map_err(|e| Error::io(dir, e))?;
-    Ok(())
+    staged.commit(true)
 }
 
 /// Keys for a list of input files: each path relative to the inputs' deepest common directory,

@@ -33,19 +33,21 @@ pub enum Labels {
 
 /// Train `pipeline`'s classifier on `env`'s training split with `labels` (word transcripts need
 /// `lexicon`), with its work in model directory `out`. Alignments made on the way are written
-/// under `out/flat_start/`; `log` hears one line per step, with skip counts and agreement with
-/// the hand times. The returned model's `about.labels` says where its labels came from.
+/// under `alignments` (the CLI stages `out/flat_start/` there, so that it appears whole with the
+/// model); `log` hears one line per step, with skip counts and agreement with the hand times.
+/// The returned model's `about.labels` says where its labels came from.
 pub fn train_with(
     env: &Env,
     pipeline: &Pipeline,
     labels: &Labels,
     lexicon: Option<&Lexicon>,
     out: &Path,
+    alignments: &Path,
     mut log: impl FnMut(&str),
 ) -> Result<Trained> {
     let hmm = &pipeline.hmm.topology;
     let align = &pipeline.hmm.align;
-    let fs_dir = out.join("flat_start");
+    let fs_dir = alignments;
     let cfg = pipeline.classifier.clone().unwrap_or_default();
     // A model trained on a GMM's alignment predicts that GMM's tied states (its tree, counted
     // anew on the alignment), so that its states are the aligner's; otherwise the tree is grown
