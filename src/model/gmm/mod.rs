@@ -15,7 +15,9 @@
 //! exact, and it keeps x² and μ²/σ² small enough that the f32 product loses nothing that matters
 //! for raw MFCCs with large c0.
 //!
-//! Training (EM, initialisation by splitting or k-means) is in [`em`] and [`kmeans`].
+//! Training (EM on hard or soft labels, initialisation by splitting or k-means) is in [`em`] and
+//! [`kmeans`]; speaker transforms in [`fmllr`]; the options of the recipes around it (flat start,
+//! speaker-adaptive training) in [`flat_start`] and [`sat`].
 
 pub mod em;
 pub mod flat_start;
