@@ -353,28 +353,29 @@ fn a_model_directory_keeps_only_its_own_run_s_alignments() {
     let r = train(&[]);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     assert!(!out.join("flat_start").exists());
-    // A run that fails after its flat start (here the tied-state GMM's memory check, with a
-    // limit the flat start itself fits in) leaves no alignments and nothing half-written.
+    // A run that fails after its flat start (here writing the model: a directory stands where
+    // the model file goes) leaves no alignments and no temporary directory.
     std::fs::remove_dir_all(&out).unwrap();
-    let r = train(&["--flat-start", "--max-memory", "1M"]);
+    std::fs::create_dir_all(out.join("model.safetensors")).unwrap();
+    let r = train(&["--flat-start"]);
     let err = String::from_utf8_lossy(&r.stderr);
-    let need: f64 = err
-        .split("the flat start")
-        .nth(1)
-        .and_then(|e| e.split("needs about ").nth(1))
-        .and_then(|e| e.split(" MiB").next())
-        .and_then(|x| x.parse().ok())
-        .unwrap_or_else(|| panic!("{err}"));
-    let limit = format!("{}K", (need * 1024.0).ceil() as u64 + 64);
-    let r = train(&["--flat-start", "--max-memory", &limit]);
+    assert!(
+        !r.status.success() && err.contains("model.safetensors") && err.contains("flat start:"),
+        "{err}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["model.safetensors"]);
+    // The classifier's memory is refused before the flat start's work, not after it.
+    std::fs::remove_dir_all(&out).unwrap();
+    let r = train(&["--flat-start", "--max-memory", "25M"]);
     let err = String::from_utf8_lossy(&r.stderr);
     assert!(!r.status.success() && err.contains("the GMM"), "{err}");
-    assert!(
-        !out.join("flat_start").exists()
-            && std::fs::read_dir(&out).map_or(true, |mut d| d.next().is_none()),
-        "{:?}",
-        std::fs::read_dir(&out).map(|d| d.flatten().map(|e| e.path()).collect::<Vec<_>>())
-    );
+    assert!(!err.contains("flat start:"), "{err}");
+    assert!(!out.exists());
 }
 
 #[test]

@@ -65,6 +65,11 @@ pub fn train_with(
     let realigned: Option<(Realigned, String, Option<Transitions>)> = match labels {
         Labels::Hand => None,
         Labels::FlatStart { seed } => {
+            // The classifier's memory is checked before the flat start's work, for as many tied
+            // states as the tree may grow (a tying map's own count is checked once known).
+            if cfg.states.map.is_none() {
+                crate::train::run::check_memory_ahead(env, pipeline, cfg.states.tied)?;
+            }
             let fs_cfg = FlatStartConfig {
                 seed: seed.unwrap_or(pipeline.hmm.flat_start.seed),
                 ..pipeline.hmm.flat_start.clone()
@@ -106,6 +111,7 @@ pub fn train_with(
         Labels::AlignWith(dir) => {
             // The GMM's own HMMs (hmm.json), as `asrpipe align --model` aligns with them.
             let gmm = Trained::load(dir)?;
+            crate::train::run::check_memory_ahead(env, pipeline, gmm.targets.num_states())?;
             let r = env.align_with(&gmm, None, lexicon, align)?;
             let what = format!(
                 "Viterbi alignment of {}; {} utterances aligned; its {} tied states",

@@ -81,7 +81,8 @@ pub fn train_on(
         ));
     }
     labelled::require(env.corpus, &train_utts, Need::Alignment, "training")?;
-    check_memory(env, &spec, &cfg, &extractor, &train_utts, targets)?;
+    let states = States::Counts(&targets.train_counts);
+    check_memory(env, &spec, &cfg, &extractor, &train_utts, states)?;
     if pipeline.post.cmvn.mode == CmvnMode::Global {
         // The training set's statistics, stored with the model and used wherever it is applied.
         let known = Default::default();
@@ -151,6 +152,36 @@ pub(crate) fn frames_of(utts: &[&Utterance], extractor: &Extractor) -> f64 {
         .sum()
 }
 
+/// The tied states a classifier will be trained on, for [`check_memory`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum States<'a> {
+    /// Known: the training frames of each.
+    Counts(&'a [u64]),
+    /// Not known yet (the labels come from an alignment still to be made): at most this many.
+    AtMost(usize),
+}
+
+/// [`check_memory`] for `pipeline`'s classifier on the training split before its labels exist
+/// (a flat start or another model's alignment comes first), with at most `max_states` tied
+/// states: a run that could not hold its classifier is refused before the alignment's work.
+pub(crate) fn check_memory_ahead(env: &Env, pipeline: &Pipeline, max_states: usize) -> Result<()> {
+    let pipeline = classifier_pipeline(pipeline)?;
+    let cfg = pipeline.classifier.clone().unwrap_or_default();
+    let spec = cfg
+        .spec()
+        .map_err(|e| Error::format(pipeline.path(), format!("classifier: {e}")))?;
+    let extractor = Extractor::new(&pipeline)?;
+    let utts = env.utterances(Split::Train);
+    check_memory(
+        env,
+        &spec,
+        &cfg,
+        &extractor,
+        &utts,
+        States::AtMost(max_states),
+    )
+}
+
 /// Refuse, before any feature is computed, a run whose features and model cannot be held in
 /// memory ([`crate::memory`]): the figure and the limit, not an allocation abort hours in.
 fn check_memory(
@@ -159,7 +190,7 @@ fn check_memory(
     cfg: &ClassifierConfig,
     extractor: &Extractor,
     train_utts: &[&Utterance],
-    targets: &Targets,
+    states: States,
 ) -> Result<()> {
     const F32: f64 = 4.0;
     let mut frames = frames_of(train_utts, extractor);
@@ -179,18 +210,23 @@ fn check_memory(
     match spec {
         ClassifierSpec::Gmm(g) => {
             // Gaussians as EM will grow them: per state at most n / (2 min_count) of its n frames.
-            let gaussians: f64 = targets
-                .train_counts
-                .iter()
-                .map(|&n| {
-                    let cap = if g.min_count > 0.0 {
-                        (n as f64 / (2.0 * f64::from(g.min_count))).floor()
-                    } else {
-                        n as f64
-                    };
-                    (g.gaussians_per_state as f64).min(cap.max(1.0))
-                })
-                .sum();
+            let cap = |n: f64| {
+                if g.min_count > 0.0 {
+                    (n / (2.0 * f64::from(g.min_count))).floor()
+                } else {
+                    n
+                }
+            };
+            let per_state = g.gaussians_per_state as f64;
+            let gaussians: f64 = match states {
+                States::Counts(c) => c
+                    .iter()
+                    .map(|&n| per_state.min(cap(n as f64).max(1.0)))
+                    .sum(),
+                // Summed over any split of the frames, the caps (at least one each) come to at
+                // most the frames' cap plus one per state.
+                States::AtMost(s) => (s as f64 * per_state).min(cap(frames) + s as f64),
+            };
             // Means and variances in f32 and f64, the score matrix [x², x, 1] (f32) and the
             // statistics per Gaussian (f64, twice: per work group and summed); the frames pooled
             // and grouped by state.
@@ -206,11 +242,14 @@ fn check_memory(
             )
         }
         ClassifierSpec::Dnn(_) => {
-            let d = cfg.resolve_dnn(extractor.dim(), targets.num_states());
+            let num_states = match states {
+                States::Counts(c) => c.len(),
+                States::AtMost(s) => s,
+            };
+            let d = cfg.resolve_dnn(extractor.dim(), num_states);
             d.validate()?;
             let batch = d.batch.min(frames as usize).max(1);
-            let (what, bytes) =
-                d.training_memory(extractor.dim(), targets.num_states(), Some(batch));
+            let (what, bytes) = d.training_memory(extractor.dim(), num_states, Some(batch));
             crate::memory::check(&format!("{what} with its features"), feats + bytes)
         }
     }
