@@ -376,6 +376,26 @@ fn a_model_directory_keeps_only_its_own_run_s_alignments() {
     assert!(!r.status.success() && err.contains("the GMM"), "{err}");
     assert!(!err.contains("flat start:"), "{err}");
     assert!(!out.exists());
+    // So is a tying map the tree step would read, missing here.
+    let base = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/kaldi-mfcc-gmm.yaml"),
+    )
+    .unwrap();
+    let missing = tmp.path().join("no-such-map.txt");
+    let p = tmp.path().join("p.yaml");
+    let text = base.replace(
+        "min_count: 50 }",
+        &format!("min_count: 50, map: {} }}", missing.display()),
+    );
+    assert_ne!(text, base);
+    std::fs::write(&p, text).unwrap();
+    let r = train(&["--flat-start", "-p", p.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        !r.status.success() && err.contains("no-such-map.txt"),
+        "{err}"
+    );
+    assert!(!err.contains("flat start:"), "{err}");
 }
 
 #[test]

@@ -9,7 +9,7 @@ use crate::corpus::{Lexicon, Split};
 use crate::error::Result;
 use crate::model::ModelKind;
 use crate::model::hmm::Transitions;
-use crate::model::tree::Tying;
+use crate::model::tree::{QuestionSet, Tying, TyingMap};
 use crate::pipeline::Pipeline;
 use crate::train::env::Env;
 use crate::train::flat_start::FlatStartConfig;
@@ -65,11 +65,18 @@ pub fn train_with(
     let realigned: Option<(Realigned, String, Option<Transitions>)> = match labels {
         Labels::Hand => None,
         Labels::FlatStart { seed } => {
-            // The classifier's memory is checked before the flat start's work, for as many tied
-            // states as the tree may grow (a tying map's own count is checked once known).
-            if cfg.states.map.is_none() {
-                crate::train::run::check_memory_ahead(env, pipeline, cfg.states.tied)?;
-            }
+            // Before the flat start's work: the files the tree step will read, and the
+            // classifier's memory for as many tied states as there may be.
+            let max_states = match &cfg.states.map {
+                Some(path) => TyingMap::load(path)?.num_leaves(),
+                None => {
+                    if let Some(path) = &cfg.states.questions {
+                        QuestionSet::load(path)?;
+                    }
+                    cfg.states.tied
+                }
+            };
+            crate::train::run::check_memory_ahead(env, pipeline, max_states)?;
             let fs_cfg = FlatStartConfig {
                 seed: seed.unwrap_or(pipeline.hmm.flat_start.seed),
                 ..pipeline.hmm.flat_start.clone()
