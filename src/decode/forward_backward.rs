@@ -58,115 +58,29 @@ pub(crate) fn forward_backward(
     min_posterior: f32,
     counts: &mut TransitionCounts,
 ) -> crate::error::Result<Option<Occupancy>> {
-    let (frames, n, nb) = (
-        scores.nrows(),
-        graph.num_emitting(),
-        graph.num_nonemitting(),
-    );
     let a = acoustic_scale as f64;
-    let ninf = f64::NEG_INFINITY;
     let emit = |t: usize, v: usize| a * scores[[t, graph.leaf[v] as usize]] as f64;
-    let mut alpha = vec![ninf; frames * n];
-    let mut eps = vec![ninf; nb];
-    eps[graph.start as usize] = 0.0;
-    for t in 0..frames {
-        let (done, rest) = alpha.split_at_mut(t * n);
-        let prev = (t > 0).then(|| &done[(t - 1) * n..]);
-        let cur = &mut rest[..n];
-        for (v, cur_v) in cur.iter_mut().enumerate() {
-            let mut acc = ninf;
-            for &(src, w) in
-                &graph.in_arcs[graph.in_begin[v] as usize..graph.in_begin[v + 1] as usize]
-            {
-                let src = (src & !NEW_PHONE) as usize;
-                let from = if src < n {
-                    prev.map_or(ninf, |p| p[src])
-                } else {
-                    eps[src - n]
-                };
-                acc = log_add(acc, from + w as f64);
-            }
-            *cur_v = acc + emit(t, v);
-        }
-        eps.fill(ninf);
-        for (u, &au) in cur.iter().enumerate() {
-            for &(b, w) in exits(graph, u) {
-                eps[b as usize] = log_add(eps[b as usize], au + w as f64);
-            }
-        }
-    }
+    let (frames, n) = (scores.nrows(), graph.num_emitting());
+    let alpha = forward(graph, frames, &emit);
     let last = &alpha[(frames - 1) * n..];
-    let total = (0..n).fold(ninf, |acc, u| {
+    let total = (0..n).fold(NINF, |acc, u| {
         log_add(acc, last[u] + graph.final_weight[u] as f64)
     });
-    if total == ninf {
+    if total == NINF {
         return Ok(None);
     }
     // Backward, one frame at a time; γ and the self-loop counts are taken as β becomes known.
-    let mut beta: Vec<f64> = graph.final_weight.iter().map(|&w| w as f64).collect();
-    let mut next = vec![ninf; n];
-    let mut ahead = vec![ninf; n];
-    let mut self_loops = vec![0.0f64; n];
-    let mut occupancy = vec![0.0f64; n];
-    let mut by_leaf: Vec<(u32, f64)> = Vec::new();
-    let mut entries: Vec<(u32, u32, f32)> = Vec::new();
+    let mut acc = Accumulator::new(n);
+    let mut back = Backward::new(graph, total);
     for t in (0..frames).rev() {
-        if t + 1 < frames {
-            // ahead[v]: the emission of frame t+1 and everything after, seen from an arc into v.
-            for (v, x) in ahead.iter_mut().enumerate() {
-                *x = emit(t + 1, v) + beta[v];
-            }
-            for (b, e) in eps.iter_mut().enumerate() {
-                let lo = graph.entry_begin[b] as usize;
-                let hi = graph.entry_begin[b + 1] as usize;
-                *e = graph.entry_arcs[lo..hi].iter().fold(ninf, |acc, &(v, w)| {
-                    log_add(acc, w as f64 + ahead[v as usize])
-                });
-            }
-            let alpha_t = &alpha[t * n..(t + 1) * n];
-            for u in 0..n {
-                let stay = graph.self_loop[u] as f64 + ahead[u];
-                self_loops[u] += (alpha_t[u] + stay - total).exp();
-                let mut acc = stay;
-                let (lo, hi) = (
-                    graph.emit_begin[u] as usize,
-                    graph.emit_begin[u + 1] as usize,
-                );
-                for &(v, w) in &graph.emit_arcs[lo..hi] {
-                    acc = log_add(acc, w as f64 + ahead[(v & !NEW_PHONE) as usize]);
-                }
-                for &(b, w) in exits(graph, u) {
-                    acc = log_add(acc, w as f64 + eps[b as usize]);
-                }
-                next[u] = acc;
-            }
-            std::mem::swap(&mut beta, &mut next);
-        }
         let alpha_t = &alpha[t * n..(t + 1) * n];
-        by_leaf.clear();
-        for u in 0..n {
-            let g = (alpha_t[u] + beta[u] - total).exp();
-            if g > 0.0 {
-                occupancy[u] += g;
-                by_leaf.push((graph.leaf[u], g));
-            }
+        if t + 1 < frames {
+            back.step(graph, t, &emit, alpha_t, &mut acc);
         }
-        by_leaf.sort_unstable_by_key(|&(l, _)| std::cmp::Reverse(l));
-        let mut i = 0;
-        while i < by_leaf.len() {
-            let leaf = by_leaf[i].0;
-            let mut g = 0.0;
-            while i < by_leaf.len() && by_leaf[i].0 == leaf {
-                g += by_leaf[i].1;
-                i += 1;
-            }
-            if g >= min_posterior as f64 {
-                entries.push((t as u32, leaf, g.min(1.0) as f32));
-            }
-        }
+        acc.frame(graph, t, alpha_t, &back.beta, total, min_posterior);
     }
     // Built backwards (frames descending, leaves descending within a frame): reversed, in order.
-    entries.reverse();
+    acc.entries.reverse();
     for u in 0..n {
         let info = graph.info[u];
         // Every visit leaves the state once: by its self-loop or forward (the utterance's last
@@ -174,14 +88,172 @@ pub(crate) fn forward_backward(
         counts.add_expected(
             info.phone,
             info.state,
-            self_loops[u],
-            (occupancy[u] - self_loops[u]).max(0.0),
+            acc.self_loops[u],
+            (acc.occupancy[u] - acc.self_loops[u]).max(0.0),
         )?;
     }
     Ok(Some(Occupancy {
-        entries,
+        entries: acc.entries,
         log_likelihood: total,
     }))
+}
+
+const NINF: f64 = f64::NEG_INFINITY;
+
+/// α of every emitting node at every frame (frame-major), `emit(t, v)` the scaled score.
+fn forward(graph: &Graph, frames: usize, emit: &impl Fn(usize, usize) -> f64) -> Vec<f64> {
+    let n = graph.num_emitting();
+    let mut alpha = vec![NINF; frames * n];
+    // ε of the boundary nodes after the previous frame (the start's before the first).
+    let mut eps = vec![NINF; graph.num_nonemitting()];
+    eps[graph.start as usize] = 0.0;
+    for t in 0..frames {
+        let (done, rest) = alpha.split_at_mut(t * n);
+        let prev = (t > 0).then(|| &done[(t - 1) * n..]);
+        let cur = &mut rest[..n];
+        for (v, cur_v) in cur.iter_mut().enumerate() {
+            let mut acc = NINF;
+            for &(src, w) in
+                &graph.in_arcs[graph.in_begin[v] as usize..graph.in_begin[v + 1] as usize]
+            {
+                let src = (src & !NEW_PHONE) as usize;
+                let from = if src < n {
+                    prev.map_or(NINF, |p| p[src])
+                } else {
+                    eps[src - n]
+                };
+                acc = log_add(acc, from + w as f64);
+            }
+            *cur_v = acc + emit(t, v);
+        }
+        eps.fill(NINF);
+        for (u, &au) in cur.iter().enumerate() {
+            for &(b, w) in exits(graph, u) {
+                eps[b as usize] = log_add(eps[b as usize], au + w as f64);
+            }
+        }
+    }
+    alpha
+}
+
+/// The backward pass: β of the current frame and buffers reused frame to frame.
+struct Backward {
+    /// log p(x), for the posteriors.
+    total: f64,
+    /// β of the frame last computed (the last frame's: the final weights).
+    beta: Vec<f64>,
+    /// β of the frame being built.
+    next: Vec<f64>,
+    /// Per emitting node v: the emission of the next frame and everything after, seen from an
+    /// arc into v.
+    ahead: Vec<f64>,
+    /// Per boundary node: the same through its entry arcs.
+    eps: Vec<f64>,
+}
+
+impl Backward {
+    fn new(graph: &Graph, total: f64) -> Self {
+        Backward {
+            total,
+            beta: graph.final_weight.iter().map(|&w| w as f64).collect(),
+            next: vec![NINF; graph.num_emitting()],
+            ahead: vec![NINF; graph.num_emitting()],
+            eps: vec![NINF; graph.num_nonemitting()],
+        }
+    }
+
+    /// β from frame t+1's to frame t's; adds frame t's expected self-loops to `acc`.
+    fn step(
+        &mut self,
+        graph: &Graph,
+        t: usize,
+        emit: &impl Fn(usize, usize) -> f64,
+        alpha_t: &[f64],
+        acc: &mut Accumulator,
+    ) {
+        for (v, x) in self.ahead.iter_mut().enumerate() {
+            *x = emit(t + 1, v) + self.beta[v];
+        }
+        for (b, e) in self.eps.iter_mut().enumerate() {
+            let lo = graph.entry_begin[b] as usize;
+            let hi = graph.entry_begin[b + 1] as usize;
+            *e = graph.entry_arcs[lo..hi].iter().fold(NINF, |a, &(v, w)| {
+                log_add(a, w as f64 + self.ahead[v as usize])
+            });
+        }
+        for (u, &a_u) in alpha_t.iter().enumerate() {
+            let stay = graph.self_loop[u] as f64 + self.ahead[u];
+            acc.self_loops[u] += (a_u + stay - self.total).exp();
+            let mut b = stay;
+            let (lo, hi) = (
+                graph.emit_begin[u] as usize,
+                graph.emit_begin[u + 1] as usize,
+            );
+            for &(v, w) in &graph.emit_arcs[lo..hi] {
+                b = log_add(b, w as f64 + self.ahead[(v & !NEW_PHONE) as usize]);
+            }
+            for &(e, w) in exits(graph, u) {
+                b = log_add(b, w as f64 + self.eps[e as usize]);
+            }
+            self.next[u] = b;
+        }
+        std::mem::swap(&mut self.beta, &mut self.next);
+    }
+}
+
+/// What the backward pass collects: per node its occupancy and expected self-loops, and the
+/// posterior entries per (frame, tied state).
+struct Accumulator {
+    self_loops: Vec<f64>,
+    occupancy: Vec<f64>,
+    entries: Vec<(u32, u32, f32)>,
+    by_leaf: Vec<(u32, f64)>,
+}
+
+impl Accumulator {
+    fn new(n: usize) -> Self {
+        Accumulator {
+            self_loops: vec![0.0; n],
+            occupancy: vec![0.0; n],
+            entries: Vec::new(),
+            by_leaf: Vec::new(),
+        }
+    }
+
+    /// Frame t's posteriors γ = α + β - total, summed per tied state (leaves descending), those
+    /// of at least `min_posterior` kept.
+    fn frame(
+        &mut self,
+        graph: &Graph,
+        t: usize,
+        alpha_t: &[f64],
+        beta: &[f64],
+        total: f64,
+        min_posterior: f32,
+    ) {
+        self.by_leaf.clear();
+        for (u, (&a_u, &b_u)) in alpha_t.iter().zip(beta).enumerate() {
+            let g = (a_u + b_u - total).exp();
+            if g > 0.0 {
+                self.occupancy[u] += g;
+                self.by_leaf.push((graph.leaf[u], g));
+            }
+        }
+        self.by_leaf
+            .sort_unstable_by_key(|&(l, _)| std::cmp::Reverse(l));
+        let mut i = 0;
+        while i < self.by_leaf.len() {
+            let leaf = self.by_leaf[i].0;
+            let mut g = 0.0;
+            while i < self.by_leaf.len() && self.by_leaf[i].0 == leaf {
+                g += self.by_leaf[i].1;
+                i += 1;
+            }
+            if g >= min_posterior as f64 {
+                self.entries.push((t as u32, leaf, g.min(1.0) as f32));
+            }
+        }
+    }
 }
 
 /// The exit arcs of emitting node `u`.
