@@ -46,10 +46,8 @@ fn check_flat_start_memory(
     // (a Baum-Welch pass: about three soft ones of 12 bytes).
     let feats = frames * F32 * (extractor.chain_dim() as f64 + 2.0 * dim);
     let labels = frames * if cfg.baum_welch_passes > 0 { 40.0 } else { 4.0 };
-    // Means and variances (f32 and f64), scoring columns and statistics per Gaussian.
     let gaussians = cfg.total_gaussians as f64;
-    let e = 2.0 * dim + 1.0;
-    let model = gaussians * (dim * 2.0 * (F32 + 8.0) + e * (F32 + 16.0));
+    let model = crate::train::run::gmm_memory(gaussians, dim);
     crate::memory::check(
         &format!("the flat start ({frames:.0} frames of {dim} values, {gaussians} Gaussians)"),
         feats + labels + model,

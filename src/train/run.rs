@@ -68,11 +68,7 @@ pub fn train_on(
     train_utts: Vec<&Utterance>,
 ) -> Result<Trained> {
     let original = pipeline;
-    let mut pipeline = classifier_pipeline(pipeline)?;
-    let cfg = pipeline.classifier.clone().unwrap_or_default();
-    let spec = cfg
-        .spec()
-        .map_err(|e| Error::format(pipeline.path(), format!("classifier: {e}")))?;
+    let (mut pipeline, cfg, spec) = classifier_parts(pipeline)?;
     let mut extractor = Extractor::new(&pipeline)?;
     if matches!(spec, ClassifierSpec::Dnn(_)) && pipeline.post.splice.context > 0 {
         return Err(Error::format(
@@ -152,6 +148,26 @@ pub(crate) fn frames_of(utts: &[&Utterance], extractor: &Extractor) -> f64 {
         .sum()
 }
 
+/// `pipeline` cut for its classifier ([`classifier_pipeline`]), the classifier's options and
+/// what it is (an invalid one refused with the pipeline file named).
+fn classifier_parts(pipeline: &Pipeline) -> Result<(Pipeline, ClassifierConfig, ClassifierSpec)> {
+    let pipeline = classifier_pipeline(pipeline)?;
+    let cfg = pipeline.classifier.clone().unwrap_or_default();
+    let spec = cfg
+        .spec()
+        .map_err(|e| Error::format(pipeline.path(), format!("classifier: {e}")))?;
+    Ok((pipeline, cfg, spec))
+}
+
+/// Bytes the GMM training holds per model of `gaussians` Gaussians over `dim` dimensions: means
+/// and variances in f32 and f64, the score matrix [x², x, 1] (f32) and the statistics per
+/// Gaussian (f64, twice: per work group and summed).
+pub(crate) fn gmm_memory(gaussians: f64, dim: f64) -> f64 {
+    const F32: f64 = 4.0;
+    let e = 2.0 * dim + 1.0;
+    gaussians * (dim * 2.0 * (F32 + 8.0) + e * (F32 + 16.0))
+}
+
 /// The tied states a classifier will be trained on, for [`check_memory`].
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum States<'a> {
@@ -165,11 +181,7 @@ pub(crate) enum States<'a> {
 /// (a flat start or another model's alignment comes first), with at most `max_states` tied
 /// states: a run that could not hold its classifier is refused before the alignment's work.
 pub(crate) fn check_memory_ahead(env: &Env, pipeline: &Pipeline, max_states: usize) -> Result<()> {
-    let pipeline = classifier_pipeline(pipeline)?;
-    let cfg = pipeline.classifier.clone().unwrap_or_default();
-    let spec = cfg
-        .spec()
-        .map_err(|e| Error::format(pipeline.path(), format!("classifier: {e}")))?;
+    let (pipeline, cfg, spec) = classifier_parts(pipeline)?;
     let extractor = Extractor::new(&pipeline)?;
     let utts = env.utterances(Split::Train);
     check_memory(
@@ -227,11 +239,8 @@ fn check_memory(
                 // most the frames' cap plus one per state.
                 States::AtMost(s) => (s as f64 * per_state).min(cap(frames) + s as f64),
             };
-            // Means and variances in f32 and f64, the score matrix [x², x, 1] (f32) and the
-            // statistics per Gaussian (f64, twice: per work group and summed); the frames pooled
-            // and grouped by state.
-            let e = 2.0 * dim + 1.0;
-            let model = gaussians * (dim * 2.0 * (F32 + 8.0) + e * (F32 + 16.0));
+            // The model, and the frames pooled and grouped by state.
+            let model = gmm_memory(gaussians, dim);
             let pooled = 2.0 * frames * dim * F32;
             crate::memory::check(
                 &format!(
