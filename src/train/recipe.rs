@@ -9,12 +9,13 @@ use crate::corpus::{Lexicon, Split};
 use crate::error::Result;
 use crate::model::ModelKind;
 use crate::model::hmm::Transitions;
-use crate::model::tree::{QuestionSet, Tying, TyingMap};
+use crate::model::tree::Tying;
 use crate::pipeline::Pipeline;
 use crate::train::env::Env;
 use crate::train::flat_start::FlatStartConfig;
 use crate::train::model_dir::Trained;
 use crate::train::realign::Realigned;
+use crate::train::targets::Targets;
 
 /// The labels a run trains on.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,7 +48,6 @@ pub fn train_with(
 ) -> Result<Trained> {
     let hmm = &pipeline.hmm.topology;
     let align = &pipeline.hmm.align;
-    let fs_dir = alignments;
     let cfg = pipeline.classifier.clone().unwrap_or_default();
     // A model trained on a GMM's alignment predicts that GMM's tied states (its tree, counted
     // anew on the alignment), so that its states are the aligner's; otherwise the tree is grown
@@ -67,15 +67,7 @@ pub fn train_with(
         Labels::FlatStart { seed } => {
             // Before the flat start's work: the files the tree step will read, and the
             // classifier's memory for as many tied states as there may be.
-            let max_states = match &cfg.states.map {
-                Some(path) => TyingMap::load(path)?.num_leaves(),
-                None => {
-                    if let Some(path) = &cfg.states.questions {
-                        QuestionSet::load(path)?;
-                    }
-                    cfg.states.tied
-                }
-            };
+            let max_states = Targets::most_states(&cfg.states)?;
             crate::train::run::check_memory_ahead(env, pipeline, max_states)?;
             let fs_cfg = FlatStartConfig {
                 seed: seed.unwrap_or(pipeline.hmm.flat_start.seed),
@@ -83,8 +75,8 @@ pub fn train_with(
             };
             let sat = &pipeline.hmm.sat;
             let (fs, r) = env.flat_start(lexicon, &fs_cfg, sat, hmm, align)?;
-            r.write_phn(&fs_dir.join("mono"), &r.aligned_ids)?;
-            fs.model.trans.save(&fs_dir.join("transitions.json"))?;
+            r.write_phn(&alignments.join("mono"), &r.aligned_ids)?;
+            fs.model.trans.save(&alignments.join("transitions.json"))?;
             let last = fs.history.last().map_or(0, |p| p.gaussians);
             let adapted = match sat.rounds {
                 0 => String::new(),
@@ -147,7 +139,7 @@ pub fn train_with(
             r.aligned
         );
         report(&r, &what, &mut log);
-        r.write_phn(&fs_dir.join("alignments"), &r.aligned_ids)?;
+        r.write_phn(&alignments.join("alignments"), &r.aligned_ids)?;
         trained = train_on(&r.corpus, &None)?;
         source = Some(what);
     }

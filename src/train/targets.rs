@@ -69,6 +69,21 @@ impl Targets {
         Targets::from_tying(tying, train)
     }
 
+    /// The most tied states `cfg` can give: a tying map's leaves, or the tree's limit. Reads the
+    /// map or the questions file as [`Targets::build`] will, so that a missing or malformed one
+    /// is refused before the work that comes first (a flat start, an alignment).
+    pub fn most_states(cfg: &StatesConfig) -> Result<usize> {
+        match &cfg.map {
+            Some(path) => Ok(TyingMap::load(path)?.num_leaves()),
+            None => {
+                if let Some(path) = &cfg.questions {
+                    QuestionSet::load(path)?;
+                }
+                Ok(cfg.tied)
+            }
+        }
+    }
+
     /// Targets over an existing `tying` (e.g. the tree of the GMM whose alignment gave `train`'s
     /// labels), with the training counts of `train`.
     pub fn from_tying(tying: Tying, train: &FrameSet) -> Result<Targets> {
