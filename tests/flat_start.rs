@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use asrpipe::corpus::{Corpus, Gender, Lexicon, PhoneSet, Split, TranscriptText, Utterance};
-use asrpipe::decode::{AlignConfig, BoundaryErrors};
+use asrpipe::decode::{AlignConfig, AlignError, Alignment, BoundaryErrors, BoundarySummary};
 use asrpipe::io::cache::FeatureCache;
 use asrpipe::model::hmm::{HmmConfig, Transitions};
 use asrpipe::pipeline::Pipeline;
@@ -54,6 +54,38 @@ fn kaldi_realigns_at_its_listed_passes() {
     assert_eq!(ours, kaldi);
 }
 
+/// Agreement with the hand times of the flat-start alignments (in `utts` order) of the
+/// utterances `keep` selects, scored by the recipe's own scorer; failed alignments left out.
+fn agreement(
+    utts: &[&Utterance],
+    alignments: &[Result<Alignment, AlignError>],
+    keep: impl Fn(&Utterance) -> bool,
+) -> BoundarySummary {
+    let geom = Extractor::new(&Pipeline::kaldi_mfcc_gmm())
+        .unwrap()
+        .frontend
+        .framing
+        .geometry;
+    assert_eq!(utts.len(), alignments.len());
+    let mut errors = BoundaryErrors::new();
+    for (u, a) in utts.iter().zip(alignments) {
+        if let Ok(a) = a
+            && keep(u)
+        {
+            errors
+                .add(
+                    &u.phones,
+                    PhoneSet::timit(),
+                    &a.phones,
+                    &geom,
+                    u.sample_rate,
+                )
+                .unwrap();
+        }
+    }
+    errors.summary().unwrap()
+}
+
 #[test]
 fn a_flat_start_that_never_saw_a_time_finds_the_demo_boundaries() {
     let corpus = Corpus::open(&Corpus::demo_dir()).unwrap();
@@ -99,31 +131,12 @@ fn a_flat_start_that_never_saw_a_time_finds_the_demo_boundaries() {
     // speakers, `fslt*`), the flat start meets the 90 %; the diphone voices' times are where
     // their makers marked each diphone's boundary, a convention the audio does not carry.
     // Scored as the recipe scores the pooled figure (BoundaryErrors), voice by voice.
-    let geom = Extractor::new(&Pipeline::kaldi_mfcc_gmm())
-        .unwrap()
-        .frontend
-        .framing
-        .geometry;
     let train = env.utterances(Split::Train);
-    assert_eq!(train.len(), fs.alignments.len());
     let per_voice = |hmm_voice: bool| {
-        let mut errors = BoundaryErrors::new();
-        for (u, a) in train.iter().zip(&fs.alignments) {
-            if let Ok(a) = a
-                && u.speaker.contains("fslt") == hmm_voice
-            {
-                errors
-                    .add(
-                        &u.phones,
-                        PhoneSet::timit(),
-                        &a.phones,
-                        &geom,
-                        u.sample_rate,
-                    )
-                    .unwrap();
-            }
-        }
-        errors.summary().unwrap().within_20ms
+        agreement(&train, &fs.alignments, |u| {
+            u.speaker.contains("fslt") == hmm_voice
+        })
+        .within_20ms
     };
     let (hmm_voice, diphone_voices) = (per_voice(true), per_voice(false));
     eprintln!("within 20 ms: HMM voice {hmm_voice:.1} %, diphone voices {diphone_voices:.1} %");
@@ -636,7 +649,6 @@ fn speaker_adaptive_training_undoes_per_speaker_distortions() {
     // 13.1 ms. (With 1000 Gaussians the mixtures absorb the distortions during the flat start
     // itself, 77.2 %, and adaptation afterwards leaves the boundaries where they are, 77.1 %:
     // the speaker-specific errors are made in the early single-Gaussian passes.)
-    use asrpipe::decode::BoundaryErrors;
     use asrpipe::train::sat::{SatConfig, adapt};
     use rand::SeedableRng;
     use rand_distr::{Distribution, StandardNormal};
@@ -678,21 +690,9 @@ fn speaker_adaptive_training_undoes_per_speaker_distortions() {
         })
         .collect();
     let speakers: Vec<&str> = utts.iter().map(|u| u.speaker.as_str()).collect();
-    let geom = extractor.frontend.framing.geometry;
     let agreement = |fs: &asrpipe::train::flat_start::FlatStart| {
-        let mut b = BoundaryErrors::new();
-        for (u, a) in utts.iter().zip(&fs.alignments) {
-            let a = a.as_ref().unwrap();
-            b.add(
-                &u.phones,
-                PhoneSet::timit(),
-                &a.phones,
-                &geom,
-                u.sample_rate,
-            )
-            .unwrap();
-        }
-        b.summary().unwrap()
+        assert!(fs.alignments.iter().all(Result::is_ok));
+        agreement(&utts, &fs.alignments, |_| true)
     };
     let (cfg, hmm, align) = (
         FlatStartConfig {
